@@ -1,0 +1,117 @@
+// The verbs of the `ggl` front command: finding and running the ggl-VERB programs.
+#include "front_verbs.hpp"
+
+#include "ggl/cli/error_report.hpp"
+#include "ggl/env.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace ggl::front {
+namespace {
+
+// In the order of DESIGN §8. `deploy` and `component` are built in once they exist.
+constexpr ProgramVerb kProgramVerbs[] = {
+    {"config", "ggl-config", "Read and change the configuration (through ggconfigd, or its database)"},
+    {"recipe", "ggl-recipe", "Translate, validate and show component recipes"},
+    {"bus", "ggl-bus", "Call, subscribe to and inspect the services on the core bus"},
+};
+
+bool is_executable_file(const std::string& path) {
+    struct stat info{};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+} // namespace
+
+const ProgramVerb* find_verb(std::string_view name) {
+    for (const ProgramVerb& verb : kProgramVerbs) {
+        if (verb.name == name) {
+            return &verb;
+        }
+    }
+    return nullptr;
+}
+
+std::optional<std::string> find_program(std::string_view program) {
+    // Beside ggl first, so that a build tree or an install under any prefix uses its
+    // own programs rather than whatever PATH offers.
+    std::string sibling = env::executable_dir() + '/' + std::string(program);
+    if (is_executable_file(sibling)) {
+        return sibling;
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "";
+    while (!dirs.empty()) {
+        size_t colon = dirs.find(':');
+        std::string_view dir = dirs.substr(0, colon);
+        dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
+        std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + '/' + std::string(program);
+        if (is_executable_file(candidate)) {
+            return candidate;
+        }
+    }
+    return std::nullopt;
+}
+
+int exec_verb(const ProgramVerb& verb, char** args) {
+    auto program = find_program(verb.program);
+    if (!program) {
+        cli::print_error("'ggl " + std::string(verb.name) + "' needs the program " +
+                                std::string(verb.program) + ", which is neither in " + env::executable_dir() +
+                                " nor on PATH");
+        return kExitProgramNotFound;
+    }
+    std::vector<char*> argv;
+    argv.push_back(program->data());
+    for (char** arg = args; *arg != nullptr; ++arg) {
+        argv.push_back(*arg);
+    }
+    argv.push_back(nullptr);
+    ::execv(program->c_str(), argv.data());
+    int err = errno;
+    cli::print_error("cannot run " + *program + ": " + std::strerror(err));
+    return err == ENOENT ? kExitProgramNotFound : kExitProgramNotRunnable;
+}
+
+void print_help(std::FILE* out) {
+    std::string verbs;
+    for (const ProgramVerb& verb : kProgramVerbs) {
+        if (find_program(verb.program)) {
+            std::string name(verb.name);
+            name.resize(10, ' ');
+            verbs += "  " + name + std::string(verb.summary) + "\n";
+        }
+    }
+    if (verbs.empty()) {
+        verbs = "  (none installed)\n";
+    }
+    std::fprintf(out,
+                 "ggl: the command line of ggl, a lean AWS IoT Greengrass v2 device runtime.\n"
+                 "\n"
+                 "Usage: ggl VERB [ARGUMENTS...]\n"
+                 "       ggl --help | --version\n"
+                 "\n"
+                 "Verbs:\n"
+                 "%s"
+                 "\n"
+                 "Run 'ggl VERB --help' for a verb's options and examples.\n"
+                 "\n"
+                 "Environment:\n"
+                 "  GGL_RUNTIME_DIR  bus sockets (default /run/greengrass)\n"
+                 "  GGL_ROOT         root path (default /var/lib/greengrass)\n"
+                 "  GGL_CONFIG_DB    configuration database (default $GGL_ROOT/config.db)\n"
+                 "  GGL_LOG_LEVEL    error, warn, info (default), debug or trace\n"
+                 "\n"
+                 "Exit status: 0 ok; 1 not found or failed; 2 usage error; 3 cannot reach the\n"
+                 "daemon; 4 the daemon answered with an error; 126 a verb's program cannot be\n"
+                 "run; 127 a verb's program is not installed.\n",
+                 verbs.c_str());
+}
+
+} // namespace ggl::front

@@ -1,0 +1,33 @@
+// The verbs of the `ggl` front command and the programs that implement them.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ggl::front {
+
+// Exit statuses for a verb whose program cannot run, as a shell reports them.
+inline constexpr int kExitProgramNotRunnable = 126;
+inline constexpr int kExitProgramNotFound = 127;
+
+struct ProgramVerb {
+    std::string_view name;     // ggl bus
+    std::string_view program;  // ggl-bus
+    std::string_view summary;
+};
+
+const ProgramVerb* find_verb(std::string_view name);
+
+// The verb's program beside this executable, else on PATH.
+std::optional<std::string> find_program(std::string_view program);
+
+// Replaces this process with the verb's program, passing args (argc-style, null-ended)
+// untouched. Returns only on failure, with the exit status after reporting it.
+int exec_verb(const ProgramVerb& verb, char** args);
+
+// Lists the verbs whose programs are installed.
+void print_help(std::FILE* out);
+
+} // namespace ggl::front

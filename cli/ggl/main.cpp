@@ -1,0 +1,31 @@
+// ggl: the front command. `ggl VERB ARGS...` runs the ggl-VERB program with ARGS untouched.
+#include "front_verbs.hpp"
+
+#include "ggl/cli/error_report.hpp"
+
+#include <cstdio>
+#include <string>
+
+using namespace ggl;
+
+int main(int argc, char** argv) {
+    cli::set_program_label("ggl");
+    if (argc < 2) {
+        return cli::report_usage_error("no verb given (see 'ggl --help')");
+    }
+    std::string_view first = argv[1];
+    if (first == "--help" || first == "-h") {
+        front::print_help(stdout);
+        return cli::kExitOk;
+    }
+    if (first == "--version") {
+        std::printf("ggl %s\n", GGL_VERSION);
+        return cli::kExitOk;
+    }
+    const front::ProgramVerb* verb = front::find_verb(first);
+    if (verb == nullptr) {
+        std::string what = first.starts_with('-') ? "unknown option" : "unknown verb";
+        return cli::report_usage_error(what + " '" + std::string(first) + "' (see 'ggl --help')");
+    }
+    return front::exec_verb(*verb, argv + 2);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ggl needs to build, test and run (as root; a no-op when present).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libcli11-dev libmsgpack-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
+  libcurl4-openssl-dev libssl-dev catch2 libyaml-dev
+  clang libclang-rt-14-dev            # the fuzzer
+  python3 python3-msgpack             # the interoperability test speaks msgpack without our code
+  systemd                             # systemd-socket-activate, the user manager
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of ggl on a Debian 12 machine: installs what is missing, builds with
+# warnings as errors, runs ctest, runs the unit tests again under ASan+UBSan, fuzzes the
+# bus decoder for a bounded time, and prints the bus benchmark figures.
+# Usage: tests/run-all.sh            (FUZZ_SECONDS=60 by default)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+fuzz_seconds=${FUZZ_SECONDS:-60}
+jobs=$(nproc)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "dependencies"
+tests/install-deps.sh
+
+step "build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGL_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+
+step "tests"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGGL_WERROR=ON -DGGL_SANITIZE=ON \
+  -DGGL_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
+
+step "fuzzing the bus frame decoder for ${fuzz_seconds} s"
+GGL_FUZZ_BUILD_DIR="$src/build-fuzz" tests/fuzz/run.sh "$fuzz_seconds"
+
+step "bus benchmark (figures only; goals are checked by reading them)"
+build/bench/bench-bus --quick
