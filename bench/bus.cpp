@@ -98,20 +98,21 @@ bool write_exact(int fd, const char* data, size_t size) {
                          [&loop](Subscription sub) {
                              int64_t total = sub.param("count")->as_i64();
                              auto next = std::make_shared<int64_t>(0);
+                             // Only the pending callback holds the pump, so it is freed when done.
                              auto pump = std::make_shared<std::function<void()>>();
-                             *pump = [sub, next, total, pump]() mutable {
+                             std::weak_ptr<std::function<void()>> weak_pump = pump;
+                             *pump = [sub, next, total, weak_pump]() mutable {
                                  // Fill up to a bound, then wait for the socket to drain.
                                  while (*next < total && sub.backlog() < (256u << 10)) {
                                      sub.send(Map{{"n", (*next)++}});
                                  }
                                  if (*next == total) {
                                      sub.end();
-                                     *pump = nullptr;
-                                 } else {
-                                     sub.when_drained(*pump);
+                                 } else if (auto self = weak_pump.lock()) {
+                                     sub.when_drained([self] { (*self)(); });
                                  }
                              };
-                             loop.post(*pump);
+                             loop.post([pump] { (*pump)(); });
                          });
     if (auto ok = server.listen_path(path); !ok) {
         std::fprintf(stderr, "bus server: %s\n", ok.error().to_string().c_str());

@@ -11,7 +11,8 @@ namespace ggl {
 
 namespace {
 
-using Json = nlohmann::json;
+// ordered_json keeps keys in wire order, so output reads as the service wrote it.
+using Json = nlohmann::ordered_json;
 
 // JSON nested deeper than this is refused rather than recursed into.
 constexpr size_t kMaxJsonDepth = 128;

@@ -52,8 +52,11 @@ bool Map::operator==(const Map& other) const {
     if (entries_.size() != other.entries_.size()) {
         return false;
     }
-    for (const auto& [key, value] : entries_) {
-        const Object* theirs = other.find(key);
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        const auto& [key, value] = entries_[i];
+        // Same order is the common case and costs one comparison; otherwise look it up.
+        const Object* theirs =
+            other.entries_[i].first == key ? &other.entries_[i].second : other.find(key);
         if (theirs == nullptr || !(*theirs == value)) {
             return false;
         }

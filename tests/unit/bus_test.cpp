@@ -122,50 +122,56 @@ private:
                               return Object{"released"};
                           });
         server_->add_async_call({"forgets", {}, "Never answers."}, [](Call) {});
+        // Each stream below is a function that reschedules itself. Only the pending timer
+        // or callback holds it strongly, so it is freed when it stops or the loop goes away.
         server_->add_subscribe({"ticks", {}, "An event per tick until cancelled."}, [this](Subscription sub) {
             sub.on_cancel([this] { ++cancelled; });
             auto counter = std::make_shared<int>(0);
             auto tick = std::make_shared<std::function<void()>>();
-            *tick = [this, sub, counter, tick]() mutable {
+            std::weak_ptr<std::function<void()>> weak_tick = tick;
+            *tick = [this, sub, counter, weak_tick]() mutable {
                 if (!sub.send(Map{{"n", (*counter)++}})) {
-                    *tick = nullptr;  // break the self-reference
                     return;
                 }
-                loop_.add_timer(5ms, *tick);
+                if (auto self = weak_tick.lock()) {
+                    loop_.add_timer(5ms, [self] { (*self)(); });
+                }
             };
-            loop_.add_timer(0ms, *tick);
+            loop_.add_timer(0ms, [tick] { (*tick)(); });
         });
         server_->add_subscribe({"stream", {{"count", ParamType::Int, true, ""}}, "count events, then end."},
                                [this](Subscription sub) {
                                    int64_t total = sub.param("count")->as_i64();
                                    auto next = std::make_shared<int64_t>(0);
                                    auto pump = std::make_shared<std::function<void()>>();
-                                   *pump = [sub, next, total, pump]() mutable {
+                                   std::weak_ptr<std::function<void()>> weak_pump = pump;
+                                   *pump = [sub, next, total, weak_pump]() mutable {
                                        while (*next < total && sub.backlog() < (256u << 10)) {
                                            sub.send(Map{{"n", (*next)++}});
                                        }
                                        if (*next == total) {
                                            sub.end();
-                                           *pump = nullptr;
-                                       } else {
-                                           sub.when_drained(*pump);
+                                       } else if (auto self = weak_pump.lock()) {
+                                           sub.when_drained([self] { (*self)(); });
                                        }
                                    };
-                                   loop_.post(*pump);
+                                   loop_.post([pump] { (*pump)(); });
                                });
         server_->add_subscribe({"flood", {}, "Events until the client is dropped."}, [this](Subscription sub) {
             sub.on_cancel([this] { ++cancelled; });
             auto pump = std::make_shared<std::function<void()>>();
-            *pump = [sub, pump, this]() mutable {
+            std::weak_ptr<std::function<void()>> weak_pump = pump;
+            *pump = [sub, weak_pump, this]() mutable {
                 for (int i = 0; i < 1000; ++i) {
                     if (!sub.send(std::string(1000, 'e'))) {
-                        *pump = nullptr;
                         return;
                     }
                 }
-                loop_.post(*pump);
+                if (auto self = weak_pump.lock()) {
+                    loop_.post([self] { (*self)(); });
+                }
             };
-            loop_.post(*pump);
+            loop_.post([pump] { (*pump)(); });
         });
         server_->add_subscribe({"fails_later", {}, "One event, then an error."}, [](Subscription sub) {
             sub.send(Object{1});
