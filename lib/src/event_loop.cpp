@@ -141,10 +141,7 @@ Result<void> EventLoop::on_signal(int sig, Callback callback) {
 }
 
 void EventLoop::stop() {
-    {
-        std::lock_guard lock(posted_mutex_);
-        stop_requested_ = true;
-    }
+    stop_requested_ = true;
     wake();
 }
 
@@ -203,12 +200,8 @@ Result<void> EventLoop::run() {
     constexpr int kBatch = 64;
     epoll_event events[kBatch];
     for (;;) {
-        {
-            std::lock_guard lock(posted_mutex_);
-            if (stop_requested_) {
-                stop_requested_ = false;
-                return {};
-            }
+        if (stop_requested_.exchange(false)) {
+            return {};
         }
         for (auto& callback : before_wait_) {
             callback();

@@ -78,7 +78,7 @@ private:
 
     std::mutex posted_mutex_;
     std::vector<Callback> posted_;
-    bool stop_requested_ = false;
+    std::atomic<bool> stop_requested_{false};
     std::atomic<std::thread::id> loop_thread_;
 };
 
