@@ -33,3 +33,6 @@ GGL_FUZZ_BUILD_DIR="$src/build-fuzz" tests/fuzz/run.sh "$fuzz_seconds"
 
 step "bus benchmark (figures only; goals are checked by reading them)"
 build/bench/bench-bus --quick
+
+step "recipe benchmark (translations/s, peak RSS of ggl recipe translate on 200 KB)"
+build/bench/bench-recipe

@@ -1,0 +1,122 @@
+// `ggl config` through ggconfigd: each verb is one gg_config request.
+#include "config_access.hpp"
+
+#include "ggl/bus_client.hpp"
+
+namespace ggl::config_cli {
+namespace {
+
+constexpr const char* kService = "gg_config";
+
+class BusAccess final : public ConfigAccess {
+public:
+    explicit BusAccess(std::chrono::milliseconds timeout)
+        : client_(bus::Client::for_service(kService, bus::ClientOptions{timeout, 0})) {}
+
+    Result<Object> read(const config::KeyPath& path) override {
+        return client_.call("read", Map{{"key_path", config::key_path_to_object(path)}});
+    }
+
+    Result<std::vector<std::string>> list(const config::KeyPath& path) override {
+        auto result = client_.call("list", Map{{"key_path", config::key_path_to_object(path)}});
+        if (!result) {
+            return std::move(result).error();
+        }
+        std::vector<std::string> names;
+        if (const List* items = result->if_list()) {
+            for (const Object& item : *items) {
+                if (item.is_buffer()) {
+                    names.emplace_back(item.as_buffer());
+                }
+            }
+            return names;
+        }
+        return make_error(ErrorCode::Remote, "gg_config.list answered with a " +
+                                                 std::string(type_name(result->type())) + ", not a list");
+    }
+
+    Result<void> write(const config::KeyPath& path, const Object& value, std::optional<int64_t> timestamp) override {
+        Map params{{"key_path", config::key_path_to_object(path)}, {"value", value}};
+        if (timestamp) {
+            params.set("timestamp", *timestamp);
+        }
+        return discard(client_.call("write", std::move(params)));
+    }
+
+    Result<void> remove(const config::KeyPath& path, std::optional<int64_t> timestamp) override {
+        Map params{{"key_path", config::key_path_to_object(path)}};
+        if (timestamp) {
+            params.set("timestamp", *timestamp);
+        }
+        return discard(client_.call("delete", std::move(params)));
+    }
+
+    Result<void> backup(const std::string& name) override {
+        return discard(client_.call("backup", Map{{"name", name}}));
+    }
+
+    Result<void> restore(const std::string& name) override {
+        return discard(client_.call("restore", Map{{"name", name}}));
+    }
+
+    Result<size_t> replay_tlog(const std::string& file, std::vector<std::string>& problems) override {
+        auto parse = config::parse_tlog_file(file);
+        if (!parse) {
+            return std::move(parse).error();
+        }
+        problems.insert(problems.end(), parse->problems.begin(), parse->problems.end());
+        size_t applied = 0;
+        for (const config::TlogEntry& entry : parse->entries) {
+            Result<void> done;
+            switch (entry.kind) {
+            case config::TlogEntry::Kind::Changed:
+                done = write(entry.key_path, entry.value, entry.timestamp);
+                break;
+            case config::TlogEntry::Kind::Removed:
+                done = remove(entry.key_path, entry.timestamp);
+                break;
+            case config::TlogEntry::Kind::InteriorAdded:
+                done = write(entry.key_path, Map{}, entry.timestamp);
+                break;
+            case config::TlogEntry::Kind::Ignored:
+                break;
+            }
+            if (!done) {
+                if (!done.error().remote) {
+                    return std::move(done).error();  // the daemon went away: stop here
+                }
+                problems.push_back(file + ":" + std::to_string(entry.line) + ": " + done.error().to_string());
+                continue;
+            }
+            ++applied;
+        }
+        return applied;
+    }
+
+    Result<void> watch(const config::KeyPath& path, const std::function<bool(const Object&)>& on_event) override {
+        return client_.subscribe("subscribe", Map{{"key_path", config::key_path_to_object(path)}}, on_event);
+    }
+
+private:
+    static Result<void> discard(Result<Object> result) {
+        if (!result) {
+            return std::move(result).error();
+        }
+        return {};
+    }
+
+    bus::Client client_;
+};
+
+} // namespace
+
+std::unique_ptr<ConfigAccess> make_bus_access(std::chrono::milliseconds timeout) {
+    return std::make_unique<BusAccess>(timeout);
+}
+
+bool daemon_is_running() {
+    auto client = bus::Client::for_service(kService, bus::ClientOptions{std::chrono::milliseconds(500), 0});
+    return client.connect().ok();
+}
+
+} // namespace ggl::config_cli

@@ -1,0 +1,349 @@
+// The `ggl config` verbs, written once for the daemon and for --db.
+#include "config_verbs.hpp"
+
+#include "ggl/cli/error_report.hpp"
+#include "ggl/json.hpp"
+#include "ggl/yaml.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ggl::config_cli {
+namespace {
+
+// Missing keys end with 1 whether the daemon or the database said so (DESIGN §8:
+// not found); everything else follows the shared mapping.
+int report(const Error& error) {
+    int status = cli::report_error(error);
+    return error.code == ErrorCode::Noentry ? cli::kExitFailed : status;
+}
+
+Result<std::unique_ptr<ConfigAccess>> access_for(const GlobalOptions& options, bool changes_config) {
+    if (options.db_path.empty()) {
+        auto ms = static_cast<int64_t>(std::ceil(options.timeout_seconds * 1000.0));
+        return make_bus_access(std::chrono::milliseconds(ms < 1 ? 1 : ms));
+    }
+    auto access = make_database_access(options.db_path);
+    if (access && changes_config && daemon_is_running()) {
+        cli::report_warning("ggconfigd is running: this change goes to the database directly and its "
+                            "subscribers are not notified (omit --db to go through the daemon)");
+    }
+    return access;
+}
+
+// PATH from --path (JSON list) or from the first positional ("a/b/c"); the positionals
+// that follow it are returned in rest.
+Result<config::KeyPath> key_path_of(const VerbArguments& arguments, bool path_required, size_t& next_positional) {
+    next_positional = 0;
+    if (!arguments.path_json.empty()) {
+        auto parsed = from_json(arguments.path_json);
+        if (!parsed) {
+            return make_error(ErrorCode::Invalid, "--path is not JSON: " + parsed.error().message);
+        }
+        auto path = config::key_path_from_object(*parsed);
+        if (!path) {
+            return make_error(ErrorCode::Invalid, "--path: " + path.error().message);
+        }
+        return path;
+    }
+    if (arguments.positionals.empty()) {
+        if (path_required) {
+            return make_error(ErrorCode::Invalid, "a key PATH (a/b/c) or --path JSON is required");
+        }
+        return config::KeyPath{};
+    }
+    next_positional = 1;
+    return config::key_path_from_text(arguments.positionals[0]);
+}
+
+Result<void> no_more_positionals(const VerbArguments& arguments, size_t used) {
+    if (arguments.positionals.size() > used) {
+        return make_error(ErrorCode::Invalid, "unexpected argument '" + arguments.positionals[used] + "'");
+    }
+    return {};
+}
+
+// A bad command line is a usage error, whatever layer noticed it.
+int usage(const Error& error) { return cli::report_usage_error(error.message); }
+
+JsonStyle style_of(const GlobalOptions& options) {
+    return options.format == cli::OutputFormat::JsonShort ? JsonStyle::Short : JsonStyle::Pretty;
+}
+
+void print_leaf_paths(const Object& value, config::KeyPath& path, List* json_paths) {
+    if (const Map* map = value.if_map()) {
+        for (const auto& [name, child] : *map) {
+            path.push_back(name);
+            if (json_paths) {
+                json_paths->push_back(config::key_path_to_object(path));
+            } else {
+                std::printf("%s\n", config::key_path_to_text(path).c_str());
+            }
+            print_leaf_paths(child, path, json_paths);
+            path.pop_back();
+        }
+    }
+}
+
+} // namespace
+
+int run_get(const GlobalOptions& options, const VerbArguments& arguments) {
+    size_t used = 0;
+    auto path = key_path_of(arguments, true, used);
+    if (!path) {
+        return usage(path.error());
+    }
+    if (auto extra = no_more_positionals(arguments, used); !extra) {
+        return usage(extra.error());
+    }
+    auto access = access_for(options, false);
+    if (!access) {
+        return report(access.error());
+    }
+    auto value = (*access)->read(*path);
+    if (!value) {
+        return report(value.error());
+    }
+    // Scalars print raw so that shell scripts can use them: $(ggl config get system/thingName).
+    if (!cli::is_json(options.format) && value->is_string()) {
+        std::printf("%s\n", value->as_string().c_str());
+    } else {
+        cli::print_json(*value, style_of(options));
+    }
+    return cli::kExitOk;
+}
+
+int run_set(const GlobalOptions& options, const VerbArguments& arguments) {
+    size_t used = 0;
+    auto path = key_path_of(arguments, true, used);
+    if (!path) {
+        return usage(path.error());
+    }
+    if (path->empty()) {
+        return cli::report_usage_error("set needs a key PATH, not the root");
+    }
+    if (arguments.positionals.size() <= used) {
+        return cli::report_usage_error("set needs a VALUE after the PATH");
+    }
+    if (auto extra = no_more_positionals(arguments, used + 1); !extra) {
+        return usage(extra.error());
+    }
+    const std::string& text = arguments.positionals[used];
+    Object value = text;
+    if (!arguments.force_string) {
+        if (auto parsed = from_json(text)) {
+            value = std::move(*parsed);
+        }
+    }
+    auto access = access_for(options, true);
+    if (!access) {
+        return report(access.error());
+    }
+    if (auto written = (*access)->write(*path, value, arguments.timestamp); !written) {
+        return report(written.error());
+    }
+    return cli::kExitOk;
+}
+
+int run_list(const GlobalOptions& options, const VerbArguments& arguments) {
+    size_t used = 0;
+    auto path = key_path_of(arguments, false, used);
+    if (!path) {
+        return usage(path.error());
+    }
+    if (auto extra = no_more_positionals(arguments, used); !extra) {
+        return usage(extra.error());
+    }
+    auto access = access_for(options, false);
+    if (!access) {
+        return report(access.error());
+    }
+    if (arguments.recursive) {
+        auto tree = (*access)->read(*path);
+        if (!tree) {
+            return report(tree.error());
+        }
+        if (!tree->is_map()) {
+            return report(make_error(ErrorCode::Invalid, config::key_path_to_text(*path) + " holds a value, not a map"));
+        }
+        config::KeyPath walk = *path;
+        if (cli::is_json(options.format)) {
+            List paths;
+            print_leaf_paths(*tree, walk, &paths);
+            cli::print_json(paths, style_of(options));
+        } else {
+            print_leaf_paths(*tree, walk, nullptr);
+        }
+        return cli::kExitOk;
+    }
+    auto names = (*access)->list(*path);
+    if (!names) {
+        return report(names.error());
+    }
+    if (cli::is_json(options.format)) {
+        List list;
+        for (auto& name : *names) {
+            list.emplace_back(name);
+        }
+        cli::print_json(list, style_of(options));
+    } else {
+        for (const auto& name : *names) {
+            std::printf("%s\n", name.c_str());
+        }
+    }
+    return cli::kExitOk;
+}
+
+int run_delete(const GlobalOptions& options, const VerbArguments& arguments) {
+    size_t used = 0;
+    auto path = key_path_of(arguments, true, used);
+    if (!path) {
+        return usage(path.error());
+    }
+    if (path->empty()) {
+        return cli::report_usage_error("delete needs a key PATH; the whole tree cannot be deleted");
+    }
+    if (auto extra = no_more_positionals(arguments, used); !extra) {
+        return usage(extra.error());
+    }
+    auto access = access_for(options, true);
+    if (!access) {
+        return report(access.error());
+    }
+    if (auto removed = (*access)->remove(*path, arguments.timestamp); !removed) {
+        return report(removed.error());
+    }
+    return cli::kExitOk;
+}
+
+int run_watch(const GlobalOptions& options, const VerbArguments& arguments) {
+    size_t used = 0;
+    auto path = key_path_of(arguments, false, used);
+    if (!path) {
+        return usage(path.error());
+    }
+    if (auto extra = no_more_positionals(arguments, used); !extra) {
+        return usage(extra.error());
+    }
+    if (!options.db_path.empty()) {
+        return cli::report_usage_error("watch needs ggconfigd: changes are announced by the daemon (drop --db)");
+    }
+    auto access = access_for(options, false);
+    if (!access) {
+        return report(access.error());
+    }
+    uint64_t seen = 0;
+    auto watched = (*access)->watch(*path, [&](const Object& event) {
+        // JSON lines, flushed as they come, for `| while read` loops.
+        cli::print_json(event, options.format == cli::OutputFormat::JsonPretty ? JsonStyle::Pretty : JsonStyle::Short);
+        ++seen;
+        return arguments.count == 0 || seen < arguments.count;
+    });
+    if (!watched) {
+        return report(watched.error());
+    }
+    return cli::kExitOk;
+}
+
+int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
+    if (arguments.positionals.size() != 1) {
+        return cli::report_usage_error("import needs exactly one FILE");
+    }
+    const std::string& file = arguments.positionals[0];
+    bool tlog = config::looks_like_tlog(file);
+    Result<Map> content = Map{};
+    if (!tlog) {
+        // Read before reaching the store: a broken file changes nothing.
+        content = config::load_config_file(file);
+        if (!content) {
+            Error error = std::move(content).error();
+            return error.code == ErrorCode::Noentry ? report(error) : usage(error);
+        }
+    }
+    auto access = access_for(options, true);
+    if (!access) {
+        return report(access.error());
+    }
+    if (!tlog) {
+        if (auto written = (*access)->write({}, Object(std::move(*content)), arguments.timestamp); !written) {
+            return report(written.error());
+        }
+        return cli::kExitOk;
+    }
+    std::vector<std::string> problems;
+    auto applied = (*access)->replay_tlog(file, problems);
+    if (!applied) {
+        return report(applied.error());
+    }
+    for (const auto& problem : problems) {
+        cli::print_error(problem);
+    }
+    if (!problems.empty()) {
+        std::fprintf(stderr, "%s: imported %zu entries of %s; %zu lines skipped\n", cli::program_label().c_str(),
+                     *applied, file.c_str(), problems.size());
+        return cli::kExitFailed;
+    }
+    return cli::kExitOk;
+}
+
+int run_export(const GlobalOptions& options, const VerbArguments& arguments) {
+    size_t used = 0;
+    auto path = key_path_of(arguments, false, used);
+    if (!path) {
+        return usage(path.error());
+    }
+    if (auto extra = no_more_positionals(arguments, used); !extra) {
+        return usage(extra.error());
+    }
+    bool json = arguments.export_format == "json" || cli::is_json(options.format);
+    auto access = access_for(options, false);
+    if (!access) {
+        return report(access.error());
+    }
+    auto tree = (*access)->read(*path);
+    if (!tree) {
+        return report(tree.error());
+    }
+    if (json) {
+        cli::print_json(*tree, style_of(options));
+    } else {
+        std::string yaml = to_yaml(*tree);
+        std::fwrite(yaml.data(), 1, yaml.size(), stdout);
+        if (!yaml.empty() && yaml.back() != '\n') {
+            std::fputc('\n', stdout);
+        }
+    }
+    return cli::kExitOk;
+}
+
+int run_backup(const GlobalOptions& options, const VerbArguments& arguments) {
+    if (arguments.positionals.size() > 1) {
+        return cli::report_usage_error("backup takes at most one NAME");
+    }
+    auto access = access_for(options, false);
+    if (!access) {
+        return report(access.error());
+    }
+    std::string name = arguments.positionals.empty() ? "default" : arguments.positionals[0];
+    if (auto made = (*access)->backup(name); !made) {
+        return report(made.error());
+    }
+    return cli::kExitOk;
+}
+
+int run_restore(const GlobalOptions& options, const VerbArguments& arguments) {
+    if (arguments.positionals.size() > 1) {
+        return cli::report_usage_error("restore takes at most one NAME");
+    }
+    auto access = access_for(options, true);
+    if (!access) {
+        return report(access.error());
+    }
+    std::string name = arguments.positionals.empty() ? "default" : arguments.positionals[0];
+    if (auto restored = (*access)->restore(name); !restored) {
+        return report(restored.error());
+    }
+    return cli::kExitOk;
+}
+
+} // namespace ggl::config_cli

@@ -1,0 +1,155 @@
+// ggl-recipe (`ggl recipe`): Greengrass v2 recipes to systemd units, validation and the effective recipe.
+#include "recipe_verbs.hpp"
+
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
+
+#include <CLI/CLI.hpp>
+
+using namespace ggl;
+using namespace ggl::recipe_cli;
+
+namespace {
+
+constexpr const char* kProgramFooter = R"(Examples:
+  ggl recipe translate recipe.yaml -o units/
+  ggl recipe translate recipes/*.yaml --check /etc/systemd/system
+  ggl recipe validate recipes/*.yaml
+  ggl recipe show recipe.yaml --thing-name dev-42
+
+Works on a workstation: no daemon is needed. Recipes are YAML, or JSON for files
+ending in .json (// and /* */ comments allowed); every key is case-insensitive.
+
+Exit status: 0 ok; 1 failed (invalid recipe for validate and show, differences for
+translate --check); 2 usage error, or a recipe that translate cannot translate.)";
+
+constexpr const char* kTranslateFooter = R"(
+Prints the systemd units of each recipe (the first manifest matching the platform)
+on standard output, or writes them to DIR. Nothing is written unless every recipe
+translates. The units run recipe-runner (beside this program) for each phase; it
+reads the recipe from $GGL_ROOT/packages/recipes/NAME-VERSION.yaml (or .json), where
+a deployment puts it, so scripts reach /bin/sh exactly as written.
+
+Device settings come from --config (a config.yaml: system/thingName,
+system/rootPath, services/aws.greengrass.NucleusLite/configuration/{awsRegion,
+runWithDefault/posixUser}, services/NAME/configuration), then --thing-name and
+--root-path. The root path defaults to $GGL_ROOT (/var/lib/greengrass).
+
+Examples:
+  ggl recipe translate hello.yaml
+  ggl recipe translate hello.yaml -o units/ && systemd-analyze verify units/*.service
+  ggl recipe translate hello.yaml --platform os=linux,architecture=aarch64 -o units/
+  ggl recipe translate hello.yaml --config /etc/greengrass/config.yaml --check /etc/systemd/system
+
+Exit status: 0 ok (with --check: DIR holds the same units); 1 --check found
+differences (printed as a unified diff), or a unit could not be written; 2 bad
+arguments, an unreadable or invalid recipe, or no manifest for the platform.)";
+
+constexpr const char* kValidateFooter = R"(
+Checks each recipe against the recipe format and lists every problem, each on
+stderr as "ggl recipe: error: FILE: KEY.PATH: problem" (YAML and JSON syntax errors
+name the line and column). With --platform, a recipe with no manifest for that
+platform is a problem too. Prints a table of the recipes (--json for scripts).
+
+Examples:
+  ggl recipe validate recipes/*.yaml
+  ggl recipe validate hello.json --platform os=linux --json
+
+Exit status: 0 every recipe is valid; 1 at least one is not; 2 bad arguments.)";
+
+constexpr const char* kShowFooter = R"(
+Shows the effective recipe: the manifest selected for the platform, the component's
+configuration (defaults with services/NAME/configuration of --config over them),
+and the lifecycle with recipe variables substituted as recipe-runner would: in
+scripts each value is quoted for the shell, in Setenv it is as is. YAML, or --json.
+
+Examples:
+  ggl recipe show hello.yaml
+  ggl recipe show hello.yaml --thing-name dev-42 --json
+
+Exit status: 0 ok; 1 invalid recipe, no manifest for the platform, or a variable
+that cannot be resolved ({iot:thingName} without a thing name); 2 bad arguments.)";
+
+void add_device_options(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("--config", arguments.config_file,
+                    "Device configuration file (config.yaml shape) for thing name, root path, region, "
+                    "runWith and component configuration")
+        ->type_name("FILE");
+    verb.add_option("--thing-name", arguments.thing_name, "Thing name ({iot:thingName}, AWS_IOT_THING_NAME)")
+        ->type_name("NAME");
+    verb.add_option("--root-path", arguments.root_path, "Greengrass root path (default $GGL_ROOT)")
+        ->type_name("PATH");
+}
+
+void add_platform_option(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("--platform", arguments.platform_spec,
+                    "Platform attributes over the detected ones, e.g. os=linux,architecture=aarch64")
+        ->type_name("KEY=VALUE,...");
+}
+
+void add_translate(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->type_name("");
+    verb.add_option("-o,--output", arguments.output_dir, "Write the units into DIR (- or absent: standard output)")
+        ->type_name("DIR|-");
+    verb.add_option("--check", arguments.check_dir, "Compare with the units in DIR instead of writing")
+        ->type_name("DIR");
+    add_device_options(verb, arguments);
+    add_platform_option(verb, arguments);
+    verb.get_option("--check")->excludes(verb.get_option("--output"));
+}
+
+void add_validate(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->type_name("");
+    add_platform_option(verb, arguments);
+    cli::add_output_option(verb, arguments.format);
+}
+
+void add_show(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("RECIPE", arguments.recipes, "Recipe file (YAML, or .json)")
+        ->required()
+        ->expected(1)
+        ->type_name("");
+    add_device_options(verb, arguments);
+    add_platform_option(verb, arguments);
+    cli::add_output_option(verb, arguments.format);
+}
+
+using ArgumentAdder = void (*)(CLI::App& verb, VerbArguments& arguments);
+using VerbRunner = int (*)(const VerbArguments& arguments);
+
+struct Verb {
+    const char* name;
+    const char* summary;
+    const char* footer;
+    ArgumentAdder add_arguments;
+    VerbRunner run;
+};
+
+constexpr Verb kVerbs[] = {
+    {"translate", "Translate recipes into systemd units", kTranslateFooter, add_translate, run_translate},
+    {"validate", "Check recipes and list every problem", kValidateFooter, add_validate, run_validate},
+    {"show", "Show the effective, platform-selected, interpolated recipe", kShowFooter, add_show, run_show},
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    cli::set_program_label("ggl recipe");
+
+    CLI::App app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};
+    cli::set_footer(app, kProgramFooter);
+    VerbArguments arguments;
+    for (const Verb& verb : kVerbs) {
+        CLI::App& command = cli::add_verb(app, verb.name, verb.summary, verb.footer);
+        verb.add_arguments(command, arguments);
+    }
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status;
+    }
+    for (const Verb& verb : kVerbs) {
+        if (app.got_subcommand(verb.name)) {
+            return verb.run(arguments);
+        }
+    }
+    return cli::report_usage_error("no verb given (see 'ggl recipe --help')");
+}

@@ -1,0 +1,192 @@
+// `ggl recipe translate`: recipes to the systemd units a deployment would install.
+#include "recipe_verbs.hpp"
+
+#include "ggl/cli/error_report.hpp"
+#include "ggl/env.hpp"
+#include "ggl/unit_writer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace ggl::recipe_cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Translated {
+    std::string recipe_path;
+    std::string component;
+    std::vector<UnitFile> units;
+};
+
+UnitOptions unit_options_for(const Recipe& recipe, const DeviceSettings& settings, const VerbArguments& arguments) {
+    UnitOptions options;
+    options.runner_path = env::executable_dir() + "/recipe-runner";
+    options.root_path = settings.root_path;
+    options.runtime_dir = env::runtime_dir();
+    options.thing_name = settings.thing_name;
+    options.aws_region = settings.aws_region;
+    options.posix_user = settings.posix_user;
+    options.platform_override = arguments.platform_spec;
+    options.configuration = settings.component_configuration(recipe);
+    // The runner reads the configuration from here when ggconfigd does not answer.
+    for (const char* name : {"GGL_CONFIG_DIR", "GGL_CONFIG_DB"}) {
+        if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
+            options.runner_environment.emplace_back(name, value);
+        }
+    }
+    return options;
+}
+
+std::optional<Translated> translate_one(const std::string& path, const DeviceSettings& settings,
+                                        const Platform& platform, const VerbArguments& arguments) {
+    std::optional<Recipe> recipe = load_or_report(path);
+    if (!recipe) {
+        return std::nullopt;
+    }
+    auto manifest = select_manifest(*recipe, platform);
+    if (!manifest) {
+        cli::print_error(path + ": " + manifest.error().message);
+        return std::nullopt;
+    }
+    auto units = generate_units(*recipe, **manifest, unit_options_for(*recipe, settings, arguments));
+    if (!units) {
+        cli::print_error(path + ": " + units.error().message);
+        return std::nullopt;
+    }
+    return Translated{path, recipe->name, std::move(*units)};
+}
+
+std::optional<std::string> read_file(const fs::path& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        return std::nullopt;
+    }
+    std::ostringstream content;
+    content << file.rdbuf();
+    return content.str();
+}
+
+Result<void> write_file_atomically(const fs::path& path, const std::string& text) {
+    fs::path temporary = path;
+    temporary += ".tmp";
+    {
+        std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+        file << text;
+        file.flush();
+        if (!file) {
+            return make_error(ErrorCode::Failure, "cannot write " + temporary.string());
+        }
+    }
+    std::error_code error;
+    fs::rename(temporary, path, error);
+    if (error) {
+        return make_error(ErrorCode::Failure, "cannot rename " + temporary.string() + ": " + error.message());
+    }
+    return {};
+}
+
+// Exit 0 when dir holds exactly these units of each component, else 1 with a diff.
+int check_units(const std::vector<Translated>& results, const std::string& dir) {
+    bool differs = false;
+    for (const Translated& result : results) {
+        std::vector<std::string> expected;
+        for (const UnitFile& unit : result.units) {
+            expected.push_back(unit.name);
+            fs::path existing_path = fs::path(dir) / unit.name;
+            std::string existing = read_file(existing_path).value_or("");
+            bool exists = fs::exists(existing_path);
+            std::string diff = unified_diff(exists ? existing_path.string() : "/dev/null", existing,
+                                            existing_path.string() + " (from " + result.recipe_path + ")", unit.text);
+            if (!diff.empty() || !exists) {
+                differs = true;
+                std::fputs(diff.c_str(), stdout);
+            }
+        }
+        // Units of the component that a new translation would no longer produce.
+        std::error_code error;
+        std::string prefix = "ggl." + result.component + ".";
+        for (const auto& entry : fs::directory_iterator(dir, error)) {
+            std::string name = entry.path().filename().string();
+            bool ours = name == prefix + "service" ||
+                        (name.starts_with(prefix) && name.ends_with(".service") &&
+                         name.find('.', prefix.size()) == name.size() - 8);
+            if (ours && std::find(expected.begin(), expected.end(), name) == expected.end()) {
+                differs = true;
+                std::string diff =
+                    unified_diff(entry.path().string(), read_file(entry.path()).value_or(""), "/dev/null", "");
+                if (diff.empty()) {  // an empty file: no lines to remove, but still a difference
+                    diff = "--- " + entry.path().string() + "\n+++ /dev/null\n";
+                }
+                std::fputs(diff.c_str(), stdout);
+            }
+        }
+    }
+    std::fflush(stdout);
+    return differs ? cli::kExitFailed : cli::kExitOk;
+}
+
+} // namespace
+
+int run_translate(const VerbArguments& arguments) {
+    auto settings = device_settings_of(arguments);
+    if (!settings) {
+        return cli::report_usage_error(settings.error().message);
+    }
+    auto platform = platform_of(arguments);
+    if (!platform) {
+        return cli::report_usage_error("--platform: " + platform.error().message);
+    }
+    if (!arguments.check_dir.empty() && !fs::is_directory(arguments.check_dir)) {
+        return cli::report_usage_error("--check: " + arguments.check_dir + " is not a directory");
+    }
+    std::vector<Translated> results;
+    bool failed = false;
+    for (const std::string& path : arguments.recipes) {
+        if (auto result = translate_one(path, *settings, *platform, arguments)) {
+            results.push_back(std::move(*result));
+        } else {
+            failed = true;
+        }
+    }
+    // Nothing is written unless every recipe translated: a half-updated unit directory
+    // is worse than an unchanged one.
+    if (failed) {
+        return cli::kExitUsage;
+    }
+    if (!arguments.check_dir.empty()) {
+        return check_units(results, arguments.check_dir);
+    }
+    if (arguments.output_dir.empty() || arguments.output_dir == "-") {
+        bool first = true;
+        for (const Translated& result : results) {
+            for (const UnitFile& unit : result.units) {
+                std::printf("%s# %s\n%s", first ? "" : "\n", unit.name.c_str(), unit.text.c_str());
+                first = false;
+            }
+        }
+        std::fflush(stdout);
+        return cli::kExitOk;
+    }
+    std::error_code error;
+    fs::create_directories(arguments.output_dir, error);
+    if (error) {
+        cli::print_error("cannot create " + arguments.output_dir + ": " + error.message());
+        return cli::kExitFailed;
+    }
+    for (const Translated& result : results) {
+        for (const UnitFile& unit : result.units) {
+            if (auto written = write_file_atomically(fs::path(arguments.output_dir) / unit.name, unit.text); !written) {
+                cli::print_error(written.error().message);
+                return cli::kExitFailed;
+            }
+        }
+    }
+    return cli::kExitOk;
+}
+
+} // namespace ggl::recipe_cli

@@ -1,0 +1,45 @@
+// `ggl recipe validate`: every problem of every recipe, not only the first.
+#include "recipe_verbs.hpp"
+
+#include "ggl/cli/error_report.hpp"
+
+#include <cstdio>
+
+namespace ggl::recipe_cli {
+
+int run_validate(const VerbArguments& arguments) {
+    std::optional<Platform> platform;
+    if (!arguments.platform_spec.empty()) {
+        auto parsed = platform_of(arguments);
+        if (!parsed) {
+            return cli::report_usage_error("--platform: " + parsed.error().message);
+        }
+        platform = std::move(*parsed);
+    }
+    cli::Table table({"recipe", "component", "version", "valid", "problems"});
+    bool all_valid = true;
+    for (const std::string& path : arguments.recipes) {
+        RecipeLoad load = load_recipe_file(path);
+        report_warnings(load);
+        List problems;
+        for (const RecipeProblem& problem : load.problems) {
+            problems.emplace_back(problem.to_string(""));
+            cli::print_error(problem.to_string(load.source));
+        }
+        // With --platform, a recipe that cannot run there is a problem too.
+        if (load.recipe && platform) {
+            if (auto manifest = select_manifest(*load.recipe, *platform); !manifest) {
+                problems.emplace_back(manifest.error().message);
+                cli::print_error(path + ": " + manifest.error().message);
+            }
+        }
+        all_valid = all_valid && problems.empty();
+        table.add_row({path, load.recipe ? Object(load.recipe->name) : Object(),
+                       load.recipe ? Object(load.recipe->version.to_string()) : Object(), problems.empty(),
+                       Object(static_cast<int64_t>(problems.size()))});
+    }
+    table.print(arguments.format);
+    return all_valid ? cli::kExitOk : cli::kExitFailed;
+}
+
+} // namespace ggl::recipe_cli

@@ -1,0 +1,153 @@
+// The configuration tree in sqlite (DESIGN §5): schema, merge rules, transactions,
+// migrations, snapshots. Served by ggconfigd and used directly by `ggl config --db`.
+#pragma once
+
+#include "ggl/error.hpp"
+#include "ggl/object.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+
+namespace ggl::config {
+
+using KeyPath = std::vector<std::string>;
+
+// The schema this code writes. Version 1 is the nucleus-lite layout (keyTable,
+// relationTable, valueTable, version); opening one migrates it in place.
+inline constexpr int kSchemaVersion = 2;
+
+// Timestamps of DESIGN §5: recipe defaults, files loaded at start; runtime writes use
+// wall-clock ms.
+inline constexpr int64_t kRecipeDefaultTimestamp = 1;
+inline constexpr int64_t kConfigFileTimestamp = 2;
+int64_t now_ms();
+
+// A bus key_path param: a list of non-empty strings. INVALID names the bad segment.
+// The empty list (the root) is accepted; callers that must not act on the root check.
+Result<KeyPath> key_path_from_object(const Object& value);
+Object key_path_to_object(const KeyPath& path);
+// "a/b/c" → [a, b, c]; empty segments ("a//b", "/a") are INVALID. "" is the root.
+Result<KeyPath> key_path_from_text(std::string_view text);
+// [a, b/c] → "a/b/c" for messages; ambiguity with '/' in names is acceptable there.
+std::string key_path_to_text(const KeyPath& path);
+// ASCII case folding, the same as sqlite's NOCASE collation that the store uses.
+bool key_equal(std::string_view a, std::string_view b);
+// True when `inner` is `outer` or lies below it (case-insensitively).
+bool key_path_within(const KeyPath& inner, const KeyPath& outer);
+
+// A node whose value changed, appeared or went away, in the stored spelling.
+struct Change {
+    KeyPath key_path;
+    bool deleted = false;
+};
+
+struct OpenOptions {
+    bool create = true;          // create the file (and its directory) when missing
+    bool verify_integrity = false;  // PRAGMA quick_check at open (ggconfigd does)
+    int busy_timeout_ms = 5000;  // wait this long for another process's write lock
+};
+
+class ConfigStore {
+public:
+    // Opens (creating mode 0600, directory 0750) and migrates the database. A file that
+    // is not an sqlite database, or is corrupt, is reported naming it and left untouched.
+    static Result<std::unique_ptr<ConfigStore>> open(const std::string& path, OpenOptions options = {});
+    ~ConfigStore();
+    ConfigStore(const ConfigStore&) = delete;
+    ConfigStore& operator=(const ConfigStore&) = delete;
+
+    const std::string& path() const { return path_; }
+    int schema_version() const { return schema_version_; }
+
+    // The value at path; maps are rebuilt. NOENTRY when absent. [] is the whole tree.
+    Result<Object> read(const KeyPath& path);
+    // Child names in stored spelling. NOENTRY when absent, INVALID on a leaf.
+    Result<std::vector<std::string>> list(const KeyPath& path);
+    // Merges value at path in one transaction (DESIGN §5 rules). Appends to changes
+    // what actually changed (nothing for an unchanged value or an older timestamp).
+    Result<void> write(const KeyPath& path, const Object& value, int64_t timestamp,
+                       std::vector<Change>* changes = nullptr);
+    // Removes path and everything below it. With a timestamp, leaves written later than
+    // it stay (older loses, equal wins, as for writes) and a map goes only once it is
+    // empty. A missing path is OK. The root cannot be deleted.
+    Result<void> remove(const KeyPath& path, std::optional<int64_t> timestamp,
+                        std::vector<Change>* changes = nullptr);
+
+    // Snapshots the database to `backup_dir()/NAME.db` (sqlite online backup, fsynced,
+    // renamed into place). Names are [A-Za-z0-9_.-], not starting with '.'.
+    Result<void> backup(std::string_view name);
+    // Replaces the tree with a snapshot in one transaction; changes lists the subtrees
+    // that differ (for notifying only their subscribers). NOENTRY when no such snapshot.
+    Result<void> restore(std::string_view name, std::vector<Change>* changes = nullptr);
+    std::string backup_dir() const;
+
+    // Several requests in one transaction (tlog import, config files).
+    Result<void> begin();
+    Result<void> commit();
+    void rollback();
+
+private:
+    ConfigStore(sqlite3* db, std::string path);
+    struct Statements;
+
+    Result<void> prepare_schema();
+    Result<void> migrate_from_v1();
+    Result<std::optional<int64_t>> find_child(int64_t parent, std::string_view name, std::string* stored_name);
+    Result<std::optional<int64_t>> find_node(const KeyPath& path);
+    Result<int64_t> add_child(int64_t parent, std::string_view name);
+    Result<bool> is_leaf(int64_t id);
+    Result<void> merge(int64_t id, KeyPath& spelling, const Object& value, int64_t timestamp,
+                       std::vector<Change>* changes);
+    Result<void> set_leaf(int64_t id, const KeyPath& spelling, const Object& value, int64_t timestamp,
+                          bool existed, std::vector<Change>* changes);
+    Result<bool> remove_node(int64_t id, KeyPath& spelling, std::optional<int64_t> timestamp,
+                             std::vector<Change>* changes);
+    Result<Object> build(int64_t id);
+    Result<void> exec(const char* sql);
+    Error sqlite_error(std::string_view what) const;
+
+    sqlite3* db_;
+    std::string path_;
+    int schema_version_ = 0;
+    std::unique_ptr<Statements> statements_;
+    bool in_explicit_transaction_ = false;
+};
+
+// Greengrass v2 config.tlog replay: one JSON object per line {TS, TP, W, V}. Every whole
+// line is applied (in one transaction); lines that cannot be read or applied are
+// reported with their number and the rest still apply.
+struct TlogReport {
+    size_t applied = 0;
+    std::vector<std::string> problems;  // "config.tlog:3: ..."
+};
+Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std::vector<Change>* changes = nullptr);
+
+// One parsed tlog line; shared by the direct import and the one over the bus.
+struct TlogEntry {
+    size_t line = 0;
+    int64_t timestamp = 0;
+    KeyPath key_path;
+    enum class Kind { Changed, Removed, InteriorAdded, Ignored } kind = Kind::Changed;
+    Object value;
+};
+struct TlogParse {
+    std::vector<TlogEntry> entries;
+    std::vector<std::string> problems;
+};
+// NOENTRY when the file cannot be read.
+Result<TlogParse> parse_tlog_file(const std::string& file);
+
+// A YAML or JSON config file (JSON when it ends in .json) whose top level is a map.
+// Errors start with the file name and give line and column.
+Result<Map> load_config_file(const std::string& file);
+// True when the file looks like a tlog (name ends in .tlog, or its first line is a
+// JSON object with "TP").
+bool looks_like_tlog(const std::string& file);
+
+} // namespace ggl::config

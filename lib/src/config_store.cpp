@@ -1,0 +1,1117 @@
+// The configuration tree in sqlite: schema, merge rules, transactions and migrations.
+#include "ggl/config_store.hpp"
+
+#include "ggl/json.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+namespace ggl::config {
+namespace {
+
+// The tree's root is the virtual key 0: top-level keys have parent 0, and the root has
+// no key row of its own (so it can be neither a value nor deleted).
+constexpr int64_t kRootId = 0;
+
+// Schema version 2. The relation table repeats the key's name (NOCASE) so that
+// "child of P named N" is one lookup in a unique index: without it, finding a child
+// means scanning every child of P, and a wide map (thousands of components, or
+// 100,000 keys) would make every lookup linear.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS version(version INTEGER PRIMARY KEY NOT NULL);
+CREATE TABLE IF NOT EXISTS keys(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS relations(
+    child INTEGER PRIMARY KEY NOT NULL,
+    parent INTEGER NOT NULL,
+    name TEXT NOT NULL COLLATE NOCASE);
+CREATE UNIQUE INDEX IF NOT EXISTS relations_by_parent_name ON relations(parent, name);
+CREATE TABLE IF NOT EXISTS vals(
+    key INTEGER PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL,
+    ts INTEGER NOT NULL);
+)sql";
+
+// Version 1 (nucleus lite's layout) into version 2, keeping ids, spelling and timestamps.
+constexpr const char* kMigrateV1 = R"sql(
+INSERT INTO keys(id, name) SELECT keyid, keyvalue FROM keyTable;
+INSERT INTO relations(child, parent, name)
+    SELECT k.keyid, COALESCE(r.parentid, 0), k.keyvalue
+    FROM keyTable k LEFT JOIN relationTable r ON r.keyid = k.keyid;
+INSERT INTO vals(key, value, ts) SELECT keyid, value, timeStamp FROM valueTable;
+DROP TABLE valueTable;
+DROP TABLE relationTable;
+DROP TABLE keyTable;
+UPDATE version SET version = 2;
+)sql";
+
+bool valid_backup_name(std::string_view name) {
+    if (name.empty() || name.size() > 128 || name.front() == '.') {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '.';
+    });
+}
+
+Result<void> make_directories(const std::string& dir) {
+    if (dir.empty()) {
+        return {};
+    }
+    struct stat info{};
+    if (::stat(dir.c_str(), &info) == 0) {
+        return S_ISDIR(info.st_mode) ? Result<void>{} : make_error(ErrorCode::Failure, dir + ": not a directory");
+    }
+    size_t slash = dir.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) {
+        if (auto parent = make_directories(dir.substr(0, slash)); !parent) {
+            return parent;
+        }
+    }
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+        return make_error(ErrorCode::Failure, dir + ": cannot create directory: " + std::strerror(errno));
+    }
+    return {};
+}
+
+std::string directory_of(const std::string& path) {
+    size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<void> fsync_path(const std::string& path, int flags) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) {
+        return make_error(ErrorCode::Failure, path + ": " + std::strerror(errno));
+    }
+    int synced = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (synced != 0) {
+        return make_error(ErrorCode::Failure, path + ": fsync: " + std::strerror(err));
+    }
+    return {};
+}
+
+// Leaf-level differences between two trees, as the subtrees that changed.
+void diff_trees(const Object& before, const Object& after, KeyPath& path, std::vector<Change>& changes) {
+    const Map* old_map = before.if_map();
+    const Map* new_map = after.if_map();
+    if (!old_map || !new_map) {
+        if (!(before == after)) {
+            changes.push_back({path, false});
+        }
+        return;
+    }
+    auto find = [](const Map& map, std::string_view key) -> const Object* {
+        for (const auto& [name, value] : map) {
+            if (key_equal(name, key)) {
+                return &value;
+            }
+        }
+        return nullptr;
+    };
+    for (const auto& [name, value] : *old_map) {
+        if (!find(*new_map, name)) {
+            path.push_back(name);
+            changes.push_back({path, true});
+            path.pop_back();
+        }
+    }
+    for (const auto& [name, value] : *new_map) {
+        path.push_back(name);
+        if (const Object* old_value = find(*old_map, name)) {
+            diff_trees(*old_value, value, path, changes);
+        } else {
+            changes.push_back({path, false});
+        }
+        path.pop_back();
+    }
+}
+
+// Keeps statement use exception-free and reset on every path.
+class Stmt {
+public:
+    Stmt() = default;
+    ~Stmt() { sqlite3_finalize(stmt_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    int prepare(sqlite3* db, const char* sql) { return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr); }
+    sqlite3_stmt* get() const { return stmt_; }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+struct Reset {
+    sqlite3_stmt* stmt;
+    ~Reset() {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+};
+
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
+    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_text(sqlite3_stmt* stmt, int column) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return std::string(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+} // namespace
+
+int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<KeyPath> key_path_from_object(const Object& value) {
+    const List* list = value.if_list();
+    if (!list) {
+        return make_error(ErrorCode::Invalid,
+                          "key_path must be a list of strings, not " + std::string(type_name(value.type())));
+    }
+    KeyPath path;
+    path.reserve(list->size());
+    for (size_t i = 0; i < list->size(); ++i) {
+        const Object& segment = (*list)[i];
+        if (!segment.is_buffer()) {
+            return make_error(ErrorCode::Invalid, "key_path[" + std::to_string(i) + "] must be a string, not " +
+                                                      std::string(type_name(segment.type())));
+        }
+        if (segment.as_buffer().empty()) {
+            return make_error(ErrorCode::Invalid, "key_path[" + std::to_string(i) + "] is empty");
+        }
+        path.emplace_back(segment.as_buffer());
+    }
+    return path;
+}
+
+Object key_path_to_object(const KeyPath& path) {
+    List list;
+    list.reserve(path.size());
+    for (const auto& segment : path) {
+        list.emplace_back(segment);
+    }
+    return list;
+}
+
+Result<KeyPath> key_path_from_text(std::string_view text) {
+    KeyPath path;
+    if (text.empty()) {
+        return path;
+    }
+    size_t start = 0;
+    for (;;) {
+        size_t slash = text.find('/', start);
+        std::string_view segment = text.substr(start, slash == std::string_view::npos ? text.npos : slash - start);
+        if (segment.empty()) {
+            return make_error(ErrorCode::Invalid, "key path '" + std::string(text) + "' has an empty segment " +
+                                                      "(use --path '[\"a\",\"b/c\"]' for names holding '/')");
+        }
+        path.emplace_back(segment);
+        if (slash == std::string_view::npos) {
+            return path;
+        }
+        start = slash + 1;
+    }
+}
+
+std::string key_path_to_text(const KeyPath& path) {
+    std::string text;
+    for (const auto& segment : path) {
+        if (!text.empty()) {
+            text += '/';
+        }
+        text += segment;
+    }
+    return text.empty() ? "/" : text;
+}
+
+bool key_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        auto fold = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (fold(a[i]) != fold(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool key_path_within(const KeyPath& inner, const KeyPath& outer) {
+    if (inner.size() < outer.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < outer.size(); ++i) {
+        if (!key_equal(inner[i], outer[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct ConfigStore::Statements {
+    Stmt find_child;
+    Stmt add_key;
+    Stmt add_relation;
+    Stmt get_value;
+    Stmt set_value;
+    Stmt children;
+    Stmt delete_value;
+    Stmt delete_relation;
+    Stmt delete_key;
+    Stmt subtree;
+    Stmt begin;
+    Stmt commit;
+    Stmt rollback;
+};
+
+ConfigStore::ConfigStore(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), statements_(std::make_unique<Statements>()) {}
+
+ConfigStore::~ConfigStore() {
+    statements_.reset();
+    sqlite3_close_v2(db_);
+}
+
+Error ConfigStore::sqlite_error(std::string_view what) const {
+    int code = sqlite3_extended_errcode(db_);
+    std::string message = path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return make_error(ErrorCode::Busy, message + " (another process holds the database)");
+    case SQLITE_FULL:
+        return make_error(ErrorCode::Nomem, message + " (nothing was written)");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return make_error(ErrorCode::Failure, message + " (the file is not a usable configuration database)");
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+        return make_error(ErrorCode::Unauthorized, message);
+    default:
+        return make_error(ErrorCode::Failure, message);
+    }
+}
+
+Result<void> ConfigStore::exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        sqlite3_free(message);
+        return sqlite_error("executing schema statement");
+    }
+    return {};
+}
+
+Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, OpenOptions options) {
+    struct stat info{};
+    bool exists = ::stat(path.c_str(), &info) == 0;
+    if (!exists) {
+        if (!options.create) {
+            return make_error(ErrorCode::Noentry, path + ": no such configuration database");
+        }
+        if (auto made = make_directories(directory_of(path)); !made) {
+            return std::move(made).error();
+        }
+        // Created here so that the file (and the -wal/-shm files sqlite gives the same
+        // mode) holds secrets such as keys paths readable by the owner only.
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) {
+            return make_error(ErrorCode::Unauthorized, path + ": cannot create: " + std::strerror(errno));
+        }
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    } else if (!S_ISREG(info.st_mode)) {
+        return make_error(ErrorCode::Failure, path + ": not a regular file");
+    }
+
+    sqlite3* raw = nullptr;
+    int opened = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    std::unique_ptr<ConfigStore> store(new ConfigStore(raw, path));
+    if (opened != SQLITE_OK) {
+        return store->sqlite_error("cannot open");
+    }
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+
+    // Reading first: a file that is not a database fails here, before anything
+    // (journal mode, schema) would write to it.
+    if (auto readable = store->exec("SELECT count(*) FROM sqlite_master"); !readable) {
+        return std::move(readable).error();
+    }
+    if (options.verify_integrity) {
+        sqlite3_stmt* check = nullptr;
+        if (sqlite3_prepare_v2(raw, "PRAGMA quick_check(1)", -1, &check, nullptr) != SQLITE_OK) {
+            return store->sqlite_error("checking integrity");
+        }
+        std::string verdict = sqlite3_step(check) == SQLITE_ROW ? column_text(check, 0) : "";
+        int stepped = sqlite3_errcode(raw);
+        sqlite3_finalize(check);
+        if (verdict != "ok") {
+            return make_error(ErrorCode::Failure,
+                              path + ": the database is corrupt (" +
+                                  (verdict.empty() ? std::string(sqlite3_errstr(stepped)) : verdict) +
+                                  "); left untouched: restore a backup or move it away");
+        }
+    }
+    // WAL: readers never block the writer. synchronous=FULL: the WAL is fsynced at each
+    // commit, so an acknowledged write survives power loss (NORMAL would survive only a
+    // crash of the process, and lose the last commits on power loss).
+    if (auto wal = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !wal) {
+        return std::move(wal).error();
+    }
+    if (auto schema = store->prepare_schema(); !schema) {
+        return std::move(schema).error();
+    }
+    return store;
+}
+
+Result<void> ConfigStore::prepare_schema() {
+    auto table_exists = [this](const char* name) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &stmt, nullptr);
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+        bool found = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_finalize(stmt);
+        return found;
+    };
+
+    if (auto begun = exec("BEGIN IMMEDIATE"); !begun) {
+        return begun;
+    }
+    int version = 0;
+    if (table_exists("version")) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
+        if (sqlite3_step(stmt) == SQLITE_ROW) {
+            version = sqlite3_column_int(stmt, 0);
+        }
+        sqlite3_finalize(stmt);
+    }
+    Result<void> prepared;
+    if (version > kSchemaVersion) {
+        prepared = make_error(ErrorCode::Unsupported, path_ + ": schema version " + std::to_string(version) +
+                                                          " was written by a newer ggl (this one knows " +
+                                                          std::to_string(kSchemaVersion) + ")");
+    } else if (version == 0) {
+        prepared = exec(kSchemaV2);
+        if (prepared) {
+            prepared = exec("INSERT INTO version(version) VALUES (2)");
+        }
+    } else {
+        prepared = exec(kSchemaV2);
+        // Each step migrates one version up; a later release adds its step here.
+        if (prepared && version == 1) {
+            prepared = migrate_from_v1();
+        }
+    }
+    if (!prepared) {
+        (void)exec("ROLLBACK");
+        return prepared;
+    }
+    if (auto committed = exec("COMMIT"); !committed) {
+        (void)exec("ROLLBACK");
+        return committed;
+    }
+    schema_version_ = kSchemaVersion;
+
+    struct {
+        Stmt& stmt;
+        const char* sql;
+    } const statements[] = {
+        {statements_->find_child, "SELECT child, name FROM relations WHERE parent = ?1 AND name = ?2"},
+        {statements_->add_key, "INSERT INTO keys(name) VALUES (?1)"},
+        {statements_->add_relation, "INSERT INTO relations(child, parent, name) VALUES (?1, ?2, ?3)"},
+        {statements_->get_value, "SELECT value, ts FROM vals WHERE key = ?1"},
+        {statements_->set_value,
+         "INSERT INTO vals(key, value, ts) VALUES (?1, ?2, ?3) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, ts = excluded.ts"},
+        {statements_->children,
+         "SELECT r.child, k.name FROM relations r JOIN keys k ON k.id = r.child WHERE r.parent = ?1 ORDER BY r.child"},
+        {statements_->delete_value, "DELETE FROM vals WHERE key = ?1"},
+        {statements_->delete_relation, "DELETE FROM relations WHERE child = ?1"},
+        {statements_->delete_key, "DELETE FROM keys WHERE id = ?1"},
+        {statements_->subtree,
+         "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL "
+         "SELECT r.child FROM relations r JOIN sub ON r.parent = sub.id) "
+         "SELECT sub.id, r.parent, k.name, v.value FROM sub "
+         "LEFT JOIN relations r ON r.child = sub.id LEFT JOIN keys k ON k.id = sub.id "
+         "LEFT JOIN vals v ON v.key = sub.id"},
+        {statements_->begin, "BEGIN IMMEDIATE"},
+        {statements_->commit, "COMMIT"},
+        {statements_->rollback, "ROLLBACK"},
+    };
+    for (const auto& statement : statements) {
+        if (statement.stmt.prepare(db_, statement.sql) != SQLITE_OK) {
+            return sqlite_error("preparing statements");
+        }
+    }
+    return {};
+}
+
+Result<void> ConfigStore::migrate_from_v1() {
+    // In the caller's transaction: a failed migration leaves the v1 database as it was.
+    char* message = nullptr;
+    if (sqlite3_exec(db_, kMigrateV1, nullptr, nullptr, &message) != SQLITE_OK) {
+        std::string detail = message ? message : "";
+        sqlite3_free(message);
+        return make_error(ErrorCode::Failure,
+                          path_ + ": cannot migrate schema version 1 to 2: " + detail + " (database unchanged)");
+    }
+    return {};
+}
+
+Result<void> ConfigStore::begin() {
+    sqlite3_stmt* stmt = statements_->begin.get();
+    Reset reset{stmt};
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        return sqlite_error("starting a transaction");
+    }
+    in_explicit_transaction_ = true;
+    return {};
+}
+
+Result<void> ConfigStore::commit() {
+    in_explicit_transaction_ = false;
+    sqlite3_stmt* stmt = statements_->commit.get();
+    Reset reset{stmt};
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        Error error = sqlite_error("committing");
+        rollback();
+        return error;
+    }
+    return {};
+}
+
+void ConfigStore::rollback() {
+    in_explicit_transaction_ = false;
+    if (sqlite3_get_autocommit(db_)) {
+        return;  // sqlite already rolled back (as it does on SQLITE_FULL)
+    }
+    sqlite3_stmt* stmt = statements_->rollback.get();
+    Reset reset{stmt};
+    sqlite3_step(stmt);
+}
+
+Result<std::optional<int64_t>> ConfigStore::find_child(int64_t parent, std::string_view name,
+                                                       std::string* stored_name) {
+    sqlite3_stmt* stmt = statements_->find_child.get();
+    Reset reset{stmt};
+    sqlite3_bind_int64(stmt, 1, parent);
+    bind_text(stmt, 2, name);
+    int stepped = sqlite3_step(stmt);
+    if (stepped == SQLITE_ROW) {
+        if (stored_name) {
+            *stored_name = column_text(stmt, 1);
+        }
+        return std::optional<int64_t>(sqlite3_column_int64(stmt, 0));
+    }
+    if (stepped == SQLITE_DONE) {
+        return std::optional<int64_t>();
+    }
+    return sqlite_error("looking up a key");
+}
+
+Result<std::optional<int64_t>> ConfigStore::find_node(const KeyPath& path) {
+    int64_t id = kRootId;
+    for (const auto& segment : path) {
+        auto child = find_child(id, segment, nullptr);
+        if (!child) {
+            return std::move(child).error();
+        }
+        if (!*child) {
+            return std::optional<int64_t>();
+        }
+        id = **child;
+    }
+    return std::optional<int64_t>(id);
+}
+
+Result<int64_t> ConfigStore::add_child(int64_t parent, std::string_view name) {
+    sqlite3_stmt* key = statements_->add_key.get();
+    {
+        Reset reset{key};
+        bind_text(key, 1, name);
+        if (sqlite3_step(key) != SQLITE_DONE) {
+            return sqlite_error("adding a key");
+        }
+    }
+    int64_t id = sqlite3_last_insert_rowid(db_);
+    sqlite3_stmt* relation = statements_->add_relation.get();
+    Reset reset{relation};
+    sqlite3_bind_int64(relation, 1, id);
+    sqlite3_bind_int64(relation, 2, parent);
+    bind_text(relation, 3, name);
+    if (sqlite3_step(relation) != SQLITE_DONE) {
+        return sqlite_error("adding a key");
+    }
+    return id;
+}
+
+Result<bool> ConfigStore::is_leaf(int64_t id) {
+    if (id == kRootId) {
+        return false;
+    }
+    sqlite3_stmt* stmt = statements_->get_value.get();
+    Reset reset{stmt};
+    sqlite3_bind_int64(stmt, 1, id);
+    int stepped = sqlite3_step(stmt);
+    if (stepped == SQLITE_ROW || stepped == SQLITE_DONE) {
+        return stepped == SQLITE_ROW;
+    }
+    return sqlite_error("reading a value");
+}
+
+namespace {
+
+// A transaction for one request; inside a caller's transaction (an import) a savepoint,
+// so that a request that fails halfway still leaves nothing of itself behind.
+class RequestTransaction {
+public:
+    RequestTransaction(ConfigStore& store, sqlite3* db, bool nested) : store_(store), db_(db), nested_(nested) {}
+    ~RequestTransaction() {
+        if (!open_) {
+            return;
+        }
+        if (nested_) {
+            sqlite3_exec(db_, "ROLLBACK TO request; RELEASE request", nullptr, nullptr, nullptr);
+        } else {
+            store_.rollback();
+        }
+    }
+    Result<void> begin() {
+        if (nested_) {
+            if (sqlite3_exec(db_, "SAVEPOINT request", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                return make_error(ErrorCode::Failure, std::string("savepoint: ") + sqlite3_errmsg(db_));
+            }
+            open_ = true;
+            return {};
+        }
+        auto begun = store_.begin();
+        open_ = begun.ok();
+        return begun;
+    }
+    Result<void> commit() {
+        open_ = false;
+        if (nested_) {
+            sqlite3_exec(db_, "RELEASE request", nullptr, nullptr, nullptr);
+            return {};
+        }
+        return store_.commit();
+    }
+
+private:
+    ConfigStore& store_;
+    sqlite3* db_;
+    bool nested_;
+    bool open_ = false;
+};
+
+} // namespace
+
+Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Object& value, int64_t timestamp,
+                                   bool existed, std::vector<Change>* changes) {
+    std::string json = to_json(value);
+    bool changed = true;
+    if (existed) {
+        sqlite3_stmt* get = statements_->get_value.get();
+        Reset reset{get};
+        sqlite3_bind_int64(get, 1, id);
+        if (sqlite3_step(get) != SQLITE_ROW) {
+            return sqlite_error("reading a value");
+        }
+        int64_t stored_ts = sqlite3_column_int64(get, 1);
+        if (stored_ts > timestamp) {
+            return {};  // older loses
+        }
+        changed = column_text(get, 0) != json;
+        if (!changed && stored_ts == timestamp) {
+            return {};
+        }
+    }
+    sqlite3_stmt* set = statements_->set_value.get();
+    Reset reset{set};
+    sqlite3_bind_int64(set, 1, id);
+    bind_text(set, 2, json);
+    sqlite3_bind_int64(set, 3, timestamp);
+    if (sqlite3_step(set) != SQLITE_DONE) {
+        return sqlite_error("writing a value");
+    }
+    if (changed && changes) {
+        changes->push_back({spelling, false});
+    }
+    return {};
+}
+
+// Merges value into the existing node `id` (a map) whose path is spelling.
+Result<void> ConfigStore::merge(int64_t id, KeyPath& spelling, const Object& value, int64_t timestamp,
+                                std::vector<Change>* changes) {
+    for (const auto& [name, child_value] : value.as_map()) {
+        if (name.empty()) {
+            return make_error(ErrorCode::Invalid, "empty key in the map written at " + key_path_to_text(spelling));
+        }
+        std::string stored_name = name;
+        auto found = find_child(id, name, &stored_name);
+        if (!found) {
+            return std::move(found).error();
+        }
+        std::optional<int64_t> child = *found;
+        bool child_is_leaf = false;
+        if (child) {
+            auto leaf = is_leaf(*child);
+            if (!leaf) {
+                return std::move(leaf).error();
+            }
+            child_is_leaf = *leaf;
+        }
+        spelling.push_back(stored_name);
+        if (child_value.is_map()) {
+            if (child && child_is_leaf) {
+                return make_error(ErrorCode::Conflict,
+                                  "cannot write a map onto the value at " + key_path_to_text(spelling));
+            }
+            if (!child) {
+                auto added = add_child(id, name);
+                if (!added) {
+                    return std::move(added).error();
+                }
+                // A new map is one change; what it holds is new with it.
+                if (changes) {
+                    changes->push_back({spelling, false});
+                }
+                if (auto merged = merge(*added, spelling, child_value, timestamp, nullptr); !merged) {
+                    return merged;
+                }
+            } else if (auto merged = merge(*child, spelling, child_value, timestamp, changes); !merged) {
+                return merged;
+            }
+        } else {
+            if (child && !child_is_leaf) {
+                return make_error(ErrorCode::Conflict,
+                                  "cannot write a value onto the map at " + key_path_to_text(spelling));
+            }
+            int64_t leaf_id = 0;
+            if (child) {
+                leaf_id = *child;
+            } else {
+                auto added = add_child(id, name);
+                if (!added) {
+                    return std::move(added).error();
+                }
+                leaf_id = *added;
+            }
+            if (auto set = set_leaf(leaf_id, spelling, child_value, timestamp, child.has_value(), changes); !set) {
+                return set;
+            }
+        }
+        spelling.pop_back();
+    }
+    return {};
+}
+
+Result<void> ConfigStore::write(const KeyPath& path, const Object& value, int64_t timestamp,
+                                std::vector<Change>* changes) {
+    if (path.empty() && !value.is_map()) {
+        return make_error(ErrorCode::Invalid, "only a map can be written at the root");
+    }
+    if (value.is_bytes()) {
+        return make_error(ErrorCode::Invalid, "binary values cannot be stored (JSON has no bytes)");
+    }
+    RequestTransaction transaction(*this, db_, in_explicit_transaction_);
+    if (auto begun = transaction.begin(); !begun) {
+        return begun;
+    }
+    std::vector<Change> found_changes;
+    // Walk to the parent of the target, creating maps; a value on the way is a conflict.
+    int64_t id = kRootId;
+    KeyPath spelling;
+    size_t depth = path.empty() ? 0 : path.size() - 1;
+    for (size_t i = 0; i < depth; ++i) {
+        std::string stored_name = path[i];
+        auto child = find_child(id, path[i], &stored_name);
+        if (!child) {
+            return std::move(child).error();
+        }
+        if (*child) {
+            auto leaf = is_leaf(**child);
+            if (!leaf) {
+                return std::move(leaf).error();
+            }
+            spelling.push_back(stored_name);
+            if (*leaf) {
+                return make_error(ErrorCode::Conflict, "cannot write below the value at " + key_path_to_text(spelling) +
+                                                           " (it is not a map)");
+            }
+            id = **child;
+        } else {
+            auto added = add_child(id, path[i]);
+            if (!added) {
+                return std::move(added).error();
+            }
+            spelling.push_back(path[i]);
+            id = *added;
+        }
+    }
+    Result<void> merged;
+    if (path.empty()) {
+        merged = merge(id, spelling, value, timestamp, &found_changes);
+    } else {
+        merged = merge(id, spelling, Object(Map{{path.back(), value}}), timestamp, &found_changes);
+    }
+    if (!merged) {
+        return merged;
+    }
+    if (auto committed = transaction.commit(); !committed) {
+        return committed;
+    }
+    if (changes) {
+        changes->insert(changes->end(), found_changes.begin(), found_changes.end());
+    }
+    return {};
+}
+
+Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::optional<int64_t> timestamp,
+                                      std::vector<Change>* changes) {
+    sqlite3_stmt* get = statements_->get_value.get();
+    bool leaf = false;
+    int64_t stored_ts = 0;
+    {
+        Reset reset{get};
+        sqlite3_bind_int64(get, 1, id);
+        int stepped = sqlite3_step(get);
+        if (stepped == SQLITE_ROW) {
+            leaf = true;
+            stored_ts = sqlite3_column_int64(get, 1);
+        } else if (stepped != SQLITE_DONE) {
+            return sqlite_error("reading a value");
+        }
+    }
+    if (leaf && timestamp && stored_ts > *timestamp) {
+        return false;  // written after the delete was issued: it stays
+    }
+    std::vector<Change> below;
+    bool everything_removed = true;
+    if (!leaf) {
+        std::vector<std::pair<int64_t, std::string>> children;
+        {
+            sqlite3_stmt* stmt = statements_->children.get();
+            Reset reset{stmt};
+            sqlite3_bind_int64(stmt, 1, id);
+            int stepped;
+            while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
+                children.emplace_back(sqlite3_column_int64(stmt, 0), column_text(stmt, 1));
+            }
+            if (stepped != SQLITE_DONE) {
+                return sqlite_error("listing keys");
+            }
+        }
+        for (auto& [child, name] : children) {
+            spelling.push_back(name);
+            auto removed = remove_node(child, spelling, timestamp, &below);
+            spelling.pop_back();
+            if (!removed) {
+                return removed;
+            }
+            everything_removed = everything_removed && *removed;
+        }
+    }
+    if (!everything_removed) {
+        if (changes) {
+            changes->insert(changes->end(), below.begin(), below.end());
+        }
+        return false;
+    }
+    for (Stmt* stmt : {&statements_->delete_value, &statements_->delete_relation, &statements_->delete_key}) {
+        Reset reset{stmt->get()};
+        sqlite3_bind_int64(stmt->get(), 1, id);
+        if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
+            return sqlite_error("deleting a key");
+        }
+    }
+    if (changes) {
+        changes->push_back({spelling, true});
+    }
+    return true;
+}
+
+Result<void> ConfigStore::remove(const KeyPath& path, std::optional<int64_t> timestamp,
+                                 std::vector<Change>* changes) {
+    if (path.empty()) {
+        return make_error(ErrorCode::Invalid, "the root cannot be deleted (name a key)");
+    }
+    RequestTransaction transaction(*this, db_, in_explicit_transaction_);
+    if (auto begun = transaction.begin(); !begun) {
+        return begun;
+    }
+    int64_t id = kRootId;
+    KeyPath spelling;
+    for (const auto& segment : path) {
+        std::string stored_name = segment;
+        auto child = find_child(id, segment, &stored_name);
+        if (!child) {
+            return std::move(child).error();
+        }
+        if (!*child) {
+            return transaction.commit();  // nothing to delete is fine
+        }
+        id = **child;
+        spelling.push_back(stored_name);
+    }
+    std::vector<Change> found_changes;
+    auto removed = remove_node(id, spelling, timestamp, &found_changes);
+    if (!removed) {
+        return std::move(removed).error();
+    }
+    if (auto committed = transaction.commit(); !committed) {
+        return committed;
+    }
+    if (changes) {
+        changes->insert(changes->end(), found_changes.begin(), found_changes.end());
+    }
+    return {};
+}
+
+Result<std::vector<std::string>> ConfigStore::list(const KeyPath& path) {
+    auto node = find_node(path);
+    if (!node) {
+        return std::move(node).error();
+    }
+    if (!*node) {
+        return make_error(ErrorCode::Noentry, "no key " + key_path_to_text(path));
+    }
+    auto leaf = is_leaf(**node);
+    if (!leaf) {
+        return std::move(leaf).error();
+    }
+    if (*leaf) {
+        return make_error(ErrorCode::Invalid, key_path_to_text(path) + " holds a value, not a map");
+    }
+    std::vector<std::string> names;
+    sqlite3_stmt* stmt = statements_->children.get();
+    Reset reset{stmt};
+    sqlite3_bind_int64(stmt, 1, **node);
+    int stepped;
+    while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
+        names.push_back(column_text(stmt, 1));
+    }
+    if (stepped != SQLITE_DONE) {
+        return sqlite_error("listing keys");
+    }
+    return names;
+}
+
+Result<Object> ConfigStore::build(int64_t root) {
+    struct Node {
+        int64_t parent = -1;
+        std::string name;
+        bool leaf = false;
+        std::string json;
+        std::vector<int64_t> children;
+    };
+    std::unordered_map<int64_t, Node> nodes;
+    {
+        sqlite3_stmt* stmt = statements_->subtree.get();
+        Reset reset{stmt};
+        sqlite3_bind_int64(stmt, 1, root);
+        int stepped;
+        while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(stmt, 0);
+            Node& node = nodes[id];
+            node.parent = sqlite3_column_type(stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 1);
+            node.name = column_text(stmt, 2);
+            node.leaf = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+            if (node.leaf) {
+                node.json = column_text(stmt, 3);
+            }
+            if (id != root) {
+                nodes[node.parent].children.push_back(id);
+            }
+        }
+        if (stepped != SQLITE_DONE) {
+            return sqlite_error("reading keys");
+        }
+    }
+    // Recursion depth is the tree's depth, which the bus frame bounds for anything written.
+    auto assemble = [&nodes, this](auto& self, int64_t id) -> Result<Object> {
+        Node& node = nodes[id];
+        if (node.leaf) {
+            auto value = from_json(node.json);
+            if (!value) {
+                return make_error(ErrorCode::Failure, path_ + ": stored value of key id " + std::to_string(id) +
+                                                          " is not JSON: " + value.error().message);
+            }
+            return std::move(*value);
+        }
+        std::sort(node.children.begin(), node.children.end());
+        Map map;
+        map.reserve(node.children.size());
+        for (int64_t child : node.children) {
+            auto value = self(self, child);
+            if (!value) {
+                return value;
+            }
+            map.append(nodes[child].name, std::move(*value));
+        }
+        return Object(std::move(map));
+    };
+    return assemble(assemble, root);
+}
+
+Result<Object> ConfigStore::read(const KeyPath& path) {
+    auto node = find_node(path);
+    if (!node) {
+        return std::move(node).error();
+    }
+    if (!*node) {
+        return make_error(ErrorCode::Noentry, "no key " + key_path_to_text(path));
+    }
+    if (**node != kRootId) {
+        sqlite3_stmt* get = statements_->get_value.get();
+        Reset reset{get};
+        sqlite3_bind_int64(get, 1, **node);
+        int stepped = sqlite3_step(get);
+        if (stepped == SQLITE_ROW) {
+            return from_json(column_text(get, 0));
+        }
+        if (stepped != SQLITE_DONE) {
+            return sqlite_error("reading a value");
+        }
+    }
+    return build(**node);
+}
+
+std::string ConfigStore::backup_dir() const { return path_ + ".backups"; }
+
+Result<void> ConfigStore::backup(std::string_view name) {
+    if (!valid_backup_name(name)) {
+        return make_error(ErrorCode::Invalid, "backup name '" + std::string(name) +
+                                                  "' must be letters, digits, '_', '-' or '.', not starting with '.'");
+    }
+    std::string dir = backup_dir();
+    if (auto made = make_directories(dir); !made) {
+        return made;
+    }
+    std::string final_path = dir + "/" + std::string(name) + ".db";
+    std::string temp_path = final_path + ".tmp";
+    ::unlink(temp_path.c_str());
+    int fd = ::open(temp_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return make_error(ErrorCode::Failure, temp_path + ": cannot create: " + std::strerror(errno));
+    }
+    ::close(fd);
+    sqlite3* target = nullptr;
+    if (sqlite3_open_v2(temp_path.c_str(), &target, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        std::string message = temp_path + ": " + sqlite3_errmsg(target);
+        sqlite3_close(target);
+        ::unlink(temp_path.c_str());
+        return make_error(ErrorCode::Failure, message);
+    }
+    sqlite3_backup* copy = sqlite3_backup_init(target, "main", db_, "main");
+    int stepped = copy ? sqlite3_backup_step(copy, -1) : sqlite3_errcode(target);
+    if (copy) {
+        sqlite3_backup_finish(copy);
+    }
+    std::string detail = sqlite3_errmsg(target);
+    sqlite3_close(target);
+    if (stepped != SQLITE_DONE) {
+        ::unlink(temp_path.c_str());
+        return make_error((stepped & 0xff) == SQLITE_FULL ? ErrorCode::Nomem : ErrorCode::Failure,
+                          final_path + ": backup failed: " + (copy ? sqlite3_errstr(stepped) : detail));
+    }
+    // The snapshot must be whole on disk before it replaces an older one of that name.
+    if (auto synced = fsync_path(temp_path, O_RDONLY); !synced) {
+        ::unlink(temp_path.c_str());
+        return synced;
+    }
+    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(temp_path.c_str());
+        return make_error(ErrorCode::Failure, final_path + ": " + std::strerror(err));
+    }
+    return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+}
+
+Result<void> ConfigStore::restore(std::string_view name, std::vector<Change>* changes) {
+    if (!valid_backup_name(name)) {
+        return make_error(ErrorCode::Invalid, "backup name '" + std::string(name) +
+                                                  "' must be letters, digits, '_', '-' or '.', not starting with '.'");
+    }
+    std::string snapshot = backup_dir() + "/" + std::string(name) + ".db";
+    struct stat info{};
+    if (::stat(snapshot.c_str(), &info) != 0) {
+        return make_error(ErrorCode::Noentry, "no backup named '" + std::string(name) + "' (" + snapshot + ")");
+    }
+    if (in_explicit_transaction_) {
+        return make_error(ErrorCode::Invalid, "restore cannot run inside another transaction");
+    }
+    auto before = read({});
+    if (!before) {
+        return std::move(before).error();
+    }
+    {
+        sqlite3_stmt* attach = nullptr;
+        sqlite3_prepare_v2(db_, "ATTACH DATABASE ?1 AS snapshot", -1, &attach, nullptr);
+        bind_text(attach, 1, snapshot);
+        int stepped = sqlite3_step(attach);
+        sqlite3_finalize(attach);
+        if (stepped != SQLITE_DONE) {
+            return sqlite_error("opening backup " + snapshot);
+        }
+    }
+    auto replace = [this, &snapshot]() -> Result<void> {
+        sqlite3_stmt* check = nullptr;
+        sqlite3_prepare_v2(db_, "SELECT max(version) FROM snapshot.version", -1, &check, nullptr);
+        int version = check && sqlite3_step(check) == SQLITE_ROW ? sqlite3_column_int(check, 0) : -1;
+        sqlite3_finalize(check);
+        if (version != kSchemaVersion) {
+            return make_error(ErrorCode::Unsupported,
+                              snapshot + ": not a configuration backup of schema version " + std::to_string(kSchemaVersion));
+        }
+        if (auto begun = begin(); !begun) {
+            return begun;
+        }
+        auto copied = exec("DELETE FROM vals; DELETE FROM relations; DELETE FROM keys;"
+                           "INSERT INTO keys SELECT id, name FROM snapshot.keys;"
+                           "INSERT INTO relations SELECT child, parent, name FROM snapshot.relations;"
+                           "INSERT INTO vals SELECT key, value, ts FROM snapshot.vals;");
+        if (!copied) {
+            rollback();
+            return copied;
+        }
+        return commit();
+    };
+    auto replaced = replace();
+    (void)exec("DETACH DATABASE snapshot");
+    if (!replaced) {
+        return replaced;
+    }
+    auto after = read({});
+    if (!after) {
+        return std::move(after).error();
+    }
+    if (changes) {
+        KeyPath path;
+        diff_trees(*before, *after, path, *changes);
+    }
+    return {};
+}
+
+} // namespace ggl::config

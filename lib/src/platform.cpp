@@ -1,0 +1,161 @@
+// Platform detection and manifest selection (first match wins, as in Greengrass v2).
+#include "ggl/platform.hpp"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cctype>
+// The one file that uses <regex> (see lib/CMakeLists.txt for its warning option).
+#include <regex>
+
+namespace ggl {
+namespace {
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+std::string trimmed(std::string_view text) {
+    size_t start = text.find_first_not_of(" \t");
+    if (start == std::string_view::npos) {
+        return {};
+    }
+    size_t end = text.find_last_not_of(" \t");
+    return std::string(text.substr(start, end - start + 1));
+}
+
+// Greengrass names architectures as the JVM does (os.arch), not as uname does.
+std::string greengrass_architecture(std::string_view machine) {
+    if (machine == "x86_64") return "amd64";
+    if (machine == "aarch64" || machine == "arm64") return "aarch64";
+    if (machine.starts_with("arm")) return "arm";
+    if (machine == "i386" || machine == "i486" || machine == "i586" || machine == "i686") return "x86";
+    return std::string(machine);
+}
+
+bool value_matches(const std::string& wanted, const std::string* actual) {
+    if (wanted == "*" || lowercase(wanted) == "all") {
+        return true;
+    }
+    if (actual == nullptr) {
+        return false;
+    }
+    if (wanted.size() >= 2 && wanted.front() == '/' && wanted.back() == '/') {
+        try {
+            std::regex pattern(wanted.substr(1, wanted.size() - 2), std::regex::ECMAScript);
+            return std::regex_match(*actual, pattern);
+        } catch (const std::regex_error&) {
+            return false;  // the loader already rejected the recipe
+        }
+    }
+    if (lowercase(wanted) == lowercase(*actual)) {
+        return true;
+    }
+    // x86_64 is what recipes written for uname say; the JVM says amd64.
+    static const std::pair<const char*, const char*> kAliases[] = {{"x86_64", "amd64"}, {"arm64", "aarch64"}};
+    for (auto [alias, canonical] : kAliases) {
+        if (lowercase(wanted) == alias && *actual == canonical) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+std::optional<std::string> platform_regex_error(std::string_view value) {
+    if (value.size() < 2 || value.front() != '/' || value.back() != '/') {
+        return std::nullopt;
+    }
+    try {
+        std::regex pattern(std::string(value.substr(1, value.size() - 2)), std::regex::ECMAScript);
+    } catch (const std::regex_error& error) {
+        return std::string(error.what());
+    }
+    return std::nullopt;
+}
+
+const std::string* Platform::find(std::string_view key) const {
+    for (const auto& [name, value] : attributes) {
+        if (name == key) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+void Platform::set(std::string key, std::string value) {
+    for (auto& [name, existing] : attributes) {
+        if (name == key) {
+            existing = std::move(value);
+            return;
+        }
+    }
+    attributes.emplace_back(std::move(key), std::move(value));
+}
+
+std::string Platform::to_string() const {
+    std::string out;
+    for (const auto& [name, value] : attributes) {
+        out += (out.empty() ? "" : ", ") + name + "=" + value;
+    }
+    return out;
+}
+
+Platform detect_platform() {
+    Platform platform;
+    struct utsname names{};
+    std::string system = "linux";
+    std::string machine = "x86_64";
+    if (::uname(&names) == 0) {
+        system = lowercase(names.sysname);
+        machine = names.machine;
+    }
+    platform.set("os", system);
+    platform.set("architecture", greengrass_architecture(machine));
+    platform.set("architecture.detail", machine);
+    platform.set("runtime", "aws_nucleus_lite");
+    return platform;
+}
+
+Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) {
+    while (!spec.empty()) {
+        size_t comma = spec.find(',');
+        std::string item = trimmed(spec.substr(0, comma));
+        spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+        size_t equals = item.find('=');
+        if (equals == std::string::npos || trimmed(item.substr(0, equals)).empty()) {
+            return make_error(ErrorCode::Invalid, "platform item \"" + item + "\" is not KEY=VALUE");
+        }
+        base.set(lowercase(trimmed(item.substr(0, equals))), trimmed(item.substr(equals + 1)));
+    }
+    return base;
+}
+
+bool platform_matches(const Manifest& manifest, const Platform& platform) {
+    return std::all_of(manifest.platform.begin(), manifest.platform.end(), [&](const auto& requirement) {
+        return value_matches(requirement.second, platform.find(requirement.first));
+    });
+}
+
+Result<const Manifest*> select_manifest(const Recipe& recipe, const Platform& platform) {
+    for (const Manifest& manifest : recipe.manifests) {
+        if (platform_matches(manifest, platform)) {
+            return &manifest;
+        }
+    }
+    std::string seen;
+    for (const Manifest& manifest : recipe.manifests) {
+        std::string attributes;
+        for (const auto& [key, value] : manifest.platform) {
+            attributes += (attributes.empty() ? "" : ", ") + key + "=" + value;
+        }
+        seen += (seen.empty() ? "" : "; ") + (attributes.empty() ? std::string("any") : attributes);
+    }
+    return make_error(ErrorCode::Noentry, "no manifest matches the platform (" + platform.to_string() +
+                                              "); the manifests want: " + seen);
+}
+
+} // namespace ggl

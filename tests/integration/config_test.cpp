@@ -1,0 +1,478 @@
+// ggconfigd and `ggl config` end to end: real daemon processes, real sqlite files, the
+// real ggl front command, checking output, exit status and what survives a kill -9.
+#include "process.hpp"
+
+#include "ggl/bus_client.hpp"
+#include "ggl/json.hpp"
+
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+using namespace ggl;
+using namespace ggl::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string corpus(const std::string& name) {
+    std::string path = std::string(GGL_CORPUS_DIR) + "/" + name;
+    // The corpus must be there: a missing one fails the test rather than skipping it.
+    REQUIRE(std::filesystem::exists(path));
+    return path;
+}
+
+void write_file(const std::string& path, std::string_view text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
+// A device in a temp dir: runtime dir, root (config.db) and config dir of its own.
+struct Device {
+    TempDir dir{"ggl-config"};
+    std::string runtime = dir.path() + "/run";
+    std::string root = dir.path() + "/root";
+    std::string etc = dir.path() + "/etc";
+    std::string db = root + "/config.db";
+    std::string log = dir.path() + "/ggconfigd.log";
+    std::unique_ptr<Process> daemon;
+
+    Device() { std::filesystem::create_directories(runtime); }
+    ~Device() { stop(); }
+
+    ProcessOptions options() const {
+        ProcessOptions result;
+        result.env["GGL_RUNTIME_DIR"] = runtime;
+        result.env["GGL_ROOT"] = root;
+        result.env["GGL_CONFIG_DIR"] = etc;
+        result.env["GGL_CONFIG_DB"] = db;
+        return result;
+    }
+
+    // Starts ggconfigd and waits until it serves; false when it exited instead.
+    bool start() {
+        ProcessOptions daemon_options = options();
+        daemon_options.stderr_file = log;
+        daemon = std::make_unique<Process>(std::vector<std::string>{GGL_CONFIGD_EXE}, daemon_options);
+        for (int attempt = 0; attempt < 1000; ++attempt) {
+            if (socket_accepts(runtime + "/gg_config")) {
+                return true;
+            }
+            if (daemon->exited()) {
+                return false;
+            }
+            ::usleep(10000);
+        }
+        throw std::runtime_error("ggconfigd did not serve within 10 s; its log:\n" + read_file(log));
+    }
+    void stop() {
+        if (daemon) {
+            daemon->signal(SIGTERM);
+            daemon->finish();
+            daemon.reset();
+        }
+    }
+    void kill9() {
+        daemon->signal(SIGKILL);
+        daemon->finish();
+        daemon.reset();
+    }
+
+    Finished ggl(std::vector<std::string> args) const {
+        args.insert(args.begin(), GGL_FRONT_EXE);
+        return run(std::move(args), options());
+    }
+    Finished config(std::vector<std::string> args) const {
+        args.insert(args.begin(), "config");
+        return ggl(std::move(args));
+    }
+    std::unique_ptr<Process> watch(std::vector<std::string> args) const {
+        args.insert(args.begin(), {GGL_FRONT_EXE, "config", "watch"});
+        return std::make_unique<Process>(std::move(args), options());
+    }
+    bus::Client client() const { return bus::Client::for_path(runtime + "/gg_config"); }
+};
+
+Map read_params(std::vector<std::string> path) {
+    List list(path.begin(), path.end());
+    return Map{{"key_path", list}};
+}
+
+std::string integrity_of(const std::string& db) {
+    sqlite3* raw = nullptr;
+    sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    std::string verdict = sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "";
+    sqlite3_finalize(stmt);
+    sqlite3_close(raw);
+    return verdict;
+}
+
+// Waits until the watcher has subscribed (its first event cannot be awaited otherwise):
+// the daemon logs nothing per subscription, so a marker write is used instead.
+void await_subscribed(Device& device, Process& watcher, const std::string& marker_key) {
+    for (int i = 0; i < 200; ++i) {
+        REQUIRE(device.config({"set", marker_key, std::to_string(i)}).exit_code == 0);
+        if (watcher.wait_for_stdout(marker_key.substr(marker_key.rfind('/') + 1), 50ms)) {
+            return;
+        }
+    }
+    FAIL("the watcher never saw its marker");
+}
+
+} // namespace
+
+TEST_CASE("set then get prints the value, through the daemon and with --db") {
+    Device device;
+    REQUIRE(device.start());
+    auto set = device.config({"set", "system/thingName", "dev-1"});
+    CHECK(set.exit_code == 0);
+    auto get = device.config({"get", "system/thingName"});
+    CHECK(get.out == "dev-1\n");
+    auto bus = device.ggl({"bus", "call", "gg_config", "read", R"({"key_path":["SYSTEM","THINGNAME"]})"});
+    CHECK(bus.exit_code == 0);
+    CHECK(bus.out == "\"dev-1\"\n");
+    device.stop();
+
+    // Without the daemon: --db before or after the verb.
+    CHECK(device.config({"--db", device.db, "get", "system/thingName"}).out == "dev-1\n");
+    CHECK(device.config({"set", "system/thingName", "dev-2", "--db", device.db}).exit_code == 0);
+    CHECK(device.config({"get", "--db", device.db, "System/ThingName"}).out == "dev-2\n");
+}
+
+TEST_CASE("the database mode while the daemon runs works and warns that subscribers are not notified") {
+    Device device;
+    REQUIRE(device.start());
+    auto set = device.config({"--db", device.db, "set", "a/b", "1"});
+    CHECK(set.exit_code == 0);
+    CHECK_THAT(set.err, Catch::Contains("ggl config: warning:") && Catch::Contains("not notified"));
+    CHECK(device.config({"get", "a/b"}).out == "1\n");
+}
+
+TEST_CASE("exit statuses: not found 1, usage 2, no daemon 3, refused 4") {
+    Device device;
+    auto no_daemon = device.config({"get", "system"});
+    CHECK(no_daemon.exit_code == 3);
+    CHECK_THAT(no_daemon.err, Catch::StartsWith("ggl config: error:"));
+    REQUIRE(device.start());
+    auto missing = device.config({"get", "no/such/key"});
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("NOENTRY") && Catch::Contains("no/such/key"));
+    CHECK(device.config({"get", "a//b"}).exit_code == 2);
+    CHECK(device.config({"frobnicate"}).exit_code == 2);
+    CHECK(device.config({"set", "only-path"}).exit_code == 2);
+    REQUIRE(device.config({"set", "m/leaf", "1"}).exit_code == 0);
+    auto conflict = device.config({"set", "m", "7"});
+    CHECK(conflict.exit_code == 4);
+    CHECK_THAT(conflict.err, Catch::Contains("CONFLICT"));
+    auto on_leaf = device.config({"list", "m/leaf"});
+    CHECK(on_leaf.exit_code == 4);
+    CHECK_THAT(on_leaf.err, Catch::Contains("INVALID"));
+    CHECK(device.config({"list", "absent"}).exit_code == 1);
+    // The same refusals end the same way with --db.
+    device.stop();
+    CHECK(device.config({"--db", device.db, "set", "m", "7"}).exit_code == 4);
+    CHECK(device.config({"--db", device.db, "get", "absent"}).exit_code == 1);
+}
+
+TEST_CASE("every verb has --help with its exit statuses") {
+    Device device;
+    for (const char* verb : {"get", "set", "list", "delete", "watch", "import", "export", "backup", "restore"}) {
+        auto help = device.config({verb, "--help"});
+        INFO(verb);
+        CHECK(help.exit_code == 0);
+        CHECK_THAT(help.out, Catch::Contains("Exit status"));
+    }
+}
+
+TEST_CASE("set parses JSON values, --string keeps text, --path takes names with slashes") {
+    Device device;
+    REQUIRE(device.start());
+    CHECK(device.config({"set", "v/num", "86400"}).exit_code == 0);
+    CHECK(device.config({"set", "v/text", "hello world"}).exit_code == 0);
+    CHECK(device.config({"set", "--string", "v/str", "86400"}).exit_code == 0);
+    CHECK(device.config({"set", "--path", R"(["v","a/b"])", "true"}).exit_code == 0);
+    auto exported = device.config({"export", "v", "--format", "json", "--json=short"});
+    CHECK(exported.out == R"({"num":86400,"text":"hello world","str":"86400","a/b":true})" "\n");
+    CHECK(device.config({"get", "--path", R"(["v","a/b"])"}).out == "true\n");
+    CHECK(device.config({"get", "--path", R"(["v",""])"}).exit_code == 2);
+}
+
+TEST_CASE("list prints one name per line, --recursive every path, --json a list") {
+    Device device;
+    REQUIRE(device.start());
+    REQUIRE(device.config({"set", "s", R"({"B":{"c":1},"a":2})"}).exit_code == 0);
+    CHECK(device.config({"list", "s"}).out == "B\na\n");
+    CHECK(device.config({"list", "s", "--json=short"}).out == "[\"B\",\"a\"]\n");
+    CHECK(device.config({"list", "s", "--recursive"}).out == "s/B\ns/B/c\ns/a\n");
+    CHECK(device.config({"list"}).out == "s\n");
+}
+
+TEST_CASE("malformed bus params get INVALID naming what was wrong") {
+    Device device;
+    REQUIRE(device.start());
+    auto not_list = device.ggl({"bus", "call", "gg_config", "read", R"({"key_path":"a/b"})"});
+    CHECK(not_list.exit_code == 4);
+    CHECK_THAT(not_list.err, Catch::Contains("INVALID"));
+    auto empty_segment = device.ggl({"bus", "call", "gg_config", "write", R"({"key_path":["a",""],"value":1})"});
+    CHECK_THAT(empty_segment.err, Catch::Contains("INVALID") && Catch::Contains("key_path[1]"));
+    auto number = device.ggl({"bus", "call", "gg_config", "read", R"({"key_path":["a",5]})"});
+    CHECK_THAT(number.err, Catch::Contains("key_path[1] must be a string"));
+    auto root_delete = device.ggl({"bus", "call", "gg_config", "delete", R"({"key_path":[]})"});
+    CHECK_THAT(root_delete.err, Catch::Contains("INVALID"));
+    auto no_value = device.ggl({"bus", "call", "gg_config", "write", R"({"key_path":["a"]})"});
+    CHECK_THAT(no_value.err, Catch::Contains("INVALID") && Catch::Contains("value"));
+    auto bad_ts = device.ggl({"bus", "call", "gg_config", "write", R"({"key_path":["a"],"value":1,"timestamp":"x"})"});
+    CHECK_THAT(bad_ts.err, Catch::Contains("INVALID") && Catch::Contains("timestamp"));
+}
+
+TEST_CASE("timestamps: an older write loses, an equal one wins") {
+    Device device;
+    REQUIRE(device.start());
+    REQUIRE(device.config({"set", "t", "new", "--timestamp", "1000"}).exit_code == 0);
+    CHECK(device.config({"set", "t", "old", "--timestamp", "999"}).exit_code == 0);
+    CHECK(device.config({"get", "t"}).out == "new\n");
+    CHECK(device.config({"set", "t", "equal", "--timestamp", "1000"}).exit_code == 0);
+    CHECK(device.config({"get", "t"}).out == "equal\n");
+    // A runtime write without a timestamp is wall-clock time, far newer than 1000.
+    CHECK(device.config({"set", "t", "now"}).exit_code == 0);
+    CHECK(device.config({"get", "t"}).out == "now\n");
+}
+
+TEST_CASE("an empty map reads back as {} and a 1 MiB value is whole") {
+    Device device;
+    REQUIRE(device.start());
+    CHECK(device.config({"set", "empty", "{}"}).exit_code == 0);
+    CHECK(device.config({"get", "empty", "--json=short"}).out == "{}\n");
+    auto client = device.client();
+    std::string big(1u << 20, 'b');
+    REQUIRE(client.call("write", Map{{"key_path", List{"big"}}, {"value", big}}).ok());
+    auto read = client.call("read", read_params({"big"}));
+    REQUIRE(read.ok());
+    CHECK(read->as_string() == big);
+}
+
+TEST_CASE("watch on a missing key sees creation, unchanged writes stay silent, deletes and re-creation are seen") {
+    Device device;
+    REQUIRE(device.start());
+    auto watcher = device.watch({"w", "--count", "5"});
+    await_subscribed(device, *watcher, "w/marker");  // event 1
+    REQUIRE(device.config({"set", "w/x", "1"}).exit_code == 0);   // event 2
+    REQUIRE(device.config({"set", "w/x", "1"}).exit_code == 0);   // unchanged: none
+    REQUIRE(device.config({"set", "other", "1"}).exit_code == 0); // elsewhere: none
+    REQUIRE(device.config({"delete", "w"}).exit_code == 0);       // event 3
+    REQUIRE(device.config({"set", "w/y", "2"}).exit_code == 0);   // event 4: re-created
+    REQUIRE(device.config({"set", "w/y", "3"}).exit_code == 0);   // event 5
+    auto finished = watcher->finish(20s);
+    CHECK(finished.exit_code == 0);
+    // The marker may have needed several writes; only the lines after it matter.
+    std::string out = finished.out;
+    out = out.substr(out.rfind("marker"));
+    out = out.substr(out.find('\n') + 1);
+    CHECK(out == R"({"key_path":["w","x"]})" "\n"
+                 R"({"key_path":["w"],"deleted":true})" "\n"
+                 R"({"key_path":["w","y"]})" "\n"
+                 R"({"key_path":["w","y"]})" "\n");
+}
+
+TEST_CASE("a subscriber that stops reading never blocks writers") {
+    Device device;
+    REQUIRE(device.start());
+    auto stalled = device.client();
+    REQUIRE(stalled.send(bus::Op::Subscribe, "subscribe", read_params({"hot"})).ok());
+    REQUIRE(stalled.flush().ok());
+    auto writer = device.client();
+    std::string value(64, 'v');
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10000; ++i) {
+        auto written = writer.call("write", Map{{"key_path", List{"hot", "k" + std::to_string(i % 100)}},
+                                                {"value", value + std::to_string(i)}});
+        REQUIRE(written.ok());
+    }
+    CHECK(std::chrono::steady_clock::now() - start < 60s);
+    CHECK(writer.call("read", read_params({"hot", "k99"}))->as_string() == value + "9999");
+}
+
+TEST_CASE("two concurrent writers both land every write") {
+    Device device;
+    REQUIRE(device.start());
+    std::atomic<int> failures{0};
+    auto write_many = [&](std::string prefix) {
+        auto client = device.client();
+        for (int i = 0; i < 300; ++i) {
+            if (!client.call("write", Map{{"key_path", List{"c", prefix + std::to_string(i)}}, {"value", i}})) {
+                ++failures;
+            }
+        }
+    };
+    std::thread first(write_many, "a");
+    std::thread second(write_many, "b");
+    first.join();
+    second.join();
+    CHECK(failures == 0);
+    CHECK(device.client().call("list", read_params({"c"}))->as_list().size() == 600);
+}
+
+TEST_CASE("acknowledged writes survive kill -9 and the database stays intact") {
+    Device device;
+    REQUIRE(device.start());
+    auto client = device.client();
+    constexpr int kWrites = 500;
+    for (int i = 0; i < kWrites; ++i) {
+        REQUIRE(client.call("write", Map{{"key_path", List{"durable", "k" + std::to_string(i)}}, {"value", i}}).ok());
+    }
+    REQUIRE(client.call("write", Map{{"key_path", List{"durable"}}, {"value", Map{{"m1", 1}, {"m2", 2}}}}).ok());
+    device.kill9();
+    CHECK(integrity_of(device.db) == "ok");
+    REQUIRE(device.start());
+    auto restarted = device.client();
+    auto tree = restarted.call("read", read_params({"durable"}));
+    REQUIRE(tree.ok());
+    CHECK(tree->as_map().size() == kWrites + 2);
+    CHECK(*tree->as_map().find("k499") == Object(499));
+}
+
+TEST_CASE("a map write is atomic: a conflict anywhere leaves nothing of it") {
+    Device device;
+    REQUIRE(device.start());
+    REQUIRE(device.config({"set", "atom/leaf", "1"}).exit_code == 0);
+    auto partial = device.config({"set", "atom", R"({"fresh":1,"leaf":{"x":1}})"});
+    CHECK(partial.exit_code == 4);
+    CHECK(device.config({"get", "atom", "--json=short"}).out == "{\"leaf\":1}\n");
+}
+
+TEST_CASE("at start config.yaml then config.d load in name order at ts 2, a bad file is named and the rest serves") {
+    Device device;
+    write_file(device.etc + "/config.yaml", "system:\n  thingName: base\n  port: 86400\n  flag: true\n");
+    write_file(device.etc + "/config.d/20-late.yaml", "system:\n  thingName: late\n");
+    write_file(device.etc + "/config.d/10-early.json", R"({"system":{"thingName":"early","extra":null}})");
+    write_file(device.etc + "/config.d/15-broken.yaml", "system:\n  x: [1,\n");
+    REQUIRE(device.start());
+    CHECK(device.config({"get", "system/thingName"}).out == "late\n");
+    CHECK(device.config({"get", "system/port"}).out == "86400\n");
+    CHECK(device.config({"get", "system/flag"}).out == "true\n");
+    CHECK(device.config({"get", "system/extra"}).out == "null\n");
+    std::string log = read_file(device.log);
+    CHECK_THAT(log, Catch::Contains("15-broken.yaml: line") && Catch::Contains("column"));
+    // ts 2: a runtime write wins over the files at the next start.
+    REQUIRE(device.config({"set", "system/thingName", "runtime"}).exit_code == 0);
+    device.stop();
+    REQUIRE(device.start());
+    CHECK(device.config({"get", "system/thingName"}).out == "runtime\n");
+}
+
+TEST_CASE("the nucleus lite sample config imports and exports") {
+    Device device;
+    REQUIRE(device.start());
+    CHECK(device.config({"import", corpus("lite-sample_nucleus_config.yaml")}).exit_code == 0);
+    CHECK(device.config({"list", "services"}).out.find("aws.greengrass.NucleusLite") != std::string::npos);
+}
+
+TEST_CASE("backup and restore: restore notifies only subtrees that changed") {
+    Device device;
+    REQUIRE(device.start());
+    REQUIRE(device.config({"set", "keep", R"({"x":1})"}).exit_code == 0);
+    REQUIRE(device.config({"set", "change", R"({"y":1})"}).exit_code == 0);
+    auto keep_watcher = device.watch({"keep"});
+    auto change_watcher = device.watch({"change"});
+    await_subscribed(device, *keep_watcher, "keep/marker");
+    await_subscribed(device, *change_watcher, "change/marker");
+    REQUIRE(device.config({"backup", "snap1"}).exit_code == 0);
+    REQUIRE(device.config({"set", "change/y", "2"}).exit_code == 0);
+    REQUIRE(device.config({"restore", "snap1"}).exit_code == 0);
+    CHECK(device.config({"get", "change/y"}).out == "1\n");
+    // Events arrive in commit order: once the sentinels are seen, the restore's are too.
+    REQUIRE(device.config({"set", "keep/sentinel", "1"}).exit_code == 0);
+    REQUIRE(device.config({"set", "change/sentinel", "1"}).exit_code == 0);
+    CHECK(keep_watcher->wait_for_stdout("sentinel", 10s));
+    CHECK(change_watcher->wait_for_stdout("sentinel", 10s));
+    keep_watcher->signal(SIGTERM);
+    change_watcher->signal(SIGTERM);
+    auto after_markers = [](std::string out) {
+        out = out.substr(out.rfind("marker"));
+        return out.substr(out.find('\n') + 1);
+    };
+    CHECK(after_markers(keep_watcher->finish(10s).out) == R"({"key_path":["keep","sentinel"]})" "\n");
+    CHECK(after_markers(change_watcher->finish(10s).out) == R"({"key_path":["change","y"]})" "\n"
+                                                             R"({"key_path":["change","y"]})" "\n"
+                                                             R"({"key_path":["change","sentinel"]})" "\n");
+    CHECK(device.config({"restore", "nope"}).exit_code == 1);
+}
+
+TEST_CASE("tlog import replays the Greengrass tlogs, through the daemon and with --db") {
+    Device device;
+    REQUIRE(device.start());
+    auto imported = device.config({"import", corpus("tlog/config__testSkeleton.tlog")});
+    CHECK(imported.exit_code == 0);
+    CHECK(device.config({"get", "test/lastline"}).out == "lastline\n");
+    device.stop();
+    auto direct = device.config({"--db", device.db, "import", corpus("tlog/config__removeTopics.tlog")});
+    CHECK(direct.exit_code == 0);
+    CHECK(device.config({"--db", device.db, "get", "first/second", "--json=short"}).out == "{}\n");
+}
+
+TEST_CASE("a corrupted tlog imports every whole line and names the bad one") {
+    Device device;
+    REQUIRE(device.config({"--db", device.db, "set", "keep", "me"}).exit_code == 0);
+    auto imported = device.config({"--db", device.db, "import", corpus("tlog/config__corruptedConfig.tlog")});
+    CHECK(imported.exit_code == 1);
+    CHECK_THAT(imported.err, Catch::Contains("config__corruptedConfig.tlog:2:"));
+    CHECK(device.config({"--db", device.db, "get", "keep"}).out == "me\n");
+    CHECK(device.config({"--db", device.db, "list", "services/DeploymentService/ComponentToGroups"}).out ==
+          "aws.greengrass.LambdaRuntimes\n");
+}
+
+TEST_CASE("export then import into a new database gives the same tree") {
+    Device device;
+    REQUIRE(device.start());
+    REQUIRE(device.config({"set", "r", R"({"s":"1.0.0","n":86400,"b":false,"z":null,"l":[1,"two"],"e":{}})"}).exit_code == 0);
+    auto exported = device.config({"export"});
+    REQUIRE(exported.exit_code == 0);
+    std::string file = device.dir.path() + "/export.yaml";
+    write_file(file, exported.out);
+    std::string other = device.dir.path() + "/other.db";
+    CHECK(device.config({"--db", other, "import", file}).exit_code == 0);
+    CHECK(device.config({"--db", other, "export"}).out == exported.out);
+}
+
+TEST_CASE("a non-sqlite database file stops ggconfigd with its name and stays untouched") {
+    Device device;
+    std::string junk(4096, 'J');
+    write_file(device.db, junk);
+    CHECK_FALSE(device.start());
+    auto finished = device.daemon->finish();
+    CHECK(finished.exit_code == 1);
+    CHECK_THAT(read_file(device.log), Catch::Contains(device.db));
+    CHECK(read_file(device.db) == junk);
+    auto cli = device.config({"--db", device.db, "get", "x"});
+    CHECK(cli.exit_code != 0);
+    CHECK_THAT(cli.err, Catch::Contains(device.db));
+}
+
+TEST_CASE("a v1 database is migrated at daemon start") {
+    Device device;
+    std::filesystem::create_directories(device.root);
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(device.db.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, R"sql(
+        CREATE TABLE version(version INT PRIMARY KEY NOT NULL); INSERT INTO version VALUES (1);
+        CREATE TABLE keyTable(keyid INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE NOT NULL, keyvalue TEXT NOT NULL COLLATE NOCASE);
+        CREATE TABLE relationTable(keyid INT UNIQUE NOT NULL, parentid INT NOT NULL, PRIMARY KEY(keyid));
+        CREATE TABLE valueTable(keyid INT UNIQUE NOT NULL, value TEXT NOT NULL, timeStamp INT NOT NULL);
+        INSERT INTO keyTable VALUES (1, 'system'), (2, 'thingName');
+        INSERT INTO relationTable VALUES (2, 1);
+        INSERT INTO valueTable VALUES (2, '"legacy"', 5);
+    )sql", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    REQUIRE(device.start());
+    CHECK(device.config({"get", "system/thingName"}).out == "legacy\n");
+}

@@ -1,0 +1,69 @@
+#!/bin/sh
+# `ggl recipe` from the outside: exit statuses, --check with its diff, show, validate, stdout.
+# Usage: recipe_cli_test.sh GGL_RECIPE FIXTURES_DIR
+set -u
+ggl_recipe=$1 fixtures=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL $*" >&2; failures=$((failures + 1)); }
+expect_status() {  # STATUS DESCRIPTION COMMAND...
+    want=$1 what=$2
+    shift 2
+    "$@" > "$work/out" 2> "$work/err"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "$what: exit $got, expected $want; stderr: $(cat "$work/err")"
+}
+export GGL_ROOT=/var/lib/ggl-cli-test
+
+expect_status 0 "translate to stdout" "$ggl_recipe" translate "$fixtures/every_field.yaml"
+grep -q '^# ggl.com.example.EveryField.install.service$' "$work/out" || fail "stdout lacks the install unit header"
+
+expect_status 0 "translate -o" "$ggl_recipe" translate "$fixtures/every_field.yaml" "$fixtures/minimal_run.yaml" -o "$work/units"
+[ "$(ls "$work/units" | wc -l)" -eq 5 ] || fail "-o wrote $(ls "$work/units")"
+
+expect_status 0 "--check, same units" "$ggl_recipe" translate "$fixtures/every_field.yaml" --check "$work/units"
+[ -s "$work/out" ] && fail "--check printed output for identical units"
+
+sed -i 's/^TimeoutStopSec=20$/TimeoutStopSec=99/' "$work/units/ggl.com.example.EveryField.service"
+rm "$work/units/ggl.com.example.EveryField.recover.service"
+touch "$work/units/ggl.com.example.EveryField.stale.service"
+expect_status 1 "--check, changed units" "$ggl_recipe" translate "$fixtures/every_field.yaml" --check "$work/units"
+grep -q '^-TimeoutStopSec=99$' "$work/out" || fail "--check diff lacks the old line"
+grep -q '^+TimeoutStopSec=20$' "$work/out" || fail "--check diff lacks the new line"
+grep -q '^--- /dev/null$' "$work/out" || fail "--check diff lacks the missing recover unit"
+grep -q 'ggl.com.example.EveryField.stale.service' "$work/out" || fail "--check diff lacks the stale unit"
+
+expect_status 2 "--check on an invalid recipe" "$ggl_recipe" translate "$fixtures/invalid_version.yaml" --check "$work/units"
+expect_status 2 "--check and -o together" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" --check "$work/units" -o "$work/x"
+expect_status 2 "a missing recipe" "$ggl_recipe" translate "$work/none.yaml"
+grep -q "^ggl recipe: error: $work/none.yaml: cannot read the file: No such file or directory$" "$work/err" || fail "missing recipe message: $(cat "$work/err")"
+expect_status 2 "a bad --platform" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" --platform oslinux
+expect_status 2 "no recipe" "$ggl_recipe" translate
+
+# Nothing is written when one recipe of several fails.
+expect_status 2 "one bad recipe among good ones" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" "$fixtures/invalid_version.yaml" -o "$work/partial"
+[ ! -e "$work/partial/ggl.com.example.Minimal.service" ] || fail "units were written although a recipe failed"
+
+expect_status 1 "validate: all problems" "$ggl_recipe" validate "$fixtures/invalid_missing_fields.yaml"
+[ "$(grep -c ': missing (required)$' "$work/err")" -eq 3 ] || fail "validate did not list all problems: $(cat "$work/err")"
+expect_status 0 "validate: valid" "$ggl_recipe" validate "$fixtures/minimal_run.yaml" --json
+grep -q '"valid": true' "$work/out" || fail "validate --json: $(cat "$work/out")"
+expect_status 1 "validate --platform with no manifest" "$ggl_recipe" validate "$fixtures/reject_windows_only.yaml" --platform os=linux
+
+expect_status 0 "show --json" "$ggl_recipe" show "$fixtures/configuration_variables.yaml" --json=short --root-path /r
+grep -q '"DECOMPRESSED":"/r/packages/artifacts-unarchived/com.example.ConfigVars/1.0.0"' "$work/out" || fail "show: $(cat "$work/out")"
+expect_status 1 "show without a thing name" "$ggl_recipe" show "$fixtures/thing_name.yaml"
+expect_status 0 "show with --thing-name" "$ggl_recipe" show "$fixtures/thing_name.yaml" --thing-name dev-42
+grep -q "Script: echo 'dev-42'" "$work/out" || fail "show --thing-name: $(cat "$work/out")"
+printf 'system:\n  thingName: from-file\nservices:\n  com.example.ConfigVars:\n    configuration:\n      text: overridden\n' > "$work/config.yaml"
+expect_status 0 "show --config" "$ggl_recipe" show "$fixtures/configuration_variables.yaml" --config "$work/config.yaml" --json=short
+grep -q '"TEXT":"overridden"' "$work/out" || fail "show --config: $(cat "$work/out")"
+
+for verb in translate validate show; do
+    expect_status 0 "$verb --help" "$ggl_recipe" "$verb" --help
+    grep -q '^Exit status:' "$work/out" || fail "$verb --help lacks the exit statuses"
+done
+
+echo "$failures failures"
+[ "$failures" -eq 0 ]

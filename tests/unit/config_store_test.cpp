@@ -1,0 +1,352 @@
+// ConfigStore on real sqlite files: merge rules, timestamps, keys, deletes, snapshots,
+// migration, tlog and file import.
+#include "ggl/config_store.hpp"
+
+#include "ggl/json.hpp"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace ggl;
+using namespace ggl::config;
+
+namespace {
+
+struct TempDb {
+    std::filesystem::path dir;
+    std::string path;
+    TempDb() {
+        char pattern[] = "/tmp/ggl-config-store.XXXXXX";
+        dir = ::mkdtemp(pattern);
+        path = (dir / "sub" / "config.db").string();
+    }
+    ~TempDb() { std::filesystem::remove_all(dir); }
+};
+
+std::unique_ptr<ConfigStore> open_store(const std::string& path) {
+    auto store = ConfigStore::open(path);
+    REQUIRE(store.ok());
+    return std::move(*store);
+}
+
+Object json(std::string_view text) {
+    auto parsed = from_json(text);
+    REQUIRE(parsed.ok());
+    return *parsed;
+}
+
+std::string read_json(ConfigStore& store, const KeyPath& path) {
+    auto value = store.read(path);
+    REQUIRE(value.ok());
+    return to_json(*value);
+}
+
+void write_file(const std::filesystem::path& path, std::string_view text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
+std::string corpus(const std::string& name) {
+    std::string path = std::string(GGL_CORPUS_DIR) + "/" + name;
+    // The corpus must be present: a missing one fails rather than skips.
+    REQUIRE(std::filesystem::exists(path));
+    return path;
+}
+
+} // namespace
+
+TEST_CASE("a new database is created mode 0600 in a directory created for it") {
+    TempDb db;
+    auto store = open_store(db.path);
+    struct stat info{};
+    REQUIRE(::stat(db.path.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    CHECK(store->schema_version() == kSchemaVersion);
+}
+
+TEST_CASE("a written value reads back, and maps are rebuilt") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"system", "thingName"}, "dev-1", 10).ok());
+    REQUIRE(store->write({"system", "port"}, 86400, 10).ok());
+    CHECK(read_json(*store, {"system", "thingName"}) == "\"dev-1\"");
+    CHECK(read_json(*store, {"system"}) == R"({"thingName":"dev-1","port":86400})");
+    CHECK(store->read({"missing"}).error().code == ErrorCode::Noentry);
+}
+
+TEST_CASE("keys are case-insensitive and keep the first writer's spelling") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"System", "ThingName"}, "a", 10).ok());
+    REQUIRE(store->write({"SYSTEM", "THINGNAME"}, "b", 11).ok());
+    CHECK(read_json(*store, {"system", "thingname"}) == "\"b\"");
+    auto names = store->list({});
+    REQUIRE(names.ok());
+    CHECK(*names == std::vector<std::string>{"System"});
+    CHECK(*store->list({"system"}) == std::vector<std::string>{"ThingName"});
+}
+
+TEST_CASE("a write with an older timestamp leaves the value, an equal one replaces it") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"k"}, "new", 100).ok());
+    std::vector<Change> changes;
+    REQUIRE(store->write({"k"}, "old", 99, &changes).ok());
+    CHECK(read_json(*store, {"k"}) == "\"new\"");
+    CHECK(changes.empty());
+    REQUIRE(store->write({"k"}, "same-time", 100, &changes).ok());
+    CHECK(read_json(*store, {"k"}) == "\"same-time\"");
+    CHECK(changes.size() == 1);
+}
+
+TEST_CASE("a write that leaves the value unchanged reports no change") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"a", "b"}, json(R"({"x":1,"y":[1,2]})"), 5).ok());
+    std::vector<Change> changes;
+    REQUIRE(store->write({"a", "b"}, json(R"({"x":1,"y":[1,2]})"), 6, &changes).ok());
+    CHECK(changes.empty());
+}
+
+TEST_CASE("maps merge recursively and leave other keys in place") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"c"}, json(R"({"a":{"x":1,"y":2},"b":3})"), 5).ok());
+    REQUIRE(store->write({"c"}, json(R"({"a":{"y":20,"z":30}})"), 6).ok());
+    CHECK(read_json(*store, {"c"}) == R"({"a":{"x":1,"y":20,"z":30},"b":3})");
+}
+
+TEST_CASE("a value onto a map and a map onto a value are CONFLICT and change nothing") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"m"}, json(R"({"leaf":1})"), 5).ok());
+    auto onto_map = store->write({"m"}, 7, 6);
+    CHECK(onto_map.error().code == ErrorCode::Conflict);
+    CHECK_THAT(onto_map.error().message, Catch::Contains("m"));
+    auto onto_value = store->write({"m", "leaf"}, json(R"({"x":1})"), 6);
+    CHECK(onto_value.error().code == ErrorCode::Conflict);
+    auto below_value = store->write({"m", "leaf", "deeper"}, 1, 6);
+    CHECK(below_value.error().code == ErrorCode::Conflict);
+    // Atomic: the first key of this map is valid, the second conflicts; neither lands.
+    auto partial = store->write({"m"}, json(R"({"new":1,"leaf":{"x":1}})"), 7);
+    CHECK(partial.error().code == ErrorCode::Conflict);
+    CHECK(read_json(*store, {"m"}) == R"({"leaf":1})");
+}
+
+TEST_CASE("an empty map is stored and read back as an empty map") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"e"}, Map{}, 5).ok());
+    CHECK(read_json(*store, {"e"}) == "{}");
+    CHECK(store->list({"e"})->empty());
+}
+
+TEST_CASE("list is NOENTRY for a missing key and INVALID on a value") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"v"}, 1, 5).ok());
+    CHECK(store->list({"nope"}).error().code == ErrorCode::Noentry);
+    CHECK(store->list({"v"}).error().code == ErrorCode::Invalid);
+}
+
+TEST_CASE("delete is recursive, and deleting a missing key is OK") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"a"}, json(R"({"b":{"c":1},"d":2})"), 5).ok());
+    std::vector<Change> changes;
+    REQUIRE(store->remove({"a", "b"}, std::nullopt, &changes).ok());
+    CHECK(read_json(*store, {"a"}) == R"({"d":2})");
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].deleted);
+    CHECK(store->remove({"no", "such"}, std::nullopt).ok());
+    CHECK(store->remove({}, std::nullopt).error().code == ErrorCode::Invalid);
+}
+
+TEST_CASE("a delete with a timestamp keeps values written after it") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"a", "old"}, 1, 5).ok());
+    REQUIRE(store->write({"a", "same"}, 1, 10).ok());
+    REQUIRE(store->write({"a", "new"}, 1, 20).ok());
+    REQUIRE(store->remove({"a"}, 10).ok());
+    CHECK(read_json(*store, {"a"}) == R"({"new":1})");
+    REQUIRE(store->remove({"a"}, 20).ok());
+    CHECK(store->read({"a"}).error().code == ErrorCode::Noentry);
+}
+
+TEST_CASE("a 1 MiB value and a deep path are stored whole") {
+    TempDb db;
+    auto store = open_store(db.path);
+    std::string big(1u << 20, 'x');
+    REQUIRE(store->write({"big"}, big, 5).ok());
+    CHECK(store->read({"big"})->as_string() == big);
+    KeyPath deep;
+    for (int i = 0; i < 200; ++i) {
+        deep.push_back("level" + std::to_string(i));
+    }
+    REQUIRE(store->write(deep, "bottom", 5).ok());
+    CHECK(store->read(deep)->as_string() == "bottom");
+}
+
+TEST_CASE("key paths from the bus must be lists of non-empty strings") {
+    CHECK(key_path_from_object(Object("a/b")).error().code == ErrorCode::Invalid);
+    auto empty_segment = key_path_from_object(List{"a", ""});
+    CHECK(empty_segment.error().code == ErrorCode::Invalid);
+    CHECK_THAT(empty_segment.error().message, Catch::Contains("key_path[1]"));
+    auto number = key_path_from_object(List{"a", 3});
+    CHECK_THAT(number.error().message, Catch::Contains("key_path[1] must be a string"));
+    CHECK(key_path_from_text("a//b").error().code == ErrorCode::Invalid);
+    CHECK(*key_path_from_text("a/b") == KeyPath{"a", "b"});
+}
+
+TEST_CASE("writes survive closing and reopening the database") {
+    TempDb db;
+    {
+        auto store = open_store(db.path);
+        REQUIRE(store->write({"kept"}, "yes", 5).ok());
+    }
+    auto store = open_store(db.path);
+    CHECK(read_json(*store, {"kept"}) == "\"yes\"");
+}
+
+TEST_CASE("restore brings a snapshot back and lists only what differs") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({}, json(R"({"same":{"x":1},"changed":1,"gone":{"y":2}})"), 5).ok());
+    REQUIRE(store->backup("before").ok());
+    REQUIRE(store->write({"changed"}, 2, 6).ok());
+    REQUIRE(store->remove({"gone"}, std::nullopt).ok());
+    REQUIRE(store->write({"added"}, 3, 6).ok());
+    std::vector<Change> changes;
+    REQUIRE(store->restore("before", &changes).ok());
+    CHECK(read_json(*store, {}) == R"({"same":{"x":1},"changed":1,"gone":{"y":2}})");
+    std::vector<std::string> paths;
+    for (const auto& change : changes) {
+        paths.push_back(key_path_to_text(change.key_path) + (change.deleted ? " deleted" : ""));
+    }
+    std::sort(paths.begin(), paths.end());
+    CHECK(paths == std::vector<std::string>{"added deleted", "changed", "gone"});
+    CHECK(store->restore("absent").error().code == ErrorCode::Noentry);
+    CHECK(store->backup("../escape").error().code == ErrorCode::Invalid);
+}
+
+TEST_CASE("a version 1 database is migrated with its keys, spelling and timestamps") {
+    TempDb db;
+    std::filesystem::create_directories(std::filesystem::path(db.path).parent_path());
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, R"sql(
+        CREATE TABLE version(version INT PRIMARY KEY NOT NULL);
+        INSERT INTO version VALUES (1);
+        CREATE TABLE keyTable(keyid INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE NOT NULL,
+                              keyvalue TEXT NOT NULL COLLATE NOCASE);
+        CREATE TABLE relationTable(keyid INT UNIQUE NOT NULL, parentid INT NOT NULL, PRIMARY KEY(keyid));
+        CREATE TABLE valueTable(keyid INT UNIQUE NOT NULL, value TEXT NOT NULL, timeStamp INT NOT NULL);
+        INSERT INTO keyTable VALUES (1, 'System'), (2, 'thingName'), (3, 'services'), (4, 'empty');
+        INSERT INTO relationTable VALUES (2, 1), (4, 3);
+        INSERT INTO valueTable VALUES (2, '"dev-9"', 1234);
+    )sql", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+
+    auto store = open_store(db.path);
+    CHECK(store->schema_version() == 2);
+    CHECK(read_json(*store, {}) == R"({"System":{"thingName":"dev-9"},"services":{"empty":{}}})");
+    // The timestamp came along: an older write loses.
+    REQUIRE(store->write({"system", "thingname"}, "older", 1000).ok());
+    CHECK(read_json(*store, {"system", "thingName"}) == "\"dev-9\"");
+}
+
+TEST_CASE("a file that is not a database is reported by name and left untouched") {
+    TempDb db;
+    std::filesystem::create_directories(std::filesystem::path(db.path).parent_path());
+    std::string junk(8192, 'j');
+    write_file(db.path, junk);
+    auto store = ConfigStore::open(db.path);
+    REQUIRE_FALSE(store.ok());
+    CHECK_THAT(store.error().message, Catch::Contains(db.path));
+    std::ifstream in(db.path, std::ios::binary);
+    std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(after == junk);
+    CHECK_FALSE(std::filesystem::exists(db.path + "-wal"));
+}
+
+TEST_CASE("the Greengrass tlogs replay with their timestamps and removals") {
+    TempDb db;
+    auto store = open_store(db.path);
+    auto report = import_tlog(*store, corpus("tlog/config__removeTopics.tlog"));
+    REQUIRE(report.ok());
+    CHECK(report->problems.empty());
+    CHECK(read_json(*store, {"first", "second"}) == "{}");
+
+    auto skeleton = import_tlog(*store, corpus("tlog/config__testSkeleton.tlog"));
+    REQUIRE(skeleton.ok());
+    CHECK(skeleton->problems.empty());
+    CHECK(read_json(*store, {"test", "lastline"}) == "\"lastline\"");
+    CHECK(read_json(*store, {"services", "_AUTH_TOKENS", "FakeToken2"}) == "\"YellowSignal\"");
+
+    for (const char* name : {"config__test.tlog", "lifecyclemanager__test.tlog", "config__createTopics.tlog",
+                             "config__updateTopics.tlog", "config__updateFromTlogTest.tlog"}) {
+        auto more = import_tlog(*store, corpus(std::string("tlog/") + name));
+        REQUIRE(more.ok());
+        CHECK(more->problems.empty());
+    }
+    CHECK(read_json(*store, {"first", "second", "toUpdate"}) == "\"v2\"");
+}
+
+TEST_CASE("a corrupted tlog imports every whole line and names the bad one") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"keep"}, "me", 5).ok());
+    auto report = import_tlog(*store, corpus("tlog/config__corruptedConfig.tlog"));
+    REQUIRE(report.ok());
+    REQUIRE(report->problems.size() == 1);
+    CHECK_THAT(report->problems[0], Catch::Contains("config__corruptedConfig.tlog:2:"));
+    CHECK(report->applied == 1);
+    CHECK(read_json(*store, {"keep"}) == "\"me\"");
+    CHECK(read_json(*store, {"services", "DeploymentService", "ComponentToGroups", "aws.greengrass.LambdaRuntimes",
+                             "arn:aws:greengrass:eu-west-1:xxx"}) == "\"thinggroup/xxx\"");
+}
+
+TEST_CASE("the nucleus lite sample config loads with typed scalars") {
+    auto content = load_config_file(corpus("lite-sample_nucleus_config.yaml"));
+    REQUIRE(content.ok());
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({}, Object(*content), kConfigFileTimestamp).ok());
+    CHECK(store->read({"system"}).ok());
+    CHECK(store->read({"services", "aws.greengrass.NucleusLite"}).ok());
+}
+
+TEST_CASE("a malformed config file is reported with file, line and column") {
+    TempDb db;
+    std::filesystem::create_directories(db.dir);
+    auto file = db.dir / "bad.yaml";
+    write_file(file, "a:\n  b: [1,\n");
+    auto content = load_config_file(file.string());
+    REQUIRE_FALSE(content.ok());
+    CHECK_THAT(content.error().message, Catch::Contains(file.string()));
+    CHECK_THAT(content.error().message, Catch::Contains("line"));
+    CHECK_THAT(content.error().message, Catch::Contains("column"));
+}
+
+TEST_CASE("100,000 keys under one map keep lookups fast") {
+    TempDb db;
+    auto store = open_store(db.path);
+    Map many;
+    for (int i = 0; i < 100000; ++i) {
+        many.append("key" + std::to_string(i), i);
+    }
+    REQUIRE(store->write({"many"}, Object(std::move(many)), 5).ok());
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10000; ++i) {
+        REQUIRE(store->read({"many", "key" + std::to_string(i * 7)}).ok());
+    }
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    // Logarithmic lookups: 10,000 reads take well under a second even with 100,000 siblings.
+    CHECK(elapsed < std::chrono::seconds(2));
+    CHECK(store->list({"many"})->size() == 100000);
+}

@@ -1,0 +1,88 @@
+// Unit tests of platform matching and manifest selection (first match wins).
+#include "ggl/platform.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace ggl;
+
+namespace {
+
+Manifest manifest_with(std::vector<std::pair<std::string, std::string>> platform) {
+    Manifest manifest;
+    manifest.platform = std::move(platform);
+    return manifest;
+}
+
+Platform linux_amd64() {
+    return *parse_platform_overrides("os=linux,architecture=amd64,architecture.detail=x86_64,runtime=aws_nucleus_lite",
+                                     Platform{});
+}
+
+} // namespace
+
+TEST_CASE("exact values match case-insensitively") {
+    CHECK(platform_matches(manifest_with({{"os", "Linux"}}), linux_amd64()));
+    CHECK_FALSE(platform_matches(manifest_with({{"os", "windows"}}), linux_amd64()));
+}
+
+TEST_CASE("* and all match anything, even an attribute the device lacks") {
+    CHECK(platform_matches(manifest_with({{"os", "*"}, {"gpu", "*"}}), linux_amd64()));
+    CHECK(platform_matches(manifest_with({{"os", "all"}}), linux_amd64()));
+}
+
+TEST_CASE("a missing attribute matches only a wildcard") {
+    CHECK_FALSE(platform_matches(manifest_with({{"gpu", "nvidia"}}), linux_amd64()));
+}
+
+TEST_CASE("regex values must match the whole attribute") {
+    CHECK(platform_matches(manifest_with({{"architecture", "/amd64|aarch64/"}}), linux_amd64()));
+    CHECK_FALSE(platform_matches(manifest_with({{"architecture", "/amd/"}}), linux_amd64()));
+    CHECK(platform_matches(manifest_with({{"os", "/lin.*/"}}), linux_amd64()));
+}
+
+TEST_CASE("x86_64 in a recipe names the amd64 architecture") {
+    CHECK(platform_matches(manifest_with({{"architecture", "x86_64"}}), linux_amd64()));
+}
+
+TEST_CASE("a manifest without runtime matches any runtime; a named one must agree") {
+    CHECK(platform_matches(manifest_with({{"os", "linux"}}), linux_amd64()));
+    CHECK(platform_matches(manifest_with({{"runtime", "aws_nucleus_lite"}}), linux_amd64()));
+    CHECK_FALSE(platform_matches(manifest_with({{"runtime", "aws_nucleus_classic"}}), linux_amd64()));
+}
+
+TEST_CASE("the first matching manifest wins") {
+    Recipe recipe;
+    recipe.manifests = {manifest_with({{"os", "windows"}}), manifest_with({{"os", "linux"}}), manifest_with({})};
+    recipe.manifests[1].name = "second";
+    auto selected = select_manifest(recipe, linux_amd64());
+    REQUIRE(selected);
+    CHECK((*selected)->name == "second");
+}
+
+TEST_CASE("no matching manifest names the platform and what the manifests want") {
+    Recipe recipe;
+    recipe.manifests = {manifest_with({{"os", "windows"}})};
+    auto selected = select_manifest(recipe, linux_amd64());
+    REQUIRE_FALSE(selected);
+    CHECK(selected.error().code == ErrorCode::Noentry);
+    CHECK(selected.error().message.find("os=windows") != std::string::npos);
+    CHECK(selected.error().message.find("os=linux") != std::string::npos);
+}
+
+TEST_CASE("--platform overrides parse and replace detected attributes") {
+    auto platform = parse_platform_overrides(" os = linux , Architecture=aarch64,gpu=nvidia", detect_platform());
+    REQUIRE(platform);
+    CHECK(*platform->find("architecture") == "aarch64");
+    CHECK(*platform->find("gpu") == "nvidia");
+    CHECK(*platform->find("runtime") == "aws_nucleus_lite");
+    CHECK_FALSE(parse_platform_overrides("os", Platform{}));
+    CHECK_FALSE(parse_platform_overrides("=linux", Platform{}));
+}
+
+TEST_CASE("the detected platform uses Greengrass architecture names") {
+    Platform platform = detect_platform();
+    REQUIRE(platform.find("os"));
+    CHECK(*platform.find("os") == "linux");
+    REQUIRE(platform.find("architecture"));
+    CHECK(*platform.find("architecture") != "x86_64");
+}
