@@ -178,19 +178,10 @@ int main(int argc, char** argv) {
     GlobalOptions options;
     VerbArguments arguments;
     add_global_options(app, options);
-    for (const Verb& verb : kVerbs) {
-        CLI::App& command = cli::add_verb(app, verb.name, verb.summary, verb.footer);
+    cli::add_verbs(app, kVerbs, [&](const Verb& verb, CLI::App& command) {
         add_global_options(command, options);
         verb.add_arguments(command, arguments);
-    }
+    });
 
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
-        return *status;
-    }
-    for (const Verb& verb : kVerbs) {
-        if (app.got_subcommand(verb.name)) {
-            return verb.run(options, arguments);
-        }
-    }
-    return cli::report_usage_error("no verb given (see 'ggl bus --help')");
+    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) { return verb.run(options, arguments); });
 }

@@ -139,17 +139,6 @@ int main(int argc, char** argv) {
     CLI::App app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};
     cli::set_footer(app, kProgramFooter);
     VerbArguments arguments;
-    for (const Verb& verb : kVerbs) {
-        CLI::App& command = cli::add_verb(app, verb.name, verb.summary, verb.footer);
-        verb.add_arguments(command, arguments);
-    }
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
-        return *status;
-    }
-    for (const Verb& verb : kVerbs) {
-        if (app.got_subcommand(verb.name)) {
-            return verb.run(arguments);
-        }
-    }
-    return cli::report_usage_error("no verb given (see 'ggl recipe --help')");
+    cli::add_verbs(app, kVerbs, [&](const Verb& verb, CLI::App& command) { verb.add_arguments(command, arguments); });
+    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) { return verb.run(arguments); });
 }

@@ -93,4 +93,13 @@ void add_output_option(CLI::App& app, OutputFormat& format) {
         });
 }
 
+std::string chosen_verb(const CLI::App& program) {
+    auto selected = program.get_subcommands();
+    return selected.empty() ? std::string() : selected.front()->get_name();
+}
+
+int report_missing_verb(const CLI::App& program) {
+    return report_usage_error("no verb given (see '" + program.get_name() + " --help')");
+}
+
 } // namespace ggl::cli

@@ -22,6 +22,36 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 CLI::App& add_verb(CLI::App& program, const std::string& name, const std::string& summary,
                    const std::string& footer);
 
+// Adds each verb of a program's verb table (entries with name, summary and footer);
+// add_arguments(verb, command) then gives the verb's command its options.
+template <typename Verbs, typename AddArguments>
+void add_verbs(CLI::App& program, const Verbs& verbs, AddArguments&& add_arguments) {
+    for (const auto& verb : verbs) {
+        add_arguments(verb, add_verb(program, verb.name, verb.summary, verb.footer));
+    }
+}
+
+// The name of the verb the parsed command line chose; empty when it chose none.
+std::string chosen_verb(const CLI::App& program);
+// The usage error for a command line that names no verb.
+int report_missing_verb(const CLI::App& program);
+
+// Parses argv into program, then returns run(verb) for the verb it chose, or the exit
+// status that parsing ended with (--help, a usage error).
+template <typename Verbs, typename Run>
+int parse_and_run_verb(CLI::App& program, int argc, char** argv, const Verbs& verbs, Run&& run) {
+    if (auto status = parse_command_line(program, argc, argv)) {
+        return *status;
+    }
+    std::string chosen = chosen_verb(program);
+    for (const auto& verb : verbs) {
+        if (chosen == verb.name) {
+            return run(verb);
+        }
+    }
+    return report_missing_verb(program);
+}
+
 // Sets the text after the options in app's --help: examples, exit statuses.
 void set_footer(CLI::App& app, std::string footer);
 
