@@ -4,10 +4,12 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libmsgpack-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
-  libcurl4-openssl-dev libssl-dev catch2 libyaml-dev
+  libcurl4-openssl-dev libssl-dev catch2 libyaml-dev zlib1g-dev
   clang libclang-rt-14-dev            # the fuzzer
   python3 python3-msgpack             # the interoperability test speaks msgpack without our code
-  systemd                             # systemd-socket-activate, the user manager
+  systemd                             # systemd-socket-activate, the user manager, journald
+  strace                              # bench-config counts fsyncs per write
+  openssl                             # tests compute artifact digests
 )
 missing=()
 for package in "${packages[@]}"; do

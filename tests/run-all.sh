@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ggl on a Debian 12 machine: installs what is missing, builds with
 # warnings as errors, runs ctest, runs the unit tests again under ASan+UBSan, fuzzes the
-# bus decoder for a bounded time, and prints the bus benchmark figures.
+# bus decoder for a bounded time, and prints the benchmark figures.
 # Usage: tests/run-all.sh            (FUZZ_SECONDS=60 by default)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,3 +36,9 @@ build/bench/bench-bus --quick
 
 step "recipe benchmark (translations/s, peak RSS of ggl recipe translate on 200 KB)"
 build/bench/bench-recipe
+
+step "configuration benchmark (reads/s, durable writes/s and fsyncs per write, PSS)"
+build/bench/bench-config
+
+step "deployment benchmark (deploy --wait to RUNNING for 1 and 20 components; daemon PSS)"
+bench/deploy.sh build/bin 1

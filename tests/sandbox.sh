@@ -1,55 +1,74 @@
 #!/usr/bin/env bash
-# The main job: builds ggl and runs the stack that exists so far in a sandbox directory
-# (nothing outside it is touched), then uses it from the shell with `ggl`.
-# Usage: tests/sandbox.sh [--keep]   (--keep: leave the stack running until Ctrl-C)
+# The main job: builds ggl, then runs a whole device stack in a sandbox: a real systemd
+# user manager (and journald) in a private mount namespace, ggconfigd, gghealthd and
+# ggdeploymentd as its Type=notify units, provisioned with `ggl config`; deploys the
+# sample component from samples/ with `ggl deploy local --wait` and shows it running.
+# Nothing outside the sandbox's temp dir is touched; everything started is stopped.
+# Usage: tests/sandbox.sh [--shell | --keep]
+#   --shell  then opens a shell inside the sandbox (exit it to tear everything down)
+#   --keep   then keeps the stack running until Ctrl-C
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-keep=false
-[[ ${1:-} == --keep ]] && keep=true
+mode=${1:-}
+case $mode in ""|--shell|--keep) ;; *) echo "usage: tests/sandbox.sh [--shell | --keep]" >&2; exit 2 ;; esac
 
-"$src/tests/install-deps.sh"
-cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$src/build" -j "$(nproc)"
-
-sandbox=$(mktemp -d /tmp/ggl-sandbox.XXXXXX)
-export GGL_RUNTIME_DIR=$sandbox/run GGL_ROOT=$sandbox/root GGL_CONFIG_DIR=$sandbox/etc
-mkdir -p "$GGL_RUNTIME_DIR" "$GGL_ROOT" "$GGL_CONFIG_DIR"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$sandbox"
-}
-trap cleanup EXIT INT TERM
-
-# The stack so far: ggconfigd (the configuration store) and, until more daemons land,
-# the bus test service. Each daemon issue adds itself here.
-"$src/build/bin/ggconfigd" 2>"$sandbox/ggconfigd.log" &
-pids+=($!)
-"$src/build/tests/ggl-test-service" --service demo 2>"$sandbox/demo.log" &
-pids+=($!)
-for socket in gg_config demo; do
-  for _ in $(seq 200); do [[ -S $GGL_RUNTIME_DIR/$socket ]] && break; sleep 0.05; done
-  [[ -S $GGL_RUNTIME_DIR/$socket ]] || { echo "sandbox: $socket did not start" >&2; cat "$sandbox"/*.log >&2; exit 1; }
-done
-
-ggl=$src/build/bin/ggl
-run() { printf '\n$ %s\n' "$*"; "$@"; }
-run "$ggl" bus list
-run "$ggl" config set system/thingName sandbox-device
-run "$ggl" config set services/com.example.Hello/configuration '{"greeting":"hello","repeat":3}'
-run "$ggl" config get system/thingName
-run "$ggl" config export
-run "$ggl" bus call gg_config read '{"key_path":["services","com.example.Hello"]}'
-run "$ggl" recipe validate "$src/tests/fixtures/recipes/thing_name.yaml"
-run "$ggl" recipe translate "$src/tests/fixtures/recipes/thing_name.yaml" --thing-name sandbox-device -o -
-run "$ggl" bus subscribe demo stream '{"count":3}'
-run "$ggl" bus call demo fail '{"code":"NOENTRY","message":"no such thing"}' || echo "(exit $?)"
-
-if $keep; then
-  echo
-  echo "The stack runs in $sandbox. In another shell:"
-  echo "  export GGL_RUNTIME_DIR=$GGL_RUNTIME_DIR GGL_ROOT=$GGL_ROOT; $ggl config get system"
-  echo "Ctrl-C stops it."
-  wait
+if [[ -z ${GGL_IN_PRIVATE_NAMESPACE:-} ]]; then
+  "$src/tests/install-deps.sh"
+  cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$src/build" -j "$(nproc)"
 fi
+
+# Re-runs this script in a private mount namespace with the user manager up; sets
+# GGL_ROOT, GGL_RUNTIME_DIR, GGL_CONFIG_DIR, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE=user.
+set +eu
+# shellcheck source=integration/user_manager.sh
+. "$src/tests/integration/user_manager.sh"
+# shellcheck source=integration/ggl_daemons.sh
+. "$src/tests/integration/ggl_daemons.sh"
+set -eu
+
+bin=$src/build/bin
+export PATH=$bin:$PATH
+cat > "$GGL_CONFIG_DIR/config.yaml" <<'YAML'
+system:
+  thingName: sandbox-device
+services:
+  aws.greengrass.NucleusLite:
+    configuration:
+      awsRegion: eu-west-1
+YAML
+start_ggl_daemons "$bin"
+
+run() { printf '\n$ %s\n' "$*"; "$@"; }
+run ggl bus list
+run ggl config set system/thingName sandbox-device
+run ggl config get system
+run ggl deploy local -r "$src/samples/recipes" -a "$src/samples/artifacts" -c com.example.HelloWorld=1.0.0 --wait
+run ggl component list
+run ggl deploy local -c com.example.HelloWorld=1.0.0 \
+  --update-config '{"com.example.HelloWorld":{"MERGE":{"message":"Hello again","intervalSeconds":1}}}' --wait
+run ggl config get services/com.example.HelloWorld/configuration
+sleep 2
+run ggl component logs com.example.HelloWorld -n 5
+run ggl deploy list
+
+case $mode in
+  --shell)
+    echo
+    echo "A shell inside the sandbox ($UM_TOP): try ggl component list, ggl deploy status,"
+    echo "ggl config export, systemctl --user status 'ggl.*'. Exit it to tear everything down."
+    PS1='ggl-sandbox$ ' bash --norc -i || true
+    ;;
+  --keep)
+    echo
+    echo "The stack runs in a private namespace (sandbox $UM_TOP). From another shell:"
+    echo "  nsenter -t $$ -m env XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR GGL_RUNTIME_DIR=$GGL_RUNTIME_DIR GGL_ROOT=$GGL_ROOT \\"
+    echo "    GGL_SYSTEMD_SCOPE=user $bin/ggl component list"
+    echo "Ctrl-C stops it and removes the sandbox."
+    while :; do sleep 3600; done
+    ;;
+  *)
+    echo
+    echo "Done: the stack is torn down. tests/sandbox.sh --shell opens a shell in it instead."
+    ;;
+esac

@@ -2,6 +2,7 @@
 #include "config_access.hpp"
 
 #include "ggl/bus_client.hpp"
+#include "ggl/cli/subscription.hpp"
 
 namespace ggl::config_cli {
 namespace {
@@ -93,8 +94,15 @@ public:
         return applied;
     }
 
+    // Ctrl-C (after cli::install_stop_handlers) and on_event returning false cancel the
+    // subscription on the bus; both are a success.
     Result<void> watch(const config::KeyPath& path, const std::function<bool(const Object&)>& on_event) override {
-        return client_.subscribe("subscribe", Map{{"key_path", config::key_path_to_object(path)}}, on_event);
+        auto streamed = cli::stream_subscription(client_, "subscribe", Map{{"key_path", config::key_path_to_object(path)}},
+                                                 client_.options().timeout, on_event);
+        if (!streamed) {
+            return std::move(streamed).error();
+        }
+        return {};
     }
 
 private:

@@ -2,6 +2,7 @@
 #include "config_verbs.hpp"
 
 #include "ggl/cli/error_report.hpp"
+#include "ggl/cli/subscription.hpp"
 #include "ggl/json.hpp"
 #include "ggl/yaml.hpp"
 
@@ -232,6 +233,8 @@ int run_watch(const GlobalOptions& options, const VerbArguments& arguments) {
     if (!access) {
         return report(access.error());
     }
+    // Ctrl-C or SIGTERM: the subscription is cancelled on the bus and watch exits 0.
+    cli::install_stop_handlers();
     uint64_t seen = 0;
     auto watched = (*access)->watch(*path, [&](const Object& event) {
         // JSON lines, flushed as they come, for `| while read` loops.

@@ -15,11 +15,16 @@
 namespace ggl::front {
 namespace {
 
-// In the order of DESIGN §8. `deploy` and `component` are built in once they exist.
+// In the order of DESIGN §8; `deploy` and `component` are built in (kBuiltinVerbs).
 constexpr ProgramVerb kProgramVerbs[] = {
     {"config", "ggl-config", "Read and change the configuration (through ggconfigd, or its database)"},
     {"recipe", "ggl-recipe", "Translate, validate and show component recipes"},
     {"bus", "ggl-bus", "Call, subscribe to and inspect the services on the core bus"},
+};
+
+constexpr BuiltinVerb kBuiltinVerbs[] = {
+    {"deploy", "Deploy components locally, and follow deployments", run_deploy_command},
+    {"component", "List, inspect, restart and stop components, and read their logs", run_component_command},
 };
 
 bool is_executable_file(const std::string& path) {
@@ -31,6 +36,15 @@ bool is_executable_file(const std::string& path) {
 
 const ProgramVerb* find_verb(std::string_view name) {
     for (const ProgramVerb& verb : kProgramVerbs) {
+        if (verb.name == name) {
+            return &verb;
+        }
+    }
+    return nullptr;
+}
+
+const BuiltinVerb* find_builtin_verb(std::string_view name) {
+    for (const BuiltinVerb& verb : kBuiltinVerbs) {
         if (verb.name == name) {
             return &verb;
         }
@@ -88,8 +102,10 @@ void print_help(std::FILE* out) {
             verbs += "  " + name + std::string(verb.summary) + "\n";
         }
     }
-    if (verbs.empty()) {
-        verbs = "  (none installed)\n";
+    for (const BuiltinVerb& verb : kBuiltinVerbs) {
+        std::string name(verb.name);
+        name.resize(10, ' ');
+        verbs += "  " + name + std::string(verb.summary) + "\n";
     }
     std::fprintf(out,
                  "ggl: the command line of ggl, a lean AWS IoT Greengrass v2 device runtime.\n"

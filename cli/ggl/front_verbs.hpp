@@ -20,6 +20,19 @@ struct ProgramVerb {
 
 const ProgramVerb* find_verb(std::string_view name);
 
+// Verbs built into ggl itself (DESIGN §3): run(argc, argv) gets argv[0] = "ggl VERB".
+struct BuiltinVerb {
+    std::string_view name;
+    std::string_view summary;
+    int (*run)(int argc, char** argv);
+};
+
+const BuiltinVerb* find_builtin_verb(std::string_view name);
+
+// ggl deploy (deploy_command.cpp) and ggl component (component_command.cpp).
+int run_deploy_command(int argc, char** argv);
+int run_component_command(int argc, char** argv);
+
 // The verb's program beside this executable, else on PATH.
 std::optional<std::string> find_program(std::string_view program);
 

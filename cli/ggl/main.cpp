@@ -22,6 +22,12 @@ int main(int argc, char** argv) {
         std::printf("ggl %s\n", GGL_VERSION);
         return cli::kExitOk;
     }
+    if (const front::BuiltinVerb* builtin = front::find_builtin_verb(first)) {
+        std::string label = "ggl " + std::string(builtin->name);
+        cli::set_program_label(label);
+        argv[1] = label.data();
+        return builtin->run(argc - 1, argv + 1);
+    }
     const front::ProgramVerb* verb = front::find_verb(first);
     if (verb == nullptr) {
         std::string what = first.starts_with('-') ? "unknown option" : "unknown verb";

@@ -3,6 +3,8 @@
 
 #include "ggl/log.hpp"
 
+#include <memory>
+
 namespace ggl::configd {
 namespace {
 
@@ -39,8 +41,15 @@ bus::ParamSpec key_path_spec(const char* help) {
 
 ConfigService::ConfigService(EventLoop& loop, bus::Server& server, std::unique_ptr<config::ConfigStore> reader,
                              std::unique_ptr<config::ConfigStore> writer)
-    : loop_(loop), reader_(std::move(reader)), writer_(std::move(writer)),
-      subscriptions_([this](const config::KeyPath& path) { return reader_->read(path).ok(); }) {
+    : loop_(loop), reader_(std::move(reader)),
+      subscriptions_([this](const config::KeyPath& path) { return reader_->read(path).ok(); }),
+      writer_(std::move(writer), [this](std::vector<GroupCommitWriter::Finished> group) {
+          loop_.post([this, group = std::move(group)]() mutable { finish_group(group); });
+      }) {
+    // A burst of reads handled in one turn of the loop shares one read transaction; it
+    // ends before the loop sleeps, and before a durable group is answered, so that a
+    // client told its write is done always reads it.
+    loop_.add_before_wait([this] { reader_->end_read(); });
     register_methods(server);
 }
 
@@ -51,30 +60,26 @@ void ConfigService::register_methods(bus::Server& server) {
     server.add_call({"list", {key_path_spec("Map whose children to list; [] is the top level")},
                      "Child names of the map at key_path. NOENTRY when absent, INVALID on a value."},
                     [this](const bus::Call& call) { return list(call); });
-    server.add_call({"write",
-                     {key_path_spec("Key to write; [] merges a map at the top level"),
-                      {"value", ParamType::Any, true, "Value or map; maps merge recursively"},
-                      {"timestamp", ParamType::Int, false, "ms since the epoch (default: now)"}},
-                     "Merges value at key_path; a value older than the stored one is ignored. "
-                     "CONFLICT for a value onto a map or a map onto a value.",
-                     Dispatch::Worker},
-                    [this](const bus::Call& call) { return write(call); });
-    server.add_call({"delete",
-                     {key_path_spec("Key to delete with everything below it"),
-                      {"timestamp", ParamType::Int, false, "Keep values written after this (ms)"}},
-                     "Deletes key_path recursively; a missing key is OK.",
-                     Dispatch::Worker},
-                    [this](const bus::Call& call) { return remove(call); });
-    server.add_call({"backup",
-                     {{"name", ParamType::String, false, "Snapshot name (default \"default\")"}},
-                     "Snapshots the whole configuration under name.",
-                     Dispatch::Worker},
-                    [this](const bus::Call& call) { return backup(call); });
-    server.add_call({"restore",
-                     {{"name", ParamType::String, false, "Snapshot name (default \"default\")"}},
-                     "Replaces the configuration with a snapshot; subscribers of changed keys are told.",
-                     Dispatch::Worker},
-                    [this](const bus::Call& call) { return restore(call); });
+    server.add_async_call({"write",
+                           {key_path_spec("Key to write; [] merges a map at the top level"),
+                            {"value", ParamType::Any, true, "Value or map; maps merge recursively"},
+                            {"timestamp", ParamType::Int, false, "ms since the epoch (default: now)"}},
+                           "Merges value at key_path; a value older than the stored one is ignored. "
+                           "CONFLICT for a value onto a map or a map onto a value. Answered once durable."},
+                          [this](bus::Call call) { write(std::move(call)); });
+    server.add_async_call({"delete",
+                           {key_path_spec("Key to delete with everything below it"),
+                            {"timestamp", ParamType::Int, false, "Keep values written after this (ms)"}},
+                           "Deletes key_path recursively; a missing key is OK. Answered once durable."},
+                          [this](bus::Call call) { remove(std::move(call)); });
+    server.add_async_call({"backup",
+                           {{"name", ParamType::String, false, "Snapshot name (default \"default\")"}},
+                           "Snapshots the whole configuration under name."},
+                          [this](bus::Call call) { backup(std::move(call)); });
+    server.add_async_call({"restore",
+                           {{"name", ParamType::String, false, "Snapshot name (default \"default\")"}},
+                           "Replaces the configuration with a snapshot; subscribers of changed keys are told."},
+                          [this](bus::Call call) { restore(std::move(call)); });
     server.add_subscribe({"subscribe", {key_path_spec("Key to watch; it need not exist yet")},
                           "Events {key_path, deleted?} for every change at or below key_path."},
                          [this](bus::Subscription subscription) { subscribe(std::move(subscription)); });
@@ -85,6 +90,9 @@ Result<Object> ConfigService::read(const bus::Call& call) {
     if (!path) {
         return std::move(path).error();
     }
+    if (auto begun = reader_->begin_read(); !begun) {
+        return std::move(begun).error();
+    }
     return reader_->read(*path);
 }
 
@@ -92,6 +100,9 @@ Result<Object> ConfigService::list(const bus::Call& call) {
     auto path = key_path_param(call);
     if (!path) {
         return std::move(path).error();
+    }
+    if (auto begun = reader_->begin_read(); !begun) {
+        return std::move(begun).error();
     }
     auto names = reader_->list(*path);
     if (!names) {
@@ -105,71 +116,100 @@ Result<Object> ConfigService::list(const bus::Call& call) {
     return Object(std::move(result));
 }
 
-Result<Object> ConfigService::commit_change(
-    const std::function<Result<void>(std::vector<config::Change>&)>& change) {
-    std::vector<config::Change> changes;
-    std::lock_guard lock(writer_mutex_);
-    auto applied = change(changes);
-    if (!applied) {
-        if (applied.error().code != ErrorCode::Conflict && applied.error().code != ErrorCode::Invalid &&
-            applied.error().code != ErrorCode::Noentry) {
-            GGL_LOGE("%s", applied.error().message.c_str());
+void ConfigService::submit(bus::Call call, GroupCommitWriter::Change change, bool alone) {
+    // std::function needs a copyable callable; the call is answered once, from the loop.
+    auto shared = std::make_shared<bus::Call>(std::move(call));
+    auto done = [shared](Result<void> outcome, std::vector<config::Change>) {
+        if (outcome) {
+            shared->reply(Object());
+            return;
         }
-        return std::move(applied).error();
+        ErrorCode code = outcome.error().code;
+        if (code != ErrorCode::Conflict && code != ErrorCode::Invalid && code != ErrorCode::Noentry) {
+            GGL_LOGE("%s %s", shared->method().c_str(), outcome.error().message.c_str());
+        }
+        shared->fail(std::move(outcome).error());
+    };
+    if (alone) {
+        writer_.submit_alone(std::move(change), std::move(done));
+    } else {
+        writer_.submit(std::move(change), std::move(done));
     }
-    if (!changes.empty()) {
-        // Posted under the lock, so subscribers see changes in commit order.
-        loop_.post([this, changes = std::move(changes)] { subscriptions_.notify(changes); });
-    }
-    return Object();
 }
 
-Result<Object> ConfigService::write(const bus::Call& call) {
+void ConfigService::finish_group(std::vector<GroupCommitWriter::Finished>& group) {
+    reader_->end_read();
+    for (auto& finished : group) {
+        subscriptions_.notify(finished.changes);
+    }
+    for (auto& finished : group) {
+        finished.done(std::move(finished.outcome), std::move(finished.changes));
+    }
+}
+
+void ConfigService::write(bus::Call call) {
     auto path = key_path_param(call);
     if (!path) {
-        return std::move(path).error();
+        call.fail(std::move(path).error());
+        return;
     }
     auto timestamp = timestamp_param(call);
     if (!timestamp) {
-        return std::move(timestamp).error();
+        call.fail(std::move(timestamp).error());
+        return;
     }
     int64_t ts = timestamp->value_or(config::now_ms());
-    const Object& value = *call.param("value");
-    return commit_change([&](std::vector<config::Change>& changes) { return writer_->write(*path, value, ts, &changes); });
+    // The call (and so its params) outlives the change: the value is not copied.
+    const Object* value = call.param("value");
+    submit(std::move(call), [path = std::move(*path), value, ts](config::ConfigStore& store,
+                                                                  std::vector<config::Change>& changes) {
+        return store.write(path, *value, ts, &changes);
+    });
 }
 
-Result<Object> ConfigService::remove(const bus::Call& call) {
+void ConfigService::remove(bus::Call call) {
     auto path = key_path_param(call);
     if (!path) {
-        return std::move(path).error();
+        call.fail(std::move(path).error());
+        return;
     }
     auto timestamp = timestamp_param(call);
     if (!timestamp) {
-        return std::move(timestamp).error();
+        call.fail(std::move(timestamp).error());
+        return;
     }
-    return commit_change(
-        [&](std::vector<config::Change>& changes) { return writer_->remove(*path, *timestamp, &changes); });
+    submit(std::move(call), [path = std::move(*path), ts = *timestamp](config::ConfigStore& store,
+                                                                      std::vector<config::Change>& changes) {
+        return store.remove(path, ts, &changes);
+    });
 }
 
-Result<Object> ConfigService::backup(const bus::Call& call) {
+void ConfigService::backup(bus::Call call) {
     std::string name = backup_name_param(call);
-    std::lock_guard lock(writer_mutex_);
-    auto made = writer_->backup(name);
-    if (!made) {
-        return std::move(made).error();
-    }
-    GGL_LOGI("configuration backed up as '%s'", name.c_str());
-    return Object();
+    submit(
+        std::move(call),
+        [name](config::ConfigStore& store, std::vector<config::Change>&) -> Result<void> {
+            auto made = store.backup(name);
+            if (made) {
+                GGL_LOGI("configuration backed up as '%s'", name.c_str());
+            }
+            return made;
+        },
+        true);
 }
 
-Result<Object> ConfigService::restore(const bus::Call& call) {
+void ConfigService::restore(bus::Call call) {
     std::string name = backup_name_param(call);
-    auto restored = commit_change(
-        [&](std::vector<config::Change>& changes) { return writer_->restore(name, &changes); });
-    if (restored) {
-        GGL_LOGI("configuration restored from '%s'", name.c_str());
-    }
-    return restored;
+    submit(
+        std::move(call),
+        [name](config::ConfigStore& store, std::vector<config::Change>& changes) -> Result<void> {
+            auto restored = store.restore(name, &changes);
+            if (restored) {
+                GGL_LOGI("configuration restored from '%s'", name.c_str());
+            }
+            return restored;
+        },
+        true);
 }
 
 void ConfigService::subscribe(bus::Subscription subscription) {

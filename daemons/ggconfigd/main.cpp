@@ -8,16 +8,77 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 
-#include <CLI/CLI.hpp>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 
 using namespace ggl;
 
 namespace {
 
 constexpr const char* kService = "gg_config";
+constexpr const char* kUsage =
+    "Usage: ggconfigd [--help] [--version]\n"
+    "Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
+    "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.\n";
+
+// The daemon takes no options: only --help and --version. (No option parser library:
+// it would be most of the daemon's code, and its memory.) Returns -1 to go on serving.
+int handle_arguments(int argc, char** argv) {
+    if (argc <= 1) {
+        return -1;
+    }
+    if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+        std::printf("ggconfigd %s\n", GGL_VERSION);
+        return 0;
+    }
+    std::fprintf(stderr, "ggconfigd: error: unexpected argument '%s' (it takes no options; see --help)\n", argv[1]);
+    return 2;
+}
+
+// One malloc arena for the daemon's two threads: a second arena for the writer thread
+// would hold its own free memory.
+void limit_allocator() {
+    ::mallopt(M_ARENA_MAX, 1);
+}
+
+void text_marker() {}
+
+// After start-up: the heap start-up freed goes back to the kernel, and the daemon's own
+// code is unmapped, so that code only start-up ran (config file parsing, schema set-up,
+// the integrity check) does not stay resident. The pages stay in the page cache: what
+// serving runs is mapped again at its first use, without I/O. Only the executable's
+// text mapping is released: it is never written, so nothing is lost (unlike relocated
+// data, which this must not touch).
+void release_startup_memory() {
+    ::malloc_trim(0);
+    auto marker = reinterpret_cast<uintptr_t>(&text_marker);
+    std::FILE* maps = std::fopen("/proc/self/maps", "re");
+    if (!maps) {
+        return;
+    }
+    char line[512];
+    while (std::fgets(line, sizeof line, maps)) {
+        unsigned long start = 0;
+        unsigned long end = 0;
+        char perms[5] = {};
+        if (std::sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && marker >= start && marker < end &&
+            std::strcmp(perms, "r-xp") == 0) {
+            ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+            break;
+        }
+    }
+    std::fclose(maps);
+}
 
 bool stop_on_signals(EventLoop& loop) {
     for (int sig : {SIGTERM, SIGINT}) {
@@ -53,11 +114,10 @@ bool open_store(const std::string& db, std::unique_ptr<config::ConfigStore>& rea
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB; "
-                 "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
-                 "ggconfigd"};
-    app.set_version_flag("--version", GGL_VERSION);
-    CLI11_PARSE(app, argc, argv);
+    if (int done = handle_arguments(argc, argv); done >= 0) {
+        return done;
+    }
+    limit_allocator();
 
     EventLoop loop;
     // Before anything starts a thread, so that the signals reach only the loop.
@@ -79,6 +139,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     GGL_LOGI("ggconfigd %s serving %s on %s", GGL_VERSION, env::config_db().c_str(), server.socket_path().c_str());
+    release_startup_memory();
     sd_notify(0, "READY=1");
 
     auto ran = loop.run();

@@ -2,6 +2,7 @@
 #include "phase_runner.hpp"
 
 #include "ggl/env.hpp"
+#include "ggl/file.hpp"
 #include "ggl/interpolation.hpp"
 #include "ggl/log.hpp"
 #include "ggl/platform.hpp"
@@ -130,6 +131,10 @@ int run_phase(const RunRequest& request) {
             GGL_LOGE("%s %s: %s", recipe.name.c_str(), phase.c_str(), applied.error().message.c_str());
             return kRunnerFailed;
         }
+    }
+    // The token a deployment issued this component, for its IPC client (DESIGN §7).
+    if (auto token = file::read(env::svcuid_path(recipe.name)); token && !token->empty()) {
+        ::setenv("SVCUID", token->c_str(), 1);
     }
     if (const char* svcuid = std::getenv("SVCUID"); svcuid != nullptr && *svcuid != '\0') {
         ::setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", svcuid, 0);

@@ -3,6 +3,7 @@
 
 #include "ggl/env.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -235,6 +236,27 @@ Result<Reply> Client::receive(milliseconds timeout) {
         return make_error(ErrorCode::Noconn, "not connected to " + path_);
     }
     return read_reply(deadline_after(timeout));
+}
+
+Result<bool> Client::wait_readable(milliseconds timeout) {
+    if (!stashed_.empty() || (fd_ && reader_.has_frame())) {
+        return true;
+    }
+    if (auto ok = flush(); !ok) {
+        return std::move(ok).error();
+    }
+    if (!fd_) {
+        return make_error(ErrorCode::Noconn, "not connected to " + path_);
+    }
+    pollfd watched{fd_.get(), POLLIN, 0};
+    int ready = ::poll(&watched, 1, timeout.count() < 0 ? -1 : static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)));
+    if (ready < 0) {
+        if (errno == EINTR) {
+            return false;
+        }
+        return make_error(ErrorCode::Failure, "poll on " + path_ + ": " + std::strerror(errno));
+    }
+    return ready > 0;
 }
 
 Result<Object> Client::call(std::string_view method, Map params) {

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS relations(
     parent INTEGER NOT NULL,
     name TEXT NOT NULL COLLATE NOCASE);
 CREATE UNIQUE INDEX IF NOT EXISTS relations_by_parent_name ON relations(parent, name);
+CREATE INDEX IF NOT EXISTS relations_by_parent ON relations(parent);
 CREATE TABLE IF NOT EXISTS vals(
     key INTEGER PRIMARY KEY NOT NULL,
     value TEXT NOT NULL,
@@ -171,6 +172,43 @@ std::string column_text(sqlite3_stmt* stmt, int column) {
     return std::string(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
+// A stored value back into an Object. The values a read returns most (short strings
+// without escapes, integers, booleans, null) are decoded here without a JSON parser.
+Result<Object> decode_value(std::string_view json) {
+    size_t size = json.size();
+    if (size >= 2 && json.front() == '"' && json.back() == '"') {
+        std::string_view body = json.substr(1, size - 2);
+        bool plain = std::none_of(body.begin(), body.end(), [](char c) {
+            return c == '\\' || c == '"' || static_cast<unsigned char>(c) < 0x20;
+        });
+        if (plain) {
+            return Object(body);
+        }
+    } else if (size > 0 && size <= 18 && (json.front() == '-' || (json.front() >= '0' && json.front() <= '9'))) {
+        // Up to 18 digits cannot overflow i64; JSON forbids leading zeros.
+        size_t first = json.front() == '-' ? 1 : 0;
+        bool digits = first < size && std::all_of(json.begin() + static_cast<long>(first), json.end(),
+                                                  [](char c) { return c >= '0' && c <= '9'; });
+        if (digits && (json[first] != '0' || size == first + 1)) {
+            int64_t value = 0;
+            for (size_t i = first; i < size; ++i) {
+                value = value * 10 + (json[i] - '0');
+            }
+            return Object(first == 1 ? -value : value);
+        }
+    } else if (json == "true" || json == "false") {
+        return Object(json == "true");
+    } else if (json == "null") {
+        return Object();
+    }
+    return from_json(json);
+}
+
+std::string_view column_view(sqlite3_stmt* stmt, int column) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
 } // namespace
 
 int64_t now_ms() {
@@ -276,8 +314,9 @@ struct ConfigStore::Statements {
     Stmt delete_value;
     Stmt delete_relation;
     Stmt delete_key;
-    Stmt subtree;
+    Stmt children_values;
     Stmt begin;
+    Stmt begin_read;
     Stmt commit;
     Stmt rollback;
 };
@@ -290,6 +329,33 @@ ConfigStore::~ConfigStore() {
     sqlite3_close_v2(db_);
 }
 
+// Every statement of one request reads the same snapshot, and pays for taking the
+// database's read locks once. Inside a transaction already open, it adds nothing.
+class ConfigStore::ReadScope {
+public:
+    explicit ReadScope(ConfigStore& store) : store_(store) {
+        if (store_.in_transaction()) {
+            return;
+        }
+        sqlite3_stmt* begin = store_.statements_->begin_read.get();
+        Reset reset{begin};
+        owned_ = sqlite3_step(begin) == SQLITE_DONE;
+    }
+    ~ReadScope() {
+        if (owned_) {
+            sqlite3_stmt* commit = store_.statements_->commit.get();
+            Reset reset{commit};
+            sqlite3_step(commit);
+        }
+    }
+    ReadScope(const ReadScope&) = delete;
+    ReadScope& operator=(const ReadScope&) = delete;
+
+private:
+    ConfigStore& store_;
+    bool owned_ = false;
+};
+
 Error ConfigStore::sqlite_error(std::string_view what) const {
     int code = sqlite3_extended_errcode(db_);
     std::string message = path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
@@ -298,7 +364,8 @@ Error ConfigStore::sqlite_error(std::string_view what) const {
     case SQLITE_LOCKED:
         return make_error(ErrorCode::Busy, message + " (another process holds the database)");
     case SQLITE_FULL:
-        return make_error(ErrorCode::Nomem, message + " (nothing was written)");
+        return make_error(ErrorCode::Nomem, message + " (no space left on the device that holds it: nothing of "
+                                                      "this request was written, and what was stored before is kept)");
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return make_error(ErrorCode::Failure, message + " (the file is not a usable configuration database)");
@@ -330,25 +397,36 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
         if (auto made = make_directories(directory_of(path)); !made) {
             return std::move(made).error();
         }
-        // Created here so that the file (and the -wal/-shm files sqlite gives the same
-        // mode) holds secrets such as keys paths readable by the owner only.
-        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        // Created here, mode 0640 whatever the umask, so that the file (and the -wal and
+        // -shm files, which sqlite gives the database's mode) is written by its owner
+        // (ggconfigd's user) only and readable by its group (ggcore: `ggl config --db`
+        // for inspection, backups), never by others: it names key and certificate paths.
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
         if (fd < 0 && errno != EEXIST) {
             return make_error(ErrorCode::Unauthorized, path + ": cannot create: " + std::strerror(errno));
         }
         if (fd >= 0) {
+            (void)::fchmod(fd, 0640);
             ::close(fd);
         }
     } else if (!S_ISREG(info.st_mode)) {
         return make_error(ErrorCode::Failure, path + ": not a regular file");
     }
 
+    // No bulk page-cache allocation per connection: pages are allocated as they are
+    // used (reads come through the memory map and need few). Only possible before
+    // sqlite initialises; a program that used sqlite first keeps its own setting.
+    static const bool configured [[maybe_unused]] =
+        sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
     sqlite3* raw = nullptr;
     int opened = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     std::unique_ptr<ConfigStore> store(new ConfigStore(raw, path));
     if (opened != SQLITE_OK) {
         return store->sqlite_error("cannot open");
     }
+    // A small lookaside (sqlite's default is 1200 slots, 120 KiB per connection, all
+    // touched at open): requests here allocate little at a time.
+    sqlite3_db_config(raw, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 128, 64);
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
@@ -375,7 +453,12 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
     // WAL: readers never block the writer. synchronous=FULL: the WAL is fsynced at each
     // commit, so an acknowledged write survives power loss (NORMAL would survive only a
     // crash of the process, and lose the last commits on power loss).
-    if (auto wal = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !wal) {
+    // Reads come through a memory map of the file: no copy per page and no private page
+    // cache to fill, so a large store costs page-cache pages shared with the kernel, and
+    // lookups stay at memory speed. The private cache then holds only what a write changes.
+    if (auto wal = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                               "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-512;");
+        !wal) {
         return std::move(wal).error();
     }
     if (auto schema = store->prepare_schema(); !schema) {
@@ -394,11 +477,30 @@ Result<void> ConfigStore::prepare_schema() {
         return found;
     };
 
-    if (auto begun = exec("BEGIN IMMEDIATE"); !begun) {
-        return begun;
+    // A database already at this version with every index needs no write: opening it
+    // (`ggl config --db get` while another process holds the write lock) takes none.
+    auto index_exists = [this](const char* name) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='index' AND name=?1", -1, &stmt, nullptr);
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+        bool found = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_finalize(stmt);
+        return found;
+    };
+    bool current = false;
+    if (table_exists("version") && index_exists("relations_by_parent")) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
+        current = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == kSchemaVersion;
+        sqlite3_finalize(stmt);
     }
-    int version = 0;
-    if (table_exists("version")) {
+    if (!current) {
+        if (auto begun = exec("BEGIN IMMEDIATE"); !begun) {
+            return begun;
+        }
+    }
+    int version = current ? kSchemaVersion : 0;
+    if (!current && table_exists("version")) {
         sqlite3_stmt* stmt = nullptr;
         sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
         if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -407,7 +509,9 @@ Result<void> ConfigStore::prepare_schema() {
         sqlite3_finalize(stmt);
     }
     Result<void> prepared;
-    if (version > kSchemaVersion) {
+    if (current) {
+        // nothing to create or migrate
+    } else if (version > kSchemaVersion) {
         prepared = make_error(ErrorCode::Unsupported, path_ + ": schema version " + std::to_string(version) +
                                                           " was written by a newer ggl (this one knows " +
                                                           std::to_string(kSchemaVersion) + ")");
@@ -427,9 +531,11 @@ Result<void> ConfigStore::prepare_schema() {
         (void)exec("ROLLBACK");
         return prepared;
     }
-    if (auto committed = exec("COMMIT"); !committed) {
-        (void)exec("ROLLBACK");
-        return committed;
+    if (!current) {
+        if (auto committed = exec("COMMIT"); !committed) {
+            (void)exec("ROLLBACK");
+            return committed;
+        }
     }
     schema_version_ = kSchemaVersion;
 
@@ -445,17 +551,17 @@ Result<void> ConfigStore::prepare_schema() {
          "INSERT INTO vals(key, value, ts) VALUES (?1, ?2, ?3) "
          "ON CONFLICT(key) DO UPDATE SET value = excluded.value, ts = excluded.ts"},
         {statements_->children,
-         "SELECT r.child, k.name FROM relations r JOIN keys k ON k.id = r.child WHERE r.parent = ?1 ORDER BY r.child"},
+         "SELECT child, name FROM relations INDEXED BY relations_by_parent WHERE parent = ?1 ORDER BY child"},
         {statements_->delete_value, "DELETE FROM vals WHERE key = ?1"},
         {statements_->delete_relation, "DELETE FROM relations WHERE child = ?1"},
         {statements_->delete_key, "DELETE FROM keys WHERE id = ?1"},
-        {statements_->subtree,
-         "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL "
-         "SELECT r.child FROM relations r JOIN sub ON r.parent = sub.id) "
-         "SELECT sub.id, r.parent, k.name, v.value FROM sub "
-         "LEFT JOIN relations r ON r.child = sub.id LEFT JOIN keys k ON k.id = sub.id "
-         "LEFT JOIN vals v ON v.key = sub.id"},
+        // A map's children in creation order with their values: one index range scan
+        // (relations_by_parent keeps children of a parent in id order).
+        {statements_->children_values,
+         "SELECT r.child, r.name, v.value FROM relations r INDEXED BY relations_by_parent "
+         "LEFT JOIN vals v ON v.key = r.child WHERE r.parent = ?1 ORDER BY r.child"},
         {statements_->begin, "BEGIN IMMEDIATE"},
+        {statements_->begin_read, "BEGIN DEFERRED"},
         {statements_->commit, "COMMIT"},
         {statements_->rollback, "ROLLBACK"},
     };
@@ -500,6 +606,8 @@ Result<void> ConfigStore::commit() {
     }
     return {};
 }
+
+bool ConfigStore::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 void ConfigStore::rollback() {
     in_explicit_transaction_ = false;
@@ -890,6 +998,7 @@ Result<void> ConfigStore::remove(const KeyPath& path, std::optional<int64_t> tim
 }
 
 Result<std::vector<std::string>> ConfigStore::list(const KeyPath& path) {
+    ReadScope scope(*this);
     auto node = find_node(path);
     if (!node) {
         return std::move(node).error();
@@ -918,64 +1027,79 @@ Result<std::vector<std::string>> ConfigStore::list(const KeyPath& path) {
     return names;
 }
 
-Result<Object> ConfigStore::build(int64_t root) {
-    struct Node {
-        int64_t parent = -1;
-        std::string name;
-        bool leaf = false;
-        std::string json;
-        std::vector<int64_t> children;
+Result<Object> ConfigStore::build(int64_t id) {
+    // One statement per map, depth first; recursion depth is the tree's depth, which
+    // the bus frame bounds for anything written.
+    struct Child {
+        int64_t id;
+        size_t index;  // its entry in map
     };
-    std::unordered_map<int64_t, Node> nodes;
+    std::vector<Child> maps;  // children that are maps, filled in after the scan
+    Map map;
     {
-        sqlite3_stmt* stmt = statements_->subtree.get();
+        sqlite3_stmt* stmt = statements_->children_values.get();
         Reset reset{stmt};
-        sqlite3_bind_int64(stmt, 1, root);
+        sqlite3_bind_int64(stmt, 1, id);
         int stepped;
         while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(stmt, 0);
-            Node& node = nodes[id];
-            node.parent = sqlite3_column_type(stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 1);
-            node.name = column_text(stmt, 2);
-            node.leaf = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
-            if (node.leaf) {
-                node.json = column_text(stmt, 3);
+            std::string_view name = column_view(stmt, 1);
+            if (sqlite3_column_type(stmt, 2) == SQLITE_NULL) {
+                maps.push_back({sqlite3_column_int64(stmt, 0), map.size()});
+                map.append(std::string(name), Object(Map{}));
+                continue;
             }
-            if (id != root) {
-                nodes[node.parent].children.push_back(id);
+            auto value = decode_value(column_view(stmt, 2));
+            if (!value) {
+                return make_error(ErrorCode::Failure, path_ + ": stored value of key id " +
+                                                          std::to_string(sqlite3_column_int64(stmt, 0)) +
+                                                          " is not JSON: " + value.error().message);
             }
+            map.append(std::string(name), std::move(*value));
         }
         if (stepped != SQLITE_DONE) {
             return sqlite_error("reading keys");
         }
     }
-    // Recursion depth is the tree's depth, which the bus frame bounds for anything written.
-    auto assemble = [&nodes, this](auto& self, int64_t id) -> Result<Object> {
-        Node& node = nodes[id];
-        if (node.leaf) {
-            auto value = from_json(node.json);
-            if (!value) {
-                return make_error(ErrorCode::Failure, path_ + ": stored value of key id " + std::to_string(id) +
-                                                          " is not JSON: " + value.error().message);
-            }
-            return std::move(*value);
+    for (Child& child : maps) {
+        auto value = build(child.id);
+        if (!value) {
+            return value;
         }
-        std::sort(node.children.begin(), node.children.end());
-        Map map;
-        map.reserve(node.children.size());
-        for (int64_t child : node.children) {
-            auto value = self(self, child);
-            if (!value) {
-                return value;
-            }
-            map.append(nodes[child].name, std::move(*value));
-        }
-        return Object(std::move(map));
-    };
-    return assemble(assemble, root);
+        (map.begin() + static_cast<long>(child.index))->second = std::move(*value);
+    }
+    return Object(std::move(map));
+}
+
+Result<void> ConfigStore::begin_read() {
+    if (in_transaction()) {
+        return {};
+    }
+    sqlite3_stmt* begin = statements_->begin_read.get();
+    Reset reset{begin};
+    if (sqlite3_step(begin) != SQLITE_DONE) {
+        return sqlite_error("starting a read");
+    }
+    return {};
+}
+
+Result<void> ConfigStore::checkpoint() {
+    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK) {
+        return sqlite_error("checkpointing");
+    }
+    return {};
+}
+
+void ConfigStore::end_read() {
+    if (!in_transaction() || in_explicit_transaction_) {
+        return;
+    }
+    sqlite3_stmt* commit = statements_->commit.get();
+    Reset reset{commit};
+    sqlite3_step(commit);
 }
 
 Result<Object> ConfigStore::read(const KeyPath& path) {
+    ReadScope scope(*this);
     auto node = find_node(path);
     if (!node) {
         return std::move(node).error();
@@ -989,7 +1113,7 @@ Result<Object> ConfigStore::read(const KeyPath& path) {
         sqlite3_bind_int64(get, 1, **node);
         int stepped = sqlite3_step(get);
         if (stepped == SQLITE_ROW) {
-            return from_json(column_text(get, 0));
+            return decode_value(column_view(get, 0));
         }
         if (stepped != SQLITE_DONE) {
             return sqlite_error("reading a value");

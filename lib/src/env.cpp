@@ -100,4 +100,8 @@ std::string executable_dir() {
     return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
 }
 
+std::string svcuid_path(std::string_view component) {
+    return root_dir() + "/ipc/svcuid/" + std::string(component);
+}
+
 } // namespace ggl::env

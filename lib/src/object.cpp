@@ -85,4 +85,34 @@ std::string_view Object::as_buffer() const {
     return std::get<Bytes>(value_).data;
 }
 
+std::string string_field(const Map& map, std::string_view key, std::string fallback) {
+    const Object* value = map.find(key);
+    return value != nullptr && value->is_buffer() ? std::string(value->as_buffer()) : fallback;
+}
+
+int64_t int_field(const Map& map, std::string_view key, int64_t fallback) {
+    const Object* value = map.find(key);
+    return value != nullptr && value->is_i64() ? value->as_i64() : fallback;
+}
+
+bool bool_field(const Map& map, std::string_view key, bool fallback) {
+    const Object* value = map.find(key);
+    return value != nullptr && value->is_bool() ? value->as_bool() : fallback;
+}
+
+std::string string_field(const Object& object, std::string_view key, std::string fallback) {
+    const Map* map = object.if_map();
+    return map != nullptr ? string_field(*map, key, std::move(fallback)) : fallback;
+}
+
+int64_t int_field(const Object& object, std::string_view key, int64_t fallback) {
+    const Map* map = object.if_map();
+    return map != nullptr ? int_field(*map, key, fallback) : fallback;
+}
+
+const Object* find_field(const Object& object, std::string_view key) {
+    const Map* map = object.if_map();
+    return map != nullptr ? map->find(key) : nullptr;
+}
+
 } // namespace ggl

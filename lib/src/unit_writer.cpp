@@ -14,13 +14,6 @@ constexpr double kDefaultShutdownTimeout = 15;
 constexpr double kDefaultRecoverTimeout = 60;
 constexpr const char* kTesComponent = "aws.greengrass.TokenExchangeService";
 
-// Provided by the ggl daemons themselves, not by a component unit (as in nucleus lite).
-bool is_builtin_component(std::string_view name) {
-    static const std::string_view kBuiltins[] = {"aws.greengrass.Nucleus", "aws.greengrass.NucleusLite",
-                                                 "aws.greengrass.TokenExchangeService"};
-    return std::find(std::begin(kBuiltins), std::end(kBuiltins), name) != std::end(kBuiltins);
-}
-
 bool is_plain_word(std::string_view text) {
     if (text.empty()) {
         return false;
@@ -348,6 +341,12 @@ Result<std::vector<UnitFile>> Generator::generate() {
 }
 
 } // namespace
+
+bool is_builtin_component(std::string_view name) {
+    static const std::string_view kBuiltins[] = {"aws.greengrass.Nucleus", "aws.greengrass.NucleusLite",
+                                                 "aws.greengrass.TokenExchangeService"};
+    return std::find(std::begin(kBuiltins), std::end(kBuiltins), name) != std::end(kBuiltins);
+}
 
 std::string unit_name(std::string_view component, std::string_view suffix) {
     std::string name = "ggl." + std::string(component);

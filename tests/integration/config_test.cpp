@@ -8,11 +8,16 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -475,4 +480,226 @@ TEST_CASE("a v1 database is migrated at daemon start") {
     sqlite3_close(raw);
     REQUIRE(device.start());
     CHECK(device.config({"get", "system/thingName"}).out == "legacy\n");
+}
+
+TEST_CASE("pipelined writes on one connection are grouped, each acknowledged only once durable") {
+    Device device;
+    REQUIRE(device.start());
+    auto client = device.client();
+    REQUIRE(client.call("write", Map{{"key_path", List{"g", "leaf"}}, {"value", 1}}).ok());
+    constexpr int kWrites = 400;
+    std::vector<uint64_t> ids;
+    uint64_t conflicting = 0;
+    for (int i = 0; i < kWrites; ++i) {
+        if (i == kWrites / 2) {
+            // A request that fails inside a group: only it is refused.
+            auto id = client.send(bus::Op::Call, "write",
+                                  Map{{"key_path", List{"g", "leaf", "below"}}, {"value", 1}});
+            REQUIRE(id.ok());
+            conflicting = *id;
+        }
+        auto id = client.send(bus::Op::Call, "write",
+                              Map{{"key_path", List{"g", "k" + std::to_string(i)}}, {"value", i}});
+        REQUIRE(id.ok());
+        ids.push_back(*id);
+    }
+    REQUIRE(client.flush().ok());
+    size_t acknowledged = 0;
+    bool conflict_seen = false;
+    while (client.in_flight() > 0) {
+        auto reply = client.receive(10s);
+        REQUIRE(reply.ok());
+        if (reply->id == conflicting) {
+            CHECK(reply->kind == bus::ReplyKind::Error);
+            CHECK(reply->error.code == ErrorCode::Conflict);
+            conflict_seen = true;
+        } else {
+            CHECK(reply->kind == bus::ReplyKind::Result);
+            ++acknowledged;
+        }
+    }
+    CHECK(conflict_seen);
+    CHECK(acknowledged == kWrites);
+    device.kill9();
+    CHECK(integrity_of(device.db) == "ok");
+    REQUIRE(device.start());
+    auto tree = device.client().call("read", read_params({"g"}));
+    REQUIRE(tree.ok());
+    CHECK(tree->as_map().size() == kWrites + 1);
+    CHECK(*tree->as_map().find("leaf") == Object(1));
+    CHECK(*tree->as_map().find("k399") == Object(399));
+}
+
+TEST_CASE("a database another process holds write-locked: reads go on, writes fail BUSY in bounded time") {
+    Device device;
+    REQUIRE(device.config({"--db", device.db, "set", "system/thingName", "dev-1"}).exit_code == 0);
+    REQUIRE(device.start());
+    sqlite3* holder = nullptr;
+    REQUIRE(sqlite3_open(device.db.c_str(), &holder) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+
+    // Readers are never blocked by a writer (WAL), through the daemon or the file.
+    auto started = std::chrono::steady_clock::now();
+    Finished read = device.config({"get", "system/thingName"});
+    CHECK(read.exit_code == 0);
+    CHECK(read.out == "dev-1\n");
+    Finished direct_read = device.config({"--db", device.db, "get", "system/thingName"});
+    CHECK(direct_read.exit_code == 0);
+    CHECK(direct_read.out == "dev-1\n");
+    CHECK(std::chrono::steady_clock::now() - started < 3s);
+
+    // Writers wait for the lock at most the busy timeout (5 s), then say why.
+    started = std::chrono::steady_clock::now();
+    Finished blocked = device.config({"set", "system/thingName", "dev-2"});
+    auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(blocked.exit_code == 4);
+    CHECK_THAT(blocked.err, Catch::Contains("BUSY") && Catch::Contains("another process holds the database"));
+    CHECK(waited < 15s);
+    started = std::chrono::steady_clock::now();
+    Finished direct = device.config({"--db", device.db, "set", "system/thingName", "dev-3"});
+    waited = std::chrono::steady_clock::now() - started;
+    CHECK(direct.exit_code != 0);
+    CHECK_THAT(direct.err, Catch::Contains("another process holds the database"));
+    CHECK(waited < 15s);
+
+    REQUIRE(sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(holder);
+    // Nothing of the refused writes was applied; once the lock is gone writes go through.
+    CHECK(device.config({"get", "system/thingName"}).out == "dev-1\n");
+    CHECK(device.config({"set", "system/thingName", "dev-4"}).exit_code == 0);
+    CHECK(device.config({"get", "system/thingName"}).out == "dev-4\n");
+}
+
+TEST_CASE("100,000 keys through the daemon: each reads back, lookups stay fast, a restart keeps them") {
+    Device device;
+    REQUIRE(device.start());
+    auto client = device.client();
+    for (int block = 0; block < 100; ++block) {
+        Map map;
+        for (int i = 0; i < 1000; ++i) {
+            map.append("k" + std::to_string(i), block * 1000 + i);
+        }
+        REQUIRE(client.call("write", Map{{"key_path", List{"big", "b" + std::to_string(block)}},
+                                         {"value", Object(std::move(map))}})
+                    .ok());
+    }
+    auto started = std::chrono::steady_clock::now();
+    for (int n = 0; n < 5000; ++n) {
+        int key = (n * 7919) % 100000;
+        auto value = client.call("read", read_params({"BIG", "b" + std::to_string(key / 1000), "K" + std::to_string(key % 1000)}));
+        REQUIRE(value.ok());
+        REQUIRE(*value == Object(key));
+    }
+    // Logarithmic lookups: 5,000 reads over the bus take well under the bound even on
+    // a loaded machine (a linear scan of 100,000 keys per read would take minutes).
+    CHECK(std::chrono::steady_clock::now() - started < 20s);
+    CHECK(client.call("list", read_params({"big"}))->as_list().size() == 100);
+    CHECK(client.call("list", read_params({"big", "b99"}))->as_list().size() == 1000);
+    device.stop();
+    REQUIRE(device.start());
+    auto restarted = device.client();
+    CHECK(*restarted.call("read", read_params({"big", "b42", "k17"})) == Object(42017));
+    auto block = restarted.call("read", read_params({"big", "b7"}));
+    REQUIRE(block.ok());
+    CHECK(block->as_map().size() == 1000);
+}
+
+TEST_CASE("watch exits 0 on SIGINT or SIGTERM after cancelling its subscription on the bus") {
+    int sig = GENERATE(SIGINT, SIGTERM);
+    Device device;
+    REQUIRE(device.start());
+    std::vector<std::string> args{GGL_FRONT_EXE, "config", "watch", "w"};
+    ProcessOptions options = device.options();
+    options.env["GGL_LOG_LEVEL"] = "debug";
+    Process watcher(args, options);
+    await_subscribed(device, watcher, "w/marker");
+    watcher.signal(sig);
+    Finished result = watcher.finish(10s);
+    CHECK_FALSE(result.timed_out);
+    CHECK(result.exit_code == 0);
+    // The service confirmed the cancellation (its end of the subscription came back).
+    CHECK_THAT(result.err, Catch::Contains("subscription cancelled"));
+    CHECK_THAT(result.err, !Catch::Contains("error"));
+    // The daemon goes on serving, and writes to the watched key still succeed.
+    CHECK(device.config({"set", "w/after", "1"}).exit_code == 0);
+    CHECK(device.config({"get", "w/after"}).out == "1\n");
+}
+
+TEST_CASE("ggconfigd tells systemd it is ready (Type=notify) and that it stops") {
+    Device device;
+    std::string notify_path = device.dir.path() + "/notify";
+    UniqueFd notify(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", notify_path.c_str());
+    REQUIRE(::bind(notify.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    timeval wait{10, 0};
+    ::setsockopt(notify.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+
+    ProcessOptions options = device.options();
+    options.env["NOTIFY_SOCKET"] = notify_path;
+    options.stderr_file = device.log;
+    Process daemon({GGL_CONFIGD_EXE}, options);
+    char message[256] = {};
+    ssize_t got = ::recv(notify.get(), message, sizeof message - 1, 0);
+    REQUIRE(got > 0);
+    CHECK(std::string(message, static_cast<size_t>(got)) == "READY=1");
+    // Ready means serving: the first request right after the message is answered.
+    CHECK(device.client().call("list", read_params({})).ok());
+    daemon.signal(SIGTERM);
+    got = ::recv(notify.get(), message, sizeof message - 1, 0);
+    REQUIRE(got > 0);
+    CHECK(std::string(message, static_cast<size_t>(got)) == "STOPPING=1");
+    CHECK(daemon.finish(10s).exit_code == 0);
+}
+
+TEST_CASE("ggconfigd serves on the socket systemd passes it (ggconfigd.socket)") {
+    Device device;
+    std::string elsewhere = device.dir.path() + "/elsewhere";
+    ProcessOptions options = device.options();
+    options.env["GGL_RUNTIME_DIR"] = elsewhere;
+    options.stderr_file = device.log;
+    // systemd-socket-activate binds the socket and starts ggconfigd on the first
+    // connection with LISTEN_FDS=1, LISTEN_FDNAMES=gg_config, as the .socket unit does.
+    Process activator({"/usr/bin/systemd-socket-activate", "-l", device.runtime + "/gg_config",
+                       "--fdname=gg_config", GGL_CONFIGD_EXE},
+                      options);
+    for (int i = 0; i < 500 && !std::filesystem::exists(device.runtime + "/gg_config"); ++i) {
+        ::usleep(10000);
+    }
+    REQUIRE(device.config({"set", "system/thingName", "dev-1"}).exit_code == 0);
+    CHECK(device.config({"get", "system/thingName"}).out == "dev-1\n");
+    // It used the passed socket and bound none of its own.
+    CHECK_FALSE(std::filesystem::exists(elsewhere + "/gg_config"));
+    activator.signal(SIGTERM);
+    activator.finish(10s);
+}
+
+TEST_CASE("ggl.describe lists every gg_config method with its parameters") {
+    Device device;
+    REQUIRE(device.start());
+    auto described = device.client().call("ggl.describe", Map{});
+    REQUIRE(described.ok());
+    CHECK(described->as_map().find("service")->as_string() == "gg_config");
+    std::map<std::string, std::string> kinds;
+    for (const Object& method : described->as_map().find("methods")->as_list()) {
+        kinds[std::string(method.as_map().find("name")->as_string())] =
+            std::string(method.as_map().find("kind")->as_string());
+    }
+    for (const char* name : {"read", "list", "write", "delete", "backup", "restore"}) {
+        CHECK(kinds[name] == "call");
+    }
+    CHECK(kinds["subscribe"] == "subscribe");
+}
+
+TEST_CASE("ggconfigd answers --version and --help and refuses other arguments with exit 2") {
+    Finished version = run({GGL_CONFIGD_EXE, "--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(version.out.starts_with("ggconfigd "));
+    Finished help = run({GGL_CONFIGD_EXE, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("gg_config"));
+    Finished bogus = run({GGL_CONFIGD_EXE, "--bogus"});
+    CHECK(bogus.exit_code == 2);
+    CHECK(bogus.err == "ggconfigd: error: unexpected argument '--bogus' (it takes no options; see --help)\n");
 }

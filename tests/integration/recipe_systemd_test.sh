@@ -6,46 +6,15 @@
 set -u
 ggl_recipe=$(realpath "$1")
 
-# The manager needs its own /run/systemd: re-run this script in a private mount namespace.
-if [ -z "${GGL_IN_PRIVATE_NAMESPACE:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for unshare -m"; exit 77; }
-    [ -x /lib/systemd/systemd ] || { echo "systemd is needed (apt-get install systemd)" >&2; exit 1; }
-    exec env GGL_IN_PRIVATE_NAMESPACE=1 unshare -m --propagation private "$0" "$@"
-fi
-mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/system || exit 1
-
-top=$(mktemp -d)
-export XDG_RUNTIME_DIR="$top/xdg" HOME="$top/home" GGL_ROOT="$top/root" GGL_RUNTIME_DIR="$top/run"
-export GGL_CONFIG_DIR="$top/etc"
-mkdir -p "$XDG_RUNTIME_DIR" "$HOME" "$GGL_ROOT/packages/recipes" "$GGL_RUNTIME_DIR" "$GGL_CONFIG_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-units="$XDG_RUNTIME_DIR/systemd/user"
-mkdir -p "$units"
+# A real user manager in a private mount namespace, and the GGL_* sandbox it exports.
+. "$(dirname "$(realpath "$0")")/user_manager.sh"
+top=$UM_TOP
+units="$GGL_UNIT_DIR"
 printf 'system:\n  thingName: test-thing\nservices:\n  aws.greengrass.NucleusLite:\n    configuration:\n      awsRegion: eu-west-1\n' \
     > "$GGL_CONFIG_DIR/config.yaml"
 
-/lib/systemd/systemd --user --log-target=console > "$top/manager.log" 2>&1 &
-manager=$!
-cleanup() {
-    kill "$manager" 2>/dev/null
-    wait "$manager" 2>/dev/null
-    rm -rf "$top"
-}
-trap cleanup EXIT
-
 failures=0
 fail() { echo "FAIL $*" >&2; failures=$((failures + 1)); }
-ctl() { systemctl --user "$@"; }
-# Polls for a condition with a deadline, so a slow machine waits and a broken one fails.
-wait_for() {
-    deadline=$(( $(date +%s) + ${2:-20} ))
-    until eval "$1" 2>/dev/null; do
-        [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
-wait_for 'ctl is-system-running >/dev/null 2>&1 || [ "$(ctl is-system-running 2>/dev/null)" = degraded ]' 30 \
-    || { cat "$top/manager.log" >&2; echo "the user manager did not start" >&2; exit 1; }
 
 # Puts a recipe in the store and its units where the manager reads them.
 install_recipe() {  # NAME YAML

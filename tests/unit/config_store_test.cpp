@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -59,13 +60,37 @@ std::string corpus(const std::string& name) {
 
 } // namespace
 
-TEST_CASE("a new database is created mode 0600 in a directory created for it") {
+TEST_CASE("a new database is created mode 0640, whatever the umask, in directories created 0750") {
     TempDb db;
-    auto store = open_store(db.path);
+    std::string nested = (db.dir / "a" / "b" / "config.db").string();
+    mode_t old_mask = ::umask(0);
+    auto store = ConfigStore::open(nested);
+    ::umask(old_mask);
+    REQUIRE(store.ok());
     struct stat info{};
-    REQUIRE(::stat(db.path.c_str(), &info) == 0);
-    CHECK((info.st_mode & 0777) == 0600);
-    CHECK(store->schema_version() == kSchemaVersion);
+    REQUIRE(::stat(nested.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0640);
+    for (auto dir : {db.dir / "a", db.dir / "a" / "b"}) {
+        REQUIRE(::stat(dir.c_str(), &info) == 0);
+        CHECK(S_ISDIR(info.st_mode));
+        CHECK((info.st_mode & 0777) == 0750);
+    }
+    // sqlite gives its WAL the database's mode once a write creates it.
+    REQUIRE((*store)->write({"a"}, Object(1), 5).ok());
+    REQUIRE(::stat((nested + "-wal").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0640);
+    CHECK((*store)->schema_version() == kSchemaVersion);
+}
+
+TEST_CASE("opening without create refuses a missing database and creates nothing") {
+    TempDb db;
+    OpenOptions options;
+    options.create = false;
+    auto store = ConfigStore::open(db.path, options);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().code == ErrorCode::Noentry);
+    CHECK_THAT(store.error().message, Catch::Contains(db.path));
+    CHECK_FALSE(std::filesystem::exists(db.path));
 }
 
 TEST_CASE("a written value reads back, and maps are rebuilt") {
@@ -349,4 +374,107 @@ TEST_CASE("100,000 keys under one map keep lookups fast") {
     // Logarithmic lookups: 10,000 reads take well under a second even with 100,000 siblings.
     CHECK(elapsed < std::chrono::seconds(2));
     CHECK(store->list({"many"})->size() == 100000);
+}
+
+TEST_CASE("stored values of every JSON type read back exactly") {
+    TempDb db;
+    auto store = open_store(db.path);
+    // Each kind the read path decodes itself, and the edges where it must hand over to
+    // the JSON parser (escapes, floats, numbers past 18 digits, lists, unicode).
+    std::vector<Object> values{
+        Object("plain"),
+        Object(""),
+        Object("quote \" and backslash \\ and\nnewline"),
+        Object("caf\xc3\xa9 \xe2\x82\xac"),
+        Object("123"),
+        Object("true"),
+        Object(int64_t{0}),
+        Object(int64_t{-7}),
+        Object(int64_t{123456789012345678}),
+        Object(int64_t{9223372036854775807}),
+        Object(int64_t{-9223372036854775807 - 1}),
+        Object(2.5),
+        Object(-1e300),
+        Object(true),
+        Object(false),
+        Object(),
+        Object(List{Object(1), Object("a"), Object(List{})}),
+    };
+    for (size_t i = 0; i < values.size(); ++i) {
+        REQUIRE(store->write({"v", "k" + std::to_string(i)}, values[i], 5).ok());
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+        auto value = store->read({"v", "k" + std::to_string(i)});
+        REQUIRE(value.ok());
+        CHECK(to_json(*value) == to_json(values[i]));
+        CHECK(value->type() == values[i].type());
+    }
+    // Through a map read too, which decodes the same way.
+    auto map = store->read({"v"});
+    REQUIRE(map.ok());
+    REQUIRE(map->as_map().size() == values.size());
+    CHECK(*map->as_map().find("k8") == Object(int64_t{123456789012345678}));
+    CHECK(map->as_map().find("k4")->as_string() == "123");
+}
+
+TEST_CASE("a map reads back in creation order with nested maps in place") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"m"}, json(R"({"z":1,"a":{"y":2,"b":{}},"m":[1,2]})"), 5).ok());
+    REQUIRE(store->write({"m", "c"}, Object(3), 5).ok());
+    CHECK(read_json(*store, {"m"}) == R"({"z":1,"a":{"y":2,"b":{}},"m":[1,2],"c":3})");
+    CHECK(read_json(*store, {}) == R"({"m":{"z":1,"a":{"y":2,"b":{}},"m":[1,2],"c":3}})");
+}
+
+TEST_CASE("reads between begin_read and end_read share a snapshot; end_read shows later writes") {
+    TempDb db;
+    auto writer = open_store(db.path);
+    auto reader = open_store(db.path);
+    REQUIRE(writer->write({"a"}, Object(1), 5).ok());
+    REQUIRE(reader->begin_read().ok());
+    CHECK(read_json(*reader, {"a"}) == "1");
+    REQUIRE(writer->write({"a"}, Object(2), 6).ok());
+    REQUIRE(writer->write({"b"}, Object(3), 6).ok());
+    CHECK(read_json(*reader, {"a"}) == "1");
+    CHECK(reader->read({"b"}).error().code == ErrorCode::Noentry);
+    reader->end_read();
+    CHECK(read_json(*reader, {"a"}) == "2");
+    CHECK(read_json(*reader, {"b"}) == "3");
+    CHECK_FALSE(reader->in_transaction());
+}
+
+TEST_CASE("a failed request inside a caller's transaction leaves the others of it") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"leaf"}, Object(1), 5).ok());
+    REQUIRE(store->begin().ok());
+    REQUIRE(store->write({"x"}, Object(1), 5).ok());
+    auto conflict = store->write({"leaf", "below"}, json(R"({"deep":1})"), 5);
+    CHECK(conflict.error().code == ErrorCode::Conflict);
+    CHECK(store->in_transaction());
+    REQUIRE(store->write({"y"}, Object(2), 5).ok());
+    REQUIRE(store->commit().ok());
+    CHECK(read_json(*store, {}) == R"({"leaf":1,"x":1,"y":2})");
+}
+
+TEST_CASE("a database opens for reading while another connection holds the write lock") {
+    TempDb db;
+    REQUIRE(open_store(db.path)->write({"a"}, Object(1), 5).ok());
+    sqlite3* holder = nullptr;
+    REQUIRE(sqlite3_open(db.path.c_str(), &holder) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    OpenOptions options;
+    options.busy_timeout_ms = 200;
+    auto start = std::chrono::steady_clock::now();
+    auto store = ConfigStore::open(db.path, options);
+    REQUIRE(store.ok());
+    CHECK(read_json(**store, {"a"}) == "1");
+    auto refused = (*store)->write({"a"}, Object(2), 6);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::Busy);
+    CHECK_THAT(refused.error().message, Catch::Contains(db.path) && Catch::Contains("another process"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+    sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(holder);
+    CHECK((*store)->write({"a"}, Object(2), 6).ok());
 }

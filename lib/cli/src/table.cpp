@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <stdexcept>
 #include <utility>
 
@@ -159,6 +161,21 @@ Object Table::to_object() const {
         list.emplace_back(std::move(object));
     }
     return list;
+}
+
+std::string format_local_time(int64_t ms, bool with_millis) {
+    if (ms <= 0) {
+        return "-";
+    }
+    time_t seconds = static_cast<time_t>(ms / 1000);
+    struct tm local{};
+    localtime_r(&seconds, &local);
+    char text[40];
+    size_t length = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+    if (with_millis) {
+        std::snprintf(text + length, sizeof text - length, ".%03d", static_cast<int>(ms % 1000));
+    }
+    return text;
 }
 
 } // namespace ggl::cli

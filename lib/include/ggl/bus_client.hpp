@@ -56,6 +56,11 @@ public:
     // event. A signal that interrupts the wait returns RETRY, so a caller can check
     // its own flags (Ctrl-C) and wait again.
     Result<Reply> receive(std::chrono::milliseconds timeout);
+    // Waits up to timeout for something to receive (a reply already read, or input on
+    // the socket) without consuming it. Unlike receive(), running out of time is not an
+    // error and keeps the connection: for a caller that streams events and keeps timers
+    // of its own. EINTR returns false, so the caller can check its own flags.
+    Result<bool> wait_readable(std::chrono::milliseconds timeout);
     // Requests sent whose final reply has not arrived.
     size_t in_flight() const { return in_flight_; }
 

@@ -55,7 +55,7 @@ struct OpenOptions {
 
 class ConfigStore {
 public:
-    // Opens (creating mode 0600, directory 0750) and migrates the database. A file that
+    // Opens (creating mode 0640, directories 0750) and migrates the database. A file that
     // is not an sqlite database, or is corrupt, is reported naming it and left untouched.
     static Result<std::unique_ptr<ConfigStore>> open(const std::string& path, OpenOptions options = {});
     ~ConfigStore();
@@ -91,10 +91,22 @@ public:
     Result<void> begin();
     Result<void> commit();
     void rollback();
+    // False once sqlite itself ended the transaction (it rolls back on a full disk).
+    bool in_transaction() const;
+    // Reads between these share one snapshot and one taking of the read locks (a
+    // server answering a burst of reads). Writes by others become visible only after
+    // end_read; nothing happens when a transaction is already open.
+    Result<void> begin_read();
+    void end_read();
+    // Copies what the WAL holds into the database file (a passive checkpoint: it waits
+    // for no reader). Readers then find those pages in the memory-mapped file rather
+    // than reading them out of the WAL.
+    Result<void> checkpoint();
 
 private:
     ConfigStore(sqlite3* db, std::string path);
     struct Statements;
+    class ReadScope;
 
     Result<void> prepare_schema();
     Result<void> migrate_from_v1();

@@ -23,6 +23,11 @@ bool is_valid_service_name(std::string_view service);
 // $GGL_RUNTIME_DIR/<service>; INVALID when the name is not a valid service name.
 Result<std::string> service_socket_path(std::string_view service);
 
+// $GGL_ROOT/ipc/svcuid/<component>: the component's IPC token (SVCUID), written by
+// deployments (mode 0600), read by recipe-runner into the component's environment and
+// by ggipcd to authenticate it.
+std::string svcuid_path(std::string_view component);
+
 // The directory holding this process's executable (for finding sibling programs).
 std::string executable_dir();
 

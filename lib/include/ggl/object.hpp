@@ -123,4 +123,15 @@ inline Map::const_iterator Map::end() const { return entries_.end(); }
 inline Map::iterator Map::begin() { return entries_.begin(); }
 inline Map::iterator Map::end() { return entries_.end(); }
 
+// Typed fields of a map, for reading bus replies and records: the fallback when the key
+// is absent or holds another type (a string field also accepts bytes).
+std::string string_field(const Map& map, std::string_view key, std::string fallback = {});
+int64_t int_field(const Map& map, std::string_view key, int64_t fallback = 0);
+bool bool_field(const Map& map, std::string_view key, bool fallback = false);
+// The same on an object that should be a map (the fallback when it is not).
+std::string string_field(const Object& object, std::string_view key, std::string fallback = {});
+int64_t int_field(const Object& object, std::string_view key, int64_t fallback = 0);
+// The value under key when object is a map holding it, else nullptr.
+const Object* find_field(const Object& object, std::string_view key);
+
 } // namespace ggl

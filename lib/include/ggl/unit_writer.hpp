@@ -50,6 +50,10 @@ struct UnitFile {
 Result<std::vector<UnitFile>> generate_units(const Recipe& recipe, const Manifest& manifest,
                                              const UnitOptions& options);
 
+// Components the ggl daemons provide themselves (the nucleus, token exchange): they have
+// no units, and a dependency on them is always met.
+bool is_builtin_component(std::string_view name);
+
 // "ggl.<name>.service", "ggl.<name>.install.service", ...
 std::string unit_name(std::string_view component, std::string_view suffix = "");
 

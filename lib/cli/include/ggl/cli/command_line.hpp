@@ -52,6 +52,21 @@ int parse_and_run_verb(CLI::App& program, int argc, char** argv, const Verbs& ve
     return report_missing_verb(program);
 }
 
+// The whole of a program whose verbs (entries with name, summary, footer,
+// add_arguments(command, arguments) and run(arguments)) share one Arguments value:
+// global options on the program and on every verb (so they work before or after the
+// verb), each verb's own options, then parse and run the chosen verb.
+template <typename Verbs, typename Arguments, typename AddGlobalOptions>
+int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Arguments& arguments,
+                     AddGlobalOptions&& add_global_options) {
+    add_global_options(program, arguments);
+    add_verbs(program, verbs, [&](const auto& verb, CLI::App& command) {
+        add_global_options(command, arguments);
+        verb.add_arguments(command, arguments);
+    });
+    return parse_and_run_verb(program, argc, argv, verbs, [&](const auto& verb) { return verb.run(arguments); });
+}
+
 // Sets the text after the options in app's --help: examples, exit statuses.
 void set_footer(CLI::App& app, std::string footer);
 

@@ -42,6 +42,10 @@ private:
     std::vector<std::vector<Object>> rows_;
 };
 
+// Milliseconds since the epoch as local "2026-11-22 07:39:10" (with_millis: ".479"
+// added); "-" for 0 or less (never happened).
+std::string format_local_time(int64_t ms, bool with_millis = false);
+
 // How a single value reads in a table cell: text as is, null as "-", lists joined with
 // commas, anything else as compact JSON.
 std::string format_cell(const Object& value);

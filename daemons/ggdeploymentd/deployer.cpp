@@ -1,0 +1,1043 @@
+// One deployment, step by step. Everything is validated before the device changes;
+// from the snapshot on, every step is in the record so a restart can roll back.
+#include "deployer.hpp"
+
+#include "resolver.hpp"
+
+#include "ggl/component_store.hpp"
+#include "ggl/config_client.hpp"
+#include "ggl/device_settings.hpp"
+#include "ggl/env.hpp"
+#include "ggl/file.hpp"
+#include "ggl/log.hpp"
+#include "ggl/platform.hpp"
+#include "ggl/systemd.hpp"
+#include "ggl/unit_writer.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+namespace ggl::deployment {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kDeploymentService = "DeploymentService";
+constexpr size_t kJournalLines = 20;
+
+const config::KeyPath kServices{"services"};
+config::KeyPath group_roots_path() {
+    return {"services", kDeploymentService, "GroupToRootComponents"};
+}
+config::KeyPath component_path(const std::string& name, std::initializer_list<std::string> rest = {}) {
+    config::KeyPath path{"services", name};
+    path.insert(path.end(), rest);
+    return path;
+}
+
+Failure failure_of(std::string component, std::string phase, std::string reason) {
+    Failure failure;
+    failure.component = std::move(component);
+    failure.phase = std::move(phase);
+    failure.reason = std::move(reason);
+    return failure;
+}
+
+// "/a/b~1c" -> {"a", "b/c"}; "" -> {}.
+config::KeyPath pointer_segments(std::string_view pointer) {
+    config::KeyPath segments;
+    if (pointer.empty()) {
+        return segments;
+    }
+    size_t start = 1;
+    while (start <= pointer.size()) {
+        size_t slash = pointer.find('/', start);
+        std::string_view raw = pointer.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        std::string segment;
+        for (size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+                segment += raw[i + 1] == '0' ? '~' : '/';
+                ++i;
+            } else {
+                segment += raw[i];
+            }
+        }
+        segments.push_back(std::move(segment));
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return segments;
+}
+
+void erase_pointer(Object& tree, const config::KeyPath& segments) {
+    if (segments.empty()) {
+        tree = Map{};
+        return;
+    }
+    Object* node = &tree;
+    for (size_t i = 0; i + 1 < segments.size(); ++i) {
+        if (!node->is_map()) return;
+        node = node->as_map().find(segments[i]);
+        if (node == nullptr) return;
+    }
+    if (node->is_map()) {
+        node->as_map().erase(segments.back());
+    }
+}
+
+std::string journal_text(const systemd::JournalLine& line) {
+    time_t seconds = static_cast<time_t>(line.realtime_usec / 1000000);
+    struct tm local{};
+    localtime_r(&seconds, &local);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local);
+    return std::string(stamp) + " " + line.identifier + "[" + std::to_string(line.pid) + "]: " + line.message;
+}
+
+std::vector<std::string> journal_of(const std::string& component) {
+    std::vector<std::string> lines;
+    auto tail = systemd::journal_tail(component, kJournalLines);
+    if (tail) {
+        for (const auto& line : *tail) {
+            lines.push_back(journal_text(line));
+        }
+    }
+    return lines;
+}
+
+std::string new_svcuid() {
+    unsigned char bytes[24];
+    size_t filled = 0;
+    while (filled < sizeof bytes) {
+        ssize_t got = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
+        if (got > 0) filled += static_cast<size_t>(got);
+    }
+    static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string token;
+    for (unsigned char byte : bytes) {
+        token += kAlphabet[byte % 62];
+    }
+    return token;
+}
+
+std::string entry_of(const std::string& name, const std::string& version) {
+    return name + " " + version;
+}
+
+std::vector<std::string> phase_units(const std::string& name) {
+    return {unit_name(name, "bootstrap"), unit_name(name, "install"), unit_name(name, "recover")};
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------
+// The plan: what the deployment will do, computed before anything changes.
+
+struct Deployer::Plan {
+    struct Component {
+        std::string name;
+        std::string version;
+        std::shared_ptr<const Recipe> recipe;
+        const Manifest* manifest = nullptr;
+        std::string recipe_path;
+        bool in_store = false;
+        std::optional<std::string> previous_version;
+        bool reconfigured = false;
+        std::vector<UnitFile> units;
+        bool units_changed = false;
+        std::vector<std::string> required_by;
+
+        bool version_changed() const { return previous_version != version; }
+        bool needs_restart() const { return version_changed() || reconfigured || units_changed; }
+    };
+
+    std::vector<Component> components;  // dependencies first
+    std::map<std::string, std::string> removed;  // name -> version
+    std::map<std::string, std::string> installed;  // before the deployment
+    GroupRoots groups;                  // after the deployment
+    CandidateIndex candidates;
+    store::StoreLayout layout;
+    // Under the system manager, components run as their runWith user ("user[:group]"):
+    // their artifacts are given to it. Empty under the user manager.
+    std::string component_user;
+    Object services = Map{};
+    Object system = Map{};
+};
+
+// gghealthd's view of components: one subscription to every state change, opened before
+// anything starts so no transition is missed.
+class Deployer::Health {
+public:
+    Result<void> open() {
+        auto id = events_.send(bus::Op::Subscribe, "subscribe_to_all_component_state_changes", Map{});
+        if (!id) return std::move(id).error();
+        subscription_ = *id;
+        if (auto flushed = events_.flush(); !flushed) return flushed;
+        // The subscription is accepted (or refused) before anything else arrives for it.
+        for (;;) {
+            auto reply = events_.receive(std::chrono::milliseconds(10000));
+            if (!reply) return std::move(reply).error();
+            if (reply->id != subscription_) continue;
+            if (reply->kind == bus::ReplyKind::Accepted) return {};
+            if (reply->kind == bus::ReplyKind::Event) {
+                pending_.push_back(std::move(reply->value));
+                return {};
+            }
+            return make_error(ErrorCode::Remote, "gghealthd refused the state subscription: " + reply->error.message);
+        }
+    }
+
+    struct Target {
+        std::string name;
+        bool done = false;
+        bool active_seen = false;  // a STARTING/RUNNING/STOPPING during this wait
+        std::optional<Clock::time_point> running_since;
+        std::string state = "UNKNOWN";
+    };
+
+    // Waits until every target is FINISHED or has been RUNNING for settle; events older
+    // than since_ms (transitions caused before this wait began) are ignored.
+    Result<void> wait(std::vector<std::string> names, int64_t since_ms, Clock::time_point deadline,
+                      std::chrono::milliseconds settle, Failure& failure) {
+        std::map<std::string, Target> targets;
+        for (const std::string& name : names) {
+            targets[name].name = name;
+        }
+        auto apply = [&](const Object& event) -> bool {  // false: a target failed
+            const Map* map = event.if_map();
+            if (map == nullptr) return true;
+            const Object* name = map->find("component_name");
+            const Object* state = map->find("lifecycle_state");
+            if (name == nullptr || state == nullptr || !name->is_buffer() || !state->is_buffer()) return true;
+            auto it = targets.find(std::string(name->as_buffer()));
+            if (it == targets.end()) return true;
+            // Transitions from before this wait (the stop of an old version) carry an
+            // older timestamp. 0 means gghealthd did not learn when: such an event counts,
+            // but a FINISHED must then follow activity seen during this wait.
+            const Object* since = map->find("since");
+            int64_t since_value = since != nullptr && since->is_i64() ? since->as_i64() : 0;
+            if (since_value != 0 && since_value < since_ms) return true;
+            Target& target = it->second;
+            target.state = std::string(state->as_buffer());
+            if (target.state == "ERRORED" || target.state == "BROKEN") {
+                const Object* phase = map->find("phase");
+                failure = failure_of(target.name, phase && phase->is_buffer() ? std::string(phase->as_buffer()) : "run",
+                                     "the component became " + target.state);
+                if (const Object* status = map->find("exit_status"); status && status->is_i64()) {
+                    failure.exit_status = status->as_i64();
+                    failure.reason += " (exit status " + std::to_string(status->as_i64()) + ")";
+                }
+                return false;
+            }
+            if (target.state == "FINISHED") {
+                target.done = target.active_seen || since_value != 0;
+            } else if (target.state == "RUNNING") {
+                target.active_seen = true;
+                if (!target.running_since) target.running_since = Clock::now();
+            } else {
+                target.active_seen = target.active_seen || target.state == "STARTING" || target.state == "STOPPING";
+                target.running_since.reset();
+                target.done = false;
+            }
+            return true;
+        };
+        for (const Object& event : pending_) {
+            if (!apply(event)) return make_error(ErrorCode::Failure, failure.reason);
+        }
+        pending_.clear();
+        // The states as they are now, for targets whose last transition came before the
+        // subscription caught up.
+        bus::Client status_client = bus::Client::for_service("gg_health");
+        for (auto& [name, target] : targets) {
+            auto status = status_client.call("get_status", Map{{"component_name", name}});
+            if (status && !apply(*status)) return make_error(ErrorCode::Failure, failure.reason);
+        }
+        for (;;) {
+            auto now = Clock::now();
+            bool all_done = true;
+            Clock::time_point next_check = deadline;
+            for (auto& [name, target] : targets) {
+                if (!target.done && target.running_since) {
+                    if (now - *target.running_since >= settle) {
+                        target.done = true;
+                    } else {
+                        next_check = std::min(next_check, *target.running_since + settle);
+                    }
+                }
+                all_done = all_done && target.done;
+            }
+            if (all_done) return {};
+            if (now >= deadline) {
+                for (auto& [name, target] : targets) {
+                    if (!target.done) {
+                        failure = failure_of(name, "run", "did not become RUNNING or FINISHED in time (last state " +
+                                                              target.state + ")");
+                        return make_error(ErrorCode::Timeout, failure.reason);
+                    }
+                }
+            }
+            auto wait_for = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now) +
+                            std::chrono::milliseconds(1);
+            auto readable = events_.wait_readable(wait_for);
+            if (readable && !*readable) continue;  // a timer of ours is due
+            Result<bus::Reply> reply = readable ? events_.receive(std::chrono::milliseconds(10000))
+                                                : Result<bus::Reply>(std::move(readable).error());
+            if (!reply) {
+                failure = failure_of("", "health", "lost gghealthd: " + reply.error().message);
+                return std::move(reply).error();
+            }
+            if (reply->id != subscription_) continue;
+            if (reply->kind == bus::ReplyKind::Event) {
+                if (!apply(reply->value)) return make_error(ErrorCode::Failure, failure.reason);
+            } else if (reply->kind == bus::ReplyKind::End || reply->kind == bus::ReplyKind::Error) {
+                failure = failure_of("", "health", "gghealthd ended the state subscription: " + reply->error.message);
+                return make_error(ErrorCode::Failure, failure.reason);
+            }
+        }
+    }
+
+private:
+    bus::Client events_ = bus::Client::for_service("gg_health");
+    uint64_t subscription_ = 0;
+    std::vector<Object> pending_;
+};
+
+// ---------------------------------------------------------------------------------------
+
+Deployer::Deployer(DeployerOptions options, Progress progress)
+    : options_(std::move(options)), progress_(std::move(progress)) {}
+
+void Deployer::finish(Record& record, State state, const std::string& message) {
+    record.state = state;
+    progress_(record, message);
+}
+
+void Deployer::remove_added_versions(Record& record) {
+    store::StoreLayout layout{options_.root_dir};
+    for (const std::string& entry : record.added_to_store) {
+        size_t space = entry.find(' ');
+        (void)store::remove_component_version(layout, entry.substr(0, space), entry.substr(space + 1));
+    }
+    record.added_to_store.clear();
+}
+
+void Deployer::fail(Record& record, Failure failure) {
+    std::string text = failure.component.empty() ? failure.reason
+                                                 : failure.component + " failed in phase " + failure.phase + ": " + failure.reason;
+    record.failure = std::move(failure);
+    if (!record.changes_started) {
+        remove_added_versions(record);
+        finish(record, State::FailedNoStateChange, "failed, nothing was changed: " + text);
+        return;
+    }
+    progress_(record, "failed: " + text);
+    if (!record.request.rollback) {
+        finish(record, State::FailedRollbackNotRequested,
+               "left as it is (failure_handling_policy DO_NOTHING)");
+        return;
+    }
+    roll_back(record);
+}
+
+namespace {
+
+// Recipes in a directory (the deployment's, or the store's): name -> versions.
+void index_recipes(const fs::path& directory, bool in_store, CandidateIndex& index,
+                   std::map<std::string, std::string>& problems) {
+    std::error_code error;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(directory, error)) {
+        std::string extension = entry.path().extension().string();
+        if (entry.is_regular_file() && (extension == ".yaml" || extension == ".yml" || extension == ".json")) {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& path : files) {
+        RecipeLoad load = load_recipe_file(path.string());
+        std::string stem = path.stem().string();
+        if (!load.ok()) {
+            problems[stem] = load.describe_problems();
+            continue;
+        }
+        auto recipe = std::make_shared<const Recipe>(std::move(*load.recipe));
+        std::string expected = recipe->name + "-" + recipe->version.to_string();
+        if (stem != expected) {
+            problems[stem] = path.string() + ": the file name does not match the recipe, which is " +
+                             recipe->name + " " + recipe->version.to_string() + " (expected " + expected +
+                             path.extension().string() + ")";
+            continue;
+        }
+        auto& versions = index[recipe->name];
+        bool duplicate = std::any_of(versions.begin(), versions.end(), [&](const Candidate& candidate) {
+            return candidate.version() == recipe->version && candidate.in_store == in_store;
+        });
+        if (!duplicate) {
+            versions.push_back(Candidate{recipe, path.string(), in_store});
+        }
+    }
+}
+
+Map string_map(const std::map<std::string, std::string>& values) {
+    Map map;
+    for (const auto& [key, value] : values) map.set(key, value);
+    return map;
+}
+
+} // namespace
+
+bool Deployer::make_plan(Record& record, Plan& plan) {
+    const Request& request = record.request;
+    progress_(record, "validating");
+    config::Client config;
+    if (auto connected = config.connect(); !connected) {
+        fail(record, failure_of("", "validate", "cannot reach ggconfigd: " + connected.error().message));
+        return false;
+    }
+    auto services = config.read_optional(kServices);
+    auto system = config.read_optional({"system"});
+    if (!services || !system) {
+        fail(record, failure_of("", "validate", (!services ? services.error() : system.error()).message));
+        return false;
+    }
+    if (*services && (*services)->is_map()) plan.services = **services;
+    if (*system && (*system)->is_map()) plan.system = **system;
+
+    for (const auto& [name, node] : plan.services.as_map()) {
+        const Map* map = node.if_map();
+        const Object* version = map ? map->find("version") : nullptr;
+        if (version != nullptr && version->is_buffer() && !is_builtin_component(name) && name != kDeploymentService) {
+            plan.installed[name] = std::string(version->as_buffer());
+        }
+    }
+    // The groups' root components, with this deployment's group changed.
+    if (const Map* services_map = plan.services.if_map()) {
+        const Object* deployment = services_map->find(kDeploymentService);
+        const Object* groups = deployment && deployment->is_map() ? deployment->as_map().find("GroupToRootComponents") : nullptr;
+        if (groups != nullptr && groups->is_map()) {
+            for (const auto& [group, roots] : groups->as_map()) {
+                if (!roots.is_map()) continue;
+                for (const auto& [component, entry] : roots.as_map()) {
+                    const Object* version = entry.is_map() ? entry.as_map().find("version") : &entry;
+                    if (version != nullptr && version->is_buffer()) {
+                        plan.groups[group][component] = std::string(version->as_buffer());
+                    }
+                }
+            }
+        }
+    }
+    auto& roots = plan.groups[request.group];
+    for (const std::string& name : request.remove) {
+        if (roots.erase(name) == 0) {
+            fail(record, failure_of(name, "validate", "is not a root component of group " + request.group +
+                                                          ", so it cannot be removed from it"));
+            return false;
+        }
+    }
+    for (const auto& [name, version] : request.add) {
+        roots[name] = version;
+    }
+    if (roots.empty()) {
+        plan.groups.erase(request.group);
+    }
+    for (const auto& [name, update] : request.configuration) {
+        bool deployed = plan.installed.count(name) != 0 || request.add.count(name) != 0;
+        if (!deployed) {
+            fail(record, failure_of(name, "validate", "configuration given for a component that is neither "
+                                                      "deployed nor being added"));
+            return false;
+        }
+    }
+
+    // Candidates: this deployment's recipes, then the store's.
+    plan.layout = store::StoreLayout{options_.root_dir};
+    std::map<std::string, std::string> problems;
+    if (!request.recipe_directory.empty()) {
+        if (!fs::is_directory(request.recipe_directory)) {
+            fail(record, failure_of("", "validate", "recipe directory " + request.recipe_directory + " does not exist"));
+            return false;
+        }
+        index_recipes(request.recipe_directory, false, plan.candidates, problems);
+    }
+    index_recipes(plan.layout.recipes_dir(), true, plan.candidates, problems);
+
+    auto resolution = resolve(plan.groups, plan.candidates);
+    if (!resolution) {
+        std::string reason = resolution.error().message;
+        for (const auto& [stem, problem] : problems) {
+            reason += "\n" + problem;
+        }
+        fail(record, failure_of("", "resolve", reason));
+        return false;
+    }
+    // A recipe the deployment needs and could not read is an error even when another
+    // version satisfied the requirement: the operator gave it for a reason.
+    for (const auto& [stem, problem] : problems) {
+        for (const auto& [name, version] : request.add) {
+            if (stem == name + "-" + version) {
+                fail(record, failure_of(name, "validate", problem));
+                return false;
+            }
+        }
+    }
+
+    Platform platform = detect_platform();
+    if (const char* spec = std::getenv("GGL_PLATFORM"); spec != nullptr && *spec != '\0') {
+        auto overridden = parse_platform_overrides(spec, platform);
+        if (overridden) platform = std::move(*overridden);
+    }
+    // The configuration tree as it will be, for generating units.
+    Object predicted_services = plan.services;
+    DeviceSettings settings = device_settings_from_tree(Map{{"system", plan.system}, {"services", predicted_services}});
+    bool user_scope = env::systemd_scope() == env::SystemdScope::User;
+    plan.component_user = user_scope ? "" : settings.posix_user;
+
+    for (const ResolvedComponent& resolved : *resolution) {
+        const Candidate& candidate = *resolved.candidate;
+        Plan::Component component;
+        component.name = candidate.name();
+        component.version = candidate.version().to_string();
+        component.recipe = candidate.recipe;
+        component.recipe_path = candidate.recipe_path;
+        component.in_store = candidate.in_store;
+        component.required_by = resolved.required_by;
+        if (auto it = plan.installed.find(component.name); it != plan.installed.end()) {
+            component.previous_version = it->second;
+        }
+        auto manifest = select_manifest(*component.recipe, platform);
+        if (!manifest) {
+            fail(record, failure_of(component.name, "validate", manifest.error().message));
+            return false;
+        }
+        component.manifest = *manifest;
+
+        // Configuration: what is stored (kept across versions), RESET, defaults, MERGE.
+        Object configuration = Map{};
+        if (component.previous_version) {
+            const Object* stored = plan.services.as_map().find(component.name);
+            const Object* stored_configuration = stored && stored->is_map() ? stored->as_map().find("configuration") : nullptr;
+            if (stored_configuration != nullptr && stored_configuration->is_map()) configuration = *stored_configuration;
+        }
+        const Object* update = request.configuration.find(component.name);
+        if (update != nullptr) {
+            component.reconfigured = true;
+            if (const Object* reset = update->as_map().find("RESET")) {
+                for (const Object& pointer : reset->as_list()) {
+                    erase_pointer(configuration, pointer_segments(pointer.as_buffer()));
+                }
+            }
+        }
+        Object defaults = component.recipe->default_configuration;
+        merge_configuration(defaults, configuration);
+        configuration = std::move(defaults);
+        if (update != nullptr) {
+            if (const Object* merge = update->as_map().find("MERGE")) merge_configuration(configuration, *merge);
+        }
+
+        UnitOptions unit_options;
+        unit_options.runner_path = env::executable_dir() + "/recipe-runner";
+        unit_options.root_path = settings.root_path;
+        unit_options.runtime_dir = env::runtime_dir();
+        unit_options.thing_name = settings.thing_name;
+        unit_options.aws_region = settings.aws_region;
+        unit_options.posix_user = user_scope ? "" : settings.posix_user;
+        unit_options.configuration = configuration;
+        for (const char* name : {"GGL_CONFIG_DIR", "GGL_CONFIG_DB", "GGL_LOG_LEVEL", "GGL_PLATFORM"}) {
+            if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
+                unit_options.runner_environment.emplace_back(name, value);
+            }
+        }
+        if (const char* spec = std::getenv("GGL_PLATFORM"); spec != nullptr && *spec != '\0') {
+            unit_options.platform_override = spec;
+        }
+        auto units = generate_units(*component.recipe, *component.manifest, unit_options);
+        if (!units) {
+            fail(record, failure_of(component.name, "validate", units.error().message));
+            return false;
+        }
+        component.units = std::move(*units);
+        for (const UnitFile& unit : component.units) {
+            auto existing = file::read(options_.unit_dir + "/" + unit.name);
+            if (!existing || *existing != unit.text) component.units_changed = true;
+        }
+        // Artifacts must be at hand before anything changes.
+        if (!component.in_store && !component.manifest->artifacts.empty()) {
+            if (request.artifacts_directory.empty()) {
+                fail(record, failure_of(component.name, "artifacts",
+                                        "the recipe has artifacts but the deployment gives no artifacts directory"));
+                return false;
+            }
+            for (const Artifact& artifact : component.manifest->artifacts) {
+                auto file_name = store::artifact_file_name(artifact);
+                if (!file_name) {
+                    fail(record, failure_of(component.name, "artifacts", file_name.error().message));
+                    return false;
+                }
+                fs::path source = fs::path(request.artifacts_directory) / component.name / component.version / *file_name;
+                if (!fs::is_regular_file(source)) {
+                    fail(record, failure_of(component.name, "artifacts", "artifact " + source.string() + " not found"));
+                    return false;
+                }
+            }
+        }
+        plan.components.push_back(std::move(component));
+    }
+    std::set<std::string> kept;
+    for (const auto& component : plan.components) kept.insert(component.name);
+    for (const auto& [name, version] : plan.installed) {
+        if (!kept.count(name)) plan.removed[name] = version;
+    }
+
+    // The plan, as the record and `ggl deploy --dry-run` show it.
+    List components;
+    List units;
+    for (const auto& component : plan.components) {
+        std::string action = !component.previous_version ? "add"
+                             : component.version_changed() ? "update"
+                             : component.needs_restart() ? "restart" : "keep";
+        Map entry{{"component_name", component.name}, {"version", component.version}, {"action", action}};
+        if (component.previous_version) entry.set("previous_version", *component.previous_version);
+        List required_by;
+        for (const auto& origin : component.required_by) required_by.emplace_back(origin);
+        entry.set("required_by", std::move(required_by));
+        components.emplace_back(std::move(entry));
+        if (component.units_changed) {
+            for (const UnitFile& unit : component.units) units.emplace_back(unit.name);
+        }
+    }
+    List removed;
+    for (const auto& [name, version] : plan.removed) {
+        removed.emplace_back(Map{{"component_name", name}, {"version", version}});
+    }
+    Map groups;
+    for (const auto& [group, group_roots] : plan.groups) groups.set(group, string_map(group_roots));
+    record.plan = Map{{"components", std::move(components)},
+                      {"removed", std::move(removed)},
+                      {"configuration", request.configuration},
+                      {"units", std::move(units)},
+                      {"groups", std::move(groups)}};
+    std::string summary = "plan: ";
+    for (const auto& component : plan.components) {
+        summary += component.name + " " + component.version + (component.needs_restart() ? "" : " (unchanged)") + ", ";
+    }
+    for (const auto& [name, version] : plan.removed) summary += "remove " + name + " " + version + ", ";
+    summary.resize(summary.size() - 2);
+    progress_(record, summary);
+    return true;
+}
+
+namespace {
+
+// The owner of stored artifacts: the runWith user when this process may give files away.
+Result<store::InstallOptions> artifact_options(const std::string& run_with) {
+    store::InstallOptions options;
+    if (run_with.empty() || ::geteuid() != 0) {
+        return options;
+    }
+    size_t colon = run_with.find(':');
+    std::string user = run_with.substr(0, colon);
+    struct passwd* account = ::getpwnam(user.c_str());
+    if (account == nullptr) {
+        return make_error(ErrorCode::Config, "runWith posixUser " + user + " does not exist on this device");
+    }
+    store::FileOwner owner{account->pw_uid, account->pw_gid};
+    if (colon != std::string::npos) {
+        std::string group = run_with.substr(colon + 1);
+        struct group* entry = ::getgrnam(group.c_str());
+        if (entry == nullptr) {
+            return make_error(ErrorCode::Config, "runWith group " + group + " does not exist on this device");
+        }
+        owner.gid = entry->gr_gid;
+    }
+    options.owner = owner;
+    return options;
+}
+
+} // namespace
+
+bool Deployer::prepare_store(Record& record, Plan& plan) {
+    for (auto& component : plan.components) {
+        if (component.in_store) continue;
+        progress_(record, "storing " + component.name + " " + component.version);
+        std::string entry = entry_of(component.name, component.version);
+        bool existed = false;
+        for (const SemVer& version : store::stored_versions(plan.layout, component.name)) {
+            existed = existed || version.to_string() == component.version;
+        }
+        if (!existed) {
+            record.added_to_store.push_back(entry);
+        }
+        auto installed = store::install_recipe(plan.layout, component.recipe_path, *component.recipe);
+        if (installed) {
+            fs::path source = record.request.artifacts_directory.empty()
+                                  ? fs::path()
+                                  : fs::path(record.request.artifacts_directory) / component.name / component.version;
+            auto options = artifact_options(plan.component_user);
+            installed = options ? store::install_artifacts(plan.layout, *component.recipe, *component.manifest, source,
+                                                           *options)
+                                : Result<void>(std::move(options).error());
+        }
+        if (!installed) {
+            fail(record, failure_of(component.name, "artifacts", installed.error().message));
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+Result<void> snapshot_units(const std::string& unit_dir, const fs::path& snapshot) {
+    std::error_code error;
+    fs::remove_all(snapshot, error);
+    fs::create_directories(snapshot, error);
+    if (error) return make_error(ErrorCode::Failure, snapshot.string() + ": " + error.message());
+    for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
+        std::string name = entry.path().filename().string();
+        if (name.starts_with("ggl.") && entry.is_regular_file()) {
+            fs::copy_file(entry.path(), snapshot / name, fs::copy_options::overwrite_existing, error);
+            if (error) return make_error(ErrorCode::Failure, "snapshot of " + name + ": " + error.message());
+        }
+    }
+    return file::sync_directory(snapshot.string());
+}
+
+Result<void> restore_units(const std::string& unit_dir, const fs::path& snapshot) {
+    std::error_code error;
+    std::vector<fs::path> current;
+    for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
+        if (entry.path().filename().string().starts_with("ggl.")) current.push_back(entry.path());
+    }
+    for (const fs::path& path : current) fs::remove(path, error);
+    for (const auto& entry : fs::directory_iterator(snapshot, error)) {
+        auto text = file::read(entry.path().string());
+        if (!text) return std::move(text).error();
+        if (auto written = file::write_atomically(unit_dir + "/" + entry.path().filename().string(), *text); !written) {
+            return written;
+        }
+    }
+    if (error) return make_error(ErrorCode::Failure, "restoring units from " + snapshot.string() + ": " + error.message());
+    return {};
+}
+
+void stop_component(systemd::Manager& manager, const std::string& name, bool phases_too) {
+    (void)manager.stop_unit(unit_name(name), true);
+    (void)manager.reset_failed_unit(unit_name(name));
+    if (phases_too) {
+        for (const std::string& unit : phase_units(name)) {
+            (void)manager.stop_unit(unit, true);
+            (void)manager.reset_failed_unit(unit);
+        }
+    }
+}
+
+} // namespace
+
+bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health) {
+    config::Client config;
+
+    // Snapshot: from here on, a failure rolls back.
+    progress_(record, "snapshot of the configuration and units");
+    std::error_code error;
+    fs::create_directories(options_.unit_dir, error);
+    if (auto backed_up = config.backup(options_.backup_name); !backed_up) {
+        fail(record, failure_of("", "snapshot", backed_up.error().message));
+        return false;
+    }
+    fs::path snapshot = fs::path(options_.root_dir) / "deployments" / (record.id + ".units");
+    if (auto saved = snapshot_units(options_.unit_dir, snapshot); !saved) {
+        fail(record, failure_of("", "snapshot", saved.error().message));
+        return false;
+    }
+    record.previous_versions = string_map(plan.installed);
+    record.touched.clear();
+    for (const auto& component : plan.components) {
+        if (component.needs_restart()) record.touched.push_back(component.name);
+    }
+    for (const auto& [name, version] : plan.removed) record.touched.push_back(name);
+    record.changes_started = true;
+    progress_(record, "applying");
+
+    // Which components run now, so that dependents systemd stops along with an updated
+    // dependency are started again.
+    std::set<std::string> active_before;
+    if (auto units = manager.list_units({"ggl.*.service"}); units) {
+        for (const auto& unit : *units) {
+            if (unit.active_state == "active" || unit.active_state == "activating" || unit.active_state == "reloading") {
+                active_before.insert(unit.name);
+            }
+        }
+    }
+
+    // Components no longer needed: stopped, units and store entries gone.
+    for (const auto& [name, version] : plan.removed) {
+        progress_(record, "removing " + name + " " + version);
+        stop_component(manager, name, true);
+        fs::remove(fs::path(options_.unit_dir) / unit_name(name), error);
+        for (const std::string& unit : phase_units(name)) fs::remove(fs::path(options_.unit_dir) / unit, error);
+        if (auto removed = config.remove(component_path(name)); !removed) {
+            fail(record, failure_of(name, "configuration", removed.error().message));
+            return false;
+        }
+        fs::remove(env::svcuid_path(name), error);
+    }
+
+    // Configuration: RESET, defaults at timestamp 1, MERGE now; the version; the groups.
+    for (const auto& component : plan.components) {
+        if (!component.needs_restart()) continue;
+        config::KeyPath configuration = component_path(component.name, {"configuration"});
+        const Object* update = record.request.configuration.find(component.name);
+        if (update != nullptr) {
+            if (const Object* reset = update->as_map().find("RESET")) {
+                for (const Object& pointer : reset->as_list()) {
+                    config::KeyPath path = configuration;
+                    for (auto& segment : pointer_segments(pointer.as_buffer())) path.push_back(segment);
+                    if (auto removed = config.remove(path); !removed) {
+                        fail(record, failure_of(component.name, "configuration", removed.error().message));
+                        return false;
+                    }
+                }
+            }
+        }
+        Result<void> written = config.write(configuration, component.recipe->default_configuration, 1);
+        if (written && update != nullptr) {
+            if (const Object* merge = update->as_map().find("MERGE")) written = config.write(configuration, *merge);
+        }
+        if (written) written = config.write(component_path(component.name, {"version"}), component.version);
+        if (!written) {
+            fail(record, failure_of(component.name, "configuration", written.error().message));
+            return false;
+        }
+        // The token the component's IPC client presents (DESIGN §7: one per component).
+        fs::path token_path = env::svcuid_path(component.name);
+        fs::create_directories(token_path.parent_path(), error);
+        if (auto token = file::write_atomically(token_path.string(), new_svcuid(), 0600); !token) {
+            fail(record, failure_of(component.name, "configuration", token.error().message));
+            return false;
+        }
+    }
+    {
+        Map groups;
+        for (const auto& [group, roots] : plan.groups) {
+            Map group_map;
+            for (const auto& [name, version] : roots) group_map.set(name, Map{{"version", version}});
+            groups.set(group, std::move(group_map));
+        }
+        Result<void> written = config.remove(group_roots_path());
+        if (written) written = config.write(group_roots_path(), std::move(groups));
+        if (!written) {
+            fail(record, failure_of("", "configuration", written.error().message));
+            return false;
+        }
+    }
+
+    // Units: stop what changes, write, reload.
+    for (const auto& component : plan.components) {
+        if (!component.needs_restart()) continue;
+        stop_component(manager, component.name, component.version_changed() || component.units_changed);
+    }
+    for (const auto& component : plan.components) {
+        if (!component.units_changed) continue;
+        std::set<std::string> written_names;
+        for (const UnitFile& unit : component.units) {
+            written_names.insert(unit.name);
+            if (auto written = file::write_atomically(options_.unit_dir + "/" + unit.name, unit.text); !written) {
+                fail(record, failure_of(component.name, "units", written.error().message));
+                return false;
+            }
+        }
+        for (const std::string& unit : phase_units(component.name)) {
+            if (!written_names.count(unit)) fs::remove(fs::path(options_.unit_dir) / unit, error);
+        }
+    }
+    progress_(record, "reloading the service manager");
+    if (auto reloaded = manager.reload(); !reloaded) {
+        fail(record, failure_of("", "units", "daemon-reload: " + reloaded.error().message));
+        return false;
+    }
+
+    // Lifecycle: bootstrap and install in dependency order, then start.
+    int64_t started_ms = now_ms();
+    std::vector<std::string> targets;
+    for (const auto& component : plan.components) {
+        bool restart = component.needs_restart();
+        if (!restart && active_before.count(unit_name(component.name)) != 0) {
+            // Unchanged, but systemd may have stopped it along with a dependency (Requires=).
+            auto status = manager.unit_status(unit_name(component.name));
+            restart = status && status->active_state != "active" && status->active_state != "activating" &&
+                      status->active_state != "reloading";
+        }
+        if (!restart) continue;
+        targets.push_back(component.name);
+        for (const char* phase : {"bootstrap", "install"}) {
+            bool has_phase = std::any_of(component.units.begin(), component.units.end(), [&](const UnitFile& unit) {
+                return unit.name == unit_name(component.name, phase);
+            });
+            if (!has_phase || !component.needs_restart()) continue;
+            progress_(record, component.name + ": " + phase);
+            auto job = manager.start_unit(unit_name(component.name, phase), true);
+            if (!job || !job->done()) {
+                Failure failure = failure_of(component.name, phase,
+                                             job ? "the " + std::string(phase) + " script failed (job " + job->result + ")"
+                                                 : job.error().message);
+                if (auto status = manager.unit_status(unit_name(component.name, phase));
+                    status && status->exec_main_code == 1) {
+                    failure.exit_status = status->exec_main_status;
+                    failure.reason += ", exit status " + std::to_string(status->exec_main_status);
+                }
+                failure.journal = journal_of(component.name);
+                fail(record, std::move(failure));
+                return false;
+            }
+        }
+    }
+    for (const std::string& name : targets) {
+        progress_(record, "starting " + name);
+        auto job = manager.start_unit(unit_name(name), false);
+        if (!job) {
+            Failure failure = failure_of(name, "run", job.error().message);
+            failure.journal = journal_of(name);
+            fail(record, std::move(failure));
+            return false;
+        }
+    }
+    progress_(record, "waiting for " + std::to_string(targets.size()) + " component(s) to run");
+    Failure failure;
+    auto deadline = Clock::now() + std::chrono::seconds(record.request.timeout_seconds);
+    if (auto healthy = health.wait(targets, started_ms, deadline, options_.settle, failure); !healthy) {
+        if (!failure.component.empty()) failure.journal = journal_of(failure.component);
+        fail(record, std::move(failure));
+        return false;
+    }
+
+    // Success: drop replaced versions from the store.
+    for (const auto& component : plan.components) {
+        if (component.previous_version && component.version_changed()) {
+            (void)store::remove_component_version(plan.layout, component.name, *component.previous_version);
+        }
+    }
+    for (const auto& [name, version] : plan.removed) {
+        (void)store::remove_component_version(plan.layout, name, version);
+    }
+    fs::remove_all(snapshot, error);
+    return true;
+}
+
+void Deployer::roll_back(Record& record) {
+    progress_(record, "rolling back");
+    auto fail_rollback = [&](std::string reason) {
+        record.rollback_failure = failure_of("", "rollback", reason);
+        finish(record, State::FailedUnableToRollback, "rollback failed: " + reason);
+    };
+    auto scope = systemd::scope_from_environment();
+    if (!scope) return fail_rollback(scope.error().message);
+    auto manager = systemd::Manager::connect(*scope);
+    if (!manager) return fail_rollback("cannot reach the service manager: " + manager.error().message);
+    for (const std::string& name : record.touched) {
+        stop_component(*manager, name, true);
+    }
+    fs::path snapshot = fs::path(options_.root_dir) / "deployments" / (record.id + ".units");
+    if (fs::is_directory(snapshot)) {
+        if (auto restored = restore_units(options_.unit_dir, snapshot); !restored) {
+            return fail_rollback(restored.error().message);
+        }
+    }
+    config::Client config;
+    if (auto restored = config.restore(options_.backup_name); !restored) {
+        return fail_rollback(restored.error().message);
+    }
+    remove_added_versions(record);
+    if (auto reloaded = manager->reload(); !reloaded) {
+        return fail_rollback("daemon-reload: " + reloaded.error().message);
+    }
+    std::vector<std::string> targets;
+    for (const std::string& name : record.touched) {
+        if (record.previous_versions.contains(name)) targets.push_back(name);
+    }
+    if (!targets.empty()) {
+        Health health;
+        if (auto opened = health.open(); !opened) return fail_rollback("cannot reach gghealthd: " + opened.error().message);
+        int64_t started_ms = now_ms();
+        for (const std::string& name : targets) {
+            progress_(record, "starting " + name + " " + record.previous_versions.find(name)->as_buffer().data() +
+                                  " again");
+            if (auto job = manager->start_unit(unit_name(name), false); !job) {
+                return fail_rollback("starting " + name + ": " + job.error().message);
+            }
+        }
+        Failure failure;
+        auto deadline = Clock::now() + std::chrono::seconds(record.request.timeout_seconds);
+        if (auto healthy = health.wait(targets, started_ms, deadline, options_.settle, failure); !healthy) {
+            failure.journal = failure.component.empty() ? std::vector<std::string>{} : journal_of(failure.component);
+            record.rollback_failure = failure;
+            finish(record, State::FailedUnableToRollback,
+                   "rollback failed: " + failure.component + " " + failure.reason);
+            return;
+        }
+    }
+    std::error_code error;
+    fs::remove_all(snapshot, error);
+    finish(record, State::FailedRollbackComplete, "rolled back: the device is as it was before");
+}
+
+void Deployer::run(Record& record) {
+    record.state = State::InProgress;
+    Plan plan;
+    if (!make_plan(record, plan)) return;
+    if (record.request.dry_run) {
+        finish(record, State::Succeeded, "dry run: nothing was changed");
+        return;
+    }
+    // Everything the deployment needs must answer before anything changes.
+    auto scope = systemd::scope_from_environment();
+    if (!scope) {
+        fail(record, failure_of("", "validate", scope.error().message));
+        return;
+    }
+    auto manager = systemd::Manager::connect(*scope);
+    if (!manager) {
+        fail(record, failure_of("", "validate", "cannot reach the service manager: " + manager.error().message));
+        return;
+    }
+    Health health;
+    if (auto opened = health.open(); !opened) {
+        fail(record, failure_of("", "validate", "cannot reach gghealthd: " + opened.error().message));
+        return;
+    }
+    if (!prepare_store(record, plan)) return;
+    if (!apply(record, plan, *manager, health)) return;
+    finish(record, State::Succeeded, "deployment succeeded");
+}
+
+void Deployer::recover(Record& record) {
+    if (!record.changes_started) {
+        progress_(record, "ggdeploymentd restarted before this deployment changed anything: starting it again");
+        record.steps.clear();
+        run(record);
+        return;
+    }
+    Failure failure = failure_of("", "interrupted", "ggdeploymentd stopped in the middle of this deployment");
+    if (!record.failure) {
+        record.failure = failure;
+    }
+    if (!record.request.rollback) {
+        finish(record, State::FailedRollbackNotRequested,
+               "interrupted; left as it is (failure_handling_policy DO_NOTHING)");
+        return;
+    }
+    roll_back(record);
+}
+
+} // namespace ggl::deployment

@@ -1,0 +1,55 @@
+// Runs one deployment (DESIGN §7): plan and validate, snapshot, store, configuration,
+// units, lifecycle, health; rollback on failure; recovery after a restart.
+#pragma once
+
+#include "deployment_record.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace ggl::systemd {
+class Manager;
+}
+
+namespace ggl::deployment {
+
+struct DeployerOptions {
+    std::string unit_dir;         // where units are written (GGL_UNIT_DIR)
+    std::string root_dir;         // GGL_ROOT
+    // A component counts as started once RUNNING this long without failing (a run
+    // script that dies at once must fail its deployment), or once FINISHED.
+    std::chrono::milliseconds settle{500};
+    std::string backup_name = "deployment-rollback";
+};
+
+class Deployer {
+public:
+    // progress(record, message): appends a step to the record, saves and publishes it.
+    using Progress = std::function<void(Record& record, const std::string& message)>;
+
+    Deployer(DeployerOptions options, Progress progress);
+
+    // Takes a QUEUED (or restarted) deployment to a final state.
+    void run(Record& record);
+    // For a deployment found IN_PROGRESS at start: one whose changes had begun is rolled
+    // back (or left, for DO_NOTHING); one that had not is run again from the start.
+    void recover(Record& record);
+
+private:
+    struct Plan;
+    class Health;
+
+    bool make_plan(Record& record, Plan& plan);
+    bool prepare_store(Record& record, Plan& plan);
+    bool apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health);
+    void remove_added_versions(Record& record);
+    void fail(Record& record, Failure failure);
+    void roll_back(Record& record);
+    void finish(Record& record, State state, const std::string& message);
+
+    DeployerOptions options_;
+    Progress progress_;
+};
+
+} // namespace ggl::deployment

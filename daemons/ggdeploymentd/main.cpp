@@ -1,0 +1,71 @@
+// ggdeploymentd: the deployment queue (gg_deployment); DESIGN §7.
+#include "deployment_service.hpp"
+
+#include "ggl/bus_server.hpp"
+#include "ggl/env.hpp"
+#include "ggl/event_loop.hpp"
+#include "ggl/log.hpp"
+
+#include <CLI/CLI.hpp>
+#include <systemd/sd-daemon.h>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+using namespace ggl;
+
+int main(int argc, char** argv) {
+    CLI::App app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
+                 "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on failure.",
+                 "ggdeploymentd"};
+    app.set_version_flag("--version", GGL_VERSION);
+    int settle_ms = 500;
+    app.add_option("--settle-ms", settle_ms,
+                   "how long a component must stay RUNNING before its deployment counts it as started")
+        ->check(CLI::Range(0, 600000))
+        ->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    EventLoop loop;
+    for (int sig : {SIGTERM, SIGINT}) {
+        if (auto handled = loop.on_signal(sig, [&loop] { loop.stop(); }); !handled) {
+            GGL_LOGE("cannot handle signal %d: %s", sig, handled.error().to_string().c_str());
+            return 1;
+        }
+    }
+
+    deployment::DeployerOptions options;
+    options.root_dir = env::root_dir();
+    options.unit_dir = env::unit_dir();
+    options.settle = std::chrono::milliseconds(settle_ms);
+    std::filesystem::path records = std::filesystem::path(options.root_dir) / "deployments";
+
+    bus::Server server(loop, "gg_deployment", GGL_VERSION);
+    deployment::DeploymentService service(server, deployment::RecordStore(records), options);
+    if (auto started = service.start(); !started) {
+        GGL_LOGE("cannot use %s: %s", records.c_str(), started.error().message.c_str());
+        return 1;
+    }
+    if (auto listening = server.listen(); !listening) {
+        GGL_LOGE("gg_deployment: cannot listen: %s", listening.error().to_string().c_str());
+        return 1;
+    }
+    GGL_LOGI("ggdeploymentd %s: store %s, units %s, socket %s", GGL_VERSION, options.root_dir.c_str(),
+             options.unit_dir.c_str(), server.socket_path().c_str());
+    sd_notify(0, "READY=1");
+
+    auto ran = loop.run();
+    sd_notify(0, "STOPPING=1");
+    server.close();
+    if (service.busy()) {
+        // A deployment is mid-way: its record says how far it got, and the next start
+        // finishes it (rolls back). Waiting here could outlast systemd's stop timeout.
+        GGL_LOGW("stopping in the middle of a deployment; it is recovered at the next start");
+        std::fflush(nullptr);
+        ::_exit(ran ? 0 : 1);
+    }
+    service.stop();
+    return ran ? 0 : 1;
+}

@@ -1,0 +1,91 @@
+// gghealthd: component lifecycle states from systemd (bus service gg_health); DESIGN §7.
+#include "health_service.hpp"
+
+#include "ggl/bus_server.hpp"
+#include "ggl/event_loop.hpp"
+#include "ggl/log.hpp"
+#include "ggl/systemd.hpp"
+
+#include <CLI/CLI.hpp>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstring>
+
+using namespace ggl;
+
+namespace {
+
+constexpr const char* kService = "gg_health";
+
+bool stop_on_signals(EventLoop& loop) {
+    for (int sig : {SIGTERM, SIGINT}) {
+        if (auto handled = loop.on_signal(sig,
+                                          [&loop, sig] {
+                                              GGL_LOGI("stopping on %s", sigabbrev_np(sig));
+                                              loop.stop();
+                                          });
+            !handled) {
+            GGL_LOGE("cannot handle signal %d: %s", sig, handled.error().to_string().c_str());
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
+                 "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
+                 "gghealthd"};
+    app.set_version_flag("--version", GGL_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    EventLoop loop;
+    if (!stop_on_signals(loop)) {
+        return 1;
+    }
+
+    auto scope = systemd::scope_from_environment();
+    if (!scope) {
+        GGL_LOGE("%s", scope.error().message.c_str());
+        return 1;
+    }
+    auto manager = systemd::Manager::connect(*scope);
+    if (!manager) {
+        GGL_LOGE("%s", manager.error().to_string().c_str());
+        return 1;
+    }
+    // Losing the manager loses every signal: exit failed, and systemd (Restart=on-failure)
+    // starts a fresh gghealthd that reads every state again.
+    bool manager_lost = false;
+    manager->on_disconnect([&](const Error& error) {
+        GGL_LOGE("%s; exiting so that a restart reconnects", error.message.c_str());
+        manager_lost = true;
+        loop.stop();
+    });
+
+    bus::Server server(loop, kService, GGL_VERSION);
+    healthd::HealthService service(server, *manager);
+    if (auto started = service.start(loop); !started) {
+        GGL_LOGE("cannot read the components' units: %s", started.error().to_string().c_str());
+        return 1;
+    }
+    if (auto listening = server.listen(); !listening) {
+        GGL_LOGE("%s: cannot listen: %s", kService, listening.error().to_string().c_str());
+        return 1;
+    }
+    GGL_LOGI("gghealthd %s serving %s (%s manager)", GGL_VERSION, server.socket_path().c_str(),
+             *scope == systemd::Scope::User ? "user" : "system");
+    sd_notify(0, "READY=1");
+
+    auto ran = loop.run();
+    sd_notify(0, "STOPPING=1");
+    server.close();
+    if (!ran) {
+        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
+        return 1;
+    }
+    return manager_lost ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+// Whole-file reads and crash-safe whole-file writes.
+#pragma once
+
+#include "ggl/error.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+namespace ggl::file {
+
+// The file's bytes; NOENTRY when it does not exist, FAILURE naming the path otherwise.
+Result<std::string> read(const std::string& path);
+
+// Writes a temporary sibling, fsyncs it, renames it over path and fsyncs the directory:
+// after a crash path holds either the old content or the new, never a mix.
+Result<void> write_atomically(const std::string& path, std::string_view content, mode_t mode = 0644);
+
+// fsync of a directory, so that renames and new entries in it are durable.
+Result<void> sync_directory(const std::string& path);
+
+} // namespace ggl::file

@@ -1,0 +1,62 @@
+// Safe extraction of ZIP artifacts (Unarchive: ZIP) into the component store.
+#pragma once
+
+#include "ggl/error.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string_view>
+
+namespace ggl::store {
+
+// One path component that cannot climb out of or alias its directory: non-empty, not "."
+// or "..", no '/', no NUL or other control character (nor DEL), at most 255 bytes.
+bool is_safe_path_segment(std::string_view segment);
+
+// Bounds an archive must stay within; checked against the central directory before
+// anything is written, and again against the bytes actually inflated.
+struct ZipLimits {
+    uint64_t max_total_bytes = 4ull << 30;  // sum of the uncompressed sizes
+    uint64_t max_entries = 100000;
+    uint64_t max_ratio = 1000;  // uncompressed / compressed size of one entry (zip bomb guard)
+};
+
+struct ZipSummary {
+    uint64_t files = 0;
+    uint64_t directories = 0;
+    uint64_t total_bytes = 0;  // uncompressed bytes written
+};
+
+// Extracts `archive` into `destination`, which must not exist yet (CONFLICT if it does);
+// its parent directories are created as needed.
+//
+// Supported: stored (0) and deflated (8) entries, ZIP64, directory entries, Unix mode
+// bits (exec bits kept; setuid, setgid, sticky and group/other write dropped; files
+// without Unix modes get 0644, directories always get 0755).
+// Rejected, with an error naming the archive and the entry: encrypted entries, other
+// compression methods, multi-disk archives, absolute names, names with a backslash, a
+// NUL or a control character, ".." or "." or empty components, duplicate names, a file
+// that is also used as a directory, symbolic links and other special files (all of them,
+// even ones pointing inside: a link extracted into the store could later be followed by
+// a component or by a later extraction, and real Greengrass artifacts do not need them),
+// entries whose data overlap (the "overlapping files" zip bomb), CRC-32 mismatches,
+// sizes that disagree with the central directory, and anything beyond `limits`.
+//
+// All-or-nothing: the archive is extracted into a temporary sibling of `destination`,
+// synced, and renamed into place only when every entry succeeded; on failure nothing is
+// left behind (parent directories created by the call included).
+//
+// `file_mode`, when given, maps the mode a file would get (above) to the one it gets;
+// files are created 0600 and receive their final mode before anyone else can open them
+// (the temporary tree stays 0700 until every file is written).
+//
+// Error codes: PARSE for a corrupt or truncated archive, INVALID for unsafe entries,
+// RANGE for limits, UNSUPPORTED for encryption and methods, CONFLICT, FAILURE for I/O.
+Result<ZipSummary> extract_zip(const std::filesystem::path& archive, const std::filesystem::path& destination,
+                               const ZipLimits& limits = {},
+                               const std::function<mode_t(mode_t)>& file_mode = {});
+
+} // namespace ggl::store

@@ -1,0 +1,685 @@
+// The component store: recipes and artifacts copied in atomically, digests checked, undone on failure.
+#include "ggl/component_store.hpp"
+
+#include "ggl/env.hpp"
+#include "ggl/fd.hpp"
+#include "ggl/file.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <set>
+
+// Permissions, the choice made here. The store belongs to the daemon that installs into
+// it; artifact files belong to the component's user when the caller names one
+// (InstallOptions::owner: Read/Execute OWNER then mean that user, as in Greengrass), to the
+// daemon otherwise. Copies are never writable: an artifact's content is fixed by its
+// digest, and a new one arrives by rename, which needs write access to the directory, not
+// the file. The owner can always read, even with Read NONE, because installing the same
+// version again re-hashes the stored copy and under the user manager the daemon is that
+// owner. Read and Execute then widen this as Greengrass does (Execute implies read for
+// the same class: running a file needs to read it). Directories are 0755: names in the
+// store are not secrets, file modes guard the content.
+
+namespace ggl::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+Error io_error(const fs::path& path, const std::string& what, int error) {
+    return make_error(error == ENOENT ? ErrorCode::Noentry : ErrorCode::Failure,
+                      what + " " + path.string() + ": " + errno_text(error));
+}
+
+std::string base64(const unsigned char* data, size_t size) {
+    std::string out(4 * ((size + 2) / 3) + 1, '\0');
+    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+    out.resize(static_cast<size_t>(written));
+    return out;
+}
+
+// SHA-256 over a stream of chunks.
+class Sha256 {
+public:
+    Sha256() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+        ok_ = context_ && EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) == 1;
+    }
+    void update(const void* data, size_t size) {
+        ok_ = ok_ && EVP_DigestUpdate(context_.get(), data, size) == 1;
+    }
+    // base64 of the digest; empty when OpenSSL failed.
+    std::string finish_base64() {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int size = 0;
+        ok_ = ok_ && EVP_DigestFinal_ex(context_.get(), digest, &size) == 1;
+        return ok_ ? base64(digest, size) : std::string();
+    }
+
+private:
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
+    bool ok_ = false;
+};
+
+Result<size_t> read_some(int fd, unsigned char* buffer, size_t size, const fs::path& path) {
+    while (true) {
+        ssize_t got = ::read(fd, buffer, size);
+        if (got >= 0) {
+            return static_cast<size_t>(got);
+        }
+        if (errno != EINTR) {
+            return io_error(path, "cannot read", errno);
+        }
+    }
+}
+
+Result<void> write_all(int fd, const unsigned char* data, size_t size, const fs::path& path) {
+    while (size > 0) {
+        ssize_t put = ::write(fd, data, size);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            return io_error(path, "cannot write", errno);
+        }
+        data += put;
+        size -= static_cast<size_t>(put);
+    }
+    return {};
+}
+
+Result<UniqueFd> open_regular(const fs::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return io_error(path, "cannot open", errno);
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) {
+        return io_error(path, "cannot stat", errno);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        return make_error(ErrorCode::Invalid, path.string() + " is not a regular file");
+    }
+    return fd;
+}
+
+// Copies `source` to a new temporary file in `directory` (named after `final_name`,
+// hidden), with `mode`, synced; returns its path, and the base64 SHA-256 of what was
+// written when `digest` is given.
+Result<fs::path> copy_to_temporary(const fs::path& source, const fs::path& directory, const std::string& final_name,
+                                   mode_t mode, const std::optional<FileOwner>& owner, std::string* digest) {
+    auto in = open_regular(source);
+    if (!in) {
+        return in.error();
+    }
+    std::string pattern = (directory / ("." + final_name + ".tmp-XXXXXX")).string();
+    UniqueFd out(::mkostemp(pattern.data(), O_CLOEXEC));
+    if (!out) {
+        return io_error(directory, "cannot create a temporary file in", errno);
+    }
+    fs::path temporary = pattern;
+    auto fail = [&](Error error) -> Result<fs::path> {
+        ::unlink(temporary.c_str());
+        return error;
+    };
+    Sha256 hash;
+    std::vector<unsigned char> buffer(64 * 1024);
+    while (true) {
+        auto got = read_some(in->get(), buffer.data(), buffer.size(), source);
+        if (!got) return fail(got.error());
+        if (*got == 0) break;
+        if (digest) hash.update(buffer.data(), *got);
+        if (auto put = write_all(out.get(), buffer.data(), *got, temporary); !put) return fail(put.error());
+    }
+    if (owner && ::fchown(out.get(), owner->uid, owner->gid) != 0) {
+        return fail(io_error(temporary, "cannot change the owner of", errno));
+    }
+    if (::fchmod(out.get(), mode) != 0 || ::fsync(out.get()) != 0) {
+        return fail(io_error(temporary, "cannot finish", errno));
+    }
+    if (digest) {
+        *digest = hash.finish_base64();
+        if (digest->empty()) return fail(make_error(ErrorCode::Failure, "SHA-256 failed (OpenSSL)"));
+    }
+    return temporary;
+}
+
+bool same_content(const fs::path& a, const fs::path& b) {
+    auto fa = open_regular(a);
+    auto fb = open_regular(b);
+    if (!fa || !fb) return false;
+    std::vector<unsigned char> ba(64 * 1024), bb(64 * 1024);
+    while (true) {
+        auto ga = read_some(fa->get(), ba.data(), ba.size(), a);
+        if (!ga) return false;
+        // Fill the same amount from b (reads of regular files may return less).
+        size_t filled = 0;
+        while (filled < *ga) {
+            auto gb = read_some(fb->get(), bb.data() + filled, *ga - filled, b);
+            if (!gb || *gb == 0) return false;
+            filled += *gb;
+        }
+        if (*ga == 0) {
+            auto gb = read_some(fb->get(), bb.data(), 1, b);
+            return gb && *gb == 0;
+        }
+        if (std::memcmp(ba.data(), bb.data(), *ga) != 0) return false;
+    }
+}
+
+std::string strip_padding(std::string_view digest) {
+    while (!digest.empty() && digest.back() == '=') digest.remove_suffix(1);
+    return std::string(digest);
+}
+
+Result<void> check_algorithm(const Artifact& artifact) {
+    if (!artifact.algorithm.empty() && lowercase(artifact.algorithm) != "sha-256") {
+        return make_error(ErrorCode::Unsupported, "artifact " + artifact.uri + ": digest algorithm \"" +
+                                                      artifact.algorithm + "\" is not supported (only SHA-256)");
+    }
+    return {};
+}
+
+// `actual` is the base64 SHA-256 of `file`.
+Result<void> compare_digest(const fs::path& file, const Artifact& artifact, const std::string& actual) {
+    if (strip_padding(artifact.digest) != strip_padding(actual)) {
+        return make_error(ErrorCode::Invalid,
+                          file.string() + ": digest mismatch for artifact " + artifact.uri + ": the recipe expects " +
+                              artifact.digest + ", the file has " + actual +
+                              " (SHA-256, base64 as `openssl dgst -sha256 -binary FILE | base64` prints it)");
+    }
+    return {};
+}
+
+// Actions run in reverse order unless committed: what undoes a failed install.
+class Undo {
+public:
+    ~Undo() {
+        if (!committed_) {
+            for (auto it = actions_.rbegin(); it != actions_.rend(); ++it) {
+                (*it)();
+            }
+        }
+    }
+    void add(std::function<void()> action) { actions_.push_back(std::move(action)); }
+    void on_commit(std::function<void()> action) { commits_.push_back(std::move(action)); }
+    void commit() {
+        committed_ = true;
+        for (auto& action : commits_) action();
+    }
+
+private:
+    std::vector<std::function<void()>> actions_;
+    std::vector<std::function<void()>> commits_;
+    bool committed_ = false;
+};
+
+// create_directories, remembering the directories it made (removed again on undo).
+Result<void> make_directories(const fs::path& directory, Undo& undo) {
+    std::vector<fs::path> missing;
+    std::error_code error;
+    for (fs::path p = directory; !p.empty() && !fs::exists(p, error); p = p.parent_path()) {
+        missing.push_back(p);
+        if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) {
+            return io_error(*it, "cannot create", errno);
+        }
+        undo.add([path = *it] {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        });
+    }
+    if (!fs::is_directory(directory, error)) {
+        return make_error(ErrorCode::Failure, directory.string() + " is not a directory");
+    }
+    return {};
+}
+
+// Moves `path` aside (to a hidden sibling) so it can be put back on undo; on commit the
+// moved copy is deleted.
+Result<void> move_aside(const fs::path& path, Undo& undo) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        fs::path aside = path.parent_path() / ("." + path.filename().string() + ".old-" +
+                                               std::to_string(::getpid()) + "-" + std::to_string(attempt));
+        std::error_code error;
+        if (fs::symlink_status(aside, error).type() != fs::file_type::not_found) {
+            continue;
+        }
+        if (::rename(path.c_str(), aside.c_str()) != 0) {
+            return io_error(path, "cannot move aside", errno);
+        }
+        undo.add([path, aside] { ::rename(aside.c_str(), path.c_str()); });
+        undo.on_commit([aside] {
+            std::error_code ignored;
+            fs::remove_all(aside, ignored);
+        });
+        return {};
+    }
+    return make_error(ErrorCode::Failure, "cannot find a free name to move " + path.string() + " aside");
+}
+
+// lchown of a tree; the modes are set again after (chown clears setuid-like bits, and
+// the store never sets those, but a mode must not depend on that).
+Result<void> give_tree(const fs::path& root, const FileOwner& owner) {
+    auto give = [&](const fs::path& path) -> Result<void> {
+        struct stat info {};
+        if (::lstat(path.c_str(), &info) != 0 || ::lchown(path.c_str(), owner.uid, owner.gid) != 0 ||
+            ::chmod(path.c_str(), info.st_mode & 07777) != 0) {
+            return io_error(path, "cannot change the owner of", errno);
+        }
+        return {};
+    };
+    if (auto given = give(root); !given) {
+        return given;
+    }
+    std::error_code error;
+    for (fs::recursive_directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
+        if (auto given = give(it->path()); !given) {
+            return given;
+        }
+    }
+    if (error) {
+        return make_error(ErrorCode::Failure, "cannot walk " + root.string() + ": " + error.message());
+    }
+    return {};
+}
+
+Result<std::string> checked_version(const Recipe& recipe) {
+    if (!is_valid_component_name(recipe.name) || !is_safe_path_segment(recipe.name)) {
+        return make_error(ErrorCode::Invalid, "unsafe component name \"" + recipe.name + "\"");
+    }
+    std::string version = recipe.version.to_string();
+    if (!is_safe_path_segment(version)) {
+        return make_error(ErrorCode::Invalid, "unsafe version \"" + version + "\" of " + recipe.name);
+    }
+    return version;
+}
+
+} // namespace
+
+// ---- layout
+
+StoreLayout StoreLayout::from_environment() { return StoreLayout{env::root_dir()}; }
+
+fs::path StoreLayout::recipes_dir() const { return root / "packages" / "recipes"; }
+
+fs::path StoreLayout::recipe_file(std::string_view name, std::string_view version, std::string_view extension) const {
+    if (!extension.empty() && extension.front() == '.') {
+        extension.remove_prefix(1);
+    }
+    return recipes_dir() / (std::string(name) + "-" + std::string(version) + "." + std::string(extension));
+}
+
+fs::path StoreLayout::artifacts_dir(std::string_view name, std::string_view version) const {
+    return root / "packages" / "artifacts" / std::string(name) / std::string(version);
+}
+
+fs::path StoreLayout::unarchived_dir(std::string_view name, std::string_view version) const {
+    return root / "packages" / "artifacts-unarchived" / std::string(name) / std::string(version);
+}
+
+fs::path StoreLayout::work_dir(std::string_view name) const { return root / "work" / std::string(name); }
+
+// ---- names
+
+Result<std::string> artifact_file_name(const Artifact& artifact) {
+    const std::string& uri = artifact.uri;
+    size_t colon = uri.find(':');
+    std::string scheme = colon == std::string::npos ? "" : lowercase(std::string_view(uri).substr(0, colon));
+    if (scheme == "docker") {
+        return make_error(ErrorCode::Unsupported,
+                          "docker artifacts are not supported (" + uri + "): ggl runs no container images");
+    }
+    std::string_view rest = uri;
+    if (colon != std::string::npos) {
+        rest.remove_prefix(colon + 1);
+    }
+    if (scheme == "http" || scheme == "https") {
+        rest = rest.substr(0, rest.find_first_of("?#"));
+    }
+    std::string_view name = rest.substr(rest.rfind('/') == std::string_view::npos ? 0 : rest.rfind('/') + 1);
+    if (uri.empty() || !is_safe_path_segment(name)) {
+        return make_error(ErrorCode::Invalid, "artifact URI \"" + uri + "\" does not end in a usable file name");
+    }
+    return std::string(name);
+}
+
+Result<std::string> unarchive_folder_name(std::string_view file_name) {
+    size_t dot = file_name.rfind('.');
+    std::string_view stem = dot == std::string_view::npos ? file_name : file_name.substr(0, dot);
+    if (!is_safe_path_segment(stem)) {
+        return make_error(ErrorCode::Invalid,
+                          "archive \"" + std::string(file_name) + "\" has no name to unarchive it under");
+    }
+    return std::string(stem);
+}
+
+// ---- digests and modes
+
+Result<std::string> sha256_base64(const fs::path& file) {
+    auto fd = open_regular(file);
+    if (!fd) {
+        return fd.error();
+    }
+    Sha256 hash;
+    std::vector<unsigned char> buffer(64 * 1024);
+    while (true) {
+        auto got = read_some(fd->get(), buffer.data(), buffer.size(), file);
+        if (!got) return got.error();
+        if (*got == 0) break;
+        hash.update(buffer.data(), *got);
+    }
+    std::string digest = hash.finish_base64();
+    if (digest.empty()) {
+        return make_error(ErrorCode::Failure, "SHA-256 of " + file.string() + " failed (OpenSSL)");
+    }
+    return digest;
+}
+
+Result<void> verify_digest(const fs::path& file, const Artifact& artifact) {
+    if (artifact.digest.empty()) {
+        return {};
+    }
+    if (auto algorithm = check_algorithm(artifact); !algorithm) {
+        return algorithm;
+    }
+    auto actual = sha256_base64(file);
+    if (!actual) {
+        return actual.error();
+    }
+    return compare_digest(file, artifact, *actual);
+}
+
+Result<mode_t> artifact_mode(const Artifact& artifact) {
+    auto level = [&](const std::string& value, const char* key) -> Result<int> {
+        std::string upper = value;
+        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+        if (upper == "NONE") return 0;
+        if (upper == "OWNER") return 1;
+        if (upper == "ALL") return 2;
+        return make_error(ErrorCode::Invalid, "artifact " + artifact.uri + ": Permission." + key + " \"" + value +
+                                                  "\" is not NONE, OWNER or ALL");
+    };
+    auto read = level(artifact.read_permission, "Read");
+    if (!read) return read.error();
+    auto execute = level(artifact.execute_permission, "Execute");
+    if (!execute) return execute.error();
+    mode_t mode = S_IRUSR;
+    if (*read == 2) mode |= S_IRGRP | S_IROTH;
+    if (*execute >= 1) mode |= S_IXUSR;
+    if (*execute == 2) mode |= S_IRGRP | S_IROTH | S_IXGRP | S_IXOTH;
+    return mode;
+}
+
+// ---- recipes
+
+Result<void> install_recipe(const StoreLayout& layout, const fs::path& recipe_source, const Recipe& recipe) {
+    auto version = checked_version(recipe);
+    if (!version) {
+        return version.error();
+    }
+    bool json = recipe_syntax_for(recipe_source.string()) == RecipeSyntax::Json;
+    fs::path directory = layout.recipes_dir();
+    std::error_code error;
+    fs::create_directories(directory, error);
+    if (error) {
+        return make_error(ErrorCode::Failure, "cannot create " + directory.string() + ": " + error.message());
+    }
+    fs::path target = layout.recipe_file(recipe.name, *version, json ? "json" : "yaml");
+    auto text = file::read(recipe_source.string());
+    if (!text) {
+        return text.error();
+    }
+    if (auto written = file::write_atomically(target.string(), *text, 0644); !written) {
+        return written;
+    }
+    // One recipe per version: the other syntax's copy, left by an earlier install, goes.
+    if (fs::remove(layout.recipe_file(recipe.name, *version, json ? "yaml" : "json"), error)) {
+        return file::sync_directory(directory.string());
+    }
+    return {};
+}
+
+// ---- artifacts
+
+Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, const Manifest& manifest,
+                               const fs::path& source_dir, const InstallOptions& options) {
+    auto version = checked_version(recipe);
+    if (!version) {
+        return version.error();
+    }
+    const std::string component = recipe.name + "-" + *version;
+
+    // Everything checked before the store is touched.
+    struct Planned {
+        const Artifact* artifact;
+        std::string file_name;
+        fs::path source;
+        mode_t mode;
+        bool unarchive;
+        std::string folder;
+    };
+    std::vector<Planned> plan;
+    std::set<std::string> file_names, folders;
+    for (const Artifact& artifact : manifest.artifacts) {
+        auto name = artifact_file_name(artifact);
+        if (!name) {
+            return make_error(name.error().code, component + ": " + name.error().message);
+        }
+        if (!file_names.insert(*name).second) {
+            return make_error(ErrorCode::Invalid, component + ": two artifacts are stored as \"" + *name + "\"");
+        }
+        auto mode = artifact_mode(artifact);
+        if (!mode) {
+            return make_error(mode.error().code, component + ": " + mode.error().message);
+        }
+        if (!artifact.digest.empty()) {
+            if (auto algorithm = check_algorithm(artifact); !algorithm) {
+                return make_error(algorithm.error().code, component + ": " + algorithm.error().message);
+            }
+        }
+        std::string unarchive = lowercase(artifact.unarchive);
+        if (unarchive != "none" && unarchive != "zip" && !unarchive.empty()) {
+            return make_error(ErrorCode::Unsupported,
+                              component + ": artifact " + artifact.uri + ": Unarchive \"" + artifact.unarchive +
+                                  "\" is not supported (NONE or ZIP)");
+        }
+        Planned planned{&artifact, *name, source_dir / *name, *mode, unarchive == "zip", {}};
+        if (planned.unarchive) {
+            auto folder = unarchive_folder_name(*name);
+            if (!folder) {
+                return make_error(folder.error().code, component + ": " + folder.error().message);
+            }
+            if (!folders.insert(*folder).second) {
+                return make_error(ErrorCode::Invalid,
+                                  component + ": two archives unarchive into \"" + *folder + "\"");
+            }
+            planned.folder = *folder;
+        }
+        struct stat info {};
+        if (::stat(planned.source.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+            return make_error(ErrorCode::Noentry, component + ": artifact " + artifact.uri + " is missing: expected " +
+                                                      planned.source.string());
+        }
+        plan.push_back(std::move(planned));
+    }
+
+    Undo undo;
+    fs::path artifacts = layout.artifacts_dir(recipe.name, *version);
+    fs::path unarchived = layout.unarchived_dir(recipe.name, *version);
+    if (auto made = make_directories(artifacts, undo); !made) {
+        return made;
+    }
+    for (const Planned& item : plan) {
+        const Artifact& artifact = *item.artifact;
+        fs::path target = artifacts / item.file_name;
+        std::error_code error;
+        struct stat existing {};
+        bool exists = ::lstat(target.c_str(), &existing) == 0;
+        bool keep = false, attributes_changed = false;
+        if (exists && S_ISREG(existing.st_mode)) {
+            if (!artifact.digest.empty()) {
+                auto digest = sha256_base64(target);
+                keep = digest && strip_padding(*digest) == strip_padding(artifact.digest);
+            } else {
+                keep = same_content(target, item.source);
+            }
+        }
+        if (keep) {
+            if ((existing.st_mode & 07777) != item.mode) {
+                attributes_changed = true;
+                if (::chmod(target.c_str(), item.mode) != 0) {
+                    return io_error(target, "cannot chmod", errno);
+                }
+                undo.add([target, old = existing.st_mode & 07777] { ::chmod(target.c_str(), old); });
+            }
+            const std::optional<FileOwner>& owner = options.owner;
+            if (owner && (existing.st_uid != owner->uid || existing.st_gid != owner->gid)) {
+                attributes_changed = true;
+                if (::lchown(target.c_str(), owner->uid, owner->gid) != 0) {
+                    return io_error(target, "cannot change the owner of", errno);
+                }
+                undo.add([target, uid = existing.st_uid, gid = existing.st_gid, mode = existing.st_mode & 07777] {
+                    ::lchown(target.c_str(), uid, gid);
+                    ::chmod(target.c_str(), mode);  // chown may have cleared bits
+                });
+                if (::chmod(target.c_str(), item.mode) != 0) {
+                    return io_error(target, "cannot chmod", errno);
+                }
+            }
+        } else {
+            std::string digest;
+            auto temporary =
+                copy_to_temporary(item.source, artifacts, item.file_name, item.mode, options.owner, &digest);
+            if (!temporary) {
+                return temporary.error();
+            }
+            undo.add([path = *temporary] { ::unlink(path.c_str()); });
+            if (!artifact.digest.empty()) {
+                if (auto checked = compare_digest(item.source, artifact, digest); !checked) {
+                    return make_error(checked.error().code, component + ": " + checked.error().message);
+                }
+            }
+            if (exists) {
+                if (auto moved = move_aside(target, undo); !moved) {
+                    return moved;
+                }
+            }
+            if (::rename(temporary->c_str(), target.c_str()) != 0) {
+                return io_error(target, "cannot rename into", errno);
+            }
+            undo.add([target] { ::unlink(target.c_str()); });
+        }
+
+        if (item.unarchive) {
+            fs::path folder = unarchived / item.folder;
+            bool folder_exists = fs::symlink_status(folder, error).type() != fs::file_type::not_found;
+            // Installed before from the same archive (extraction is all-or-nothing) with the
+            // same permissions: kept. Otherwise extracted again, the old folder moved aside.
+            if (keep && !attributes_changed && folder_exists && fs::is_directory(fs::symlink_status(folder, error))) {
+                continue;
+            }
+            if (folder_exists) {
+                if (auto moved = move_aside(folder, undo); !moved) {
+                    return moved;
+                }
+            }
+            if (auto made = make_directories(unarchived, undo); !made) {
+                return made;
+            }
+            // Files get the artifact's read bits, and x for whoever may read them when the
+            // archive marked them executable.
+            mode_t readers = item.mode & 0444;
+            auto file_mode = [&](mode_t archived) -> mode_t {
+                return item.mode | ((archived & 0111) ? readers >> 2 : 0);
+            };
+            auto extracted = extract_zip(target, folder, options.zip_limits, file_mode);
+            if (!extracted) {
+                return make_error(extracted.error().code, component + ": " + extracted.error().message);
+            }
+            undo.add([folder] {
+                std::error_code ignored;
+                fs::remove_all(folder, ignored);
+            });
+            if (options.owner) {
+                if (auto given = give_tree(folder, *options.owner); !given) {
+                    return given;
+                }
+            }
+        }
+    }
+    if (auto synced = file::sync_directory(artifacts.string()); !synced) {
+        return synced;
+    }
+    undo.commit();
+    return {};
+}
+
+// ---- removal and listing
+
+Result<void> remove_component_version(const StoreLayout& layout, std::string_view name, std::string_view version) {
+    if (!is_safe_path_segment(name) || !is_safe_path_segment(version)) {
+        return make_error(ErrorCode::Invalid, "unsafe component name or version \"" + std::string(name) + "\" \"" +
+                                                  std::string(version) + "\"");
+    }
+    std::error_code error;
+    for (const char* extension : {"yaml", "json"}) {
+        fs::path recipe = layout.recipe_file(name, version, extension);
+        if (!fs::remove(recipe, error) && error) {
+            return make_error(ErrorCode::Failure, "cannot remove " + recipe.string() + ": " + error.message());
+        }
+    }
+    for (const fs::path& directory : {layout.artifacts_dir(name, version), layout.unarchived_dir(name, version)}) {
+        fs::remove_all(directory, error);
+        if (error) {
+            return make_error(ErrorCode::Failure, "cannot remove " + directory.string() + ": " + error.message());
+        }
+        // The component's own directory goes with its last version.
+        std::error_code ignored;
+        if (fs::is_empty(directory.parent_path(), ignored) && !ignored) {
+            fs::remove(directory.parent_path(), ignored);
+        }
+    }
+    return {};
+}
+
+std::vector<SemVer> stored_versions(const StoreLayout& layout, std::string_view name) {
+    std::vector<SemVer> versions;
+    std::error_code error;
+    std::string prefix = std::string(name) + "-";
+    for (fs::directory_iterator it(layout.recipes_dir(), error), end; !error && it != end; it.increment(error)) {
+        std::string file = it->path().filename().string();
+        std::string_view view = file;
+        if (view.size() <= prefix.size() || view.substr(0, prefix.size()) != prefix) continue;
+        view.remove_prefix(prefix.size());
+        size_t dot = view.rfind('.');
+        if (dot == std::string_view::npos) continue;
+        std::string_view extension = view.substr(dot + 1);
+        if (extension != "yaml" && extension != "json") continue;
+        auto version = SemVer::parse(view.substr(0, dot));
+        if (version) {
+            versions.push_back(*version);
+        }
+    }
+    std::sort(versions.begin(), versions.end());
+    versions.erase(std::unique(versions.begin(), versions.end()), versions.end());
+    return versions;
+}
+
+} // namespace ggl::store

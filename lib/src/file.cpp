@@ -1,0 +1,101 @@
+// Whole-file reads and crash-safe whole-file writes.
+#include "ggl/file.hpp"
+
+#include "ggl/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ggl::file {
+namespace {
+
+Error errno_error(const std::string& what, int err) {
+    return make_error(err == ENOENT ? ErrorCode::Noentry : ErrorCode::Failure, what + ": " + std::strerror(err));
+}
+
+std::string parent_of(const std::string& path) {
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+} // namespace
+
+Result<std::string> read(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_error(path, errno);
+    }
+    UniqueFd owned(fd);
+    std::string content;
+    char buffer[65536];
+    for (;;) {
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno_error(path + ": read", errno);
+        }
+        if (got == 0) {
+            return content;
+        }
+        content.append(buffer, static_cast<size_t>(got));
+    }
+}
+
+Result<void> sync_directory(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_error(path, errno);
+    }
+    UniqueFd owned(fd);
+    if (::fsync(fd) != 0) {
+        return errno_error(path + ": fsync", errno);
+    }
+    return {};
+}
+
+Result<void> write_atomically(const std::string& path, std::string_view content, mode_t mode) {
+    std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        return errno_error(temporary, errno);
+    }
+    UniqueFd owned(fd);
+    auto fail = [&](const std::string& what) -> Result<void> {
+        int err = errno;
+        ::unlink(temporary.c_str());
+        return errno_error(temporary + ": " + what, err);
+    };
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t wrote = ::write(fd, content.data() + done, content.size() - done);
+        if (wrote < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return fail("write");
+        }
+        done += static_cast<size_t>(wrote);
+    }
+    if (::fchmod(fd, mode) != 0) {
+        return fail("chmod");
+    }
+    if (::fsync(fd) != 0) {
+        return fail("fsync");
+    }
+    owned = UniqueFd();
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        return fail("rename to " + path);
+    }
+    return sync_directory(parent_of(path));
+}
+
+} // namespace ggl::file

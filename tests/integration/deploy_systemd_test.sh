@@ -1,0 +1,222 @@
+#!/bin/sh
+# Deployments end to end (issue 5): ggconfigd, gghealthd and ggdeploymentd run as
+# Type=notify units of a real systemd user manager (DESIGN §9), `ggl deploy` and
+# `ggl component` drive them, and the components' units are started by that manager.
+# Usage: deploy_systemd_test.sh BIN_DIR
+set -u
+bin=$(realpath "$1")
+. "$(dirname "$(realpath "$0")")/user_manager.sh"
+
+failures=0
+fail() { echo "FAIL $*" >&2; failures=$((failures + 1)); }
+ggl() { "$bin/ggl" "$@"; }
+section() { echo "== $*"; }
+
+. "$(dirname "$(realpath "$0")")/ggl_daemons.sh"
+
+printf 'system:\n  thingName: deploy-test\nservices:\n  aws.greengrass.NucleusLite:\n    configuration:\n      awsRegion: eu-west-1\n' \
+    > "$GGL_CONFIG_DIR/config.yaml"
+start_ggl_daemons "$bin" --settle-ms=300 || exit 1
+
+recipes="$UM_TOP/recipes"
+artifacts="$UM_TOP/artifacts"
+out="$UM_TOP/out"
+mkdir -p "$recipes" "$artifacts" "$out"
+
+# recipe NAME VERSION RUN [EXTRA YAML]: writes NAME-VERSION.yaml.
+recipe() {
+    cat > "$recipes/$1-$2.yaml" <<YAML
+RecipeFormatVersion: '2020-01-25'
+ComponentName: $1
+ComponentVersion: '$2'
+${4:-}
+Manifests:
+  - Platform: {os: linux}
+    Lifecycle:
+      run: |
+        $3
+YAML
+}
+state_of() { ggl component status "$1" --json=short 2>/dev/null | sed -n 's/.*"lifecycle_state":"\([A-Z]*\)".*/\1/p'; }
+deploy() { ggl deploy local -r "$recipes" -a "$artifacts" --wait "$@"; }
+
+section "hello world, with an artifact checked against its digest"
+mkdir -p "$artifacts/com.example.Hello/1.0.0"
+printf 'echo "hello from $1" > "$2"\nexec sleep 600\n' > "$artifacts/com.example.Hello/1.0.0/hello.sh"
+digest=$(openssl dgst -sha256 -binary "$artifacts/com.example.Hello/1.0.0/hello.sh" | base64)
+recipe com.example.Hello 1.0.0 "sh {artifacts:path}/hello.sh {configuration:/who} $out/hello.txt" \
+"ComponentConfiguration:
+  DefaultConfiguration: {who: world, keep: default-keep}"
+cat >> "$recipes/com.example.Hello-1.0.0.yaml" <<YAML
+    Artifacts:
+      - Uri: s3://bucket/hello.sh
+        Digest: $digest
+        Algorithm: SHA-256
+YAML
+deploy -c com.example.Hello=1.0.0 > "$out/deploy1.txt" 2>&1 || { cat "$out/deploy1.txt" >&2; fail "hello: deploy exited $?"; }
+grep -q 'succeeded' "$out/deploy1.txt" || fail "hello: no success line"
+wait_for "[ -s '$out/hello.txt' ]" 10 || fail "hello: the run script did not run"
+[ "$(cat "$out/hello.txt" 2>/dev/null)" = "hello from world" ] || fail "hello: interpolated configuration: $(cat "$out/hello.txt")"
+[ "$(state_of com.example.Hello)" = RUNNING ] || fail "hello: state $(state_of com.example.Hello), expected RUNNING"
+ggl component list | grep -q 'com.example.Hello.*1.0.0.*RUNNING' || fail "hello: component list: $(ggl component list)"
+[ -f "$GGL_ROOT/packages/recipes/com.example.Hello-1.0.0.yaml" ] || fail "hello: recipe not in the store"
+[ -f "$GGL_ROOT/packages/artifacts/com.example.Hello/1.0.0/hello.sh" ] || fail "hello: artifact not in the store"
+[ -s "$GGL_ROOT/ipc/svcuid/com.example.Hello" ] || fail "hello: no SVCUID issued"
+[ "$(ggl config get services/com.example.Hello/version)" = 1.0.0 ] || fail "hello: version not in the configuration"
+ggl deploy status > "$out/status.txt" || fail "hello: deploy status exited $?"
+grep -q 'SUCCEEDED' "$out/status.txt" || fail "hello: deploy status: $(cat "$out/status.txt")"
+
+section "dry run changes nothing"
+recipe com.example.Other 1.0.0 "exec sleep 600"
+before=$(ls "$GGL_UNIT_DIR"; ggl config export --format json)
+deploy -c com.example.Other=1.0.0 --dry-run > "$out/dry.txt" 2>&1 || fail "dry run exited $?: $(cat "$out/dry.txt")"
+grep -q 'add *com.example.Other 1.0.0' "$out/dry.txt" || fail "dry run: plan lacks the added component: $(cat "$out/dry.txt")"
+after=$(ls "$GGL_UNIT_DIR"; ggl config export --format json)
+[ "$before" = "$after" ] || fail "dry run changed units or configuration"
+[ ! -e "$GGL_UNIT_DIR/ggl.com.example.Other.service" ] || fail "dry run wrote a unit"
+
+section "upgrade with MERGE and RESET: the component sees the new configuration"
+ggl config set services/com.example.Hello/configuration/keep changed-by-operator
+mkdir -p "$artifacts/com.example.Hello/1.1.0"
+cp "$artifacts/com.example.Hello/1.0.0/hello.sh" "$artifacts/com.example.Hello/1.1.0/"
+recipe com.example.Hello 1.1.0 "sh {artifacts:path}/hello.sh {configuration:/who}-{configuration:/keep} $out/hello.txt" \
+"ComponentConfiguration:
+  DefaultConfiguration: {who: world, keep: default-keep}"
+printf '    Artifacts:\n      - Uri: s3://bucket/hello.sh\n' >> "$recipes/com.example.Hello-1.1.0.yaml"
+rm -f "$out/hello.txt"
+deploy -c com.example.Hello=1.1.0 --update-config '{"com.example.Hello":{"MERGE":{"who":"operator"},"RESET":["/keep"]}}' \
+    > "$out/upgrade.txt" 2>&1 || { cat "$out/upgrade.txt" >&2; fail "upgrade: deploy exited $?"; }
+wait_for "[ -s '$out/hello.txt' ]" 10 || fail "upgrade: the new version did not run"
+[ "$(cat "$out/hello.txt" 2>/dev/null)" = "hello from operator-default-keep" ] || fail "upgrade: saw $(cat "$out/hello.txt")"
+[ "$(ggl config get services/com.example.Hello/version)" = 1.1.0 ] || fail "upgrade: version"
+[ ! -e "$GGL_ROOT/packages/recipes/com.example.Hello-1.0.0.yaml" ] || fail "upgrade: the old version stayed in the store"
+
+section "a run script that exits 1: BROKEN, deployment fails, the old version runs again"
+mkdir -p "$artifacts/com.example.Hello/2.0.0"
+recipe com.example.Hello 2.0.0 "echo broken-run-output; exit 1"
+rm -f "$out/hello.txt"
+deploy -c com.example.Hello=2.0.0 --update-config '{"com.example.Hello":{"MERGE":{"who":"should-be-rolled-back"}}}' \
+    > "$out/broken.txt" 2>&1
+status=$?
+[ "$status" -eq 1 ] || fail "broken: exit status $status, expected 1"
+grep -q 'FAILED_ROLLBACK_COMPLETE' "$out/broken.txt" || fail "broken: no rollback state: $(cat "$out/broken.txt")"
+grep -q 'com.example.Hello failed in phase run' "$out/broken.txt" || fail "broken: the failing phase is not named: $(cat "$out/broken.txt")"
+grep -q 'broken-run-output' "$out/broken.txt" || fail "broken: the journal lines are missing"
+wait_for "[ -s '$out/hello.txt' ]" 10 || fail "broken: the previous version did not run again"
+[ "$(ggl config get services/com.example.Hello/version)" = 1.1.0 ] || fail "broken: version not restored"
+[ "$(ggl config get services/com.example.Hello/configuration/who)" = operator ] || fail "broken: configuration not restored"
+wait_for '[ "$(state_of com.example.Hello)" = RUNNING ]' 10 || fail "broken: state after rollback $(state_of com.example.Hello)"
+[ ! -e "$GGL_ROOT/packages/recipes/com.example.Hello-2.0.0.yaml" ] || fail "broken: the failed version stayed in the store"
+grep -q 'ExecStart=.*--version "1.1.0"' "$GGL_UNIT_DIR/ggl.com.example.Hello.service" || fail "broken: the unit was not restored"
+
+section "an install script that fails"
+cat > "$recipes/com.example.BadInstall-1.0.0.yaml" <<YAML
+RecipeFormatVersion: '2020-01-25'
+ComponentName: com.example.BadInstall
+ComponentVersion: '1.0.0'
+Manifests:
+  - Lifecycle:
+      install: echo install-says-no; exit 7
+      run: exec sleep 600
+YAML
+deploy -c com.example.BadInstall=1.0.0 > "$out/install.txt" 2>&1
+[ $? -eq 1 ] || fail "install: exit status, expected 1"
+grep -q 'com.example.BadInstall failed in phase install' "$out/install.txt" || fail "install: phase not named: $(cat "$out/install.txt")"
+grep -q 'exit status 7' "$out/install.txt" || fail "install: exit status not reported: $(cat "$out/install.txt")"
+[ ! -e "$GGL_UNIT_DIR/ggl.com.example.BadInstall.service" ] || fail "install: units left behind"
+ggl config get services/com.example.BadInstall > /dev/null 2>&1 && fail "install: configuration left behind"
+
+section "dependencies: HARD and SOFT, started in order"
+rm -f "$out/order.txt"
+recipe com.example.C 1.0.0 "echo C >> $out/order.txt; exec sleep 600"
+recipe com.example.B 1.0.0 "echo B >> $out/order.txt; exec sleep 600" \
+"ComponentDependencies:
+  com.example.C: {VersionRequirement: '^1.0.0', DependencyType: SOFT}"
+recipe com.example.A 1.0.0 "echo A >> $out/order.txt; exec sleep 600" \
+"ComponentDependencies:
+  com.example.B: {VersionRequirement: '>=1.0.0', DependencyType: HARD}"
+deploy -c com.example.A=1.0.0 > "$out/deps.txt" 2>&1 || { cat "$out/deps.txt" >&2; fail "deps: deploy exited $?"; }
+wait_for "[ \$(wc -l < '$out/order.txt') -eq 3 ]" 10 || fail "deps: not all three ran"
+[ "$(tr -d '\n' < "$out/order.txt")" = CBA ] || fail "deps: order $(tr -d '\n' < "$out/order.txt"), expected CBA"
+for c in A B C; do
+    [ "$(state_of com.example.$c)" = RUNNING ] || fail "deps: com.example.$c is $(state_of com.example.$c)"
+done
+
+section "two groups pinning incompatible versions: rejected before any change"
+recipe com.example.C 2.0.0 "exec sleep 600"
+before=$(ls "$GGL_UNIT_DIR"; ggl config export --format json)
+ggl deploy local -r "$recipes" -g other-group -c com.example.C=2.0.0 --wait > "$out/conflict.txt" 2>&1
+[ $? -eq 1 ] || fail "conflict: exit status, expected 1"
+grep -q 'FAILED_NO_STATE_CHANGE' "$out/conflict.txt" || fail "conflict: state: $(cat "$out/conflict.txt")"
+grep -q 'from com.example.B 1.0.0' "$out/conflict.txt" || fail "conflict: the requirement chain is not named: $(cat "$out/conflict.txt")"
+after=$(ls "$GGL_UNIT_DIR"; ggl config export --format json)
+[ "$before" = "$after" ] || fail "conflict: something changed"
+
+section "removing a component"
+deploy -d com.example.A > "$out/remove.txt" 2>&1 || { cat "$out/remove.txt" >&2; fail "remove: deploy exited $?"; }
+for c in A B C; do
+    [ ! -e "$GGL_UNIT_DIR/ggl.com.example.$c.service" ] || fail "remove: unit of com.example.$c left"
+    [ ! -e "$GGL_ROOT/packages/recipes/com.example.$c-1.0.0.yaml" ] || fail "remove: store entry of com.example.$c left"
+done
+ctl is-active --quiet ggl.com.example.A.service && fail "remove: com.example.A still runs"
+[ "$(state_of com.example.Hello)" = RUNNING ] || fail "remove: Hello was disturbed"
+
+section "path traversal: a component name, a ZIP entry"
+ggl deploy local -r "$recipes" -c '../evil=1.0.0' > "$out/evil.txt" 2>&1
+[ $? -eq 4 ] || fail "evil name: exit status, expected 4 (refused): $(cat "$out/evil.txt")"
+grep -q 'not a valid component name' "$out/evil.txt" || fail "evil name: message: $(cat "$out/evil.txt")"
+mkdir -p "$artifacts/com.example.Zip/1.0.0"
+/usr/bin/python3 - "$artifacts/com.example.Zip/1.0.0/payload.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as archive:
+    archive.writestr("ok.txt", "fine")
+    archive.writestr("../../escape.txt", "escaped")
+PY
+recipe com.example.Zip 1.0.0 "exec sleep 600"
+printf '    Artifacts:\n      - Uri: s3://bucket/payload.zip\n        Unarchive: ZIP\n' >> "$recipes/com.example.Zip-1.0.0.yaml"
+deploy -c com.example.Zip=1.0.0 > "$out/zip.txt" 2>&1
+[ $? -eq 1 ] || fail "zip: exit status, expected 1"
+grep -q 'FAILED_NO_STATE_CHANGE' "$out/zip.txt" || fail "zip: state: $(cat "$out/zip.txt")"
+grep -q 'escape.txt' "$out/zip.txt" || fail "zip: the entry is not named: $(cat "$out/zip.txt")"
+find "$GGL_ROOT" -name escape.txt | grep -q . && fail "zip: the entry escaped"
+[ ! -e "$GGL_ROOT/packages/artifacts/com.example.Zip" ] || [ -z "$(ls -A "$GGL_ROOT/packages/artifacts/com.example.Zip")" ] \
+    || fail "zip: store entries left behind"
+
+section "kill -9 of ggdeploymentd mid-deployment: no stuck IN_PROGRESS"
+cat > "$recipes/com.example.Slow-1.0.0.yaml" <<YAML
+RecipeFormatVersion: '2020-01-25'
+ComponentName: com.example.Slow
+ComponentVersion: '1.0.0'
+Manifests:
+  - Lifecycle:
+      install: touch $out/slow-installing; exec sleep 30
+      run: exec sleep 600
+YAML
+id=$(ggl deploy local -r "$recipes" -c com.example.Slow=1.0.0)
+wait_for "[ -e '$out/slow-installing' ]" 20 || fail "kill: the install did not start"
+ctl kill --signal=KILL ggdeploymentd.service
+wait_for '! ctl is-active --quiet ggdeploymentd.service' 10
+ctl start ggdeploymentd.service || fail "kill: ggdeploymentd did not start again"
+wait_for "ggl deploy status $id --json=short | grep -q '\"state\":\"FAILED_ROLLBACK_COMPLETE\"'" 60 \
+    || fail "kill: deployment state after restart: $(ggl deploy status "$id" --json=short)"
+ggl deploy list --json=short | grep -q IN_PROGRESS && fail "kill: a deployment is stuck IN_PROGRESS"
+[ ! -e "$GGL_UNIT_DIR/ggl.com.example.Slow.service" ] || fail "kill: the interrupted component's unit is left"
+[ "$(state_of com.example.Hello)" = RUNNING ] || fail "kill: Hello is $(state_of com.example.Hello)"
+
+section "twenty components in one deployment"
+adds=""
+for i in $(seq 1 20); do
+    recipe "com.example.Many$i" 1.0.0 "exec sleep 600"
+    adds="$adds -c com.example.Many$i=1.0.0"
+done
+# shellcheck disable=SC2086
+deploy $adds > "$out/many.txt" 2>&1 || { cat "$out/many.txt" >&2; fail "twenty: deploy exited $?"; }
+running=$(ggl component list --json=short | grep -o '"state":"RUNNING"' | wc -l)
+[ "$running" -ge 21 ] || fail "twenty: $running components RUNNING, expected 21"
+
+if [ "$failures" -ne 0 ]; then
+    ggl_daemon_journals
+    echo "$failures failure(s)" >&2
+    exit 1
+fi
+echo "all deployment checks passed"
