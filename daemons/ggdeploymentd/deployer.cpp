@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -826,6 +828,14 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
         if (auto token = file::write_atomically(token_path.string(), new_svcuid(), 0600); !token) {
             fail(record, failure_of(component.name, "configuration", token.error().message));
             return false;
+        }
+        // recipe-runner reads it as the component's user.
+        if (auto owner = artifact_options(plan.component_user); owner && owner->owner) {
+            if (::chown(token_path.c_str(), owner->owner->uid, owner->owner->gid) != 0) {
+                fail(record, failure_of(component.name, "configuration",
+                                        token_path.string() + ": chown: " + std::strerror(errno)));
+                return false;
+            }
         }
     }
     {

@@ -137,7 +137,11 @@ recipe com.example.A 1.0.0 "echo A >> $out/order.txt; exec sleep 600" \
   com.example.B: {VersionRequirement: '>=1.0.0', DependencyType: HARD}"
 deploy -c com.example.A=1.0.0 > "$out/deps.txt" 2>&1 || { cat "$out/deps.txt" >&2; fail "deps: deploy exited $?"; }
 wait_for "[ \$(wc -l < '$out/order.txt') -eq 3 ]" 10 || fail "deps: not all three ran"
-[ "$(tr -d '\n' < "$out/order.txt")" = CBA ] || fail "deps: order $(tr -d '\n' < "$out/order.txt"), expected CBA"
+# The order systemd started them in (After=): each dependency's process before its
+# dependent's. (Their scripts' output may interleave: each runs once its unit is up.)
+started() { ctl show -p ExecMainStartTimestampMonotonic --value "ggl.com.example.$1.service"; }
+[ "$(started C)" -lt "$(started B)" ] && [ "$(started B)" -lt "$(started A)" ] \
+    || fail "deps: start order C=$(started C) B=$(started B) A=$(started A), expected C < B < A"
 for c in A B C; do
     [ "$(state_of com.example.$c)" = RUNNING ] || fail "deps: com.example.$c is $(state_of com.example.$c)"
 done
