@@ -81,16 +81,7 @@ Examples:
 
 Exit status: 0 ok; 2 bad service name; 3 cannot reach the service; 4 remote error.)";
 
-using ArgumentAdder = void (*)(CLI::App& verb, VerbArguments& arguments);
-using VerbRunner = int (*)(const GlobalOptions& options, const VerbArguments& arguments);
-
-struct Verb {
-    const char* name;
-    const char* summary;
-    const char* footer;
-    ArgumentAdder add_arguments;
-    VerbRunner run;
-};
+using Verb = cli::VerbEntry<VerbArguments, int (*)(const GlobalOptions& options, const VerbArguments& arguments)>;
 
 void add_service(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("SERVICE", arguments.service, "Service name (socket $GGL_RUNTIME_DIR/SERVICE)")

@@ -106,16 +106,7 @@ transaction; subscribers of keys that differ are notified.
 Exit status: 0 ok; 1 no such snapshot; 2 usage error; 3 cannot reach ggconfigd;
 4 refused.)";
 
-using ArgumentAdder = void (*)(CLI::App& verb, VerbArguments& arguments);
-using VerbRunner = int (*)(const GlobalOptions& options, const VerbArguments& arguments);
-
-struct Verb {
-    const char* name;
-    const char* summary;
-    const char* footer;
-    ArgumentAdder add_arguments;
-    VerbRunner run;
-};
+using Verb = cli::VerbEntry<VerbArguments, int (*)(const GlobalOptions& options, const VerbArguments& arguments)>;
 
 void add_path(CLI::App& verb, VerbArguments& arguments, const char* positionals_help) {
     verb.add_option("ARGS", arguments.positionals, positionals_help)->type_name("");

@@ -114,16 +114,7 @@ void add_show(CLI::App& verb, VerbArguments& arguments) {
     cli::add_output_option(verb, arguments.format);
 }
 
-using ArgumentAdder = void (*)(CLI::App& verb, VerbArguments& arguments);
-using VerbRunner = int (*)(const VerbArguments& arguments);
-
-struct Verb {
-    const char* name;
-    const char* summary;
-    const char* footer;
-    ArgumentAdder add_arguments;
-    VerbRunner run;
-};
+using Verb = cli::VerbEntry<VerbArguments, int (*)(const VerbArguments& arguments)>;
 
 constexpr Verb kVerbs[] = {
     {"translate", "Translate recipes into systemd units", kTranslateFooter, add_translate, run_translate},

@@ -106,16 +106,7 @@ struct Arguments {
     size_t lines = 50;
 };
 
-using ArgumentAdder = void (*)(CLI::App& verb, Arguments& arguments);
-using VerbRunner = int (*)(const Arguments& arguments);
-
-struct Verb {
-    const char* name;
-    const char* summary;
-    const char* footer;
-    ArgumentAdder add_arguments;
-    VerbRunner run;
-};
+using Verb = cli::VerbEntry<Arguments, int (*)(const Arguments& arguments)>;
 
 std::string socket_path_of(const Arguments& arguments) {
     if (!arguments.socket_path.empty()) {

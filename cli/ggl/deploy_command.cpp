@@ -335,16 +335,7 @@ int run_list(const Arguments& arguments) {
     return cli::kExitOk;
 }
 
-using ArgumentAdder = void (*)(CLI::App& verb, Arguments& arguments);
-using VerbRunner = int (*)(const Arguments& arguments);
-
-struct Verb {
-    const char* name;
-    const char* summary;
-    const char* footer;
-    ArgumentAdder add_arguments;
-    VerbRunner run;
-};
+using Verb = cli::VerbEntry<Arguments, int (*)(const Arguments& arguments)>;
 
 void add_local(CLI::App& verb, Arguments& arguments) {
     verb.add_option("-r,--recipe-dir", arguments.recipe_dir, "Directory of recipes (NAME-VERSION.yaml|.json)")

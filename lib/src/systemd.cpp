@@ -847,20 +847,28 @@ Result<std::optional<UnitStatus>> Manager::loaded_unit_status(const std::string&
     return std::optional<UnitStatus>(std::move(*status));
 }
 
+namespace {
+
+// The (states, patterns) arguments of ListUnitsByPatterns and ListUnitFilesByPatterns:
+// no state filter, then the patterns.
+int append_states_and_patterns(sd_bus_message* m, const std::vector<std::string>& patterns) {
+    int r = sd_bus_message_append_strv(m, nullptr);
+    if (r < 0) return r;
+    if ((r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "s")) < 0) return r;
+    for (const std::string& pattern : patterns) {
+        if ((r = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, pattern.c_str())) < 0) return r;
+    }
+    return sd_bus_message_close_container(m);
+}
+
+} // namespace
+
 Result<std::vector<UnitStatus>> Manager::list_units(const std::vector<std::string>& patterns) {
     BusError error;
     Message reply;
     int r = state_->call(
         kManagerPath, kManagerInterface, "ListUnitsByPatterns",
-        [&](sd_bus_message* m) {
-            int a = sd_bus_message_append_strv(m, nullptr);
-            if (a < 0) return a;
-            if ((a = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "s")) < 0) return a;
-            for (const std::string& pattern : patterns) {
-                if ((a = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, pattern.c_str())) < 0) return a;
-            }
-            return sd_bus_message_close_container(m);
-        },
+        [&](sd_bus_message* m) { return append_states_and_patterns(m, patterns); },
         error, reply);
     if (r < 0) {
         return call_error("cannot list units", error.error, r);
@@ -897,15 +905,7 @@ Result<std::vector<std::string>> Manager::list_unit_files(const std::vector<std:
     Message reply;
     int r = state_->call(
         kManagerPath, kManagerInterface, "ListUnitFilesByPatterns",
-        [&](sd_bus_message* m) {
-            int a = sd_bus_message_append_strv(m, nullptr);
-            if (a < 0) return a;
-            if ((a = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "s")) < 0) return a;
-            for (const std::string& pattern : patterns) {
-                if ((a = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, pattern.c_str())) < 0) return a;
-            }
-            return sd_bus_message_close_container(m);
-        },
+        [&](sd_bus_message* m) { return append_states_and_patterns(m, patterns); },
         error, reply);
     if (r < 0) {
         return call_error("cannot list unit files", error.error, r);

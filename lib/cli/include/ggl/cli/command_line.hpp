@@ -18,6 +18,18 @@ namespace ggl::cli {
 // program has any, and names an unknown one.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
+// One entry of a program's verb table: its name, one-line summary and --help footer,
+// the function that gives its command options, and the one that runs it (Run: a
+// function pointer taking what the program passes, e.g. int (*)(const Arguments&)).
+template <typename Arguments, typename Run>
+struct VerbEntry {
+    const char* name;
+    const char* summary;
+    const char* footer;
+    void (*add_arguments)(CLI::App& verb, Arguments& arguments);
+    Run run;
+};
+
 // Adds a verb (a CLI11 subcommand) that the program's help lists under "Verbs:".
 CLI::App& add_verb(CLI::App& program, const std::string& name, const std::string& summary,
                    const std::string& footer);
