@@ -1,6 +1,7 @@
 // bench-config: figures for ggconfigd over the bus (reads/s, durable writes/s and fsyncs
 // per write, map writes and reads, subscription events, `ggl config get` wall time, PSS
-// and RSS idle and with 100,000 keys), on a temp store, in one run.
+// and RSS idle and with 100,000 keys), on a temp store, in one run. One-at-a-time figures
+// come with the machine's floor for them: a bare socket round trip, a bare fdatasync.
 //
 // ggconfigd is started the way its unit starts it: socket-activated (ggconfigd.socket),
 // so it binds nothing and looks up no group itself.
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -112,6 +114,64 @@ double rate(const std::function<void()>& body) {
         count += 16;
     }
     return count / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The machine's floor under one-at-a-time reads: 64-byte round trips per second between
+// two processes over a Unix socket, the peer doing no work at all.
+double round_trip_floor() {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        return -1;
+    }
+    pid_t echo = ::fork();
+    if (echo == 0) {
+        ::close(pair[0]);
+        char buffer[64];
+        while (::recv(pair[1], buffer, sizeof buffer, 0) > 0) {
+            if (::send(pair[1], buffer, sizeof buffer, MSG_NOSIGNAL) <= 0) {
+                break;
+            }
+        }
+        ::_exit(0);
+    }
+    ::close(pair[1]);
+    char buffer[64] = {};
+    double per_second = rate([&] {
+        if (::send(pair[0], buffer, sizeof buffer, MSG_NOSIGNAL) != sizeof buffer ||
+            ::recv(pair[0], buffer, sizeof buffer, MSG_WAITALL) != sizeof buffer) {
+            std::fprintf(stderr, "bench-config: round trip: %s\n", std::strerror(errno));
+            std::exit(1);
+        }
+    });
+    ::close(pair[0]);
+    ::waitpid(echo, nullptr, 0);
+    return per_second;
+}
+
+// The machine's floor under one-at-a-time durable writes: what one commit of a WAL frame
+// costs the disk, a 4 KiB overwrite in place and its fdatasync, per second.
+double fdatasync_floor(const std::string& dir) {
+    std::string path = dir + "/fdatasync-floor";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    std::vector<char> page(4096, 'f');
+    constexpr off_t kPages = 256;  // a WAL-sized file, written once so later writes overwrite
+    for (off_t i = 0; fd >= 0 && i < kPages; ++i) {
+        (void)::pwrite(fd, page.data(), page.size(), i * 4096);
+    }
+    if (fd < 0 || ::fdatasync(fd) != 0) {
+        std::fprintf(stderr, "bench-config: %s: %s\n", path.c_str(), std::strerror(errno));
+        std::exit(1);
+    }
+    off_t next = 0;
+    double per_second = rate([&] {
+        if (::pwrite(fd, page.data(), page.size(), (next++ % kPages) * 4096) != 4096 || ::fdatasync(fd) != 0) {
+            std::fprintf(stderr, "bench-config: %s: %s\n", path.c_str(), std::strerror(errno));
+            std::exit(1);
+        }
+    });
+    ::close(fd);
+    ::unlink(path.c_str());
+    return per_second;
 }
 
 // Calls per second with `depth` requests in flight on one connection, for kRound.
@@ -241,6 +301,7 @@ int main() {
     require(client.call("write", write_params("one", value64)), "write");
     std::printf("reads/s, one at a time:                            %10.0f\n",
                 rate([&] { require(client.call("read", Map{{"key_path", List{"bench", "one"}}}), "read"); }));
+    std::printf("  floor: bare 64-byte socket round trips/s:        %10.0f\n", round_trip_floor());
     std::printf("reads/s, %zu in flight:                            %10.0f\n", kReadDepth,
                 pipelined_rate(client, kReadDepth, "read", [] { return Map{{"key_path", List{"bench", "one"}}}; }));
 
@@ -256,6 +317,7 @@ int main() {
     });
     std::printf("  fsyncs per write, one at a time:                 %10.2f\n",
                 syncs < 0 ? -1.0 : static_cast<double>(syncs) / kCountedWrites);
+    std::printf("  floor: 4 KiB overwrite + fdatasync/s:            %10.0f\n", fdatasync_floor(dir));
     std::printf("durable writes/s, %zu in flight (group commit):    %10.0f\n", kWriteDepth,
                 pipelined_rate(client, kWriteDepth, "write", [&] { return write_params("one", next_value()); }));
     {

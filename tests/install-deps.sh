@@ -10,6 +10,10 @@ packages=(
   systemd                             # systemd-socket-activate, the user manager, journald
   strace                              # bench-config counts fsyncs per write
   openssl                             # tests compute artifact digests
+  nodejs                              # the AWS IoT Device SDK v2 (npm) drives ggipcd in the IPC tests
+  scdoc groff-base                    # the man pages are built with scdoc; the test renders them with groff
+  bash-completion zsh fish            # the completion test runs each shell's completion
+  file dpkg-dev                       # cpack's .deb: ELF detection and dpkg-shlibdeps for Depends
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -24,4 +28,14 @@ if ((${#missing[@]} > 0)); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's nodejs leaves npm to a package of its own; NodeSource's nodejs brings it (and
+# conflicts with Debian's npm), so install npm only when nothing provides it yet.
+if ! command -v npm >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: npm is missing; run as root, or: sudo apt-get install npm" >&2
+    exit 1
+  fi
+  echo "install-deps: installing npm"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi

@@ -28,7 +28,7 @@ cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
 
-step "fuzzing the bus frame decoder for ${fuzz_seconds} s"
+step "fuzzing the bus frame, ZIP and IPC event-stream decoders for ${fuzz_seconds} s"
 GGL_FUZZ_BUILD_DIR="$src/build-fuzz" tests/fuzz/run.sh "$fuzz_seconds"
 
 step "bus benchmark (figures only; goals are checked by reading them)"
@@ -42,3 +42,10 @@ build/bench/bench-config
 
 step "deployment benchmark (deploy --wait to RUNNING for 1 and 20 components; daemon PSS)"
 bench/deploy.sh build/bin 1
+
+step "footprint (installed size, ggl.target ready time, daemons' PSS idle; figures only)"
+bench/footprint.sh build/bin 5
+
+step "IPC benchmark (PublishToTopic -> subscriber messages/s, latency, ggipcd + ggpubsubd PSS)"
+build/bench/bench-ipc --quick
+bench/ipc_sdk.sh build/bin 2 64 || [ $? -eq 77 ]  # the same through the Node.js Device SDK (77: no SDK)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job: builds ggl, then runs a whole device stack in a sandbox: a real systemd
-# user manager (and journald) in a private mount namespace, ggconfigd, gghealthd and
-# ggdeploymentd as its Type=notify units, provisioned with `ggl config`; deploys the
-# sample component from samples/ with `ggl deploy local --wait` and shows it running.
+# The main job: builds ggl and installs it (stripped) into build/install, then runs a
+# whole device stack in a sandbox: a real systemd user manager (and journald) in a
+# private mount namespace, the installed units (ggl.target, every daemon's socket and
+# Type=notify service, adapted for a user manager) started with ggl.target, provisioned
+# with `ggl config`; deploys the sample component from samples/ with
+# `ggl deploy local --wait` and shows it running.
 # Nothing outside the sandbox's temp dir is touched; everything started is stopped.
 # Usage: tests/sandbox.sh [--shell | --keep]
 #   --shell  then opens a shell inside the sandbox (exit it to tear everything down)
@@ -16,6 +18,9 @@ if [[ -z ${GGL_IN_PRIVATE_NAMESPACE:-} ]]; then
   "$src/tests/install-deps.sh"
   cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$src/build" -j "$(nproc)"
+  # What a device gets: the install tree (DESTDIR, so nothing outside build/ is written).
+  rm -rf "$src/build/install"
+  DESTDIR="$src/build/install" cmake --install "$src/build" --strip > /dev/null
 fi
 
 # Re-runs this script in a private mount namespace with the user manager up; sets
@@ -27,7 +32,8 @@ set +eu
 . "$src/tests/integration/ggl_daemons.sh"
 set -eu
 
-bin=$src/build/bin
+# The installed programs and units (they find their libraries through RUNPATH).
+bin=$src/build/install$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$src/build/CMakeCache.txt")/bin
 export PATH=$bin:$PATH
 cat > "$GGL_CONFIG_DIR/config.yaml" <<'YAML'
 system:
@@ -37,9 +43,10 @@ services:
     configuration:
       awsRegion: eu-west-1
 YAML
-start_ggl_daemons "$bin"
-
 run() { printf '\n$ %s\n' "$*"; "$@"; }
+printf '\n$ systemctl --user start ggl.target   (units from %s)\n' "$(ggl_units_dir "$bin")"
+start_ggl_daemons "$bin"
+run systemctl --user --no-pager list-units 'gg*' ggl.target
 run ggl bus list
 run ggl config set system/thingName sandbox-device
 run ggl config get system
@@ -56,7 +63,7 @@ case $mode in
   --shell)
     echo
     echo "A shell inside the sandbox ($UM_TOP): try ggl component list, ggl deploy status,"
-    echo "ggl config export, systemctl --user status 'ggl.*'. Exit it to tear everything down."
+    echo "ggl config export, systemctl --user status ggl.target 'ggl.*'. Exit it to tear everything down."
     PS1='ggl-sandbox$ ' bash --norc -i || true
     ;;
   --keep)

@@ -2,12 +2,14 @@
 #pragma once
 
 #include "ggl/bus_client.hpp"
+#include "ggl/cli/completion.hpp"
 #include "ggl/cli/output.hpp"
 #include "ggl/error.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ggl::bus_cli {
 
@@ -34,6 +36,12 @@ int run_notify(const GlobalOptions& options, const VerbArguments& arguments);
 int run_subscribe(const GlobalOptions& options, const VerbArguments& arguments);
 int run_list(const GlobalOptions& options, const VerbArguments& arguments);
 int run_describe(const GlobalOptions& options, const VerbArguments& arguments);
+
+// Completion (discovery_verbs.cpp): the services whose sockets accept a connection, and
+// the methods a service describes (subscribe methods for subscribe, the others for
+// call and notify); none when nothing answers within cli::kCompletionTimeout.
+std::vector<cli::Candidate> service_candidates(const cli::CompletionContext& context);
+std::vector<cli::Candidate> method_candidates(const cli::CompletionContext& context);
 
 // Shared by the verbs (bus_connection.cpp).
 std::chrono::milliseconds timeout_of(const GlobalOptions& options);

@@ -190,6 +190,44 @@ int run_list(const GlobalOptions& options, const VerbArguments&) {
     return cli::kExitOk;
 }
 
+std::vector<cli::Candidate> service_candidates(const cli::CompletionContext&) {
+    std::string dir = env::runtime_dir();
+    auto names = socket_names(dir);
+    std::vector<cli::Candidate> candidates;
+    for (const std::string& name : names ? *names : std::vector<std::string>{}) {
+        // Only services that accept a connection: a refused one is a stale socket.
+        bus::ClientOptions options;
+        options.timeout = cli::kCompletionTimeout;
+        if (bus::Client::for_path(dir + '/' + name, options).connect()) {
+            candidates.push_back({name, {}});
+        }
+    }
+    return candidates;
+}
+
+std::vector<cli::Candidate> method_candidates(const cli::CompletionContext& context) {
+    if (context.positionals.empty()) {
+        return {};
+    }
+    GlobalOptions options;
+    options.socket_path = context.option("--socket");
+    options.timeout_seconds = std::chrono::duration<double>(cli::kCompletionTimeout).count();
+    auto client = client_for(options, context.positionals.front());
+    auto description = client ? client->call(kDescribe, {}) : Result<Object>(client.error());
+    Object methods = description ? field(*description, "methods") : Object{};
+    // subscribe takes the subscribe methods, call and notify the others.
+    bool subscribing = !context.verbs.empty() && context.verbs.back() == "subscribe";
+    std::vector<cli::Candidate> candidates;
+    for (const Object& method : methods.is_list() ? methods.as_list() : List{}) {
+        std::string kind = text_field(method, "kind");
+        if ((kind == "subscribe") == subscribing) {
+            std::string help = text_field(method, "help");
+            candidates.push_back({text_field(method, "name"), help.empty() ? kind : help});
+        }
+    }
+    return candidates;
+}
+
 int run_describe(const GlobalOptions& options, const VerbArguments& arguments) {
     auto client = client_for(options, arguments.service);
     if (!client) {

@@ -84,16 +84,18 @@ Exit status: 0 ok; 2 bad service name; 3 cannot reach the service; 4 remote erro
 using Verb = cli::VerbEntry<VerbArguments, int (*)(const GlobalOptions& options, const VerbArguments& arguments)>;
 
 void add_service(CLI::App& verb, VerbArguments& arguments) {
-    verb.add_option("SERVICE", arguments.service, "Service name (socket $GGL_RUNTIME_DIR/SERVICE)")
-        ->required()
-        ->type_name("");
+    cli::set_completer(verb.add_option("SERVICE", arguments.service, "Service name (socket $GGL_RUNTIME_DIR/SERVICE)")
+                           ->required()
+                           ->type_name(""),
+                       service_candidates);
 }
 
 void add_request(CLI::App& verb, VerbArguments& arguments) {
     add_service(verb, arguments);
-    verb.add_option("METHOD", arguments.method, "Method name (see 'ggl bus describe SERVICE')")
-        ->required()
-        ->type_name("");
+    cli::set_completer(verb.add_option("METHOD", arguments.method, "Method name (see 'ggl bus describe SERVICE')")
+                           ->required()
+                           ->type_name(""),
+                       method_candidates);
     verb.add_option("JSON", arguments.params_json,
                     "Params: a JSON object, or - to read it from standard input ({} when omitted)")
         ->type_name("")

@@ -36,6 +36,8 @@ public:
 std::unique_ptr<ConfigAccess> make_bus_access(std::chrono::milliseconds timeout);
 // UNAUTHORIZED, NOENTRY or FAILURE when the file cannot be opened as a database.
 Result<std::unique_ptr<ConfigAccess>> make_database_access(const std::string& path);
+// Over a store opened by the caller (with its own open options).
+std::unique_ptr<ConfigAccess> make_database_access(std::unique_ptr<config::ConfigStore> store);
 
 // True when ggconfigd answers on its socket (so --db changes reach no subscriber).
 bool daemon_is_running();

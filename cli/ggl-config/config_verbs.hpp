@@ -3,6 +3,7 @@
 
 #include "config_access.hpp"
 
+#include "ggl/cli/completion.hpp"
 #include "ggl/cli/output.hpp"
 
 #include <cstdint>
@@ -39,5 +40,9 @@ int run_import(const GlobalOptions& options, const VerbArguments& arguments);
 int run_export(const GlobalOptions& options, const VerbArguments& arguments);
 int run_backup(const GlobalOptions& options, const VerbArguments& arguments);
 int run_restore(const GlobalOptions& options, const VerbArguments& arguments);
+
+// Completion of PATH (path_completion.cpp): "a/b/" completes to the keys under a/b, a
+// map's with a trailing '/'. None when neither ggconfigd nor the --db file answers.
+std::vector<cli::Candidate> config_path_candidates(const cli::CompletionContext& context);
 
 } // namespace ggl::config_cli

@@ -71,7 +71,11 @@ Result<std::unique_ptr<ConfigAccess>> make_database_access(const std::string& pa
     if (!store) {
         return std::move(store).error();
     }
-    return std::unique_ptr<ConfigAccess>(std::make_unique<DatabaseAccess>(std::move(*store)));
+    return make_database_access(std::move(*store));
+}
+
+std::unique_ptr<ConfigAccess> make_database_access(std::unique_ptr<config::ConfigStore> store) {
+    return std::make_unique<DatabaseAccess>(std::move(store));
 }
 
 } // namespace ggl::config_cli

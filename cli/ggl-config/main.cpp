@@ -17,7 +17,7 @@ constexpr const char* kProgramFooter = R"(Examples:
   ggl config get system/thingName
   ggl config list services --json
   ggl config set --path '["services","com.example.A","configuration","a/b"]' 1
-  ggl --db /mnt/image/var/lib/greengrass/config.db config import config.yaml
+  ggl config --db /mnt/image/var/lib/greengrass/config.db import config.yaml
   ggl config watch services/com.example.Hello
 
 PATH is a/b/c (keys match case-insensitively); a key holding '/' needs --path JSON.
@@ -109,7 +109,8 @@ Exit status: 0 ok; 1 no such snapshot; 2 usage error; 3 cannot reach ggconfigd;
 using Verb = cli::VerbEntry<VerbArguments, int (*)(const GlobalOptions& options, const VerbArguments& arguments)>;
 
 void add_path(CLI::App& verb, VerbArguments& arguments, const char* positionals_help) {
-    verb.add_option("ARGS", arguments.positionals, positionals_help)->type_name("");
+    cli::set_completer(verb.add_option("ARGS", arguments.positionals, positionals_help)->type_name(""),
+                       config_path_candidates);
     verb.add_option("--path", arguments.path_json, "The key path as a JSON list of names, instead of PATH")
         ->type_name("JSON");
 }
@@ -144,7 +145,7 @@ void add_watch(CLI::App& verb, VerbArguments& arguments) {
 }
 
 void add_import(CLI::App& verb, VerbArguments& arguments) {
-    verb.add_option("FILE", arguments.positionals, "YAML, JSON or config.tlog file")->type_name("");
+    cli::complete_files(verb.add_option("FILE", arguments.positionals, "YAML, JSON or config.tlog file")->type_name(""));
     add_timestamp(verb, arguments);
 }
 

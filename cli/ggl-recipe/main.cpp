@@ -2,6 +2,7 @@
 #include "recipe_verbs.hpp"
 
 #include "ggl/cli/command_line.hpp"
+#include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
 
 #include <CLI/CLI.hpp>
@@ -41,14 +42,22 @@ Examples:
   ggl recipe translate hello.yaml --platform os=linux,architecture=aarch64 -o units/
   ggl recipe translate hello.yaml --config /etc/greengrass/config.yaml --check /etc/systemd/system
 
+--check DIR compares instead of writing: a unit that differs or is missing in DIR is
+shown as a unified diff, and so is a stale unit, one that DIR holds for a translated
+component (ggl.NAME.service, ggl.NAME.bootstrap.service, .install.service or
+.recover.service) but that the recipe no longer produces (shown as removed). Units of
+components not given are not looked at.
+
 Exit status: 0 ok (with --check: DIR holds the same units); 1 --check found
 differences (printed as a unified diff), or a unit could not be written; 2 bad
 arguments, an unreadable or invalid recipe, or no manifest for the platform.)";
 
 constexpr const char* kValidateFooter = R"(
 Checks each recipe against the recipe format and lists every problem, each on
-stderr as "ggl recipe: error: FILE: KEY.PATH: problem" (YAML and JSON syntax errors
-name the line and column). With --platform, a recipe with no manifest for that
+stderr as "ggl recipe: error: FILE:LINE:COLUMN: KEY.PATH: problem", e.g.
+"recipe.yaml:12:7: Manifests[1].Lifecycle.Run.Timeout: expected a number" (the
+position of the offending value or key, or of the map that lacks a required key;
+a syntax error has no key path). With --platform, a recipe with no manifest for that
 platform is a problem too. Prints a table of the recipes (--json for scripts).
 
 Examples:
@@ -88,7 +97,8 @@ void add_platform_option(CLI::App& verb, VerbArguments& arguments) {
 }
 
 void add_translate(CLI::App& verb, VerbArguments& arguments) {
-    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->type_name("");
+    cli::complete_files(
+        verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->type_name(""));
     verb.add_option("-o,--output", arguments.output_dir, "Write the units into DIR (- or absent: standard output)")
         ->type_name("DIR|-");
     verb.add_option("--check", arguments.check_dir, "Compare with the units in DIR instead of writing")
@@ -99,16 +109,17 @@ void add_translate(CLI::App& verb, VerbArguments& arguments) {
 }
 
 void add_validate(CLI::App& verb, VerbArguments& arguments) {
-    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->type_name("");
+    cli::complete_files(
+        verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->type_name(""));
     add_platform_option(verb, arguments);
     cli::add_output_option(verb, arguments.format);
 }
 
 void add_show(CLI::App& verb, VerbArguments& arguments) {
-    verb.add_option("RECIPE", arguments.recipes, "Recipe file (YAML, or .json)")
-        ->required()
-        ->expected(1)
-        ->type_name("");
+    cli::complete_files(verb.add_option("RECIPE", arguments.recipes, "Recipe file (YAML, or .json)")
+                            ->required()
+                            ->expected(1)
+                            ->type_name(""));
     add_device_options(verb, arguments);
     add_platform_option(verb, arguments);
     cli::add_output_option(verb, arguments.format);

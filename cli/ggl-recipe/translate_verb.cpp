@@ -55,7 +55,9 @@ std::optional<Translated> translate_one(const std::string& path, const DeviceSet
     }
     auto units = generate_units(*recipe, **manifest, unit_options_for(*recipe, settings, arguments));
     if (!units) {
-        cli::print_error(path + ": " + units.error().message);
+        // Recipe problems found now name the file themselves (file:line:column: key path).
+        const std::string& message = units.error().message;
+        cli::print_error(message.starts_with(path + ":") ? message : path + ": " + message);
         return std::nullopt;
     }
     return Translated{path, recipe->name, std::move(*units)};
@@ -91,12 +93,24 @@ Result<void> write_file_atomically(const fs::path& path, const std::string& text
 }
 
 // Exit 0 when dir holds exactly these units of each component, else 1 with a diff.
+// A unit file in dir that a translated component could have (is_unit_of_component) but
+// that translation no longer produces is stale: shown as removed.
 int check_units(const std::vector<Translated>& results, const std::string& dir) {
     bool differs = false;
+    std::vector<std::string> expected;
     for (const Translated& result : results) {
-        std::vector<std::string> expected;
         for (const UnitFile& unit : result.units) {
             expected.push_back(unit.name);
+        }
+    }
+    std::vector<fs::path> present;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+        present.push_back(entry.path());
+    }
+    std::sort(present.begin(), present.end());
+    for (const Translated& result : results) {
+        for (const UnitFile& unit : result.units) {
             fs::path existing_path = fs::path(dir) / unit.name;
             std::string existing = read_file(existing_path).value_or("");
             bool exists = fs::exists(existing_path);
@@ -108,19 +122,14 @@ int check_units(const std::vector<Translated>& results, const std::string& dir) 
             }
         }
         // Units of the component that a new translation would no longer produce.
-        std::error_code error;
-        std::string prefix = "ggl." + result.component + ".";
-        for (const auto& entry : fs::directory_iterator(dir, error)) {
-            std::string name = entry.path().filename().string();
-            bool ours = name == prefix + "service" ||
-                        (name.starts_with(prefix) && name.ends_with(".service") &&
-                         name.find('.', prefix.size()) == name.size() - 8);
-            if (ours && std::find(expected.begin(), expected.end(), name) == expected.end()) {
+        for (const fs::path& path : present) {
+            std::string name = path.filename().string();
+            if (is_unit_of_component(name, result.component) &&
+                std::find(expected.begin(), expected.end(), name) == expected.end()) {
                 differs = true;
-                std::string diff =
-                    unified_diff(entry.path().string(), read_file(entry.path()).value_or(""), "/dev/null", "");
+                std::string diff = unified_diff(path.string(), read_file(path).value_or(""), "/dev/null", "");
                 if (diff.empty()) {  // an empty file: no lines to remove, but still a difference
-                    diff = "--- " + entry.path().string() + "\n+++ /dev/null\n";
+                    diff = "--- " + path.string() + "\n+++ /dev/null\n";
                 }
                 std::fputs(diff.c_str(), stdout);
             }

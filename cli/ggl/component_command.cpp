@@ -4,6 +4,7 @@
 
 #include "ggl/bus_client.hpp"
 #include "ggl/cli/command_line.hpp"
+#include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/exit_code.hpp"
 #include "ggl/cli/output.hpp"
@@ -245,7 +246,8 @@ int run_logs(const Arguments& arguments) {
 }
 
 void add_name(CLI::App& verb, Arguments& arguments) {
-    verb.add_option("NAME", arguments.name, "Component name")->required()->type_name("");
+    cli::set_completer(verb.add_option("NAME", arguments.name, "Component name")->required()->type_name(""),
+                       component_candidates);
 }
 
 void add_nothing(CLI::App&, Arguments&) {}
@@ -275,6 +277,21 @@ void add_global_options(CLI::App& app, Arguments& arguments) {
 }
 
 } // namespace
+
+std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& context) {
+    Arguments arguments;
+    arguments.socket_path = context.option("--socket");
+    auto client = bus::Client::for_path(socket_path_of(arguments), bus::ClientOptions{cli::kCompletionTimeout, 0});
+    auto listed = call_for_map(client, "list_components", Map{});
+    std::vector<cli::Candidate> names;
+    const Object* components = listed ? listed->find("components") : nullptr;
+    if (components != nullptr && components->is_list()) {
+        for (const Object& component : components->as_list()) {
+            names.push_back({string_field(component, "component_name"), string_field(component, "lifecycle_state")});
+        }
+    }
+    return names;
+}
 
 int run_component_command(int argc, char** argv) {
     CLI::App app{"List, inspect, restart and stop components, and read their logs.", "ggl component"};

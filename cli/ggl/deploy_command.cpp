@@ -3,6 +3,7 @@
 
 #include "ggl/bus_client.hpp"
 #include "ggl/cli/command_line.hpp"
+#include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/exit_code.hpp"
 #include "ggl/cli/json_input.hpp"
@@ -343,7 +344,9 @@ void add_local(CLI::App& verb, Arguments& arguments) {
     verb.add_option("-a,--artifact-dir", arguments.artifact_dir, "Directory of artifacts (NAME/VERSION/FILE)")
         ->type_name("DIR");
     verb.add_option("-c,--add", arguments.add, "Add or update a root component (repeatable)")->type_name("NAME=VERSION");
-    verb.add_option("-d,--remove", arguments.remove, "Remove a root component (repeatable)")->type_name("NAME");
+    cli::set_completer(
+        verb.add_option("-d,--remove", arguments.remove, "Remove a root component (repeatable)")->type_name("NAME"),
+        component_candidates);
     verb.add_option("--update-config", arguments.update_config,
                     "Configuration updates {\"NAME\":{\"MERGE\":{...},\"RESET\":[...]}}, or @FILE")
         ->type_name("JSON");
@@ -359,8 +362,26 @@ void add_local(CLI::App& verb, Arguments& arguments) {
         ->check(CLI::Range(1, 86400));
 }
 
+// The recorded deployments' ids, newest first; none when ggdeploymentd does not answer.
+std::vector<cli::Candidate> deployment_candidates(const cli::CompletionContext&) {
+    bus::ClientOptions options;
+    options.timeout = cli::kCompletionTimeout;
+    auto client = bus::Client::for_service(kService, options);
+    auto listed = client.call("list_deployments", Map{});
+    std::vector<cli::Candidate> ids;
+    const Object* deployments = listed ? find_field(*listed, "deployments") : nullptr;
+    if (deployments != nullptr && deployments->is_list()) {
+        for (const Object& deployment : deployments->as_list()) {
+            ids.insert(ids.begin(), {string_field(deployment, "deployment_id"), string_field(deployment, "state")});
+        }
+    }
+    return ids;
+}
+
 void add_status(CLI::App& verb, Arguments& arguments) {
-    verb.add_option("ID", arguments.positionals, "Deployment id (default: the most recent)")->type_name("");
+    cli::set_completer(
+        verb.add_option("ID", arguments.positionals, "Deployment id (default: the most recent)")->type_name(""),
+        deployment_candidates);
 }
 
 void add_nothing(CLI::App&, Arguments&) {}

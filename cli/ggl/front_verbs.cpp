@@ -25,6 +25,7 @@ constexpr ProgramVerb kProgramVerbs[] = {
 constexpr BuiltinVerb kBuiltinVerbs[] = {
     {"deploy", "Deploy components locally, and follow deployments", run_deploy_command},
     {"component", "List, inspect, restart and stop components, and read their logs", run_component_command},
+    {"check", "Diagnose the device: configuration, identity, clock, disk, daemons, components", run_check_command},
 };
 
 bool is_executable_file(const std::string& path) {
@@ -51,6 +52,10 @@ const BuiltinVerb* find_builtin_verb(std::string_view name) {
     }
     return nullptr;
 }
+
+std::span<const ProgramVerb> program_verbs() { return kProgramVerbs; }
+
+std::span<const BuiltinVerb> builtin_verbs() { return kBuiltinVerbs; }
 
 std::optional<std::string> find_program(std::string_view program) {
     // Beside ggl first, so that a build tree or an install under any prefix uses its

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
         front::print_help(stdout);
         return cli::kExitOk;
     }
+    if (first == cli::kCompleteVerb) {
+        return front::run_completion(argc - 2, argv + 2);
+    }
     if (first == "--version") {
         std::printf("ggl %s\n", GGL_VERSION);
         return cli::kExitOk;

@@ -7,10 +7,10 @@
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/service_manager.hpp"
 
 #include <malloc.h>
 #include <sys/mman.h>
-#include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstdint>
@@ -80,16 +80,6 @@ void release_startup_memory() {
     std::fclose(maps);
 }
 
-bool stop_on_signals(EventLoop& loop) {
-    for (int sig : {SIGTERM, SIGINT}) {
-        if (auto handled = loop.on_signal(sig, [&loop] { loop.stop(); }); !handled) {
-            GGL_LOGE("cannot handle signal %d: %s", sig, handled.error().to_string().c_str());
-            return false;
-        }
-    }
-    return true;
-}
-
 // Two connections to one file: the loop's reader never waits on the writer's fsync.
 bool open_store(const std::string& db, std::unique_ptr<config::ConfigStore>& reader,
                 std::unique_ptr<config::ConfigStore>& writer) {
@@ -121,7 +111,8 @@ int main(int argc, char** argv) {
 
     EventLoop loop;
     // Before anything starts a thread, so that the signals reach only the loop.
-    if (!stop_on_signals(loop)) {
+    if (auto handled = loop.stop_on_termination_signals(); !handled) {
+        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return 1;
     }
 
@@ -140,10 +131,10 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("ggconfigd %s serving %s on %s", GGL_VERSION, env::config_db().c_str(), server.socket_path().c_str());
     release_startup_memory();
-    sd_notify(0, "READY=1");
+    service_manager::notify("READY=1");
 
     auto ran = loop.run();
-    sd_notify(0, "STOPPING=1");
+    service_manager::notify("STOPPING=1");
     server.close();
     if (!ran) {
         GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());

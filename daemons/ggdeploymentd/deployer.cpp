@@ -16,10 +16,13 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +39,44 @@ namespace {
 
 constexpr const char* kDeploymentService = "DeploymentService";
 constexpr size_t kJournalLines = 20;
+// Exit statuses of a bootstrap step (Greengrass recipe reference): success, and please
+// restart the nucleus (100) or reboot the device (101).
+constexpr int32_t kBootstrapRestartNucleus = 100;
+constexpr int32_t kBootstrapRebootDevice = 101;
+
+// The id of the current boot, empty when unreadable.
+std::string read_boot_id(const std::string& path) {
+    auto text = file::read(path);
+    if (!text) return {};
+    std::string id = *text;
+    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back()))) id.pop_back();
+    return id;
+}
+
+// /bin/sh -c command; its exit status (128 + N for a signal).
+Result<int> run_shell_command(const std::string& command) {
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    pid_t pid = 0;
+    int spawned = ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ);
+    if (spawned != 0) {
+        return make_error(ErrorCode::Failure, std::string("cannot run /bin/sh: ") + std::strerror(spawned));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return make_error(ErrorCode::Failure, std::string("waitpid: ") + std::strerror(errno));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The platform manifests are selected for: detected, or GGL_PLATFORM's overrides.
+Platform deployment_platform() {
+    Platform platform = detect_platform();
+    if (const char* spec = std::getenv("GGL_PLATFORM"); spec != nullptr && *spec != '\0') {
+        auto overridden = parse_platform_overrides(spec, platform);
+        if (overridden) platform = std::move(*overridden);
+    }
+    return platform;
+}
 
 const config::KeyPath kServices{"services"};
 config::KeyPath group_roots_path() {
@@ -176,6 +217,49 @@ struct Deployer::Plan {
     std::string component_user;
     Object services = Map{};
     Object system = Map{};
+};
+
+// The lifecycle work left once units are in place: phase units to run in order, the
+// components to start, the store entries to drop on success. Kept in the record while a
+// reboot is awaited.
+struct Deployer::LifecycleWork {
+    std::vector<std::pair<std::string, std::string>> phases;  // component, "bootstrap" or "install"
+    std::vector<std::string> targets;
+    std::vector<std::string> store_cleanup;  // "name version"
+
+    Object to_object() const {
+        List phase_list;
+        for (const auto& [name, phase] : phases) {
+            phase_list.emplace_back(Map{{"component_name", name}, {"phase", phase}});
+        }
+        List target_list(targets.begin(), targets.end());
+        List cleanup_list(store_cleanup.begin(), store_cleanup.end());
+        return Map{{"phases", std::move(phase_list)},
+                   {"targets", std::move(target_list)},
+                   {"store_cleanup", std::move(cleanup_list)}};
+    }
+
+    static LifecycleWork from_object(const Object& object) {
+        LifecycleWork work;
+        auto strings = [&](std::string_view key, std::vector<std::string>& out) {
+            const Object* list = find_field(object, key);
+            if (list == nullptr || !list->is_list()) return;
+            for (const Object& item : list->as_list()) {
+                if (item.is_buffer()) out.emplace_back(item.as_buffer());
+            }
+        };
+        if (const Object* list = find_field(object, "phases"); list != nullptr && list->is_list()) {
+            for (const Object& item : list->as_list()) {
+                std::string phase = string_field(item, "phase");
+                if (phase == "bootstrap" || phase == "install") {
+                    work.phases.emplace_back(string_field(item, "component_name"), phase);
+                }
+            }
+        }
+        strings("targets", work.targets);
+        strings("store_cleanup", work.store_cleanup);
+        return work;
+    }
 };
 
 // gghealthd's view of components: one subscription to every state change, opened before
@@ -495,11 +579,7 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
         }
     }
 
-    Platform platform = detect_platform();
-    if (const char* spec = std::getenv("GGL_PLATFORM"); spec != nullptr && *spec != '\0') {
-        auto overridden = parse_platform_overrides(spec, platform);
-        if (overridden) platform = std::move(*overridden);
-    }
+    Platform platform = deployment_platform();
     // The configuration tree as it will be, for generating units.
     Object predicted_services = plan.services;
     DeviceSettings settings = device_settings_from_tree(Map{{"system", plan.system}, {"services", predicted_services}});
@@ -747,7 +827,7 @@ void stop_component(systemd::Manager& manager, const std::string& name, bool pha
 
 } // namespace
 
-bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health) {
+Deployer::Outcome Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health) {
     config::Client config;
 
     // Snapshot: from here on, a failure rolls back.
@@ -756,12 +836,12 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
     fs::create_directories(options_.unit_dir, error);
     if (auto backed_up = config.backup(options_.backup_name); !backed_up) {
         fail(record, failure_of("", "snapshot", backed_up.error().message));
-        return false;
+        return Outcome::Failed;
     }
     fs::path snapshot = fs::path(options_.root_dir) / "deployments" / (record.id + ".units");
     if (auto saved = snapshot_units(options_.unit_dir, snapshot); !saved) {
         fail(record, failure_of("", "snapshot", saved.error().message));
-        return false;
+        return Outcome::Failed;
     }
     record.previous_versions = string_map(plan.installed);
     record.touched.clear();
@@ -791,7 +871,7 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
         for (const std::string& unit : phase_units(name)) fs::remove(fs::path(options_.unit_dir) / unit, error);
         if (auto removed = config.remove(component_path(name)); !removed) {
             fail(record, failure_of(name, "configuration", removed.error().message));
-            return false;
+            return Outcome::Failed;
         }
         fs::remove(env::svcuid_path(name), error);
     }
@@ -808,7 +888,7 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
                     for (auto& segment : pointer_segments(pointer.as_buffer())) path.push_back(segment);
                     if (auto removed = config.remove(path); !removed) {
                         fail(record, failure_of(component.name, "configuration", removed.error().message));
-                        return false;
+                        return Outcome::Failed;
                     }
                 }
             }
@@ -820,21 +900,21 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
         if (written) written = config.write(component_path(component.name, {"version"}), component.version);
         if (!written) {
             fail(record, failure_of(component.name, "configuration", written.error().message));
-            return false;
+            return Outcome::Failed;
         }
         // The token the component's IPC client presents (DESIGN §7: one per component).
         fs::path token_path = env::svcuid_path(component.name);
         fs::create_directories(token_path.parent_path(), error);
         if (auto token = file::write_atomically(token_path.string(), new_svcuid(), 0600); !token) {
             fail(record, failure_of(component.name, "configuration", token.error().message));
-            return false;
+            return Outcome::Failed;
         }
         // recipe-runner reads it as the component's user.
         if (auto owner = artifact_options(plan.component_user); owner && owner->owner) {
             if (::chown(token_path.c_str(), owner->owner->uid, owner->owner->gid) != 0) {
                 fail(record, failure_of(component.name, "configuration",
                                         token_path.string() + ": chown: " + std::strerror(errno)));
-                return false;
+                return Outcome::Failed;
             }
         }
     }
@@ -849,7 +929,7 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
         if (written) written = config.write(group_roots_path(), std::move(groups));
         if (!written) {
             fail(record, failure_of("", "configuration", written.error().message));
-            return false;
+            return Outcome::Failed;
         }
     }
 
@@ -865,7 +945,7 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
             written_names.insert(unit.name);
             if (auto written = file::write_atomically(options_.unit_dir + "/" + unit.name, unit.text); !written) {
                 fail(record, failure_of(component.name, "units", written.error().message));
-                return false;
+                return Outcome::Failed;
             }
         }
         for (const std::string& unit : phase_units(component.name)) {
@@ -875,12 +955,11 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
     progress_(record, "reloading the service manager");
     if (auto reloaded = manager.reload(); !reloaded) {
         fail(record, failure_of("", "units", "daemon-reload: " + reloaded.error().message));
-        return false;
+        return Outcome::Failed;
     }
 
     // Lifecycle: bootstrap and install in dependency order, then start.
-    int64_t started_ms = now_ms();
-    std::vector<std::string> targets;
+    LifecycleWork work;
     for (const auto& component : plan.components) {
         bool restart = component.needs_restart();
         if (!restart && active_before.count(unit_name(component.name)) != 0) {
@@ -890,59 +969,170 @@ bool Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Heal
                       status->active_state != "reloading";
         }
         if (!restart) continue;
-        targets.push_back(component.name);
+        work.targets.push_back(component.name);
         for (const char* phase : {"bootstrap", "install"}) {
             bool has_phase = std::any_of(component.units.begin(), component.units.end(), [&](const UnitFile& unit) {
                 return unit.name == unit_name(component.name, phase);
             });
-            if (!has_phase || !component.needs_restart()) continue;
-            progress_(record, component.name + ": " + phase);
-            auto job = manager.start_unit(unit_name(component.name, phase), true);
-            if (!job || !job->done()) {
-                Failure failure = failure_of(component.name, phase,
-                                             job ? "the " + std::string(phase) + " script failed (job " + job->result + ")"
-                                                 : job.error().message);
-                if (auto status = manager.unit_status(unit_name(component.name, phase));
-                    status && status->exec_main_code == 1) {
-                    failure.exit_status = status->exec_main_status;
-                    failure.reason += ", exit status " + std::to_string(status->exec_main_status);
-                }
-                failure.journal = journal_of(component.name);
-                fail(record, std::move(failure));
-                return false;
-            }
+            if (has_phase && component.needs_restart()) work.phases.emplace_back(component.name, phase);
         }
     }
-    for (const std::string& name : targets) {
+    // On success, replaced versions leave the store.
+    for (const auto& component : plan.components) {
+        if (component.previous_version && component.version_changed()) {
+            work.store_cleanup.push_back(entry_of(component.name, *component.previous_version));
+        }
+    }
+    for (const auto& [name, version] : plan.removed) work.store_cleanup.push_back(entry_of(name, version));
+    return run_lifecycle(record, std::move(work), manager, health);
+}
+
+Deployer::Outcome Deployer::run_lifecycle(Record& record, LifecycleWork work, systemd::Manager& manager,
+                                          Health& health) {
+    int64_t started_ms = now_ms();
+    for (size_t i = 0; i < work.phases.size(); ++i) {
+        const auto& [name, phase] = work.phases[i];
+        progress_(record, name + ": " + phase);
+        std::string unit = unit_name(name, phase);
+        auto job = manager.start_unit(unit, true);
+        auto status = manager.unit_status(unit);
+        std::optional<int32_t> exit_status;
+        if (status && status->exec_main_code == 1) exit_status = status->exec_main_status;
+        if (!job || !job->done()) {
+            Failure failure = failure_of(name, phase, job ? "the " + phase + " script failed (job " + job->result + ")"
+                                                          : job.error().message);
+            if (exit_status) {
+                failure.exit_status = *exit_status;
+                failure.reason += ", exit status " + std::to_string(*exit_status);
+            }
+            failure.journal = journal_of(name);
+            fail(record, std::move(failure));
+            return Outcome::Failed;
+        }
+        if (phase == "bootstrap" && exit_status == kBootstrapRestartNucleus) {
+            // The ggl daemons are not part of the component: nothing of theirs needs a restart.
+            progress_(record, name + ": bootstrap exited 100, asking for a restart of the nucleus; ggl needs none "
+                                     "for a component's bootstrap, so the deployment goes on");
+        } else if (phase == "bootstrap" && exit_status == kBootstrapRebootDevice) {
+            LifecycleWork remaining = work;
+            remaining.phases.erase(remaining.phases.begin(), remaining.phases.begin() + static_cast<long>(i) + 1);
+            return request_reboot(record, name, std::move(remaining));
+        }
+    }
+    for (const std::string& name : work.targets) {
         progress_(record, "starting " + name);
         auto job = manager.start_unit(unit_name(name), false);
         if (!job) {
             Failure failure = failure_of(name, "run", job.error().message);
             failure.journal = journal_of(name);
             fail(record, std::move(failure));
-            return false;
+            return Outcome::Failed;
         }
     }
-    progress_(record, "waiting for " + std::to_string(targets.size()) + " component(s) to run");
+    progress_(record, "waiting for " + std::to_string(work.targets.size()) + " component(s) to run");
     Failure failure;
     auto deadline = Clock::now() + std::chrono::seconds(record.request.timeout_seconds);
-    if (auto healthy = health.wait(targets, started_ms, deadline, options_.settle, failure); !healthy) {
+    if (auto healthy = health.wait(work.targets, started_ms, deadline, options_.settle, failure); !healthy) {
         if (!failure.component.empty()) failure.journal = journal_of(failure.component);
         fail(record, std::move(failure));
-        return false;
+        return Outcome::Failed;
     }
 
     // Success: drop replaced versions from the store.
-    for (const auto& component : plan.components) {
-        if (component.previous_version && component.version_changed()) {
-            (void)store::remove_component_version(plan.layout, component.name, *component.previous_version);
+    store::StoreLayout layout{options_.root_dir};
+    for (const std::string& entry : work.store_cleanup) {
+        size_t space = entry.find(' ');
+        (void)store::remove_component_version(layout, entry.substr(0, space), entry.substr(space + 1));
+    }
+    std::error_code error;
+    fs::remove_all(fs::path(options_.root_dir) / "deployments" / (record.id + ".units"), error);
+    return Outcome::Done;
+}
+
+Deployer::Outcome Deployer::request_reboot(Record& record, const std::string& component, LifecycleWork remaining) {
+    record.phase = kAwaitingReboot;
+    record.boot_id = read_boot_id(options_.boot_id_path);
+    record.resume = remaining.to_object();
+    progress_(record, component + ": bootstrap exited 101, asking for a reboot of the device; the deployment "
+                                  "goes on after it (boot " + record.boot_id + ")");
+    auto status = run_shell_command(options_.reboot_command);
+    if (!status || *status != 0) {
+        std::string reason = "the reboot command \"" + options_.reboot_command + "\" failed: " +
+                             (status ? "exit status " + std::to_string(*status) : status.error().message);
+        record.phase.clear();
+        record.resume = Object();
+        fail(record, failure_of(component, "bootstrap", reason));
+        return Outcome::Failed;
+    }
+    progress_(record, "reboot requested (" + options_.reboot_command + "); waiting for it");
+    return Outcome::AwaitingReboot;
+}
+
+void Deployer::resume_after_reboot(Record& record) {
+    LifecycleWork work = LifecycleWork::from_object(record.resume);
+    record.phase.clear();
+    record.resume = Object();
+    progress_(record, "the device rebooted (boot " + record.boot_id + " before): resuming after the bootstrap step");
+    auto scope = systemd::scope_from_environment();
+    if (!scope) {
+        fail(record, failure_of("", "resume", scope.error().message));
+        return;
+    }
+    auto manager = systemd::Manager::connect(*scope);
+    if (!manager) {
+        fail(record, failure_of("", "resume", "cannot reach the service manager: " + manager.error().message));
+        return;
+    }
+    if (auto reloaded = manager->reload(); !reloaded) {
+        fail(record, failure_of("", "resume", "daemon-reload: " + reloaded.error().message));
+        return;
+    }
+    Health health;
+    if (auto opened = health.open(); !opened) {
+        fail(record, failure_of("", "resume", "cannot reach gghealthd: " + opened.error().message));
+        return;
+    }
+    if (run_lifecycle(record, std::move(work), *manager, health) == Outcome::Done) {
+        finish(record, State::Succeeded, "deployment succeeded");
+    }
+}
+
+std::string Deployer::bootstrap_on_rollback(Record& record, systemd::Manager& manager,
+                                            const std::vector<std::string>& targets) {
+    store::StoreLayout layout{options_.root_dir};
+    Platform platform = deployment_platform();
+    for (const std::string& name : targets) {
+        std::string version(record.previous_versions.find(name)->as_buffer());
+        std::shared_ptr<const Recipe> recipe;
+        for (const char* extension : {".yaml", ".json"}) {
+            fs::path path = layout.recipes_dir() / (name + "-" + version + extension);
+            if (!fs::exists(path)) continue;
+            RecipeLoad load = load_recipe_file(path.string());
+            if (load.ok()) recipe = std::make_shared<const Recipe>(std::move(*load.recipe));
+            break;
+        }
+        if (!recipe) continue;
+        auto manifest = select_manifest(*recipe, platform);
+        if (!manifest || !(*manifest)->lifecycle.bootstrap || !(*manifest)->lifecycle.bootstrap->bootstrap_on_rollback) {
+            continue;
+        }
+        progress_(record, name + " " + version + ": bootstrap again (BootstrapOnRollback)");
+        std::string unit = unit_name(name, "bootstrap");
+        (void)manager.stop_unit(unit, true);
+        (void)manager.reset_failed_unit(unit);
+        auto job = manager.start_unit(unit, true);
+        if (!job || !job->done()) {
+            return "bootstrap of " + name + " " + version + " failed: " +
+                   (job ? "job " + job->result : job.error().message);
+        }
+        if (auto status = manager.unit_status(unit); status && status->exec_main_code == 1 &&
+                                                     (status->exec_main_status == kBootstrapRestartNucleus ||
+                                                      status->exec_main_status == kBootstrapRebootDevice)) {
+            progress_(record, name + ": bootstrap on rollback exited " + std::to_string(status->exec_main_status) +
+                                  "; a rollback does not restart or reboot, it goes on");
         }
     }
-    for (const auto& [name, version] : plan.removed) {
-        (void)store::remove_component_version(plan.layout, name, version);
-    }
-    fs::remove_all(snapshot, error);
-    return true;
+    return {};
 }
 
 void Deployer::roll_back(Record& record) {
@@ -975,6 +1165,9 @@ void Deployer::roll_back(Record& record) {
     std::vector<std::string> targets;
     for (const std::string& name : record.touched) {
         if (record.previous_versions.contains(name)) targets.push_back(name);
+    }
+    if (std::string problem = bootstrap_on_rollback(record, *manager, targets); !problem.empty()) {
+        return fail_rollback(problem);
     }
     if (!targets.empty()) {
         Health health;
@@ -1027,11 +1220,23 @@ void Deployer::run(Record& record) {
         return;
     }
     if (!prepare_store(record, plan)) return;
-    if (!apply(record, plan, *manager, health)) return;
+    if (apply(record, plan, *manager, health) != Outcome::Done) return;
     finish(record, State::Succeeded, "deployment succeeded");
 }
 
 void Deployer::recover(Record& record) {
+    if (record.phase == kAwaitingReboot) {
+        std::string boot_id = read_boot_id(options_.boot_id_path);
+        if (boot_id.empty() || boot_id == record.boot_id) {
+            // ggdeploymentd restarted, the device did not: the reboot is still to come.
+            progress_(record, "ggdeploymentd started again in the same boot (" +
+                                  (boot_id.empty() ? std::string("boot id unreadable") : boot_id) +
+                                  "): still awaiting the reboot; later deployments wait too");
+            return;
+        }
+        resume_after_reboot(record);
+        return;
+    }
     if (!record.changes_started) {
         progress_(record, "ggdeploymentd restarted before this deployment changed anything: starting it again");
         record.steps.clear();

@@ -21,6 +21,10 @@ struct DeployerOptions {
     // script that dies at once must fail its deployment), or once FINISHED.
     std::chrono::milliseconds settle{500};
     std::string backup_name = "deployment-rollback";
+    // Run with /bin/sh -c when a bootstrap step exits 101 (GGL_REBOOT_COMMAND).
+    std::string reboot_command = "systemctl reboot";
+    // Tells a reboot from a restart of ggdeploymentd (GGL_BOOT_ID_PATH, for tests).
+    std::string boot_id_path = "/proc/sys/kernel/random/boot_id";
 };
 
 class Deployer {
@@ -33,16 +37,24 @@ public:
     // Takes a QUEUED (or restarted) deployment to a final state.
     void run(Record& record);
     // For a deployment found IN_PROGRESS at start: one whose changes had begun is rolled
-    // back (or left, for DO_NOTHING); one that had not is run again from the start.
+    // back (or left, for DO_NOTHING); one that had not is run again from the start; one
+    // awaiting the reboot a bootstrap asked for resumes after that bootstrap once the
+    // boot id shows the device rebooted, and keeps waiting otherwise.
     void recover(Record& record);
 
 private:
     struct Plan;
+    struct LifecycleWork;
     class Health;
+    enum class Outcome { Done, Failed, AwaitingReboot };
 
     bool make_plan(Record& record, Plan& plan);
     bool prepare_store(Record& record, Plan& plan);
-    bool apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health);
+    Outcome apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health);
+    Outcome run_lifecycle(Record& record, LifecycleWork work, systemd::Manager& manager, Health& health);
+    Outcome request_reboot(Record& record, const std::string& component, LifecycleWork remaining);
+    void resume_after_reboot(Record& record);
+    std::string bootstrap_on_rollback(Record& record, systemd::Manager& manager, const std::vector<std::string>& targets);
     void remove_added_versions(Record& record);
     void fail(Record& record, Failure failure);
     void roll_back(Record& record);

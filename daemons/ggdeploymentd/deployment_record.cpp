@@ -283,6 +283,7 @@ Map Record::summary() const {
                {"updated", updated_ms},
                {"components", std::move(components)},
                {"dry_run", request.dry_run}};
+    if (!phase.empty()) object.set("phase", phase);
     if (failure) {
         std::string reason = failure->component.empty() ? failure->reason
                                                         : failure->component + " (" + failure->phase + "): " + failure->reason;
@@ -303,6 +304,8 @@ Map Record::to_object() const {
     object.set("previous_versions", previous_versions);
     object.set("touched", string_list(touched));
     object.set("added_to_store", string_list(added_to_store));
+    if (!boot_id.empty()) object.set("boot_id", boot_id);
+    if (!resume.is_null()) object.set("resume", resume);
     return object;
 }
 
@@ -345,6 +348,9 @@ Result<Record> Record::from_object(const Object& object) {
     }
     record.touched = strings_of(*map, "touched");
     record.added_to_store = strings_of(*map, "added_to_store");
+    record.phase = string_field(*map, "phase");
+    record.boot_id = string_field(*map, "boot_id");
+    if (const Object* resume = map->find("resume")) record.resume = *resume;
     return record;
 }
 

@@ -16,6 +16,7 @@
 namespace ggl::deployment {
 
 inline constexpr const char* kLocalGroup = "LOCAL_DEPLOYMENTS";
+inline constexpr const char* kAwaitingReboot = "awaiting-reboot";
 
 enum class State {
     Queued,
@@ -78,6 +79,14 @@ struct Record {
     Map previous_versions;           // component -> version installed before
     std::vector<std::string> touched;  // components stopped, changed or removed
     std::vector<std::string> added_to_store;  // "name version" entries this deployment created
+
+    // A bootstrap step exited 101: the deployment waits, IN_PROGRESS, in phase
+    // kAwaitingReboot for the reboot it asked for, and resumes after it with the
+    // lifecycle work left (resume); boot_id tells a reboot from a mere restart of
+    // ggdeploymentd (which leaves it waiting).
+    std::string phase;
+    std::string boot_id;
+    Object resume;
 
     Map to_object() const;  // everything, as get_deployment_status returns it
     Map summary() const;    // for list_deployments

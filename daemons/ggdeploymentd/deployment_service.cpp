@@ -160,6 +160,12 @@ void DeploymentService::worker() {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [&] {
                 if (stopping_ || !to_recover_.empty()) return true;
+                // A deployment awaiting a reboot holds the device half-deployed: the
+                // queue waits for the reboot (and the resumed deployment) too.
+                bool awaiting_reboot = std::any_of(records_.begin(), records_.end(), [](const auto& entry) {
+                    return entry.second.state == State::InProgress && entry.second.phase == kAwaitingReboot;
+                });
+                if (awaiting_reboot) return false;
                 return std::any_of(records_.begin(), records_.end(),
                                    [](const auto& entry) { return entry.second.state == State::Queued; });
             });

@@ -5,13 +5,14 @@
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/service_manager.hpp"
 
 #include <CLI/CLI.hpp>
-#include <systemd/sd-daemon.h>
 
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 
 using namespace ggl;
@@ -21,6 +22,17 @@ int main(int argc, char** argv) {
                  "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on failure.",
                  "ggdeploymentd"};
     app.set_version_flag("--version", GGL_VERSION);
+    app.footer(R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
+daemons need no restart for a component's bootstrap, so the deployment goes on. One
+that exits 101 (reboot the device) leaves its deployment IN_PROGRESS in phase
+awaiting-reboot with the boot id recorded, and runs the reboot command; when
+ggdeploymentd starts in a new boot (another boot id) the deployment resumes after that
+bootstrap step; started again in the same boot, it keeps waiting, and so do later
+deployments. A deployment interrupted otherwise is rolled back at the next start.
+
+Environment: GGL_ROOT, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE, GGL_RUNTIME_DIR;
+GGL_REBOOT_COMMAND (default "systemctl reboot", run with /bin/sh -c);
+GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     int settle_ms = 500;
     app.add_option("--settle-ms", settle_ms,
                    "how long a component must stay RUNNING before its deployment counts it as started")
@@ -29,17 +41,21 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     EventLoop loop;
-    for (int sig : {SIGTERM, SIGINT}) {
-        if (auto handled = loop.on_signal(sig, [&loop] { loop.stop(); }); !handled) {
-            GGL_LOGE("cannot handle signal %d: %s", sig, handled.error().to_string().c_str());
-            return 1;
-        }
+    if (auto handled = loop.stop_on_termination_signals(); !handled) {
+        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+        return 1;
     }
 
     deployment::DeployerOptions options;
     options.root_dir = env::root_dir();
     options.unit_dir = env::unit_dir();
     options.settle = std::chrono::milliseconds(settle_ms);
+    if (const char* command = std::getenv("GGL_REBOOT_COMMAND"); command != nullptr && *command != '\0') {
+        options.reboot_command = command;
+    }
+    if (const char* path = std::getenv("GGL_BOOT_ID_PATH"); path != nullptr && *path != '\0') {
+        options.boot_id_path = path;
+    }
     std::filesystem::path records = std::filesystem::path(options.root_dir) / "deployments";
 
     bus::Server server(loop, "gg_deployment", GGL_VERSION);
@@ -54,10 +70,10 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("ggdeploymentd %s: store %s, units %s, socket %s", GGL_VERSION, options.root_dir.c_str(),
              options.unit_dir.c_str(), server.socket_path().c_str());
-    sd_notify(0, "READY=1");
+    service_manager::notify("READY=1");
 
     auto ran = loop.run();
-    sd_notify(0, "STOPPING=1");
+    service_manager::notify("STOPPING=1");
     server.close();
     if (service.busy()) {
         // A deployment is mid-way: its record says how far it got, and the next start

@@ -4,10 +4,10 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/service_manager.hpp"
 #include "ggl/systemd.hpp"
 
 #include <CLI/CLI.hpp>
-#include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstring>
@@ -17,21 +17,6 @@ using namespace ggl;
 namespace {
 
 constexpr const char* kService = "gg_health";
-
-bool stop_on_signals(EventLoop& loop) {
-    for (int sig : {SIGTERM, SIGINT}) {
-        if (auto handled = loop.on_signal(sig,
-                                          [&loop, sig] {
-                                              GGL_LOGI("stopping on %s", sigabbrev_np(sig));
-                                              loop.stop();
-                                          });
-            !handled) {
-            GGL_LOGE("cannot handle signal %d: %s", sig, handled.error().to_string().c_str());
-            return false;
-        }
-    }
-    return true;
-}
 
 } // namespace
 
@@ -43,7 +28,8 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     EventLoop loop;
-    if (!stop_on_signals(loop)) {
+    if (auto handled = loop.stop_on_termination_signals(); !handled) {
+        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return 1;
     }
 
@@ -78,10 +64,10 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("gghealthd %s serving %s (%s manager)", GGL_VERSION, server.socket_path().c_str(),
              *scope == systemd::Scope::User ? "user" : "system");
-    sd_notify(0, "READY=1");
+    service_manager::notify("READY=1");
 
     auto ran = loop.run();
-    sd_notify(0, "STOPPING=1");
+    service_manager::notify("STOPPING=1");
     server.close();
     if (!ran) {
         GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());

@@ -3,6 +3,7 @@
 
 #include "ggl/env.hpp"
 #include "ggl/log.hpp"
+#include "ggl/service_manager.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -10,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
 
 #include <atomic>
 #include <cerrno>
@@ -979,28 +979,19 @@ void Server::add_subscribe(MethodSpec spec, SubscribeHandler handler) {
 }
 
 Result<void> Server::listen() {
-    char** names = nullptr;
-    int n = sd_listen_fds_with_names(0, &names);
     int found = -1;
-    for (int i = 0; i < n; ++i) {
-        if (names && names[i] && core_->service() == names[i]) {
-            found = SD_LISTEN_FDS_START + i;
+    for (const auto& passed : service_manager::passed_sockets()) {
+        if (passed.name == core_->service()) {
+            found = passed.fd;
         }
-    }
-    if (names) {
-        for (int i = 0; i < n; ++i) {
-            free(names[i]);
-        }
-        free(names);
     }
     if (found >= 0) {
-        if (sd_is_socket_unix(found, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+        if (!service_manager::is_listening_unix_stream(found)) {
             return make_error(ErrorCode::Invalid, "socket-activation fd \"" + core_->service() +
                                                       "\" is not a listening Unix stream socket");
         }
         int flags = fcntl(found, F_GETFL);
         fcntl(found, F_SETFL, flags | O_NONBLOCK);
-        fcntl(found, F_SETFD, FD_CLOEXEC);
         GGL_LOGD("%s: using the socket systemd passed (fd %d)", core_->service().c_str(), found);
         return core_->listen_fd(found, false);
     }

@@ -4,9 +4,9 @@
 #include "ggl/env.hpp"
 #include "ggl/fd.hpp"
 #include "ggl/file.hpp"
+#include "ggl/sha256.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,33 +48,17 @@ Error io_error(const fs::path& path, const std::string& what, int error) {
                       what + " " + path.string() + ": " + errno_text(error));
 }
 
-std::string base64(const unsigned char* data, size_t size) {
-    std::string out(4 * ((size + 2) / 3) + 1, '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-    out.resize(static_cast<size_t>(written));
-    return out;
-}
-
-// SHA-256 over a stream of chunks.
-class Sha256 {
+// SHA-256 over a stream of chunks, finished as base64 (the form of recipes' Digest).
+class DigestStream {
 public:
-    Sha256() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-        ok_ = context_ && EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) == 1;
-    }
-    void update(const void* data, size_t size) {
-        ok_ = ok_ && EVP_DigestUpdate(context_.get(), data, size) == 1;
-    }
-    // base64 of the digest; empty when OpenSSL failed.
+    void update(const void* data, size_t size) { hash_.update(data, size); }
     std::string finish_base64() {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int size = 0;
-        ok_ = ok_ && EVP_DigestFinal_ex(context_.get(), digest, &size) == 1;
-        return ok_ ? base64(digest, size) : std::string();
+        auto digest = hash_.finish();
+        return base64_encode(digest.data(), digest.size());
     }
 
 private:
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
-    bool ok_ = false;
+    Sha256 hash_;
 };
 
 Result<size_t> read_some(int fd, unsigned char* buffer, size_t size, const fs::path& path) {
@@ -136,7 +120,7 @@ Result<fs::path> copy_to_temporary(const fs::path& source, const fs::path& direc
         ::unlink(temporary.c_str());
         return error;
     };
-    Sha256 hash;
+    DigestStream hash;
     std::vector<unsigned char> buffer(64 * 1024);
     while (true) {
         auto got = read_some(in->get(), buffer.data(), buffer.size(), source);
@@ -377,7 +361,7 @@ Result<std::string> sha256_base64(const fs::path& file) {
     if (!fd) {
         return fd.error();
     }
-    Sha256 hash;
+    DigestStream hash;
     std::vector<unsigned char> buffer(64 * 1024);
     while (true) {
         auto got = read_some(fd->get(), buffer.data(), buffer.size(), file);

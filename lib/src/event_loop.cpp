@@ -1,6 +1,8 @@
 // The epoll event loop shared by every daemon.
 #include "ggl/event_loop.hpp"
 
+#include "ggl/log.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -110,6 +112,20 @@ void EventLoop::post(Callback callback) {
 
 void EventLoop::add_before_wait(Callback callback) {
     before_wait_.push_back(std::move(callback));
+}
+
+Result<void> EventLoop::stop_on_termination_signals() {
+    for (int sig : {SIGTERM, SIGINT}) {
+        if (auto handled = on_signal(sig,
+                                     [this, sig] {
+                                         GGL_LOGI("stopping on %s", sigabbrev_np(sig));
+                                         stop();
+                                     });
+            !handled) {
+            return handled;
+        }
+    }
+    return {};
 }
 
 Result<void> EventLoop::on_signal(int sig, Callback callback) {

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 namespace ggl {
 
@@ -87,12 +88,24 @@ const Dependency* Recipe::find_dependency(std::string_view component) const {
 
 std::string RecipeProblem::to_string(std::string_view source) const {
     std::string out;
-    for (std::string_view part : {source, std::string_view(where)}) {
-        if (!part.empty()) {
-            out.append(part).append(": ");
-        }
+    if (at.known() && !source.empty()) {
+        out.append(source).append(":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": ");
+    } else if (at.known()) {
+        out.append("line " + std::to_string(at.line) + ", column " + std::to_string(at.column) + ": ");
+    } else if (!source.empty()) {
+        out.append(source).append(": ");
+    }
+    if (!where.empty()) {
+        out.append(where).append(": ");
     }
     return out + message;
+}
+
+std::string recipe_location(std::string_view source, SourcePosition at, std::string_view where) {
+    RecipeProblem problem{std::string(where), "", at, false};
+    std::string text = problem.to_string(source);
+    // to_string ends with ": " before the (empty) message.
+    return text.ends_with(": ") ? text.substr(0, text.size() - 2) : text;
 }
 
 std::string RecipeLoad::describe_problems() const {
@@ -107,7 +120,7 @@ std::string RecipeLoad::describe_problems() const {
 }
 
 Error recipe_load_error(const RecipeLoad& load) {
-    bool syntax = !load.problems.empty() && load.problems.front().where.starts_with("line ");
+    bool syntax = !load.problems.empty() && load.problems.front().syntax;
     return make_error(syntax ? ErrorCode::Parse : ErrorCode::Invalid, load.describe_problems());
 }
 
@@ -178,15 +191,20 @@ private:
     std::vector<bool> read_;
 };
 
+// Which position a problem points at: the value's, or the key's when the key itself is
+// the problem (unknown, duplicate, badly named).
+enum class Anchor { Value, Key };
+
 class Loader {
 public:
-    explicit Loader(RecipeLoad& load) : load_(load) {}
+    Loader(RecipeLoad& load, const Object& document, const NodePositions* positions)
+        : load_(load), document_(document), positions_(positions) {}
 
-    void problem(std::string where, std::string message) {
-        load_.problems.push_back({std::move(where), std::move(message)});
+    void problem(std::string where, std::string message, Anchor anchor = Anchor::Value) {
+        add(load_.problems, std::move(where), std::move(message), anchor);
     }
-    void warning(std::string where, std::string message) {
-        load_.warnings.push_back({std::move(where), std::move(message)});
+    void warning(std::string where, std::string message, Anchor anchor = Anchor::Value) {
+        add(load_.warnings, std::move(where), std::move(message), anchor);
     }
 
     std::optional<Recipe> load(const Object& document);
@@ -203,10 +221,124 @@ private:
     std::optional<LifecycleStep> load_step(Phase phase, const Object& value, const std::string& path);
     EnvList load_setenv(const Object& value, const std::string& path);
     std::optional<Skipif> load_skipif(const Object& value, const std::string& path);
-    Object resolve_selections(const Object& node, const std::vector<std::string>& selections);
+    Object resolve_selections(const Object& node, const std::vector<std::string>& selections,
+                              const std::string& logical_path, const std::string& real_path);
+    Lifecycle load_global_lifecycle(const Object& global, const std::vector<std::string>& selections,
+                                    const std::string& global_path);
+
+    void add(std::vector<RecipeProblem>& list, std::string where, std::string message, Anchor anchor);
+    std::string real_path(const std::string& where) const;
+    SourcePosition locate(const std::string& path, Anchor anchor);
+    void index_node(const Object& node, const NodePositions& positions, const std::string& path);
+
+    struct Located {
+        SourcePosition at;
+        SourcePosition key_at;
+        bool collection = false;
+    };
 
     RecipeLoad& load_;
+    const Object& document_;
+    const NodePositions* positions_;
+    // Key path → position, built on the first problem.
+    std::unordered_map<std::string, Located> index_;
+    bool indexed_ = false;
+    // While a global Lifecycle seen through selections is loaded: the key path of each
+    // resolved node → the key path of the node in the file it came from.
+    std::unordered_map<std::string, std::string> resolved_paths_;
 };
+
+// The longest prefix of a key path (itself included) that cut at a segment boundary
+// satisfies holds; npos when none does (the empty path is always tried last).
+template <typename Pred>
+size_t longest_path_prefix(const std::string& path, Pred holds) {
+    for (size_t cut = path.size();; --cut) {
+        if (cut == path.size() || cut == 0 || path[cut] == '.' || path[cut] == '[') {
+            if (holds(std::string_view(path).substr(0, cut))) {
+                return cut;
+            }
+        }
+        if (cut == 0) {
+            return std::string::npos;
+        }
+    }
+}
+
+void Loader::add(std::vector<RecipeProblem>& list, std::string where, std::string message, Anchor anchor) {
+    RecipeProblem problem{real_path(where), std::move(message), {}, false};
+    problem.at = locate(problem.where, anchor);
+    // A global Lifecycle is loaded once per manifest that uses it: report its problems once.
+    for (const RecipeProblem& known : list) {
+        if (known.where == problem.where && known.message == problem.message) {
+            return;
+        }
+    }
+    list.push_back(std::move(problem));
+}
+
+std::string Loader::real_path(const std::string& where) const {
+    if (resolved_paths_.empty()) {
+        return where;
+    }
+    std::string real;
+    size_t cut = longest_path_prefix(where, [&](std::string_view prefix) {
+        auto it = resolved_paths_.find(std::string(prefix));
+        if (it == resolved_paths_.end()) {
+            return false;
+        }
+        real = it->second;
+        return true;
+    });
+    if (cut == std::string::npos) {
+        return where;
+    }
+    std::string rest = where.substr(cut);
+    if (real.empty() && rest.starts_with('.')) {
+        rest.erase(0, 1);
+    }
+    return real + rest;
+}
+
+void Loader::index_node(const Object& node, const NodePositions& positions, const std::string& path) {
+    index_[path] = Located{positions.at, positions.key_at, node.is_map() || node.is_list()};
+    if (const Map* map = node.if_map()) {
+        size_t i = 0;
+        for (const auto& [key, value] : *map) {
+            if (i < positions.children.size()) {
+                index_node(value, positions.children[i], path_join(path, key));
+            }
+            ++i;
+        }
+    } else if (const List* list = node.if_list()) {
+        for (size_t i = 0; i < list->size() && i < positions.children.size(); ++i) {
+            index_node((*list)[i], positions.children[i], path_index(path, i));
+        }
+    }
+}
+
+SourcePosition Loader::locate(const std::string& path, Anchor anchor) {
+    if (positions_ == nullptr) {
+        return {};
+    }
+    if (!indexed_) {
+        index_node(document_, *positions_, "");
+        indexed_ = true;
+    }
+    const Located* found = nullptr;
+    size_t cut = longest_path_prefix(path, [&](std::string_view prefix) {
+        auto it = index_.find(std::string(prefix));
+        found = it == index_.end() ? nullptr : &it->second;
+        return found != nullptr;
+    });
+    if (found == nullptr) {
+        return {};
+    }
+    // A missing key is reported at the map that lacks it, a block map or list at its key
+    // (it starts on a later line).
+    bool block = found->collection && found->at.line != found->key_at.line;
+    bool at_key = cut != path.size() || anchor == Anchor::Key || block;
+    return at_key && found->key_at.known() ? found->key_at : found->at;
+}
 
 Fields::Fields(const Map& map, std::string path, Loader& loader)
     : map_(map), path_(std::move(path)), loader_(loader), read_(map.size(), false) {
@@ -218,8 +350,10 @@ Fields::Fields(const Map& map, std::string path, Loader& loader)
         std::string folded = lowercase(key);
         for (const auto& [other_folded, other] : seen) {
             if (other_folded == folded) {
-                loader_.problem(path_join(path_, key), "duplicate key (keys are case-insensitive; also given as \"" +
-                                                           std::string(other) + "\")");
+                loader_.problem(path_join(path_, key),
+                                "duplicate key (keys are case-insensitive; also given as \"" + std::string(other) +
+                                    "\")",
+                                Anchor::Key);
                 read_[index] = true;  // reported once, not again as unknown
                 break;
             }
@@ -255,9 +389,9 @@ void Fields::report_unread(bool as_problem, std::string_view what) {
     for (const auto& [key, value] : map_) {
         if (!read_[index++]) {
             if (as_problem) {
-                loader_.problem(path_join(path_, key), "unsupported " + std::string(what));
+                loader_.problem(path_join(path_, key), "unsupported " + std::string(what), Anchor::Key);
             } else {
-                loader_.warning(path_join(path_, key), "unknown " + std::string(what) + ", ignored");
+                loader_.warning(path_join(path_, key), "unknown " + std::string(what) + ", ignored", Anchor::Key);
             }
         }
     }
@@ -391,13 +525,13 @@ void Loader::load_dependencies(Fields& fields, Recipe& recipe) {
         Dependency dependency;
         dependency.name = name;
         if (!is_valid_component_name(name)) {
-            problem(dep_path, "invalid component name");
+            problem(dep_path, "invalid component name", Anchor::Key);
         }
         if (name == recipe.name) {
-            problem(dep_path, "a component cannot depend on itself");
+            problem(dep_path, "a component cannot depend on itself", Anchor::Key);
         }
         if (recipe.find_dependency(name) != nullptr) {
-            problem(dep_path, "duplicate dependency");
+            problem(dep_path, "duplicate dependency", Anchor::Key);
         }
         if (!spec.is_map()) {
             problem(dep_path, "expected a map with VersionRequirement and DependencyType");
@@ -441,7 +575,7 @@ void Loader::load_manifests(Fields& fields, const Object* global_lifecycle, cons
         // A recipe with only a global Lifecycle runs on every platform, as with the Java nucleus.
         Manifest manifest;
         if (has_global) {
-            manifest.lifecycle = load_lifecycle(resolve_selections(*global_lifecycle, {"all"}), global_path);
+            manifest.lifecycle = load_global_lifecycle(*global_lifecycle, {"all"}, global_path);
             manifest.lifecycle_from_global = true;
         }
         recipe.manifests.push_back(std::move(manifest));
@@ -491,7 +625,7 @@ void Loader::load_manifests(Fields& fields, const Object* global_lifecycle, cons
             if (selections.empty()) {
                 selections.push_back("all");
             }
-            manifest.lifecycle = load_lifecycle(resolve_selections(*global_lifecycle, selections), global_path);
+            manifest.lifecycle = load_global_lifecycle(*global_lifecycle, selections, global_path);
             manifest.lifecycle_from_global = true;
         }
         if (const Object* artifacts = manifest_fields.get("Artifacts"); artifacts && !artifacts->is_null()) {
@@ -502,34 +636,53 @@ void Loader::load_manifests(Fields& fields, const Object* global_lifecycle, cons
     }
 }
 
+Lifecycle Loader::load_global_lifecycle(const Object& global, const std::vector<std::string>& selections,
+                                        const std::string& global_path) {
+    Object resolved = resolve_selections(global, selections, global_path, global_path);
+    Lifecycle lifecycle = load_lifecycle(resolved, global_path);
+    resolved_paths_.clear();
+    return lifecycle;
+}
+
 // The global Lifecycle seen through a manifest's selection keys: wherever a map holds
 // one of the keys, that key's content stands in for the map (first listed key wins).
-Object Loader::resolve_selections(const Object& node, const std::vector<std::string>& selections) {
+// Remembers where in the file each resolved node came from, for problems found in it.
+Object Loader::resolve_selections(const Object& node, const std::vector<std::string>& selections,
+                                  const std::string& logical_path, const std::string& real_path) {
+    resolved_paths_[logical_path] = real_path;
+    struct Entry {
+        const std::string& key;
+        const Object& value;
+        std::string real_path;
+    };
+    std::vector<Entry> entries;
     if (const List* parts = node.if_list()) {
         // Nucleus lite's documented form: "Lifecycle: [{linux: {...}}, {windows: {...}}]".
-        Map merged;
-        for (const Object& part : *parts) {
-            if (const Map* map = part.if_map()) {
+        for (size_t i = 0; i < parts->size(); ++i) {
+            if (const Map* map = (*parts)[i].if_map()) {
                 for (const auto& [key, value] : *map) {
-                    merged.append(key, value);
+                    entries.push_back({key, value, path_join(path_index(real_path, i), key)});
                 }
             }
         }
-        return resolve_selections(merged, selections);
-    }
-    if (!node.is_map()) {
+    } else if (const Map* map = node.if_map()) {
+        for (const auto& [key, value] : *map) {
+            entries.push_back({key, value, path_join(real_path, key)});
+        }
+    } else {
         return node;
     }
     for (const std::string& selection : selections) {
-        for (const auto& [key, value] : node.as_map()) {
-            if (iequals(key, selection) && !phase_from_name(key) && !iequals(key, "setenv")) {
-                return resolve_selections(value, selections);
+        for (const Entry& entry : entries) {
+            if (iequals(entry.key, selection) && !phase_from_name(entry.key) && !iequals(entry.key, "setenv")) {
+                return resolve_selections(entry.value, selections, logical_path, entry.real_path);
             }
         }
     }
     Map resolved;
-    for (const auto& [key, value] : node.as_map()) {
-        resolved.append(key, resolve_selections(value, selections));
+    for (const Entry& entry : entries) {
+        resolved.append(entry.key,
+                        resolve_selections(entry.value, selections, path_join(logical_path, entry.key), entry.real_path));
     }
     return resolved;
 }
@@ -633,9 +786,10 @@ Lifecycle Loader::load_lifecycle(const Object& value, const std::string& path) {
     }
     for (std::string_view misplaced : {"Script", "RequiresPrivilege", "Timeout", "Skipif"}) {
         if (fields.get(misplaced) != nullptr) {
-            problem(fields.path_of(misplaced), std::string(misplaced) +
-                                                   " belongs to a step (such as run." + std::string(misplaced) +
-                                                   "), not to the Lifecycle itself");
+            problem(fields.path_of(misplaced),
+                    std::string(misplaced) + " belongs to a step (such as run." + std::string(misplaced) +
+                        "), not to the Lifecycle itself",
+                    Anchor::Key);
         }
     }
     fields.report_unread(true, "lifecycle step (setenv, bootstrap, install, startup, run, shutdown, recover)");
@@ -676,6 +830,8 @@ std::optional<LifecycleStep> Loader::load_step(Phase phase, const Object& value,
             step.requires_privilege = iequals(privilege->as_string(), "true");
         } else if (privilege->is_string() && privilege->as_string().find('{') != std::string::npos) {
             step.requires_privilege_expression = privilege->as_string();
+            step.requires_privilege_where = real_path(privilege_path);
+            step.requires_privilege_at = locate(step.requires_privilege_where, Anchor::Value);
         } else {
             problem(privilege_path, "expected true or false");
         }
@@ -689,6 +845,8 @@ std::optional<LifecycleStep> Loader::load_step(Phase phase, const Object& value,
             seconds = timeout->as_f64();
         } else if (timeout->is_string() && timeout->as_string().find("{configuration:") != std::string::npos) {
             step.timeout_expression = timeout->as_string();
+            step.timeout_where = real_path(timeout_path);
+            step.timeout_at = locate(step.timeout_where, Anchor::Value);
         } else if (timeout->is_string()) {
             // Jackson, behind the Java nucleus, reads "120" as a number too.
             const std::string& text = timeout->as_string();
@@ -719,7 +877,7 @@ std::optional<LifecycleStep> Loader::load_step(Phase phase, const Object& value,
     if (const Object* rollback = fields.get("BootstrapOnRollback"); rollback && !rollback->is_null()) {
         std::string rollback_path = fields.path_of("BootstrapOnRollback");
         if (phase != Phase::Bootstrap) {
-            problem(rollback_path, "only the bootstrap step takes BootstrapOnRollback");
+            problem(rollback_path, "only the bootstrap step takes BootstrapOnRollback", Anchor::Key);
         } else if (!rollback->is_bool()) {
             problem(rollback_path, "expected true or false");
         } else {
@@ -746,7 +904,7 @@ EnvList Loader::load_setenv(const Object& value, const std::string& path) {
                               return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
                           });
         if (!valid_name) {
-            problem(variable_path, "not a valid environment variable name");
+            problem(variable_path, "not a valid environment variable name", Anchor::Key);
             continue;
         }
         auto text = variable.is_null() ? std::optional<std::string>("") : scalar_text(variable);
@@ -836,17 +994,151 @@ RecipeProblem syntax_problem(const std::string& message, std::string_view syntax
         if (rest.starts_with(": ")) {
             rest.erase(0, 2);
         }
-        return {message.substr(at, column_end - at), "invalid " + std::string(syntax) + ": " + rest};
+        auto number = [&](size_t from, size_t to) {
+            return static_cast<uint32_t>(std::strtoul(message.substr(from, to - from).c_str(), nullptr, 10));
+        };
+        SourcePosition position{number(digits, end), number(end + 9, column_end)};
+        return {"", "invalid " + std::string(syntax) + ": " + rest, position, true};
     }
-    return {"", "invalid " + std::string(syntax) + ": " + message};
+    return {"", "invalid " + std::string(syntax) + ": " + message, {}, true};
+}
+
+// Positions of the nodes of a JSON text that from_json accepted (comments blanked), in
+// the shape NodePositions has for YAML. Columns count characters, as libyaml's do.
+class JsonPositions {
+public:
+    explicit JsonPositions(std::string_view text) : text_(text) {}
+
+    NodePositions scan() {
+        NodePositions root;
+        if (text_.starts_with("\xEF\xBB\xBF")) {
+            i_ = 3;
+        }
+        skip_space();
+        value(root);
+        return root;
+    }
+
+private:
+    char peek() const { return i_ < text_.size() ? text_[i_] : '\0'; }
+    SourcePosition here() const { return {line_, column_}; }
+
+    void advance() {
+        char c = text_[i_++];
+        if (c == '\n') {
+            ++line_;
+            column_ = 1;
+        } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+            ++column_;
+        }
+    }
+
+    void skip_space() {
+        while (i_ < text_.size() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r')) {
+            advance();
+        }
+    }
+
+    // The decoded content of the string at the cursor; the cursor moves past it.
+    std::string string() {
+        size_t start = i_;
+        advance();
+        bool escaped = false;
+        while (i_ < text_.size() && peek() != '"') {
+            if (peek() == '\\') {
+                escaped = true;
+                advance();
+            }
+            if (i_ < text_.size()) {
+                advance();
+            }
+        }
+        if (i_ < text_.size()) {
+            advance();
+        }
+        std::string_view token = text_.substr(start, i_ - start);
+        if (!escaped) {
+            return std::string(token.substr(1, token.size() >= 2 ? token.size() - 2 : 0));
+        }
+        auto decoded = from_json(token);
+        return decoded && decoded->is_string() ? decoded->as_string() : std::string(token);
+    }
+
+    void value(NodePositions& out) {
+        out.at = here();
+        char c = peek();
+        if (c == '{') {
+            advance();
+            std::vector<std::string> keys;
+            for (skip_space(); i_ < text_.size() && peek() != '}';) {
+                SourcePosition key_at = here();
+                std::string key = string();
+                skip_space();
+                if (peek() == ':') {
+                    advance();
+                }
+                skip_space();
+                NodePositions child;
+                value(child);
+                child.key_at = key_at;
+                // A repeated key keeps its first place and takes the last value, as from_json does.
+                auto known = std::find(keys.begin(), keys.end(), key);
+                if (known != keys.end()) {
+                    out.children[static_cast<size_t>(known - keys.begin())] = std::move(child);
+                } else {
+                    keys.push_back(std::move(key));
+                    out.children.push_back(std::move(child));
+                }
+                skip_space();
+                if (peek() == ',') {
+                    advance();
+                    skip_space();
+                }
+            }
+            if (i_ < text_.size()) {
+                advance();
+            }
+        } else if (c == '[') {
+            advance();
+            for (skip_space(); i_ < text_.size() && peek() != ']';) {
+                value(out.children.emplace_back());
+                skip_space();
+                if (peek() == ',') {
+                    advance();
+                    skip_space();
+                }
+            }
+            if (i_ < text_.size()) {
+                advance();
+            }
+        } else if (c == '"') {
+            string();
+        } else {
+            while (i_ < text_.size() && std::string_view(",]} \t\r\n").find(peek()) == std::string_view::npos) {
+                advance();
+            }
+        }
+    }
+
+    std::string_view text_;
+    size_t i_ = 0;
+    uint32_t line_ = 1;
+    uint32_t column_ = 1;
+};
+
+bool has_step_expressions(const Manifest& manifest) {
+    return std::any_of(std::begin(kAllPhases), std::end(kAllPhases), [&](Phase phase) {
+        const auto& step = manifest.lifecycle.step(phase);
+        return step && (!step->timeout_expression.empty() || !step->requires_privilege_expression.empty());
+    });
 }
 
 } // namespace
 
-RecipeLoad load_recipe_object(const Object& document, std::string source) {
+RecipeLoad load_recipe_object(const Object& document, std::string source, const NodePositions* positions) {
     RecipeLoad load;
     load.source = std::move(source);
-    Loader loader(load);
+    Loader loader(load, document, positions);
     std::optional<Recipe> recipe = loader.load(document);
     if (recipe && load.problems.empty()) {
         recipe->source = load.source;
@@ -856,14 +1148,31 @@ RecipeLoad load_recipe_object(const Object& document, std::string source) {
 }
 
 RecipeLoad load_recipe_text(std::string_view text, RecipeSyntax syntax, std::string source) {
-    Result<Object> document = syntax == RecipeSyntax::Json ? from_json(blank_json_comments(text)) : yaml_parse(text);
+    std::string json_text = syntax == RecipeSyntax::Json ? blank_json_comments(text) : std::string();
+    Result<Object> document = syntax == RecipeSyntax::Json ? from_json(json_text) : yaml_parse(text);
     if (!document) {
         RecipeLoad load;
         load.source = std::move(source);
         load.problems.push_back(syntax_problem(document.error().message, syntax == RecipeSyntax::Json ? "JSON" : "YAML"));
         return load;
     }
-    return load_recipe_object(*document, std::move(source));
+    RecipeLoad load = load_recipe_object(*document, source);
+    // Timeout and RequiresPrivilege expressions are checked when units are generated,
+    // and name their place then.
+    bool has_expressions = load.recipe && std::any_of(load.recipe->manifests.begin(), load.recipe->manifests.end(),
+                                                      has_step_expressions);
+    if (load.problems.empty() && load.warnings.empty() && !has_expressions) {
+        return load;
+    }
+    // Positions cost a tree as large as the document; they are only needed to report, so
+    // they are collected when there is something to report, and the load is repeated.
+    NodePositions positions;
+    if (syntax == RecipeSyntax::Json) {
+        positions = JsonPositions(json_text).scan();
+    } else if (!yaml_parse(text, &positions)) {
+        return load;
+    }
+    return load_recipe_object(*document, std::move(source), &positions);
 }
 
 RecipeLoad load_recipe_file(const std::string& path) {
@@ -871,7 +1180,7 @@ RecipeLoad load_recipe_file(const std::string& path) {
     if (!file) {
         RecipeLoad load;
         load.source = path;
-        load.problems.push_back({"", std::string("cannot read the file: ") + std::strerror(errno)});
+        load.problems.push_back({"", std::string("cannot read the file: ") + std::strerror(errno), {}, false});
         return load;
     }
     std::ostringstream content;

@@ -116,7 +116,7 @@ private:
     std::string runner_command(Phase phase, bool condition, bool privileged) const;
     void common_service_lines(UnitBuilder& unit, bool privileged) const;
     Result<UnitFile> oneshot_unit(Phase phase, std::string_view suffix, std::string_view description_suffix,
-                                  const std::string& requires_unit);
+                                  const std::string& after_unit);
     std::string step_path(Phase phase, std::string_view key) const {
         return "Lifecycle." + std::string(phase_name(phase)) + (key.empty() ? "" : "." + std::string(key));
     }
@@ -136,7 +136,9 @@ Result<StepSettings> Generator::settings_of(Phase phase, double default_timeout)
         char* end = nullptr;
         double seconds = text ? std::strtod(text->c_str(), &end) : 0;
         if (!text || end != text->c_str() + text->size() || text->empty() || !(seconds > 0) || seconds > 31'536'000) {
-            return make_error(ErrorCode::Invalid, step_path(phase, "Timeout") + ": \"" + step.timeout_expression +
+            std::string where = step.timeout_where.empty() ? step_path(phase, "Timeout") : step.timeout_where;
+            return make_error(ErrorCode::Invalid, recipe_location(recipe_.source, step.timeout_at, where) + ": \"" +
+                                                      step.timeout_expression +
                                                       "\" does not give a number of seconds with this configuration");
         }
         settings.timeout = seconds;
@@ -144,8 +146,10 @@ Result<StepSettings> Generator::settings_of(Phase phase, double default_timeout)
     if (!step.requires_privilege_expression.empty()) {
         auto text = interpolate(step.requires_privilege_expression, variables_, InterpolationTarget::Raw);
         if (!text || (*text != "true" && *text != "false")) {
-            return make_error(ErrorCode::Invalid, step_path(phase, "RequiresPrivilege") + ": \"" +
-                                                      step.requires_privilege_expression +
+            std::string where =
+                step.requires_privilege_where.empty() ? step_path(phase, "RequiresPrivilege") : step.requires_privilege_where;
+            return make_error(ErrorCode::Invalid, recipe_location(recipe_.source, step.requires_privilege_at, where) +
+                                                      ": \"" + step.requires_privilege_expression +
                                                       "\" does not give true or false with this configuration");
         }
         settings.privileged = *text == "true";
@@ -211,7 +215,7 @@ void Generator::common_service_lines(UnitBuilder& unit, bool privileged) const {
 }
 
 Result<UnitFile> Generator::oneshot_unit(Phase phase, std::string_view suffix, std::string_view description_suffix,
-                                         const std::string& requires_unit) {
+                                         const std::string& after_unit) {
     double default_timeout = phase == Phase::Recover ? kDefaultRecoverTimeout : kDefaultStepTimeout;
     auto settings = settings_of(phase, default_timeout);
     if (!settings) {
@@ -221,14 +225,18 @@ Result<UnitFile> Generator::oneshot_unit(Phase phase, std::string_view suffix, s
     UnitBuilder unit(recipe_);
     unit.section("Unit");
     unit.line("Description", unit_escape_text(recipe_.name + " " + std::string(description_suffix)));
-    if (!requires_unit.empty()) {
-        unit.line("Requires", requires_unit);
-        unit.line("After", requires_unit);
+    if (!after_unit.empty()) {
+        unit.line("After", after_unit);
     }
     unit.section("Service");
     unit.line("Type", "oneshot");
-    // Install and bootstrap happen once per deployment, not on every start of the service.
+    // Done once, they stay active: restarts of the service within a boot do not run them again.
     unit.line("RemainAfterExit", phase == Phase::Recover ? "no" : "yes");
+    if (phase == Phase::Bootstrap) {
+        // 100 asks for a restart of the nucleus, 101 for a reboot of the device: both mean
+        // the bootstrap succeeded, and the deployment reads which from ExecMainStatus.
+        unit.line("SuccessExitStatus", "100 101");
+    }
     if (step.skipif) {
         unit.line("ExecCondition", runner_command(phase, true, settings->privileged));
     }
@@ -250,17 +258,20 @@ Result<std::vector<UnitFile>> Generator::generate() {
         }
     }
     std::vector<UnitFile> units;
-    std::string before_main;
+    // Bootstrap runs when a deployment installs the component (the deployment starts it),
+    // not at every boot: later units are ordered after it but do not pull it in.
+    std::string bootstrap_unit;
+    std::string install_unit;
     if (lifecycle.bootstrap) {
         auto unit = oneshot_unit(Phase::Bootstrap, "bootstrap", "bootstrap", "");
         if (!unit) return std::move(unit).error();
-        before_main = unit->name;
+        bootstrap_unit = unit->name;
         units.push_back(std::move(*unit));
     }
     if (lifecycle.install) {
-        auto unit = oneshot_unit(Phase::Install, "install", "install", before_main);
+        auto unit = oneshot_unit(Phase::Install, "install", "install", bootstrap_unit);
         if (!unit) return std::move(unit).error();
-        before_main = unit->name;
+        install_unit = unit->name;
         units.push_back(std::move(*unit));
     }
     if (lifecycle.recover) {
@@ -285,9 +296,12 @@ Result<std::vector<UnitFile>> Generator::generate() {
         unit.line(dependency.type == DependencyType::Hard ? "Requires" : "Wants", name);
         unit.line("After", name);
     }
-    if (!before_main.empty()) {
-        unit.line("Requires", before_main);
-        unit.line("After", before_main);
+    if (!install_unit.empty()) {
+        unit.line("Requires", install_unit);
+        unit.line("After", install_unit);
+    }
+    if (!bootstrap_unit.empty()) {
+        unit.line("After", bootstrap_unit);
     }
     if (lifecycle.recover) {
         unit.line("OnFailure", unit_name(recipe_.name, "recover"));
@@ -295,6 +309,8 @@ Result<std::vector<UnitFile>> Generator::generate() {
     // Greengrass marks a component BROKEN after three failed starts within an hour.
     unit.line("StartLimitIntervalSec", "3600");
     unit.line("StartLimitBurst", "3");
+    // ggl.target is the whole runtime: stopping or restarting it takes the components along.
+    unit.line("PartOf", "ggl.target");
     unit.section("Service");
     bool privileged = false;
     if (main_phase) {
@@ -335,7 +351,7 @@ Result<std::vector<UnitFile>> Generator::generate() {
     }
     common_service_lines(unit, privileged);
     unit.section("Install");
-    unit.line("WantedBy", "multi-user.target");
+    unit.line("WantedBy", "ggl.target");
     units.insert(units.begin(), UnitFile{unit_name(recipe_.name), unit.take()});
     return units;
 }
@@ -354,6 +370,15 @@ std::string unit_name(std::string_view component, std::string_view suffix) {
         name += "." + std::string(suffix);
     }
     return name + ".service";
+}
+
+bool is_unit_of_component(std::string_view file_name, std::string_view component) {
+    for (std::string_view suffix : {"", "bootstrap", "install", "recover"}) {
+        if (file_name == unit_name(component, suffix)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 std::string unit_quote_exec_argument(std::string_view argument) {

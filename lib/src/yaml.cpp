@@ -475,6 +475,8 @@ struct Anchor {
     bool is_scalar = false;
     // A scalar's text as written, used when the alias stands for a map key.
     std::string text;
+    // Kept only when the caller asked for positions.
+    NodePositions positions;
 };
 
 struct PathStep {
@@ -518,9 +520,13 @@ const char* scalar_tag(const yaml_event_t& ev) {
     return reinterpret_cast<const char*>(ev.data.scalar.tag);
 }
 
+SourcePosition position_of(const yaml_mark_t& mark) {
+    return {static_cast<uint32_t>(mark.line + 1), static_cast<uint32_t>(mark.column + 1)};
+}
+
 class Loader {
 public:
-    explicit Loader(std::string_view text) : text_(text) {}
+    Loader(std::string_view text, NodePositions* positions) : text_(text), positions_(positions) {}
 
     Result<Object> load() {
         if (!parser_.initialized()) {
@@ -553,7 +559,7 @@ private:
             return false;
         }
         NodeStats stats;
-        if (!node(node_ev, 1, root, stats)) {
+        if (!node(node_ev, 1, root, stats, positions_)) {
             return false;
         }
         if (!next(ev)) {  // the document end
@@ -576,16 +582,20 @@ private:
         return true;
     }
 
-    bool node(const Event& ev, size_t depth, Object& out, NodeStats& stats) {
+    // pos, when not null, receives the node's positions.
+    bool node(const Event& ev, size_t depth, Object& out, NodeStats& stats, NodePositions* pos) {
+        if (pos != nullptr) {
+            pos->at = position_of(ev->start_mark);
+        }
         switch (ev.type()) {
         case YAML_ALIAS_EVENT:
-            return alias(ev, depth, out, stats);
+            return alias(ev, depth, out, stats, pos);
         case YAML_SCALAR_EVENT:
-            return scalar(ev, out, stats);
+            return scalar(ev, out, stats, false, pos);
         case YAML_SEQUENCE_START_EVENT:
-            return sequence(ev, depth, out, stats);
+            return sequence(ev, depth, out, stats, pos);
         case YAML_MAPPING_START_EVENT:
-            return mapping(ev, depth, out, stats);
+            return mapping(ev, depth, out, stats, pos);
         default:
             return fail(ev->start_mark, "unexpected YAML event");
         }
@@ -593,7 +603,7 @@ private:
 
     // A key is a string whatever it looks like, so an untagged key never fails to
     // convert ("1e999: x" is fine); its typed value only matters if an alias reuses it.
-    bool scalar(const Event& ev, Object& out, NodeStats& stats, bool is_key = false) {
+    bool scalar(const Event& ev, Object& out, NodeStats& stats, bool is_key, NodePositions* pos) {
         std::string_view text = scalar_text(*ev);
         const char* tag = scalar_tag(*ev);
         Result<Object> value = scalar_value(text, tag, ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
@@ -603,12 +613,12 @@ private:
         out = value ? std::move(*value) : Object(text);
         stats = NodeStats{1, text.size(), 0};
         if (const char* name = anchor_of(*ev)) {
-            return remember(name, out, stats, true, text, ev->start_mark);
+            return remember(name, out, stats, true, text, ev->start_mark, pos);
         }
         return true;
     }
 
-    bool alias(const Event& ev, size_t depth, Object& out, NodeStats& stats) {
+    bool alias(const Event& ev, size_t depth, Object& out, NodeStats& stats, NodePositions* pos) {
         const Anchor* anchor = find_anchor(ev);
         if (anchor == nullptr) {
             return false;
@@ -622,10 +632,13 @@ private:
         }
         out = anchor->value;
         stats = anchor->stats;
+        if (pos != nullptr) {
+            pos->children = anchor->positions.children;
+        }
         return true;
     }
 
-    bool sequence(const Event& ev, size_t depth, Object& out, NodeStats& stats) {
+    bool sequence(const Event& ev, size_t depth, Object& out, NodeStats& stats, NodePositions* pos) {
         if (!check_depth(ev, depth) || !check_collection_tag(ev, ev->data.sequence_start.tag, "seq", "a list")) {
             return false;
         }
@@ -644,7 +657,11 @@ private:
             path_.push_back(PathStep{{}, index, true});
             Object item;
             NodeStats item_stats;
-            if (!node(item_ev, depth + 1, item, item_stats)) {
+            NodePositions* item_pos = nullptr;
+            if (pos != nullptr) {
+                item_pos = &pos->children.emplace_back();
+            }
+            if (!node(item_ev, depth + 1, item, item_stats, item_pos)) {
                 return false;
             }
             path_.pop_back();
@@ -652,7 +669,7 @@ private:
             list.push_back(std::move(item));
         }
         out = std::move(list);
-        return close(name, out, stats, ev->start_mark);
+        return close(name, out, stats, ev->start_mark, pos);
     }
 
     // Merged maps wait until the map is complete: keys the map sets itself win however
@@ -660,15 +677,17 @@ private:
     struct Merge {
         size_t position = 0;
         std::vector<Map> maps;
+        std::vector<NodePositions> positions;  // one per map, when positions are kept
     };
 
-    bool mapping(const Event& ev, size_t depth, Object& out, NodeStats& stats) {
+    bool mapping(const Event& ev, size_t depth, Object& out, NodeStats& stats, NodePositions* pos) {
         if (!check_depth(ev, depth) || !check_collection_tag(ev, ev->data.mapping_start.tag, "map", "a map")) {
             return false;
         }
         const char* name = anchor_of(*ev);
         open(name);
         std::vector<Map::Entry> entries;
+        std::vector<NodePositions> entry_positions;
         std::unordered_set<std::string> seen;
         std::optional<Merge> merge;
         stats = NodeStats{1, 0, 1};
@@ -703,24 +722,41 @@ private:
             }
             Object value;
             NodeStats value_stats;
-            if (!node(value_ev, depth + 1, value, value_stats)) {
+            NodePositions value_pos;
+            if (!node(value_ev, depth + 1, value, value_stats, pos != nullptr ? &value_pos : nullptr)) {
                 return false;
             }
             path_.pop_back();
             if (is_merge) {
+                bool single = value.is_map();
                 std::optional<std::vector<Map>> maps = merge_sources(std::move(value));
                 if (!maps) {
                     return fail(value_ev->start_mark, "merge key << needs a map or a list of maps");
                 }
-                merge = Merge{entries.size(), std::move(*maps)};
+                merge = Merge{entries.size(), std::move(*maps), {}};
+                if (pos != nullptr) {
+                    if (single) {
+                        merge->positions.push_back(std::move(value_pos));
+                    } else {
+                        merge->positions = std::move(value_pos.children);
+                    }
+                }
             }
             add(stats, value_stats);
             if (!is_merge) {
                 entries.emplace_back(std::move(key), std::move(value));
+                if (pos != nullptr) {
+                    value_pos.key_at = position_of(key_ev->start_mark);
+                    entry_positions.push_back(std::move(value_pos));
+                }
             }
         }
-        out = assemble(std::move(entries), std::move(seen), std::move(merge));
-        return close(name, out, stats, ev->start_mark);
+        out = assemble(std::move(entries), std::move(seen), std::move(merge),
+                       pos != nullptr ? &entry_positions : nullptr);
+        if (pos != nullptr) {
+            pos->children = std::move(entry_positions);
+        }
+        return close(name, out, stats, ev->start_mark, pos);
     }
 
     bool map_key(const Event& key_ev, std::string& key, bool& is_merge) {
@@ -737,7 +773,7 @@ private:
             // Keys stay as written, but a tagged key must still be what its tag says.
             Object value;
             NodeStats stats;
-            if (!scalar(key_ev, value, stats, true)) {
+            if (!scalar(key_ev, value, stats, true, nullptr)) {
                 return false;
             }
             key = std::string(text);
@@ -782,16 +818,26 @@ private:
         return maps;
     }
 
+    // positions, when not null, holds one entry per entry and is rearranged the same way.
     static Map assemble(std::vector<Map::Entry> entries, std::unordered_set<std::string> taken,
-                        std::optional<Merge> merge) {
+                        std::optional<Merge> merge, std::vector<NodePositions>* positions) {
         Map map;
         map.reserve(entries.size());
+        std::vector<NodePositions> ordered;
         auto merge_in = [&] {
-            for (Map& source : merge->maps) {
-                for (auto& [key, value] : source) {
+            for (size_t m = 0; m < merge->maps.size(); ++m) {
+                size_t index = 0;
+                for (auto& [key, value] : merge->maps[m]) {
                     if (taken.insert(key).second) {
                         map.append(std::move(key), std::move(value));
+                        if (positions != nullptr && m < merge->positions.size() &&
+                            index < merge->positions[m].children.size()) {
+                            ordered.push_back(std::move(merge->positions[m].children[index]));
+                        } else if (positions != nullptr) {
+                            ordered.emplace_back();
+                        }
                     }
+                    ++index;
                 }
             }
         };
@@ -800,9 +846,15 @@ private:
                 merge_in();
             }
             map.append(std::move(entries[i].first), std::move(entries[i].second));
+            if (positions != nullptr) {
+                ordered.push_back(std::move((*positions)[i]));
+            }
         }
         if (merge && merge->position == entries.size()) {
             merge_in();
+        }
+        if (positions != nullptr) {
+            *positions = std::move(ordered);
         }
         return map;
     }
@@ -839,7 +891,8 @@ private:
         }
     }
 
-    bool close(const char* name, const Object& value, const NodeStats& stats, const yaml_mark_t& mark) {
+    bool close(const char* name, const Object& value, const NodeStats& stats, const yaml_mark_t& mark,
+               const NodePositions* pos) {
         if (name == nullptr) {
             return true;
         }
@@ -847,16 +900,17 @@ private:
         if (--it->second == 0) {
             open_anchors_.erase(it);
         }
-        return remember(name, value, stats, false, {}, mark);
+        return remember(name, value, stats, false, {}, mark, pos);
     }
 
     bool remember(const char* name, const Object& value, const NodeStats& stats, bool is_scalar,
-                  std::string_view text, const yaml_mark_t& mark) {
+                  std::string_view text, const yaml_mark_t& mark, const NodePositions* pos) {
         // The anchor table holds its own copy, which costs like an alias would.
         if (!charge_copy(stats, mark)) {
             return false;
         }
-        anchors_[name] = Anchor{value, stats, is_scalar, std::string(text)};
+        anchors_[name] = Anchor{value, stats, is_scalar, std::string(text),
+                                pos != nullptr ? *pos : NodePositions{}};
         return true;
     }
 
@@ -965,6 +1019,7 @@ private:
 
     ParserHandle parser_;
     std::string_view text_;
+    NodePositions* positions_ = nullptr;
     std::vector<PathStep> path_;
     std::unordered_map<std::string, Anchor> anchors_;
     std::unordered_map<std::string, int> open_anchors_;
@@ -1291,7 +1346,16 @@ void write_list(std::string& out, const List& list, size_t indent, bool first_in
 } // namespace
 
 Result<Object> yaml_parse(std::string_view text) {
-    return Loader(text).load();
+    return Loader(text, nullptr).load();
+}
+
+Result<Object> yaml_parse(std::string_view text, NodePositions* positions) {
+    NodePositions collected;
+    Result<Object> value = Loader(text, positions != nullptr ? &collected : nullptr).load();
+    if (value && positions != nullptr) {
+        *positions = std::move(collected);
+    }
+    return value;
 }
 
 Result<Object> yaml_parse_file(const std::string& path) {

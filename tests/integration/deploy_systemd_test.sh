@@ -126,6 +126,81 @@ grep -q 'exit status 7' "$out/install.txt" || fail "install: exit status not rep
 [ ! -e "$GGL_UNIT_DIR/ggl.com.example.BadInstall.service" ] || fail "install: units left behind"
 ggl config get services/com.example.BadInstall > /dev/null 2>&1 && fail "install: configuration left behind"
 
+section "bootstrap exit codes: 100 goes on, 101 reboots and resumes, BootstrapOnRollback"
+# ggdeploymentd reboots through a stand-in command and reads a boot id the test controls.
+printf '#!/bin/sh\necho "reboot requested" >> %s/reboot-calls\n' "$out" > "$UM_TOP/fake-reboot"
+chmod +x "$UM_TOP/fake-reboot"
+echo boot-1 > "$UM_TOP/boot_id"
+mkdir -p "$GGL_UNIT_DIR/ggdeploymentd.service.d"
+printf '[Service]\nEnvironment="GGL_REBOOT_COMMAND=%s" "GGL_BOOT_ID_PATH=%s"\n' "$UM_TOP/fake-reboot" "$UM_TOP/boot_id" \
+    > "$GGL_UNIT_DIR/ggdeploymentd.service.d/reboot.conf"
+ctl daemon-reload && ctl restart ggdeploymentd.service || fail "bootstrap: ggdeploymentd did not restart"
+# bootstrap_recipe NAME VERSION BOOTSTRAP_STEP_YAML RUN
+bootstrap_recipe() {
+    cat > "$recipes/$1-$2.yaml" <<YAML
+RecipeFormatVersion: '2020-01-25'
+ComponentName: $1
+ComponentVersion: '$2'
+Manifests:
+  - Lifecycle:
+      bootstrap: $3
+      install: echo install >> $out/$1.log
+      run: echo run >> $out/$1.log; $4
+YAML
+}
+bootstrap_recipe com.example.Boot100 1.0.0 "echo bootstrap >> $out/com.example.Boot100.log; exit 100" "exec sleep 600"
+id=$(ggl deploy local -r "$recipes" -c com.example.Boot100=1.0.0)
+wait_for "ggl deploy status $id --json=short | grep -q '\"state\":\"SUCCEEDED\"'" 20 \
+    || fail "exit 100: state: $(ggl deploy status "$id" --json=short)"
+ggl deploy status "$id" --json=short | grep -q 'bootstrap exited 100' || fail "exit 100: not in the record"
+wait_for '[ "$(state_of com.example.Boot100)" = RUNNING ]' 10 || fail "exit 100: state $(state_of com.example.Boot100)"
+[ "$(cat "$out/com.example.Boot100.log")" = "$(printf 'bootstrap\ninstall\nrun')" ] \
+    || fail "exit 100: steps ran: $(cat "$out/com.example.Boot100.log")"
+[ ! -e "$out/reboot-calls" ] || fail "exit 100: a reboot was requested"
+
+bootstrap_recipe com.example.Reboot 1.0.0 "echo bootstrap >> $out/com.example.Reboot.log; exit 101" "exec sleep 600"
+id=$(ggl deploy local -r "$recipes" -c com.example.Reboot=1.0.0)
+wait_for "[ -s '$out/reboot-calls' ]" 20 || fail "exit 101: the reboot command was not run"
+status_json() { ggl deploy status "$id" --json=short; }
+wait_for "ggl deploy status $id --json=short | grep -q '\"phase\":\"awaiting-reboot\"'" 10 \
+    || fail "exit 101: not awaiting the reboot: $(status_json)"
+status_json | grep -q '"state":"IN_PROGRESS"' || fail "exit 101: state while awaiting the reboot: $(status_json)"
+[ "$(cat "$out/com.example.Reboot.log")" = bootstrap ] || fail "exit 101: went on before the reboot: $(cat "$out/com.example.Reboot.log")"
+# Restarted in the same boot: the deployment keeps waiting, and is not rolled back.
+ctl restart ggdeploymentd.service || fail "exit 101: restart in the same boot"
+wait_for "ggl deploy status $id --json=short | grep -q 'started again in the same boot (boot-1)'" 10 \
+    || fail "exit 101: same boot, not recovered: $(status_json)"
+status_json | grep -q '"phase":"awaiting-reboot"' || fail "exit 101: same boot, no longer waiting: $(status_json)"
+status_json | grep -q '"state":"IN_PROGRESS"' || fail "exit 101: same boot, state: $(status_json)"
+# "After the reboot": another boot id, ggdeploymentd started again.
+echo boot-2 > "$UM_TOP/boot_id"
+ctl restart ggdeploymentd.service || fail "exit 101: restart after the reboot"
+wait_for "ggl deploy status $id --json=short | grep -q '\"state\":\"SUCCEEDED\"'" 30 \
+    || fail "exit 101: state after the reboot: $(status_json)"
+[ "$(cat "$out/com.example.Reboot.log")" = "$(printf 'bootstrap\ninstall\nrun')" ] \
+    || fail "exit 101: steps ran: $(cat "$out/com.example.Reboot.log")"
+[ "$(wc -l < "$out/reboot-calls")" -eq 1 ] || fail "exit 101: reboot requested $(wc -l < "$out/reboot-calls") times"
+[ "$(state_of com.example.Reboot)" = RUNNING ] || fail "exit 101: state $(state_of com.example.Reboot)"
+status_json | grep -q 'the device rebooted' || fail "exit 101: the resume is not in the record: $(status_json)"
+
+bootstrap_recipe com.example.Rollback 1.0.0 "{Script: echo bootstrap-1 >> $out/com.example.Rollback.log, BootstrapOnRollback: true}" \
+    "exec sleep 600"
+deploy -c com.example.Rollback=1.0.0 > "$out/rollback1.txt" 2>&1 || { cat "$out/rollback1.txt" >&2; fail "BootstrapOnRollback: first deploy exited $?"; }
+bootstrap_recipe com.example.Rollback 2.0.0 "echo bootstrap-2 >> $out/com.example.Rollback.log" "exit 1"
+deploy -c com.example.Rollback=2.0.0 > "$out/rollback2.txt" 2>&1
+grep -q 'FAILED_ROLLBACK_COMPLETE' "$out/rollback2.txt" || fail "BootstrapOnRollback: state: $(cat "$out/rollback2.txt")"
+wait_for '[ "$(state_of com.example.Rollback)" = RUNNING ]' 10 || fail "BootstrapOnRollback: state $(state_of com.example.Rollback)"
+grep -x 'bootstrap-[12]' "$out/com.example.Rollback.log" | tr '\n' ' ' > "$out/rollback-bootstraps"
+[ "$(cat "$out/rollback-bootstraps")" = "bootstrap-1 bootstrap-2 bootstrap-1 " ] \
+    || fail "BootstrapOnRollback: bootstraps ran: $(cat "$out/rollback-bootstraps")"
+# Without BootstrapOnRollback (com.example.Reboot 1.0.0), a rollback does not bootstrap.
+bootstrap_recipe com.example.Reboot 2.0.0 "echo bootstrap-2 >> $out/com.example.Reboot.log" "exit 1"
+deploy -c com.example.Reboot=2.0.0 > "$out/rollback3.txt" 2>&1
+grep -q 'FAILED_ROLLBACK_COMPLETE' "$out/rollback3.txt" || fail "no BootstrapOnRollback: state: $(cat "$out/rollback3.txt")"
+[ "$(grep -c '^bootstrap' "$out/com.example.Reboot.log")" -eq 2 ] \
+    || fail "no BootstrapOnRollback: bootstraps: $(cat "$out/com.example.Reboot.log")"
+[ "$(wc -l < "$out/reboot-calls")" -eq 1 ] || fail "no BootstrapOnRollback: a reboot was requested again"
+
 section "dependencies: HARD and SOFT, started in order"
 rm -f "$out/order.txt"
 recipe com.example.C 1.0.0 "echo C >> $out/order.txt; exec sleep 600"

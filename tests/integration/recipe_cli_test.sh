@@ -27,12 +27,29 @@ expect_status 0 "--check, same units" "$ggl_recipe" translate "$fixtures/every_f
 
 sed -i 's/^TimeoutStopSec=20$/TimeoutStopSec=99/' "$work/units/ggl.com.example.EveryField.service"
 rm "$work/units/ggl.com.example.EveryField.recover.service"
-touch "$work/units/ggl.com.example.EveryField.stale.service"
 expect_status 1 "--check, changed units" "$ggl_recipe" translate "$fixtures/every_field.yaml" --check "$work/units"
 grep -q '^-TimeoutStopSec=99$' "$work/out" || fail "--check diff lacks the old line"
 grep -q '^+TimeoutStopSec=20$' "$work/out" || fail "--check diff lacks the new line"
 grep -q '^--- /dev/null$' "$work/out" || fail "--check diff lacks the missing recover unit"
-grep -q 'ggl.com.example.EveryField.stale.service' "$work/out" || fail "--check diff lacks the stale unit"
+
+# Stale units: DIR holds an install unit that the recipe no longer produces (an older
+# version had an install phase) → exit 1, shown as removed. A unit of another component
+# whose name extends this one's, or of a component not given, is not this recipe's.
+rm -rf "$work/stale" && mkdir "$work/stale"
+"$ggl_recipe" translate "$fixtures/minimal_run.yaml" -o "$work/stale" || fail "translate minimal_run.yaml"
+printf '[Service]\nType=oneshot\nExecStart=/bin/true\n' > "$work/stale/ggl.com.example.Minimal.Extra.service"
+printf '[Service]\nExecStart=/bin/true\n' > "$work/stale/ggl.com.example.Other.install.service"
+expect_status 0 "--check, other components' units only" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" --check "$work/stale"
+[ -s "$work/out" ] && fail "--check reported units of other components: $(cat "$work/out")"
+printf '[Unit]\nDescription=old install\n[Service]\nType=oneshot\nExecStart=/bin/true\n' > "$work/stale/ggl.com.example.Minimal.install.service"
+expect_status 1 "--check, stale unit" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" --check "$work/stale"
+grep -qx -- "--- $work/stale/ggl.com.example.Minimal.install.service" "$work/out" || fail "--check diff lacks the stale unit: $(cat "$work/out")"
+grep -qx -- '+++ /dev/null' "$work/out" || fail "--check stale diff is not a removal: $(cat "$work/out")"
+grep -qx -- '-Description=old install' "$work/out" || fail "--check stale diff lacks the removed lines"
+grep -q 'Minimal.Extra\|Other.install' "$work/out" && fail "--check reported units of other components"
+: > "$work/stale/ggl.com.example.Minimal.install.service"
+expect_status 1 "--check, empty stale unit" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" --check "$work/stale"
+grep -qx -- "--- $work/stale/ggl.com.example.Minimal.install.service" "$work/out" || fail "--check lacks the empty stale unit"
 
 expect_status 2 "--check on an invalid recipe" "$ggl_recipe" translate "$fixtures/invalid_version.yaml" --check "$work/units"
 expect_status 2 "--check and -o together" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" --check "$work/units" -o "$work/x"

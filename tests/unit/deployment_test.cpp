@@ -204,6 +204,9 @@ TEST_CASE("a deployment record survives a round trip through its file") {
     failure.exit_status = 3;
     failure.journal = {"line one", "line two"};
     record.failure = failure;
+    record.phase = kAwaitingReboot;
+    record.boot_id = "2b4f0c7e-boot";
+    record.resume = Map{{"targets", List{"com.example.A"}}};
     REQUIRE(store.save(record).ok());
 
     std::vector<std::string> problems;
@@ -225,6 +228,11 @@ TEST_CASE("a deployment record survives a round trip through its file") {
     REQUIRE(back.failure);
     CHECK(back.failure->exit_status == 3);
     CHECK(back.failure->journal.size() == 2);
+    // A deployment awaiting a reboot keeps what it needs to resume in the next boot.
+    CHECK(back.phase == "awaiting-reboot");
+    CHECK(back.boot_id == "2b4f0c7e-boot");
+    CHECK(back.resume == record.resume);
+    CHECK(string_field(back.summary(), "phase") == "awaiting-reboot");
     std::filesystem::remove_all(directory);
 }
 

@@ -20,12 +20,12 @@ Recipe valid(std::string_view text, RecipeSyntax syntax = RecipeSyntax::Yaml) {
     return *load.recipe;
 }
 
-// The problems as "where: message" lines.
+// The problems as "where: message" lines (positions are checked on their own below).
 std::vector<std::string> problems(std::string_view text, RecipeSyntax syntax = RecipeSyntax::Yaml) {
     RecipeLoad load = load_recipe_text(text, syntax, "");
     std::vector<std::string> lines;
     for (const RecipeProblem& problem : load.problems) {
-        lines.push_back(problem.to_string(""));
+        lines.push_back(problem.where + ": " + problem.message);
     }
     CHECK_FALSE(load.ok());
     return lines;
@@ -221,11 +221,113 @@ TEST_CASE("unsupported features name their key path") {
 TEST_CASE("syntax errors carry line and column") {
     RecipeLoad load = yaml("a: [1, 2\n");
     REQUIRE(load.problems.size() == 1);
-    CHECK(load.problems[0].where.starts_with("line "));
+    CHECK(load.problems[0].syntax);
+    CHECK(load.problems[0].at.line == 2);
+    CHECK(load.problems[0].to_string(load.source).starts_with("test.yaml:2:1: invalid YAML: "));
     CHECK(recipe_load_error(load).code == ErrorCode::Parse);
     RecipeLoad json = load_recipe_text("{\"a\": }", RecipeSyntax::Json, "x.json");
     REQUIRE(json.problems.size() == 1);
-    CHECK(json.problems[0].where == "line 1, column 7");
+    CHECK(json.problems[0].to_string(json.source).starts_with("x.json:1:7: invalid JSON: "));
+    CHECK(json.problems[0].to_string("").starts_with("line 1, column 7: invalid JSON: "));
+}
+
+namespace {
+
+// Every problem in full, as `ggl recipe` prints it.
+std::vector<std::string> located(std::string_view text, RecipeSyntax syntax, const char* source) {
+    RecipeLoad load = load_recipe_text(text, syntax, source);
+    std::vector<std::string> lines;
+    for (const RecipeProblem& problem : load.problems) {
+        lines.push_back(problem.to_string(load.source));
+    }
+    for (const RecipeProblem& warning : load.warnings) {
+        lines.push_back("warning " + warning.to_string(load.source));
+    }
+    return lines;
+}
+
+} // namespace
+
+TEST_CASE("a wrong value in YAML is reported at its line and column") {
+    auto lines = located(std::string(kHeader) + R"(Manifests:
+  - Platform:
+      os: linux
+    Lifecycle:
+      run: echo a
+  - Lifecycle:
+      Run:
+        Script: echo b
+        Timeout: soon
+)", RecipeSyntax::Yaml, "recipe.yaml");
+    INFO(lines.size());
+    CHECK(has(lines, "recipe.yaml:12:18: Manifests[1].Lifecycle.Run.Timeout: expected a number"));
+}
+
+TEST_CASE("missing, unknown and badly named keys point at the key or the map that lacks one") {
+    auto lines = located(R"(RecipeFormatVersion: 2020-01-25
+ComponentName: com.example.A
+Manifests:
+  - Lifecycle:
+      install:
+        RequiresPrivilege: true
+      run: echo x
+      Setenv:
+        "BAD NAME": 1
+      uninstall: y
+Comment: kept
+)", RecipeSyntax::Yaml, "r.yaml");
+    CHECK(has(lines, "r.yaml:1:1: ComponentVersion: missing (required)"));
+    CHECK(has(lines, "r.yaml:5:7: Manifests[0].Lifecycle.install.Script: missing (required)"));
+    CHECK(has(lines, "r.yaml:9:9: Manifests[0].Lifecycle.Setenv[\"BAD NAME\"]: not a valid environment variable name"));
+    CHECK(has(lines, "r.yaml:10:7: Manifests[0].Lifecycle.uninstall: unsupported lifecycle step (setenv, bootstrap, "
+                     "install, startup, run, shutdown, recover)"));
+    CHECK(has(lines, "warning r.yaml:11:1: Comment: unknown recipe key, ignored"));
+}
+
+TEST_CASE("a wrong value in JSON is reported at its line and column") {
+    auto lines = located(R"({
+  "RecipeFormatVersion": "2020-01-25",
+  "ComponentName": "com.example.J",
+  "ComponentVersion": "1.0.0",
+  // nucleus lite's examples carry comments
+  "ComponentDependencies": {"com.example.\u00e9": {"DependencyType": "MAYBE"}},
+  "Manifests": [
+    {"Lifecycle": {"run": "x"}},
+    {"Platform": {"os": "linux"},
+     "Lifecycle": {"install": {"Script": "é", "Timeout": "soon"}}}
+  ]
+})", RecipeSyntax::Json, "recipe.json");
+    CHECK(has(lines, "recipe.json:6:29: ComponentDependencies[\"com.example.\u00e9\"]: invalid component name"));
+    CHECK(has(lines, "recipe.json:6:70: ComponentDependencies[\"com.example.\u00e9\"].DependencyType: expected "
+                     "HARD or SOFT, not \"MAYBE\""));
+    CHECK(has(lines, "recipe.json:10:58: Manifests[1].Lifecycle.install.Timeout: expected a number"));
+}
+
+TEST_CASE("a problem in a global lifecycle names the selection it came through") {
+    auto lines = located(std::string(kHeader) + R"(Manifests:
+  - Selections: [linux]
+Lifecycle:
+  - windows:
+      run: dir
+  - linux:
+      run:
+        Script: ls
+        Timeout: -5
+)", RecipeSyntax::Yaml, "g.yaml");
+    CHECK(has(lines, "g.yaml:12:18: Lifecycle[1].linux.run.Timeout: expected a number of seconds above 0 "
+                     "(at most a year)"));
+}
+
+TEST_CASE("YAML aliases and merge keys keep the positions of the nodes they copy") {
+    auto lines = located(std::string(kHeader) + R"(Defaults: &step
+  Script: echo
+  Timeout: never
+Manifests:
+  - Lifecycle:
+      run:
+        <<: *step
+)", RecipeSyntax::Yaml, "m.yaml");
+    CHECK(has(lines, "m.yaml:6:12: Manifests[0].Lifecycle.run.Timeout: expected a number"));
 }
 
 TEST_CASE("unknown top-level keys are warnings, not problems") {

@@ -70,6 +70,16 @@ TEST_CASE("a run recipe becomes one exec service that restarts three times an ho
     CHECK(unit.text.find("echo hi") == std::string::npos);
 }
 
+TEST_CASE("a component's service is part of ggl.target and installs into it") {
+    auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {install: echo i, run: echo hi}}]");
+    const UnitFile& service = unit_named(units, "ggl.com.example.A.service");
+    CHECK(has_line(service, "PartOf=ggl.target"));
+    CHECK(has_line(service, "WantedBy=ggl.target"));
+    CHECK(service.text.find("multi-user.target") == std::string::npos);
+    // Install runs once per deployment: restarting ggl.target does not repeat it.
+    CHECK(!has_line(unit_named(units, "ggl.com.example.A.install.service"), "PartOf=ggl.target"));
+}
+
 TEST_CASE("install and bootstrap are oneshots ordered before the service") {
     auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {bootstrap: b, install: {Script: i, Timeout: 9}, run: r}}]");
     REQUIRE(units.size() == 3);
@@ -77,9 +87,13 @@ TEST_CASE("install and bootstrap are oneshots ordered before the service") {
     CHECK(has_line(install, "Type=oneshot"));
     CHECK(has_line(install, "RemainAfterExit=yes"));
     CHECK(has_line(install, "TimeoutStartSec=9"));
-    CHECK(has_line(install, "Requires=ggl.com.example.A.bootstrap.service"));
+    // Bootstrap runs when a deployment installs the component, not at every boot: ordered
+    // before, never pulled in.
+    CHECK_FALSE(has_line(install, "Requires=ggl.com.example.A.bootstrap.service"));
     CHECK(has_line(install, "After=ggl.com.example.A.bootstrap.service"));
     const UnitFile& bootstrap = unit_named(units, "ggl.com.example.A.bootstrap.service");
+    // 100 (restart the nucleus) and 101 (reboot the device) are successes the deployment reads.
+    CHECK(has_line(bootstrap, "SuccessExitStatus=100 101"));
     CHECK(has_line(bootstrap, "TimeoutStartSec=120"));
     const UnitFile& main = unit_named(units, "ggl.com.example.A.service");
     CHECK(has_line(main, "Requires=ggl.com.example.A.install.service"));
@@ -175,7 +189,10 @@ TEST_CASE("Timeout given as a configuration variable resolves against the config
     configured.configuration = Map{{"t", "soon"}};
     auto refused = generate_units(recipe, recipe.manifests[0], configured);
     REQUIRE_FALSE(refused);
-    CHECK(refused.error().message.starts_with("Lifecycle.startup.Timeout:"));
+    // Found now, but named as the loader names problems: file:line:column and key path.
+    CHECK(refused.error().message ==
+          "test.yaml:4:56: Manifests[0].Lifecycle.startup.Timeout: \"{configuration:/t}\" does not give a number of "
+          "seconds with this configuration");
 }
 
 TEST_CASE("a recipe with neither run nor startup still gives dependents a unit") {

@@ -859,3 +859,51 @@ TEST_CASE("the nucleus lite sample config loads with its scalars typed") {
     CHECK(*config->as_map().find("system")->as_map().find("thingName") == Object("ExampleGGDevice"));
     check_round_trip(*config);
 }
+
+TEST_CASE("positions follow the document: keys, values, list items, aliases and merges") {
+    ggl::NodePositions positions;
+    ggl::Result<Object> result = yaml_parse("base: &b {x: 1}\n"
+                                            "list:\n"
+                                            "  - one\n"
+                                            "  - é: [2, 3]\n"
+                                            "copy: *b\n"
+                                            "merged:\n"
+                                            "  <<: *b\n"
+                                            "  y: 2\n",
+                                            &positions);
+    REQUIRE(result.ok());
+    REQUIRE(positions.children.size() == 4);
+    auto at = [](const ggl::SourcePosition& p) { return std::to_string(p.line) + ":" + std::to_string(p.column); };
+    CHECK(at(positions.at) == "1:1");
+    const ggl::NodePositions& base = positions.children[0];
+    CHECK(at(base.key_at) == "1:1");
+    CHECK(at(base.at) == "1:7");  // the anchor's node starts at its properties
+    REQUIRE(base.children.size() == 1);
+    CHECK(at(base.children[0].at) == "1:14");
+    const ggl::NodePositions& list = positions.children[1];
+    REQUIRE(list.children.size() == 2);
+    CHECK(at(list.children[0].at) == "3:5");
+    const ggl::NodePositions& inner = list.children[1].children.at(0);
+    CHECK(at(inner.key_at) == "4:5");
+    REQUIRE(inner.children.size() == 2);
+    CHECK(at(inner.children[1].at) == "4:12");  // columns count characters (é is two bytes)
+    // An alias: its own position, the anchored node's children.
+    const ggl::NodePositions& copy = positions.children[2];
+    CHECK(at(copy.at) == "5:7");
+    REQUIRE(copy.children.size() == 1);
+    CHECK(at(copy.children[0].at) == "1:14");
+    // A merge: merged entries keep the positions they were written at, in the map's order.
+    const ggl::NodePositions& merged = positions.children[3];
+    REQUIRE(merged.children.size() == 2);
+    REQUIRE(result->as_map().find("merged")->as_map().begin()->first == "x");
+    CHECK(at(merged.children[0].at) == "1:14");
+    CHECK(at(merged.children[1].key_at) == "8:3");
+}
+
+TEST_CASE("positions are left alone when parsing fails") {
+    ggl::NodePositions positions;
+    positions.at = {9, 9};
+    CHECK_FALSE(yaml_parse("a: [1,\n", &positions).ok());
+    CHECK(positions.at.line == 9);
+    CHECK(positions.children.empty());
+}

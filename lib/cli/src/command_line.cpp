@@ -1,12 +1,14 @@
 // Command-line parsing conventions shared by the ggl commands.
 #include "ggl/cli/command_line.hpp"
 
+#include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ggl::cli {
 namespace {
@@ -42,6 +44,14 @@ std::string describe_parse_error(const CLI::App& app, const CLI::ParseError& err
 } // namespace
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+    if (app.get_version_ptr() == nullptr) {
+        app.set_version_flag("--version", std::string(app.get_name()) + " " + GGL_VERSION);
+    }
+    if (argc >= 2 && argv[1] == kCompleteVerb) {
+        silence_stderr();
+        print_completions(app, std::vector<std::string>(argv + 2, argv + argc), stdout);
+        return kExitOk;
+    }
     if (!app.get_subcommands({}).empty()) {
         app.require_subcommand(1);
     }

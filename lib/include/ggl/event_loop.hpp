@@ -43,6 +43,9 @@ public:
     void add_before_wait(Callback callback);
     // Blocks sig in every thread started after this call and delivers it on the loop.
     Result<void> on_signal(int sig, Callback callback);
+    // A daemon's way to end: SIGTERM (systemd's stop) and SIGINT (Ctrl-C) log which one
+    // came and stop the loop. Call it before starting threads, as on_signal.
+    Result<void> stop_on_termination_signals();
 
     // Runs until stop(); returns an error only when epoll itself fails.
     Result<void> run();

@@ -4,6 +4,7 @@
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
 #include "ggl/semver.hpp"
+#include "ggl/yaml.hpp"
 
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ struct LifecycleStep {
     // resolved against the configuration when units are generated.
     std::string timeout_expression;
     std::string requires_privilege_expression;
+    // Where those expressions are in the file (key path and position), for the error
+    // when the configuration does not give a usable value.
+    std::string timeout_where, requires_privilege_where;
+    SourcePosition timeout_at, requires_privilege_at;
     EnvList setenv;
     std::optional<Skipif> skipif;
     bool bootstrap_on_rollback = false;  // bootstrap only
@@ -95,12 +100,18 @@ struct Recipe {
     const Dependency* find_dependency(std::string_view component) const;
 };
 
-// One thing wrong with a recipe. `where` is the key path (Manifests[1].Lifecycle.Run.Timeout)
-// or, for a syntax error, "line 3, column 7".
+// One thing wrong with a recipe. `where` is the key path as written in the file
+// (Manifests[1].Lifecycle.Run.Timeout; a global Lifecycle's path names the selection key
+// that was followed), empty for a syntax error. `at` is the offending node's position
+// (the key's, when the problem is the key itself or the value is a map or list; the
+// nearest present parent's, when the key is missing), or the syntax error's.
 struct RecipeProblem {
     std::string where;
     std::string message;
-    // "file: where: message" (parts that are empty are left out).
+    SourcePosition at;
+    bool syntax = false;
+    // "file:12:7: where: message" ("line 12, column 7: " without a file name; parts that
+    // are empty or unknown are left out).
     std::string to_string(std::string_view source) const;
 };
 
@@ -125,11 +136,17 @@ RecipeSyntax recipe_syntax_for(std::string_view path);
 RecipeLoad load_recipe_text(std::string_view text, RecipeSyntax syntax, std::string source = {});
 RecipeLoad load_recipe_file(const std::string& path);
 // The recipe from an already parsed document (every key matched case-insensitively).
-RecipeLoad load_recipe_object(const Object& document, std::string source = {});
+// Problems carry positions when the document's positions are given.
+RecipeLoad load_recipe_object(const Object& document, std::string source = {},
+                              const NodePositions* positions = nullptr);
 
 // The first error of a load as an Error (PARSE for syntax, INVALID otherwise); every
 // problem on its own line in the message.
 Error recipe_load_error(const RecipeLoad& load);
+
+// "recipe.yaml:12:7: Manifests[0].Lifecycle.run.Timeout" ("file: where" when the position
+// is unknown): how a problem found after loading names its place.
+std::string recipe_location(std::string_view source, SourcePosition at, std::string_view where);
 
 // Component names as used in unit names and store paths: [A-Za-z0-9._-], 1..128 chars,
 // not starting with '.' or '-'.

@@ -57,6 +57,11 @@ bool is_builtin_component(std::string_view name);
 // "ggl.<name>.service", "ggl.<name>.install.service", ...
 std::string unit_name(std::string_view component, std::string_view suffix = "");
 
+// Whether file_name is one of the units generate_units can write for component
+// (ggl.<name>.service, or its .bootstrap, .install or .recover unit). Not fooled by a
+// component whose name extends this one (ggl.com.example.A.B.service is not A's).
+bool is_unit_of_component(std::string_view file_name, std::string_view component);
+
 // Unit-file quoting: one argument of an Exec line ("..." with C escapes, %% and $$),
 // and free text for Description= (one line, %%).
 std::string unit_quote_exec_argument(std::string_view argument);

@@ -5,8 +5,10 @@
 #include "ggl/object.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ggl {
 
@@ -47,6 +49,26 @@ inline constexpr size_t yaml_max_copied_bytes = size_t{64} << 20;
 // path in the form Manifests[0].Lifecycle (list indexes from 0, ["..."] for keys that
 // hold dots, brackets, quotes or spaces).
 Result<Object> yaml_parse(std::string_view text);
+
+// Where a node starts in a text: 1-based line and column (columns count characters,
+// not bytes); 0 when unknown.
+struct SourcePosition {
+    uint32_t line = 0;
+    uint32_t column = 0;
+    bool known() const { return line != 0; }
+};
+
+// The positions of a parsed document, shaped like the Object: a map's children follow
+// its entries in order (merged entries included), a list's its items. A node that an
+// alias copied carries the alias's position, its children those of the anchored node.
+struct NodePositions {
+    SourcePosition at;      // the node itself
+    SourcePosition key_at;  // the key, when the node is the value of a map entry
+    std::vector<NodePositions> children;
+};
+
+// yaml_parse that also fills *positions (left as is when parsing fails).
+Result<Object> yaml_parse(std::string_view text, NodePositions* positions);
 
 // yaml_parse on a file's content; every error message starts with the path as given
 // ("config.yaml: line 3, column 1: ..."). A missing file is NOENTRY.

@@ -15,7 +15,8 @@ namespace ggl::cli {
 // Parses argv into app. Returns nullopt when the program should go on, else the exit
 // status to end with: 0 after --help, kExitUsage after a one-line error (never the
 // whole help) that points at the failing verb's --help. Requires a verb when the
-// program has any, and names an unknown one.
+// program has any, and names an unknown one. `PROGRAM __complete WORDS...` prints
+// shell completions for WORDS instead (completion.hpp) and returns 0.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // One entry of a program's verb table: its name, one-line summary and --help footer,

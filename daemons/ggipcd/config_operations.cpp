@@ -1,0 +1,155 @@
+// GetConfiguration, UpdateConfiguration and SubscribeToConfigurationUpdate over gg_config.
+#include "operations.hpp"
+
+#include <cmath>
+#include <strings.h>
+
+namespace ggl::ipc {
+
+namespace {
+
+// keyPath: a list of strings, or absent (the whole configuration).
+std::optional<std::vector<std::string>> key_path_of(const Request& request) {
+    std::vector<std::string> path;
+    const Object* value = request.params.find("keyPath");
+    if (value == nullptr || value->is_null()) {
+        return path;
+    }
+    if (!value->is_list()) {
+        request.stream->fail(invalid_arguments("keyPath must be a list of strings"));
+        return std::nullopt;
+    }
+    for (const Object& segment : value->as_list()) {
+        if (!segment.is_string() || segment.as_string().empty()) {
+            request.stream->fail(invalid_arguments("keyPath must be a list of non-empty strings"));
+            return std::nullopt;
+        }
+        path.push_back(segment.as_string());
+    }
+    return path;
+}
+
+List bus_path(const std::string& component, const std::vector<std::string>& key_path) {
+    List path{Object("services"), Object(component), Object("configuration")};
+    for (const std::string& segment : key_path) path.emplace_back(segment);
+    return path;
+}
+
+void get_configuration(Request& request) {
+    std::string component = optional_string(request, "componentName", request.component);
+    if (component.empty()) component = request.component;
+    auto key_path = key_path_of(request);
+    if (!key_path) return;
+    auto stream = request.stream;
+    BusLink& config = request.services.config;
+    config.call("read", Map{{"key_path", bus_path(component, *key_path)}},
+                [stream, component, key_path = *key_path, &config](Result<Object> value) {
+                    if (!value) {
+                        if (value.error().code == ErrorCode::Noentry) {
+                            stream->fail(resource_not_found("Key not found"));
+                        } else {
+                            stream->fail(bus_failure(config, value.error()));
+                        }
+                        return;
+                    }
+                    // A leaf comes back as {<its key>: value}, as Greengrass answers.
+                    Object wrapped = std::move(*value);
+                    if (!wrapped.is_map()) {
+                        wrapped = Map{{key_path.empty() ? std::string("configuration") : key_path.back(), std::move(wrapped)}};
+                    }
+                    stream->respond(Map{{"componentName", component}, {"value", std::move(wrapped)}});
+                });
+}
+
+bool names_access_control(const std::vector<std::string>& key_path, const Object& value) {
+    if (!key_path.empty()) {
+        return strcasecmp(key_path.front().c_str(), "accessControl") == 0;
+    }
+    if (const Map* map = value.if_map()) {
+        for (const auto& [key, unused] : *map) {
+            if (strcasecmp(key.c_str(), "accessControl") == 0) return true;
+        }
+    }
+    return false;
+}
+
+void update_configuration(Request& request) {
+    auto key_path = key_path_of(request);
+    if (!key_path) return;
+    const Object* value = request.params.find("valueToMerge");
+    if (value == nullptr) {
+        request.stream->fail(invalid_arguments("valueToMerge is required"));
+        return;
+    }
+    if (names_access_control(*key_path, *value)) {
+        request.stream->fail(invalid_arguments("accessControl cannot be changed over IPC; deploy it instead"));
+        return;
+    }
+    // The SDKs send the timestamp as seconds since the epoch (a number, maybe fractional).
+    Map params{{"key_path", bus_path(request.component, *key_path)}, {"value", *value}};
+    if (const Object* timestamp = request.params.find("timestamp"); timestamp != nullptr && !timestamp->is_null()) {
+        double seconds = timestamp->is_i64() ? static_cast<double>(timestamp->as_i64())
+                         : timestamp->is_f64() ? timestamp->as_f64()
+                                               : -1;
+        if (!(seconds >= 0) || !std::isfinite(seconds)) {
+            request.stream->fail(invalid_arguments("timestamp must be seconds since the epoch"));
+            return;
+        }
+        params.set("timestamp", static_cast<int64_t>(std::llround(seconds * 1000)));
+    }
+    auto stream = request.stream;
+    BusLink& config = request.services.config;
+    config.call("write", std::move(params), [stream, &config](Result<Object> written) {
+        if (!written) {
+            stream->fail(bus_failure(config, written.error()));
+            return;
+        }
+        stream->respond(Map{});
+    });
+}
+
+void subscribe_to_configuration_update(Request& request) {
+    std::string component = optional_string(request, "componentName", request.component);
+    if (component.empty()) component = request.component;
+    auto key_path = key_path_of(request);
+    if (!key_path) return;
+    auto stream = request.stream;
+    BusLink& config = request.services.config;
+    BusLink::SubscriptionHandlers handlers;
+    handlers.on_accepted = [stream, &config](Result<void> accepted) {
+        if (!accepted) {
+            stream->fail(bus_failure(config, accepted.error()));
+            return;
+        }
+        stream->accept(Map{});
+    };
+    handlers.on_event = [stream, component](const Object& event) {
+        // {key_path: ["services", component, "configuration", ...]} -> the part under configuration.
+        List changed;
+        if (const Object* path = find_field(event, "key_path"); path != nullptr && path->is_list()) {
+            const List& segments = path->as_list();
+            for (size_t i = 3; i < segments.size(); ++i) changed.push_back(segments[i]);
+        }
+        stream->send_event(model_name("ConfigurationUpdateEvents"),
+                           Map{{"configurationUpdateEvent", Map{{"componentName", component}, {"keyPath", changed}}}});
+    };
+    handlers.on_end = [stream, &config](const Error* error) {
+        if (error) {
+            stream->fail(bus_failure(config, *error));
+        } else {
+            stream->end();
+        }
+    };
+    uint64_t id = config.subscribe("subscribe", Map{{"key_path", bus_path(component, *key_path)}}, std::move(handlers));
+    stream->on_close([&config, id] { config.cancel(id); });
+}
+
+} // namespace
+
+void add_config_operations(OperationTable& table) {
+    table.add({model_name("GetConfiguration"), "", get_configuration});
+    table.add({model_name("UpdateConfiguration"), "", update_configuration});
+    table.add({model_name("SubscribeToConfigurationUpdate"), "", subscribe_to_configuration_update});
+}
+
+} // namespace ggl::ipc

@@ -1,0 +1,108 @@
+// ggipcd: the Greengrass IPC server (AWS event-stream RPC) for generic components; DESIGN §2.
+#include "ipc_server.hpp"
+#include "operations.hpp"
+
+#include "ggl/bus_server.hpp"
+#include "ggl/config_client.hpp"
+#include "ggl/env.hpp"
+#include "ggl/event_loop.hpp"
+#include "ggl/log.hpp"
+#include "ggl/service_manager.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstring>
+
+using namespace ggl;
+
+namespace {
+
+// --socket, else system/ipcSocketPath from the configuration, else $GGL_RUNTIME_DIR/gg-ipc.socket.
+std::string socket_path(const std::string& from_command_line) {
+    if (!from_command_line.empty()) {
+        return from_command_line;
+    }
+    config::Client config(bus::ClientOptions{std::chrono::milliseconds(2000), 0});
+    auto configured = config.read_optional({"system", "ipcSocketPath"});
+    if (configured && *configured && (*configured)->is_string() && !(*configured)->as_string().empty()) {
+        return (*configured)->as_string();
+    }
+    if (!configured && configured.error().code != ErrorCode::Noconn) {
+        GGL_LOGW("cannot read system/ipcSocketPath: %s", configured.error().to_string().c_str());
+    }
+    return env::runtime_dir() + "/gg-ipc.socket";
+}
+
+// The core-bus side (DESIGN §2, service ipc_component): lets other daemons (the token
+// exchange service, for one) tell which component a token belongs to.
+void serve_token_checks(bus::Server& server, ipc::SvcuidRegistry& tokens) {
+    server.add_call({"verify_svcuid",
+                     {{"svcuid", bus::ParamType::String, true, "A token a component presented"}},
+                     "{component_name} of the component the token was issued to; NOENTRY for any other token."},
+                    [&tokens](const bus::Call& call) -> Result<Object> {
+                        auto component = tokens.component_of(call.param("svcuid")->as_buffer());
+                        if (!component) {
+                            return make_error(ErrorCode::Noentry, "not the SVCUID of any deployed component");
+                        }
+                        return Object(Map{{"component_name", *component}});
+                    });
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
+                 "authenticate with the SVCUID their deployment issued them.",
+                 "ggipcd"};
+    app.set_version_flag("--version", GGL_VERSION);
+    std::string socket_option;
+    app.add_option("--socket", socket_option,
+                   "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)");
+    ipc::ServerOptions options;
+    app.add_option("--max-message-size", options.max_message_size, "Largest event-stream message accepted, in bytes")
+        ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+        ->default_val(options.max_message_size);
+    app.add_option("--max-connections", options.max_connections, "Clients served at once")
+        ->check(CLI::Range(size_t{1}, size_t{65536}))
+        ->default_val(options.max_connections);
+    CLI11_PARSE(app, argc, argv);
+
+    EventLoop loop;
+    if (auto handled = loop.stop_on_termination_signals(); !handled) {
+        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+        return 1;
+    }
+
+    ipc::OperationTable operations;
+    ipc::add_all_operations(operations);
+    ipc::Services services(loop);
+    size_t tokens = services.tokens->reload();
+
+    // The bus service first: once the IPC socket accepts, everything ggipcd serves is up.
+    bus::Server bus_server(loop, "ipc_component", GGL_VERSION);
+    serve_token_checks(bus_server, *services.tokens);
+    if (auto listening = bus_server.listen(); !listening) {
+        GGL_LOGE("ipc_component: cannot listen: %s", listening.error().to_string().c_str());
+        return 1;
+    }
+    ipc::IpcServer server(loop, operations, services, options);
+    std::string path = socket_path(socket_option);
+    if (auto listening = server.listen(path); !listening) {
+        GGL_LOGE("cannot listen: %s", listening.error().to_string().c_str());
+        return 1;
+    }
+    GGL_LOGI("ggipcd %s serving %s (%zu operations, %zu component tokens in %s)", GGL_VERSION, path.c_str(),
+             operations.size(), tokens, services.tokens->directory().c_str());
+    service_manager::notify("READY=1");
+
+    auto ran = loop.run();
+    service_manager::notify("STOPPING=1");
+    server.close();
+    bus_server.close();
+    if (!ran) {
+        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
+        return 1;
+    }
+    return 0;
+}

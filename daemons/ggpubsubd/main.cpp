@@ -1,0 +1,61 @@
+// ggpubsubd: local publish/subscribe between components (bus service gg_pubsub); DESIGN §2.
+#include "pubsub_service.hpp"
+
+#include "ggl/bus_server.hpp"
+#include "ggl/event_loop.hpp"
+#include "ggl/log.hpp"
+#include "ggl/service_manager.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstring>
+
+using namespace ggl;
+
+namespace {
+
+constexpr const char* kService = "gg_pubsub";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    pubsubd::QueueLimits limits;
+    CLI::App app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
+                 "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
+                 "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",
+                 "ggpubsubd"};
+    app.set_version_flag("--version", GGL_VERSION);
+    app.add_option("--queue-messages", limits.queue_messages, "Messages a subscriber's queue holds before dropping")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+    app.add_option("--queue-bytes", limits.queue_bytes, "Bytes a subscriber's queue holds before dropping")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
+    CLI11_PARSE(app, argc, argv);
+
+    EventLoop loop;
+    if (auto handled = loop.stop_on_termination_signals(); !handled) {
+        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+        return 1;
+    }
+    bus::Server server(loop, kService, GGL_VERSION);
+    pubsubd::PubsubService service(server, limits);
+    if (auto listening = server.listen(); !listening) {
+        GGL_LOGE("%s: cannot listen: %s", kService, listening.error().to_string().c_str());
+        return 1;
+    }
+    GGL_LOGI("ggpubsubd %s serving %s (queue: %zu messages, %zu bytes per subscriber)", GGL_VERSION,
+             server.socket_path().c_str(), limits.queue_messages, limits.queue_bytes);
+    service_manager::notify("READY=1");
+
+    auto ran = loop.run();
+    service_manager::notify("STOPPING=1");
+    // Before the service goes: closing ends the subscriptions it tracks.
+    server.close();
+    if (!ran) {
+        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
+        return 1;
+    }
+    return 0;
+}

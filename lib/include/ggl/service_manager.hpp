@@ -1,0 +1,36 @@
+// What a daemon says to, and receives from, the service manager that started it:
+// readiness notifications (sd_notify(3)) and sockets passed by socket activation
+// (sd_listen_fds(3)), spoken directly over systemd's documented, stable protocols.
+//
+// Why not libsystemd: loading it maps libsystemd and its compression and crypto
+// libraries (lz4, zstd, lzma, gcrypt, gpg-error, cap) into every process that links
+// libggl, about 700 KiB of PSS per daemon and a few milliseconds at every CLI start, for
+// two datagram and environment protocols. Only sd-bus users (libggl-systemd) load it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ggl::service_manager {
+
+// One socket passed by the service manager: fd 3 onwards, named by FileDescriptorName=.
+struct PassedSocket {
+    int fd = -1;
+    std::string name;  // "unknown" when LISTEN_FDNAMES does not name it
+};
+
+// The sockets passed to this process ($LISTEN_PID is ours), close-on-exec from now on.
+// Read once: the LISTEN_* variables are then removed, so that children do not take the
+// sockets as theirs; later calls return the same list.
+const std::vector<PassedSocket>& passed_sockets();
+
+// True when fd is a listening AF_UNIX stream socket.
+bool is_listening_unix_stream(int fd);
+
+// Sends state ("READY=1", "STOPPING=1", "STATUS=...") as one datagram to $NOTIFY_SOCKET
+// (a path, or '@' for the abstract namespace). False when there is no NOTIFY_SOCKET
+// (started from a shell) or the datagram could not be sent.
+bool notify(std::string_view state);
+
+} // namespace ggl::service_manager

@@ -1,0 +1,53 @@
+# Install layout shared by every part: where binaries, the private shared libraries and
+# the systemd units go, and ggl_install_daemon_units(), which every daemon calls once.
+#
+# Layout (under the prefix, /usr by default):
+#   bin/                      daemons and CLIs
+#   lib/<triplet>/ggl/        libggl*.so.0, private (no headers, no namelinks); the
+#                             programs find them through RUNPATH $ORIGIN/../lib/<triplet>/ggl
+#   lib/systemd/system/       <daemon>.service, <daemon>.socket, ggl.target
+#   lib/sysusers.d/ lib/tmpfiles.d/ and /etc/greengrass/config.yaml (see packaging/)
+
+# A system runtime: its units, tmpfiles and paths are system-wide, and the .deb installs
+# under /usr, so that is the default prefix too (-DCMAKE_INSTALL_PREFIX=... overrides it).
+if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
+  set(CMAKE_INSTALL_PREFIX "/usr" CACHE PATH "Install path prefix" FORCE)
+endif()
+include(GNUInstallDirs)
+
+# Private: nothing outside ggl links these libraries, so they stay out of the linker's path.
+set(GGL_INSTALL_LIBDIR "${CMAKE_INSTALL_LIBDIR}/ggl")
+# The unit directories are relative to the prefix so that an install under another
+# prefix (or a staging DESTDIR) stays self-contained; with prefix /usr this is
+# /usr/lib/systemd/system, which systemd reads on Debian (and on merged-/usr is /lib's).
+set(GGL_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING "where systemd units are installed, relative to the prefix")
+set(GGL_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "where the sysusers.d entry is installed, relative to the prefix")
+set(GGL_TMPFILES_DIR "lib/tmpfiles.d" CACHE STRING "where the tmpfiles.d entry is installed, relative to the prefix")
+
+# Executables find the private libraries relative to themselves (the first entry), and the
+# libraries find each other in their own directory (the second: a library's dependencies
+# are looked up through the library's own RUNPATH, not the executable's).
+set(CMAKE_INSTALL_RPATH "$ORIGIN/../${GGL_INSTALL_LIBDIR}:$ORIGIN")
+
+# Unit templates are configured into build/units (the sandbox and the integration tests
+# use them from there, adapted for a user manager) and installed from there.
+set(GGL_UNITS_BUILD_DIR "${CMAKE_BINARY_DIR}/units")
+
+# ggl_install_daemon_units(NAME): configures and installs NAME.service (and NAME.socket,
+# when the daemon's folder has NAME.socket.in) and makes ggl.target start them.
+# A new daemon (ggipcd, ggpubsubd, ...) puts NAME.service.in / NAME.socket.in beside its
+# sources and calls this from its CMakeLists.txt; nothing else needs editing.
+# In the templates, @GGL_BINDIR@ is the installed bin directory.
+function(ggl_install_daemon_units name)
+  set(GGL_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
+  set(units "${name}.service")
+  if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${name}.socket.in")
+    list(APPEND units "${name}.socket")
+  endif()
+  foreach(unit IN LISTS units)
+    configure_file("${CMAKE_CURRENT_SOURCE_DIR}/${unit}.in" "${GGL_UNITS_BUILD_DIR}/${unit}" @ONLY)
+    install(FILES "${GGL_UNITS_BUILD_DIR}/${unit}" DESTINATION "${GGL_SYSTEMD_UNIT_DIR}")
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_UNITS ${units})
+  set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_SERVICES "${name}.service")
+endfunction()
