@@ -796,11 +796,66 @@ Result<void> snapshot_units(const std::string& unit_dir, const fs::path& snapsho
     return file::sync_directory(snapshot.string());
 }
 
+// What `systemctl enable` does, for the components' units: each ggl.* unit whose [Install]
+// section says WantedBy=T gets T.wants/UNIT -> ../UNIT in unit_dir, so that T (ggl.target)
+// starts it at boot; links of units that are gone, or no longer want T, are removed. The
+// links follow the unit files, so a rollback that restores the files restores them too.
+Result<void> enable_component_units(const std::string& unit_dir) {
+    std::error_code error;
+    std::set<fs::path> wanted;  // T.wants/UNIT, relative to unit_dir
+    for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
+        std::string name = entry.path().filename().string();
+        if (!name.starts_with("ggl.") || !name.ends_with(".service") || !entry.is_regular_file()) continue;
+        auto text = file::read(entry.path().string());
+        if (!text) return std::move(text).error();
+        bool in_install = false;
+        for (std::string_view rest = *text; !rest.empty();) {
+            size_t end = rest.find('\n');
+            std::string_view line = rest.substr(0, end);
+            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+            if (line.starts_with('[')) {
+                in_install = line == "[Install]";
+            } else if (in_install && line.starts_with("WantedBy=")) {
+                for (std::string_view targets = line.substr(9); !targets.empty();) {
+                    size_t space = targets.find(' ');
+                    std::string_view target = targets.substr(0, space);
+                    targets = space == std::string_view::npos ? std::string_view() : targets.substr(space + 1);
+                    if (!target.empty() && target.find('/') == std::string_view::npos) {
+                        wanted.insert(fs::path(std::string(target) + ".wants") / name);
+                    }
+                }
+            }
+        }
+    }
+    if (error) return make_error(ErrorCode::Failure, "listing " + unit_dir + ": " + error.message());
+    for (const fs::path& link : wanted) {
+        fs::path at = fs::path(unit_dir) / link;
+        fs::path target = fs::path("..") / link.filename();
+        if (fs::is_symlink(at) && fs::read_symlink(at, error) == target) continue;
+        fs::create_directories(at.parent_path(), error);
+        fs::remove(at, error);
+        fs::create_symlink(target, at, error);
+        if (error) return make_error(ErrorCode::Failure, "enabling " + link.string() + ": " + error.message());
+    }
+    for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
+        std::string directory = entry.path().filename().string();
+        if (!directory.ends_with(".wants") || !entry.is_directory()) continue;
+        for (const auto& link : fs::directory_iterator(entry.path(), error)) {
+            std::string name = link.path().filename().string();
+            if (name.starts_with("ggl.") && link.is_symlink() && !wanted.count(fs::path(directory) / name)) {
+                fs::remove(link.path(), error);
+            }
+        }
+    }
+    return {};
+}
+
 Result<void> restore_units(const std::string& unit_dir, const fs::path& snapshot) {
     std::error_code error;
     std::vector<fs::path> current;
     for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
-        if (entry.path().filename().string().starts_with("ggl.")) current.push_back(entry.path());
+        // Unit files only: ggl.target.wants/ follows them (enable_component_units).
+        if (entry.path().filename().string().starts_with("ggl.") && !entry.is_directory()) current.push_back(entry.path());
     }
     for (const fs::path& path : current) fs::remove(path, error);
     for (const auto& entry : fs::directory_iterator(snapshot, error)) {
@@ -811,7 +866,7 @@ Result<void> restore_units(const std::string& unit_dir, const fs::path& snapshot
         }
     }
     if (error) return make_error(ErrorCode::Failure, "restoring units from " + snapshot.string() + ": " + error.message());
-    return {};
+    return enable_component_units(unit_dir);
 }
 
 void stop_component(systemd::Manager& manager, const std::string& name, bool phases_too) {
@@ -951,6 +1006,10 @@ Deployer::Outcome Deployer::apply(Record& record, Plan& plan, systemd::Manager& 
         for (const std::string& unit : phase_units(component.name)) {
             if (!written_names.count(unit)) fs::remove(fs::path(options_.unit_dir) / unit, error);
         }
+    }
+    if (auto enabled = enable_component_units(options_.unit_dir); !enabled) {
+        fail(record, failure_of("", "units", enabled.error().message));
+        return Outcome::Failed;
     }
     progress_(record, "reloading the service manager");
     if (auto reloaded = manager.reload(); !reloaded) {

@@ -62,6 +62,14 @@ ggl component list | grep -q 'com.example.Hello.*1.0.0.*RUNNING' || fail "hello:
 [ -f "$GGL_ROOT/packages/recipes/com.example.Hello-1.0.0.yaml" ] || fail "hello: recipe not in the store"
 [ -f "$GGL_ROOT/packages/artifacts/com.example.Hello/1.0.0/hello.sh" ] || fail "hello: artifact not in the store"
 [ -s "$GGL_ROOT/ipc/svcuid/com.example.Hello" ] || fail "hello: no SVCUID issued"
+# Enabled as `systemctl enable` would: ggl.target starts it at boot.
+[ "$(readlink "$GGL_UNIT_DIR/ggl.target.wants/ggl.com.example.Hello.service")" = ../ggl.com.example.Hello.service ] \
+    || fail "hello: not linked into ggl.target.wants"
+# (enabled-runtime here: the sandbox's unit directory is under $XDG_RUNTIME_DIR.)
+case $(ctl is-enabled ggl.com.example.Hello.service 2>&1) in
+    enabled | enabled-runtime) ;;
+    *) fail "hello: is-enabled says $(ctl is-enabled ggl.com.example.Hello.service 2>&1)" ;;
+esac
 [ "$(ggl config get services/com.example.Hello/version)" = 1.0.0 ] || fail "hello: version not in the configuration"
 ggl deploy status > "$out/status.txt" || fail "hello: deploy status exited $?"
 grep -q 'SUCCEEDED' "$out/status.txt" || fail "hello: deploy status: $(cat "$out/status.txt")"
@@ -124,6 +132,7 @@ deploy -c com.example.BadInstall=1.0.0 > "$out/install.txt" 2>&1
 grep -q 'com.example.BadInstall failed in phase install' "$out/install.txt" || fail "install: phase not named: $(cat "$out/install.txt")"
 grep -q 'exit status 7' "$out/install.txt" || fail "install: exit status not reported: $(cat "$out/install.txt")"
 [ ! -e "$GGL_UNIT_DIR/ggl.com.example.BadInstall.service" ] || fail "install: units left behind"
+[ ! -L "$GGL_UNIT_DIR/ggl.target.wants/ggl.com.example.BadInstall.service" ] || fail "install: still enabled after the rollback"
 ggl config get services/com.example.BadInstall > /dev/null 2>&1 && fail "install: configuration left behind"
 
 section "bootstrap exit codes: 100 goes on, 101 reboots and resumes, BootstrapOnRollback"
@@ -235,6 +244,7 @@ section "removing a component"
 deploy -d com.example.A > "$out/remove.txt" 2>&1 || { cat "$out/remove.txt" >&2; fail "remove: deploy exited $?"; }
 for c in A B C; do
     [ ! -e "$GGL_UNIT_DIR/ggl.com.example.$c.service" ] || fail "remove: unit of com.example.$c left"
+    [ ! -L "$GGL_UNIT_DIR/ggl.target.wants/ggl.com.example.$c.service" ] || fail "remove: com.example.$c still enabled"
     [ ! -e "$GGL_ROOT/packages/recipes/com.example.$c-1.0.0.yaml" ] || fail "remove: store entry of com.example.$c left"
 done
 ctl is-active --quiet ggl.com.example.A.service && fail "remove: com.example.A still runs"
