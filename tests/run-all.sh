@@ -15,7 +15,10 @@ step "dependencies"
 tests/install-deps.sh
 
 step "build (warnings are errors)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGGL_WERROR=ON >/dev/null
+# Optimised as released, without debug info: a quarter less compile time (the sanitizer
+# build below keeps it, for its reports).
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" \
+  -DGGL_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 
 step "tests"

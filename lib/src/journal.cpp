@@ -111,6 +111,23 @@ Result<void> journal_follow(const std::string& identifier, size_t initial,
     for (const JournalLine& line : *lines) {
         emit(line);
     }
+    // Where following starts, set again explicitly: after tail() walked backwards and
+    // forwards, sd_journal_next() can miss entries appended meanwhile (more so with a
+    // match and several journal files). From the newest entry's cursor when there was
+    // one, else from the head: nothing of this identifier was there, so everything that
+    // comes is new.
+    char* cursor = nullptr;
+    bool positioned = sd_journal_get_cursor(journal.get(), &cursor) >= 0 && cursor != nullptr;
+    if (positioned) {
+        int r = sd_journal_seek_cursor(journal.get(), cursor);
+        std::free(cursor);
+        // The entry at the cursor was shown already: step onto it, then past it below.
+        if (r < 0 || sd_journal_next(journal.get()) < 0) {
+            return make_error(ErrorCode::Failure, "cannot position in the journal");
+        }
+    } else if (int r = sd_journal_seek_head(journal.get()); r < 0) {
+        return make_error(ErrorCode::Failure, std::string("cannot read the journal: ") + std::strerror(-r));
+    }
     while (!stop()) {
         int r = sd_journal_next(journal.get());
         if (r < 0) {
