@@ -50,9 +50,8 @@ std::vector<PassedSocket> read_passed_sockets() {
             sockets.push_back({fd, index < names.size() && !names[index].empty() ? names[index] : "unknown"});
         }
     }
-    ::unsetenv("LISTEN_PID");
-    ::unsetenv("LISTEN_FDS");
-    ::unsetenv("LISTEN_FDNAMES");
+    // The variables stay: unsetenv could race a getenv on a thread already started (the
+    // store's writer), and a child cannot take the sockets as its own, LISTEN_PID is ours.
     return sockets;
 }
 

@@ -21,8 +21,7 @@ struct PassedSocket {
 };
 
 // The sockets passed to this process ($LISTEN_PID is ours), close-on-exec from now on.
-// Read once: the LISTEN_* variables are then removed, so that children do not take the
-// sockets as theirs; later calls return the same list.
+// Read once; later calls return the same list.
 const std::vector<PassedSocket>& passed_sockets();
 
 // True when fd is a listening AF_UNIX stream socket.
