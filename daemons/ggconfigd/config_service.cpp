@@ -39,17 +39,15 @@ bus::ParamSpec key_path_spec(const char* help) {
 
 } // namespace
 
-ConfigService::ConfigService(EventLoop& loop, bus::Server& server, std::unique_ptr<config::ConfigStore> reader,
-                             std::unique_ptr<config::ConfigStore> writer)
-    : loop_(loop), reader_(std::move(reader)),
-      subscriptions_([this](const config::KeyPath& path) { return reader_->read(path).ok(); }),
-      writer_(std::move(writer), [this](std::vector<GroupCommitWriter::Finished> group) {
-          loop_.post([this, group = std::move(group)]() mutable { finish_group(group); });
-      }) {
+ConfigService::ConfigService(EventLoop& loop, bus::Server& server, std::unique_ptr<config::ConfigStore> store)
+    : store_(std::move(store)),
+      subscriptions_([this](const config::KeyPath& path) { return store_->read(path).ok(); }),
+      commit_(
+          loop, *store_, [this] { store_->end_read(); },
+          [this](std::vector<GroupCommit::Finished>& group) { finish_group(group); }) {
     // A burst of reads handled in one turn of the loop shares one read transaction; it
-    // ends before the loop sleeps, and before a durable group is answered, so that a
-    // client told its write is done always reads it.
-    loop_.add_before_wait([this] { reader_->end_read(); });
+    // ends before the loop sleeps (and before a group of changes is applied).
+    loop.add_before_wait([this] { store_->end_read(); });
     register_methods(server);
 }
 
@@ -90,10 +88,10 @@ Result<Object> ConfigService::read(const bus::Call& call) {
     if (!path) {
         return std::move(path).error();
     }
-    if (auto begun = reader_->begin_read(); !begun) {
+    if (auto begun = store_->begin_read(); !begun) {
         return std::move(begun).error();
     }
-    return reader_->read(*path);
+    return store_->read(*path);
 }
 
 Result<Object> ConfigService::list(const bus::Call& call) {
@@ -101,10 +99,10 @@ Result<Object> ConfigService::list(const bus::Call& call) {
     if (!path) {
         return std::move(path).error();
     }
-    if (auto begun = reader_->begin_read(); !begun) {
+    if (auto begun = store_->begin_read(); !begun) {
         return std::move(begun).error();
     }
-    auto names = reader_->list(*path);
+    auto names = store_->list(*path);
     if (!names) {
         return std::move(names).error();
     }
@@ -116,7 +114,7 @@ Result<Object> ConfigService::list(const bus::Call& call) {
     return Object(std::move(result));
 }
 
-void ConfigService::submit(bus::Call call, GroupCommitWriter::Change change, bool alone) {
+void ConfigService::submit(bus::Call call, GroupCommit::Change change, bool alone) {
     // std::function needs a copyable callable; the call is answered once, from the loop.
     auto shared = std::make_shared<bus::Call>(std::move(call));
     auto done = [shared](Result<void> outcome, std::vector<config::Change>) {
@@ -131,14 +129,13 @@ void ConfigService::submit(bus::Call call, GroupCommitWriter::Change change, boo
         shared->fail(std::move(outcome).error());
     };
     if (alone) {
-        writer_.submit_alone(std::move(change), std::move(done));
+        commit_.submit_alone(std::move(change), std::move(done));
     } else {
-        writer_.submit(std::move(change), std::move(done));
+        commit_.submit(std::move(change), std::move(done));
     }
 }
 
-void ConfigService::finish_group(std::vector<GroupCommitWriter::Finished>& group) {
-    reader_->end_read();
+void ConfigService::finish_group(std::vector<GroupCommit::Finished>& group) {
     for (auto& finished : group) {
         subscriptions_.notify(finished.changes);
     }

@@ -12,14 +12,15 @@
 
 namespace ggl::configd {
 
-// Reads run on the event loop with their own connection: in WAL mode they never wait
-// for a writer. Changes run on one writer thread with group commit (group_commit.cpp);
-// once a group is durable, its answers and its events go out on the loop, in commit
-// order, so a client that got its answer reads what it wrote.
+// Everything runs on the event loop, over one sqlite connection. Reads are answered at
+// once; the reads of one turn share a read transaction, which ends before the loop
+// sleeps and before changes are applied. Changes are applied with group commit when
+// the loop is about to sleep (group_commit.cpp); once a group is durable its events and
+// then its answers go out, in commit order, so a client that got its answer reads what
+// it wrote.
 class ConfigService {
 public:
-    ConfigService(EventLoop& loop, bus::Server& server, std::unique_ptr<config::ConfigStore> reader,
-                  std::unique_ptr<config::ConfigStore> writer);
+    ConfigService(EventLoop& loop, bus::Server& server, std::unique_ptr<config::ConfigStore> store);
 
 private:
     void register_methods(bus::Server& server);
@@ -30,15 +31,14 @@ private:
     void backup(bus::Call call);
     void restore(bus::Call call);
     void subscribe(bus::Subscription subscription);
-    // Queues a change for the writer; the call is answered once it is durable.
-    void submit(bus::Call call, GroupCommitWriter::Change change, bool alone = false);
-    // On the loop: a durable group's events, then its answers.
-    void finish_group(std::vector<GroupCommitWriter::Finished>& group);
+    // Queues a change; the call is answered once it is durable.
+    void submit(bus::Call call, GroupCommit::Change change, bool alone = false);
+    // A durable group's events, then its answers.
+    void finish_group(std::vector<GroupCommit::Finished>& group);
 
-    EventLoop& loop_;
-    std::unique_ptr<config::ConfigStore> reader_;
+    std::unique_ptr<config::ConfigStore> store_;
     SubscriptionRegistry subscriptions_;
-    GroupCommitWriter writer_;
+    GroupCommit commit_;
 };
 
 } // namespace ggl::configd

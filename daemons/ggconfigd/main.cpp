@@ -45,12 +45,6 @@ int handle_arguments(int argc, char** argv) {
     return 2;
 }
 
-// One malloc arena for the daemon's two threads: a second arena for the writer thread
-// would hold its own free memory.
-void limit_allocator() {
-    ::mallopt(M_ARENA_MAX, 1);
-}
-
 void text_marker() {}
 
 // After start-up: the heap start-up freed goes back to the kernel, and the daemon's own
@@ -80,25 +74,17 @@ void release_startup_memory() {
     std::fclose(maps);
 }
 
-// Two connections to one file: the loop's reader never waits on the writer's fsync.
-bool open_store(const std::string& db, std::unique_ptr<config::ConfigStore>& reader,
-                std::unique_ptr<config::ConfigStore>& writer) {
+// One connection, used only on the event loop (config_service.hpp).
+std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
     config::OpenOptions options;
     options.verify_integrity = true;
-    auto opened_writer = config::ConfigStore::open(db, options);
-    if (!opened_writer) {
-        GGL_LOGE("%s", opened_writer.error().message.c_str());
-        return false;
+    options.keep_wal_file = true;
+    auto opened = config::ConfigStore::open(db, options);
+    if (!opened) {
+        GGL_LOGE("%s", opened.error().message.c_str());
+        return nullptr;
     }
-    options.verify_integrity = false;
-    auto opened_reader = config::ConfigStore::open(db, options);
-    if (!opened_reader) {
-        GGL_LOGE("%s", opened_reader.error().message.c_str());
-        return false;
-    }
-    writer = std::move(*opened_writer);
-    reader = std::move(*opened_reader);
-    return true;
+    return std::move(*opened);
 }
 
 } // namespace
@@ -107,24 +93,20 @@ int main(int argc, char** argv) {
     if (int done = handle_arguments(argc, argv); done >= 0) {
         return done;
     }
-    limit_allocator();
-
     EventLoop loop;
-    // Before anything starts a thread, so that the signals reach only the loop.
     if (auto handled = loop.stop_on_termination_signals(); !handled) {
         GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return 1;
     }
 
-    std::unique_ptr<config::ConfigStore> reader;
-    std::unique_ptr<config::ConfigStore> writer;
-    if (!open_store(env::config_db(), reader, writer)) {
+    std::unique_ptr<config::ConfigStore> store = open_store(env::config_db());
+    if (!store) {
         return 1;
     }
-    configd::load_startup_config(*writer, env::config_dir());
+    configd::load_startup_config(*store, env::config_dir());
 
     bus::Server server(loop, kService, GGL_VERSION);
-    configd::ConfigService service(loop, server, std::move(reader), std::move(writer));
+    configd::ConfigService service(loop, server, std::move(store));
     if (auto listening = server.listen(); !listening) {
         GGL_LOGE("%s: cannot listen: %s", kService, listening.error().to_string().c_str());
         return 1;

@@ -447,6 +447,9 @@ Result<Object> HealthService::update_status(const bus::Call& call) {
         return std::move(found).error();
     }
     Component& component = **found;
+    // A unit that is already active shows no change of state: the log is what tells
+    // that the component's report (IPC UpdateState) arrived.
+    GGL_LOGI("%s reported %s", name->c_str(), std::string(state_name).c_str());
     component.reported = *state == LifecycleState::Running ? ReportedState::Running : ReportedState::Errored;
     component.reported_over = derive_state(component.units, ReportedState::None, &component.state).state;
     update(*name, component, true);

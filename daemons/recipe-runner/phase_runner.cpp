@@ -125,6 +125,9 @@ int run_phase(const RunRequest& request) {
         ::setenv("AWS_REGION", settings->aws_region.c_str(), 1);
         ::setenv("AWS_DEFAULT_REGION", settings->aws_region.c_str(), 1);
     }
+    if (!settings->root_ca_path.empty()) {
+        ::setenv("GG_ROOT_CA_PATH", settings->root_ca_path.c_str(), 1);
+    }
     // The environment comes before Skipif: "onpath" looks along the PATH the script gets.
     for (const EnvList* variables : {&lifecycle.setenv, &step->setenv}) {
         if (auto applied = apply_environment(*variables, context); !applied) {

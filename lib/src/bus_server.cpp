@@ -180,7 +180,7 @@ public:
 
     void start() {
         std::weak_ptr<ServerCore> weak = shared_from_this();
-        loop_.add_before_wait([weak] {
+        loop_.add_output_flush([weak] {
             if (auto core = weak.lock()) {
                 core->flush_dirty();
             }

@@ -461,6 +461,10 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
         !wal) {
         return std::move(wal).error();
     }
+    if (options.keep_wal_file) {
+        int keep = 1;
+        sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+    }
     if (auto schema = store->prepare_schema(); !schema) {
         return std::move(schema).error();
     }

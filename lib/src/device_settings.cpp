@@ -94,6 +94,7 @@ DeviceSettings device_settings_from_tree(const Object& tree) {
     DeviceSettings settings;
     settings.root_path = string_at(tree, {"system", "rootPath"}).value_or(env::root_dir());
     settings.thing_name = string_at(tree, {"system", "thingName"});
+    settings.root_ca_path = string_at(tree, {"system", "rootCaPath"}).value_or("");
     settings.aws_region = string_at(tree, {"services", kNucleusComponent, "configuration", "awsRegion"}).value_or("");
     settings.posix_user =
         string_at(tree, {"services", kNucleusComponent, "configuration", "runWithDefault", "posixUser"}).value_or("");

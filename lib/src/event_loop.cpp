@@ -114,6 +114,10 @@ void EventLoop::add_before_wait(Callback callback) {
     before_wait_.push_back(std::move(callback));
 }
 
+void EventLoop::add_output_flush(Callback callback) {
+    output_flush_.push_back(std::move(callback));
+}
+
 Result<void> EventLoop::stop_on_termination_signals() {
     for (int sig : {SIGTERM, SIGINT}) {
         if (auto handled = on_signal(sig,
@@ -220,6 +224,9 @@ Result<void> EventLoop::run() {
             return {};
         }
         for (auto& callback : before_wait_) {
+            callback();
+        }
+        for (auto& callback : output_flush_) {
             callback();
         }
         int n = epoll_wait(epoll_.get(), events, kBatch, next_timeout_ms());

@@ -10,7 +10,7 @@ ggl_recipe=$(realpath "$1")
 . "$(dirname "$(realpath "$0")")/user_manager.sh"
 top=$UM_TOP
 units="$GGL_UNIT_DIR"
-printf 'system:\n  thingName: test-thing\nservices:\n  aws.greengrass.NucleusLite:\n    configuration:\n      awsRegion: eu-west-1\n' \
+printf 'system:\n  thingName: test-thing\n  rootCaPath: /etc/test-ca.pem\nservices:\n  aws.greengrass.NucleusLite:\n    configuration:\n      awsRegion: eu-west-1\n' \
     > "$GGL_CONFIG_DIR/config.yaml"
 
 failures=0
@@ -40,6 +40,7 @@ wait_for "[ -s '$(work com.example.Run)/pwd.txt' ]" || fail "run: the script did
 [ "$(cat "$(work com.example.Run)/pwd.txt")" = "$(work com.example.Run)" ] || fail "run: working directory"
 env_file="$(work com.example.Run)/env.txt"
 for expected in GREETING="hi there" AWS_IOT_THING_NAME=test-thing AWS_REGION=eu-west-1 GGC_VERSION=2.14.0 \
+        GG_ROOT_CA_PATH=/etc/test-ca.pem \
         "AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT=$GGL_RUNTIME_DIR/gg-ipc.socket"; do
     grep -qxF "$expected" "$env_file" || fail "run: environment lacks $expected"
 done

@@ -19,13 +19,14 @@ Recipe recipe_with_defaults(Map defaults) {
 } // namespace
 
 TEST_CASE("the well-known keys are read case-insensitively") {
-    Object tree = Map{{"System", Map{{"thingname", "dev-1"}, {"rootPath", "/gg"}}},
+    Object tree = Map{{"System", Map{{"thingname", "dev-1"}, {"rootPath", "/gg"}, {"ROOTCAPATH", "/gg/ca.pem"}}},
                       {"services", Map{{"aws.greengrass.NucleusLite",
                                         Map{{"configuration", Map{{"awsRegion", "us-east-1"},
                                                                   {"runWithDefault", Map{{"posixUser", "u:g"}}}}}}}}}};
     DeviceSettings settings = device_settings_from_tree(tree);
     CHECK(settings.thing_name == "dev-1");
     CHECK(settings.root_path == "/gg");
+    CHECK(settings.root_ca_path == "/gg/ca.pem");
     CHECK(settings.aws_region == "us-east-1");
     CHECK(settings.posix_user == "u:g");
 }

@@ -51,6 +51,10 @@ struct OpenOptions {
     bool create = true;          // create the file (and its directory) when missing
     bool verify_integrity = false;  // PRAGMA quick_check at open (ggconfigd does)
     int busy_timeout_ms = 5000;  // wait this long for another process's write lock
+    // Keep the WAL file, at its size, when the last connection closes (ggconfigd does):
+    // commits then overwrite blocks the file already has, and each fsync carries no
+    // file-size change for the file system to journal.
+    bool keep_wal_file = false;
 };
 
 class ConfigStore {

@@ -16,6 +16,7 @@ inline constexpr const char* kNucleusComponent = "aws.greengrass.NucleusLite";
 struct DeviceSettings {
     std::string root_path;                  // system/rootPath, else $GGL_ROOT
     std::optional<std::string> thing_name;  // system/thingName
+    std::string root_ca_path;               // system/rootCaPath
     std::string aws_region;                 // services/aws.greengrass.NucleusLite/configuration/awsRegion
     std::string posix_user;                 // .../configuration/runWithDefault/posixUser
     Object services = Map{};                // services/..., for component configuration and versions

@@ -39,8 +39,12 @@ public:
 
     // Runs callback on the loop thread; callable from any thread.
     void post(Callback callback);
-    // Runs callback before the loop next blocks; for batching work such as flushing.
+    // Runs callback each time the loop is about to block, in the order added: work
+    // batched over a turn (ggconfigd's group commit).
     void add_before_wait(Callback callback);
+    // Runs callback after every before-wait callback, just before the loop blocks: output
+    // that the turn's work produced (the bus server's writes) goes out in the same turn.
+    void add_output_flush(Callback callback);
     // Blocks sig in every thread started after this call and delivers it on the loop.
     Result<void> on_signal(int sig, Callback callback);
     // A daemon's way to end: SIGTERM (systemd's stop) and SIGINT (Ctrl-C) log which one
@@ -77,6 +81,7 @@ private:
     TimerId next_timer_ = 1;
 
     std::vector<Callback> before_wait_;
+    std::vector<Callback> output_flush_;
     std::unordered_map<int, Callback> signal_handlers_;
 
     std::mutex posted_mutex_;
