@@ -46,6 +46,10 @@ device is put back as it was (--failure-policy none leaves it).
 JSON or @FILE. --dry-run prints the plan (components added, updated and removed,
 configuration changes, units written) and changes nothing. --wait follows the
 deployment to its end (progress on a terminal) and prints why it failed.
+A running component whose configuration changes and that subscribed with
+SubscribeToValidateConfigurationUpdates sees the new configuration first: its REJECTED
+report fails the deployment before anything changes; no report within
+--validation-timeout lets it proceed.
 
 Examples:
   ggl deploy local -r recipes -a artifacts -c com.example.Hello=1.0.0 --wait
@@ -81,6 +85,7 @@ struct Arguments {
     bool dry_run = false;
     bool wait = false;
     int component_timeout = 0;
+    int validation_timeout = 0;
     std::vector<std::string> positionals;
 };
 
@@ -243,6 +248,9 @@ int run_local(const Arguments& arguments) {
     params.set("failure_handling_policy", arguments.failure_policy == "none" ? "DO_NOTHING" : "ROLLBACK");
     if (arguments.dry_run) params.set("dry_run", true);
     if (arguments.component_timeout > 0) params.set("timeout_seconds", int64_t{arguments.component_timeout});
+    if (arguments.validation_timeout > 0) {
+        params.set("configuration_validation_timeout_seconds", int64_t{arguments.validation_timeout});
+    }
 
     bus::Client client = client_for(arguments);
     auto created = client.call("create_local_deployment", std::move(params));
@@ -358,6 +366,10 @@ void add_local(CLI::App& verb, Arguments& arguments) {
     verb.add_flag("--wait", arguments.wait, "Follow the deployment to its end; exit 1 if it fails");
     verb.add_option("--component-timeout", arguments.component_timeout,
                     "Seconds for the components to start (default 300)")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(1, 86400));
+    verb.add_option("--validation-timeout", arguments.validation_timeout,
+                    "Seconds for components that subscribed to configuration validation to report (default 30)")
         ->type_name("SECONDS")
         ->check(CLI::Range(1, 86400));
 }

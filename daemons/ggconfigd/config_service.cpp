@@ -61,7 +61,9 @@ void ConfigService::register_methods(bus::Server& server) {
     server.add_async_call({"write",
                            {key_path_spec("Key to write; [] merges a map at the top level"),
                             {"value", ParamType::Any, true, "Value or map; maps merge recursively"},
-                            {"timestamp", ParamType::Int, false, "ms since the epoch (default: now)"}},
+                            {"timestamp", ParamType::Int, false, "ms since the epoch (default: now)"},
+                            {"fail_if_older", ParamType::Bool, false,
+                             "true: a stored value newer than timestamp fails the write with EXPECTED, nothing written"}},
                            "Merges value at key_path; a value older than the stored one is ignored. "
                            "CONFLICT for a value onto a map or a map onto a value. Answered once durable."},
                           [this](bus::Call call) { write(std::move(call)); });
@@ -156,11 +158,15 @@ void ConfigService::write(bus::Call call) {
         return;
     }
     int64_t ts = timestamp->value_or(config::now_ms());
+    const Object* fail_if_older = call.param("fail_if_older");
+    auto older = fail_if_older != nullptr && fail_if_older->is_bool() && fail_if_older->as_bool()
+                     ? config::ConfigStore::OlderWrite::Fail
+                     : config::ConfigStore::OlderWrite::Ignore;
     // The call (and so its params) outlives the change: the value is not copied.
     const Object* value = call.param("value");
-    submit(std::move(call), [path = std::move(*path), value, ts](config::ConfigStore& store,
-                                                                  std::vector<config::Change>& changes) {
-        return store.write(path, *value, ts, &changes);
+    submit(std::move(call), [path = std::move(*path), value, ts, older](config::ConfigStore& store,
+                                                                         std::vector<config::Change>& changes) {
+        return store.write(path, *value, ts, &changes, older);
     });
 }
 

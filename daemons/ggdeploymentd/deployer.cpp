@@ -9,6 +9,7 @@
 #include "ggl/device_settings.hpp"
 #include "ggl/env.hpp"
 #include "ggl/file.hpp"
+#include "ggl/ipc_policy.hpp"
 #include "ggl/log.hpp"
 #include "ggl/platform.hpp"
 #include "ggl/systemd.hpp"
@@ -17,6 +18,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <spawn.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,6 +200,8 @@ struct Deployer::Plan {
         bool in_store = false;
         std::optional<std::string> previous_version;
         bool reconfigured = false;
+        Object configuration = Map{};        // as the deployment leaves it
+        bool configuration_changed = false;  // for a deployed component: differs from what is stored
         std::vector<UnitFile> units;
         bool units_changed = false;
         std::vector<std::string> required_by;
@@ -612,6 +616,7 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
             const Object* stored_configuration = stored && stored->is_map() ? stored->as_map().find("configuration") : nullptr;
             if (stored_configuration != nullptr && stored_configuration->is_map()) configuration = *stored_configuration;
         }
+        const Object stored_configuration = configuration;
         const Object* update = request.configuration.find(component.name);
         if (update != nullptr) {
             component.reconfigured = true;
@@ -627,6 +632,21 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
         if (update != nullptr) {
             if (const Object* merge = update->as_map().find("MERGE")) merge_configuration(configuration, *merge);
         }
+        component.configuration_changed = component.previous_version && !(configuration == stored_configuration);
+        // Malformed IPC policies fail here, before anything changes, rather than in ggipcd later.
+        if (const Map* configuration_map = configuration.if_map()) {
+            for (const auto& [key, access_control] : *configuration_map) {
+                if (strcasecmp(key.c_str(), "accessControl") != 0) continue;
+                ipc_policy::Variables variables;
+                variables.thing_name = settings.thing_name;
+                auto policies = ipc_policy::ComponentPolicies::parse(component.name, access_control, variables);
+                if (!policies) {
+                    fail(record, failure_of(component.name, "validate", policies.error().message));
+                    return false;
+                }
+            }
+        }
+        component.configuration = configuration;
 
         UnitOptions unit_options;
         unit_options.runner_path = env::executable_dir() + "/recipe-runner";
@@ -717,6 +737,78 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
     for (const auto& [name, version] : plan.removed) summary += "remove " + name + " " + version + ", ";
     summary.resize(summary.size() - 2);
     progress_(record, summary);
+    return true;
+}
+
+// Greengrass's dynamic configuration validation: each deployed component whose
+// configuration changes may have subscribed (SubscribeToValidateConfigurationUpdates) to
+// see it first. ggipcd forwards the proposal and answers with the component's report;
+// all are asked at once (pipelined on one connection), so the wait is the slowest
+// answer. A rejection fails the deployment before anything changes; no answer in time,
+// or no ggipcd at all, lets it proceed, as on Greengrass.
+bool Deployer::validate_configuration(Record& record, const Plan& plan) {
+    bool any_changed = std::any_of(plan.components.begin(), plan.components.end(),
+                                   [](const Plan::Component& component) { return component.configuration_changed; });
+    if (!any_changed) return true;
+    auto timeout = std::chrono::seconds(record.request.configuration_validation_timeout_seconds);
+    bus::Client ipc = bus::Client::for_service("ipc_component", bus::ClientOptions{std::chrono::seconds(5), 0});
+    if (auto connected = ipc.connect(); !connected) {
+        GGL_LOGI("deployment %s: ggipcd is not running (%s): no component can validate its configuration",
+                 record.id.c_str(), connected.error().message.c_str());
+        return true;
+    }
+    std::map<uint64_t, std::string> asked;
+    std::string list;
+    for (const auto& component : plan.components) {
+        if (!component.configuration_changed) continue;
+        auto id = ipc.send(bus::Op::Call, "validate_configuration",
+                           Map{{"component_name", component.name},
+                               {"deployment_id", record.id},
+                               {"configuration", component.configuration},
+                               {"timeout_ms", static_cast<int64_t>(timeout.count()) * 1000}});
+        if (!id) {
+            progress_(record, "cannot ask ggipcd to validate configuration (" + id.error().message + "); proceeding");
+            return true;
+        }
+        asked[*id] = component.name;
+        list += (list.empty() ? "" : ", ") + component.name;
+    }
+    progress_(record, "offering the new configuration of " + list + " to validation subscribers, if any");
+    // ggipcd answers each call by the timeout; the margin covers a busy ggipcd.
+    auto deadline = Clock::now() + timeout + std::chrono::seconds(10);
+    while (!asked.empty()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        auto reply = ipc.receive(std::max(left, std::chrono::milliseconds(1)));
+        if (!reply && reply.error().code == ErrorCode::Retry) continue;
+        if (!reply) {
+            progress_(record, "no answer from ggipcd about configuration validation (" + reply.error().message +
+                                  "); proceeding");
+            return true;
+        }
+        auto it = asked.find(reply->id);
+        if (it == asked.end()) continue;
+        std::string name = it->second;
+        asked.erase(it);
+        if (reply->kind != bus::ReplyKind::Result) {
+            progress_(record, name + ": configuration validation failed in ggipcd (" + reply->error.message +
+                                  "); proceeding");
+            continue;
+        }
+        std::string status = string_field(reply->value, "status");
+        std::string message = string_field(reply->value, "message");
+        if (status == "REJECTED") {
+            fail(record, failure_of(name, "validate",
+                                    "the component rejected its new configuration" +
+                                        (message.empty() ? std::string() : ": " + message)));
+            return false;
+        }
+        if (status == "ACCEPTED") {
+            progress_(record, name + " accepted its new configuration" + (message.empty() ? "" : ": " + message));
+        } else if (status == "TIMED_OUT") {
+            progress_(record, name + " did not report on its new configuration within " +
+                                  std::to_string(timeout.count()) + " s; proceeding");
+        }
+    }
     return true;
 }
 
@@ -1278,6 +1370,7 @@ void Deployer::run(Record& record) {
         fail(record, failure_of("", "validate", "cannot reach gghealthd: " + opened.error().message));
         return;
     }
+    if (!validate_configuration(record, plan)) return;
     if (!prepare_store(record, plan)) return;
     if (apply(record, plan, *manager, health) != Outcome::Done) return;
     finish(record, State::Succeeded, "deployment succeeded");

@@ -49,6 +49,7 @@ private:
     enum class Outcome { Done, Failed, AwaitingReboot };
 
     bool make_plan(Record& record, Plan& plan);
+    bool validate_configuration(Record& record, const Plan& plan);
     bool prepare_store(Record& record, Plan& plan);
     Outcome apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health);
     Outcome run_lifecycle(Record& record, LifecycleWork work, systemd::Manager& manager, Health& health);

@@ -108,7 +108,7 @@ Result<Request> Request::from_params(const Map& params) {
     static const std::string_view kKnown[] = {
         "recipe_directory_path", "artifacts_directory_path", "root_component_versions_to_add",
         "root_component_versions_to_remove", "component_to_configuration", "group_name",
-        "failure_handling_policy", "dry_run", "timeout_seconds"};
+        "failure_handling_policy", "dry_run", "timeout_seconds", "configuration_validation_timeout_seconds"};
     for (const auto& [key, value] : params) {
         if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
             return invalid("unknown parameter \"" + key + "\"");
@@ -219,6 +219,13 @@ Result<Request> Request::from_params(const Map& params) {
         }
         request.timeout_seconds = timeout->as_i64();
     }
+    if (const Object* timeout = params.find("configuration_validation_timeout_seconds");
+        timeout != nullptr && !timeout->is_null()) {
+        if (!timeout->is_i64() || timeout->as_i64() <= 0 || timeout->as_i64() > 86400) {
+            return invalid("configuration_validation_timeout_seconds: expected a whole number of seconds, 1 to 86400");
+        }
+        request.configuration_validation_timeout_seconds = timeout->as_i64();
+    }
     if (request.add.empty() && request.remove.empty() && request.configuration.empty()) {
         return invalid("nothing to deploy: give root_component_versions_to_add, "
                        "root_component_versions_to_remove or component_to_configuration");
@@ -238,6 +245,7 @@ Map Request::to_object() const {
         {"failure_handling_policy", rollback ? "ROLLBACK" : "DO_NOTHING"},
         {"dry_run", dry_run},
         {"timeout_seconds", timeout_seconds},
+        {"configuration_validation_timeout_seconds", configuration_validation_timeout_seconds},
     };
     if (!recipe_directory.empty()) object.set("recipe_directory_path", recipe_directory);
     if (!artifacts_directory.empty()) object.set("artifacts_directory_path", artifacts_directory);

@@ -44,6 +44,9 @@ struct Request {
     bool rollback = true;  // failure_handling_policy ROLLBACK (else DO_NOTHING)
     bool dry_run = false;
     int64_t timeout_seconds = 300;  // for the components to become RUNNING/FINISHED
+    // For a component that subscribed to configuration validation to report on its new
+    // configuration (Greengrass's configurationValidationPolicy.timeoutInSeconds).
+    int64_t configuration_validation_timeout_seconds = 30;
 
     static Result<Request> from_params(const Map& params);
     Map to_object() const;

@@ -35,7 +35,9 @@ DeploymentService::DeploymentService(bus::Server& server, RecordStore store, Dep
                       {"group_name", ParamType::String, false, "default LOCAL_DEPLOYMENTS"},
                       {"failure_handling_policy", ParamType::String, false, "ROLLBACK (default) or DO_NOTHING"},
                       {"dry_run", ParamType::Bool, false, "plan only; change nothing"},
-                      {"timeout_seconds", ParamType::Int, false, "for components to run (default 300)"}},
+                      {"timeout_seconds", ParamType::Int, false, "for components to run (default 300)"},
+                      {"configuration_validation_timeout_seconds", ParamType::Int, false,
+                       "for components to report on their new configuration (default 30)"}},
                      "Queues a deployment; returns {deployment_id}."},
                     [this](const bus::Call& call) { return create(call); });
     server.add_call({"get_deployment_status",

@@ -63,13 +63,28 @@ void AccessControl::when_ready(const std::string& component, std::function<void(
 
 void AccessControl::load(const std::string& component) {
     entries_[component].loading = true;
+    // {iot:thingName} in resources is the device's name: read with the policies, as it
+    // may be provisioned after ggipcd started. (Renaming a provisioned device reaches a
+    // component's loaded policies when they next change, or when ggipcd restarts.)
+    config_.call("read", Map{{"key_path", List{Object("system"), Object("thingName")}}},
+                 [this, component](Result<Object> thing) {
+                     ipc_policy::Variables variables;
+                     if (thing && thing->is_buffer()) {
+                         variables.thing_name = std::string(thing->as_buffer());
+                     }
+                     load_policies(component, std::move(variables));
+                 });
+}
+
+void AccessControl::load_policies(const std::string& component, ipc_policy::Variables variables) {
     config_.call("read", Map{{"key_path", List{Object("services"), Object(component), Object("configuration"),
                                                Object("accessControl")}}},
-                 [this, component](Result<Object> value) {
+                 [this, component, variables = std::move(variables)](Result<Object> value) {
                      Entry& entry = entries_[component];
                      entry.loading = false;
                      if (value || value.error().code == ErrorCode::Noentry) {
-                         auto parsed = ipc_policy::ComponentPolicies::parse(component, value ? *value : Object());
+                         auto parsed =
+                             ipc_policy::ComponentPolicies::parse(component, value ? *value : Object(), variables);
                          if (parsed) {
                              entry.policies = std::move(*parsed);
                              entry.problem.clear();

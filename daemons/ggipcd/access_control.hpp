@@ -36,6 +36,7 @@ private:
         std::vector<std::function<void()>> waiting;
     };
     void load(const std::string& component);
+    void load_policies(const std::string& component, ipc_policy::Variables variables);
     void on_change(const Object& event);
 
     BusLink& config_;

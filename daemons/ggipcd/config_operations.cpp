@@ -1,4 +1,5 @@
-// GetConfiguration, UpdateConfiguration and SubscribeToConfigurationUpdate over gg_config.
+// GetConfiguration, UpdateConfiguration and SubscribeToConfigurationUpdate over gg_config;
+// SubscribeToValidateConfigurationUpdates and SendConfigurationValidityReport for deployments.
 #include "operations.hpp"
 
 #include <cmath>
@@ -96,11 +97,17 @@ void update_configuration(Request& request) {
             return;
         }
         params.set("timestamp", static_cast<int64_t>(std::llround(seconds * 1000)));
+        // A stored value newer than the request fails it, as on Greengrass (not ignored).
+        params.set("fail_if_older", true);
     }
     auto stream = request.stream;
     BusLink& config = request.services.config;
     config.call("write", std::move(params), [stream, &config](Result<Object> written) {
         if (!written) {
+            if (written.error().code == ErrorCode::Expected) {
+                stream->fail(IpcError{"FailedUpdateConditionCheckError", written.error().message});
+                return;
+            }
             stream->fail(bus_failure(config, written.error()));
             return;
         }
@@ -144,12 +151,48 @@ void subscribe_to_configuration_update(Request& request) {
     stream->on_close([&config, id] { config.cancel(id); });
 }
 
+void subscribe_to_validate_configuration_updates(Request& request) {
+    ConfigValidation& validation = request.services.validation;
+    std::string component = request.component;
+    auto stream = request.stream;
+    stream->accept(Map{});
+    validation.add_subscriber(component, stream);
+    stream->on_close([&validation, component, raw = stream.get()] { validation.remove_subscriber(component, raw); });
+}
+
+void send_configuration_validity_report(Request& request) {
+    const Object* report = request.params.find("configurationValidityReport");
+    if (report == nullptr || !report->is_map()) {
+        request.stream->fail(invalid_arguments("configurationValidityReport is required and must be an object"));
+        return;
+    }
+    std::string status = string_field(*report, "status");
+    if (status != "ACCEPTED" && status != "REJECTED") {
+        request.stream->fail(invalid_arguments("configurationValidityReport.status must be ACCEPTED or REJECTED"));
+        return;
+    }
+    std::string deployment_id = string_field(*report, "deploymentId");
+    if (deployment_id.empty()) {
+        request.stream->fail(invalid_arguments("configurationValidityReport.deploymentId is required"));
+        return;
+    }
+    auto reported = request.services.validation.report(request.component, deployment_id, status == "ACCEPTED",
+                                                       string_field(*report, "message"));
+    if (!reported) {
+        request.stream->fail(invalid_arguments(reported.error().message));
+        return;
+    }
+    request.stream->respond(Map{});
+}
+
 } // namespace
 
 void add_config_operations(OperationTable& table) {
     table.add({model_name("GetConfiguration"), "", get_configuration});
     table.add({model_name("UpdateConfiguration"), "", update_configuration});
     table.add({model_name("SubscribeToConfigurationUpdate"), "", subscribe_to_configuration_update});
+    table.add({model_name("SubscribeToValidateConfigurationUpdates"), "", subscribe_to_validate_configuration_updates});
+    table.add({model_name("SendConfigurationValidityReport"), "", send_configuration_validity_report});
 }
 
 } // namespace ggl::ipc

@@ -49,6 +49,41 @@ void serve_token_checks(bus::Server& server, ipc::SvcuidRegistry& tokens) {
                     });
 }
 
+// Deployments (ggdeploymentd) ask a component that subscribed to validation whether it
+// accepts its proposed configuration, and wait for the answer without blocking ggipcd.
+void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& validation) {
+    using bus::ParamType;
+    server.add_async_call(
+        {"validate_configuration",
+         {{"component_name", ParamType::String, true, "The component whose configuration changes"},
+          {"deployment_id", ParamType::String, true, "The deployment that changes it"},
+          {"configuration", ParamType::Map, true, "The component's whole configuration as proposed"},
+          {"timeout_ms", ParamType::Int, false, "How long to wait for the component's report (default 30000)"}},
+         "Sends the proposed configuration to the component's SubscribeToValidateConfigurationUpdates streams "
+         "and answers {status, message}: status ACCEPTED or REJECTED (the component's report), NO_SUBSCRIBER "
+         "(no stream of that component listens) or TIMED_OUT."},
+        [&validation](bus::Call call) {
+            std::string component(call.param("component_name")->as_buffer());
+            std::string deployment_id(call.param("deployment_id")->as_buffer());
+            int64_t timeout_ms = 30000;
+            if (const Object* timeout = call.param("timeout_ms"); timeout != nullptr && !timeout->is_null()) {
+                timeout_ms = timeout->as_i64();
+            }
+            if (component.empty() || deployment_id.empty() || timeout_ms < 1 || timeout_ms > 86400000) {
+                call.fail(ErrorCode::Invalid, "component_name and deployment_id must not be empty, and timeout_ms "
+                                              "must be 1 to 86400000");
+                return;
+            }
+            const Object configuration = *call.param("configuration");
+            validation.validate(component, deployment_id, configuration, std::chrono::milliseconds(timeout_ms),
+                                [call = std::make_shared<bus::Call>(std::move(call))](
+                                    ipc::ConfigValidation::Outcome outcome) {
+                                    call->reply(Map{{"status", ipc::ConfigValidation::verdict_name(outcome.verdict)},
+                                                   {"message", outcome.message}});
+                                });
+        });
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +117,7 @@ int main(int argc, char** argv) {
     // The bus service first: once the IPC socket accepts, everything ggipcd serves is up.
     bus::Server bus_server(loop, "ipc_component", GGL_VERSION);
     serve_token_checks(bus_server, *services.tokens);
+    serve_configuration_validation(bus_server, services.validation);
     if (auto listening = bus_server.listen(); !listening) {
         GGL_LOGE("ipc_component: cannot listen: %s", listening.error().to_string().c_str());
         return 1;

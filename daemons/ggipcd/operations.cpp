@@ -12,7 +12,8 @@ Services::Services(EventLoop& loop)
       deployment(loop, "gg_deployment"),
       pubsub(loop, "gg_pubsub"),
       iot_mqtt(loop, "aws_iot_mqtt"),
-      tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")) {}
+      tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")),
+      validation(loop) {}
 
 bool Request::authorize(std::string_view service_id, std::string_view resource) const {
     auto denied = services.access.check(component, std::string(service_id), operation, std::string(resource));

@@ -5,6 +5,7 @@
 
 #include "access_control.hpp"
 #include "bus_link.hpp"
+#include "config_validation.hpp"
 #include "rpc.hpp"
 #include "svcuid_registry.hpp"
 
@@ -52,6 +53,8 @@ struct Services {
     // The components' accessControl policies (from gg_config); the server loads a
     // component's before running an operation that has a service_id.
     AccessControl access{config};
+    // Deployments' configuration validations and the components' validation streams.
+    ConfigValidation validation;
 };
 
 struct Request {

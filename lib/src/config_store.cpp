@@ -740,7 +740,7 @@ private:
 } // namespace
 
 Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Object& value, int64_t timestamp,
-                                   bool existed, std::vector<Change>* changes) {
+                                   bool existed, std::vector<Change>* changes, OlderWrite older) {
     std::string json = to_json(value);
     bool changed = true;
     if (existed) {
@@ -752,6 +752,11 @@ Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Ob
         }
         int64_t stored_ts = sqlite3_column_int64(get, 1);
         if (stored_ts > timestamp) {
+            if (older == OlderWrite::Fail) {
+                return make_error(ErrorCode::Expected, "the value at " + key_path_to_text(spelling) +
+                                                           " was written at " + std::to_string(stored_ts) +
+                                                           ", after this write's timestamp " + std::to_string(timestamp));
+            }
             return {};  // older loses
         }
         changed = column_text(get, 0) != json;
@@ -775,7 +780,7 @@ Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Ob
 
 // Merges value into the existing node `id` (a map) whose path is spelling.
 Result<void> ConfigStore::merge(int64_t id, KeyPath& spelling, const Object& value, int64_t timestamp,
-                                std::vector<Change>* changes) {
+                                std::vector<Change>* changes, OlderWrite older) {
     for (const auto& [name, child_value] : value.as_map()) {
         if (name.empty()) {
             return make_error(ErrorCode::Invalid, "empty key in the map written at " + key_path_to_text(spelling));
@@ -809,10 +814,10 @@ Result<void> ConfigStore::merge(int64_t id, KeyPath& spelling, const Object& val
                 if (changes) {
                     changes->push_back({spelling, false});
                 }
-                if (auto merged = merge(*added, spelling, child_value, timestamp, nullptr); !merged) {
+                if (auto merged = merge(*added, spelling, child_value, timestamp, nullptr, older); !merged) {
                     return merged;
                 }
-            } else if (auto merged = merge(*child, spelling, child_value, timestamp, changes); !merged) {
+            } else if (auto merged = merge(*child, spelling, child_value, timestamp, changes, older); !merged) {
                 return merged;
             }
         } else {
@@ -830,7 +835,8 @@ Result<void> ConfigStore::merge(int64_t id, KeyPath& spelling, const Object& val
                 }
                 leaf_id = *added;
             }
-            if (auto set = set_leaf(leaf_id, spelling, child_value, timestamp, child.has_value(), changes); !set) {
+            if (auto set = set_leaf(leaf_id, spelling, child_value, timestamp, child.has_value(), changes, older);
+                !set) {
                 return set;
             }
         }
@@ -840,7 +846,7 @@ Result<void> ConfigStore::merge(int64_t id, KeyPath& spelling, const Object& val
 }
 
 Result<void> ConfigStore::write(const KeyPath& path, const Object& value, int64_t timestamp,
-                                std::vector<Change>* changes) {
+                                std::vector<Change>* changes, OlderWrite older) {
     if (path.empty() && !value.is_map()) {
         return make_error(ErrorCode::Invalid, "only a map can be written at the root");
     }
@@ -884,9 +890,9 @@ Result<void> ConfigStore::write(const KeyPath& path, const Object& value, int64_
     }
     Result<void> merged;
     if (path.empty()) {
-        merged = merge(id, spelling, value, timestamp, &found_changes);
+        merged = merge(id, spelling, value, timestamp, &found_changes, older);
     } else {
-        merged = merge(id, spelling, Object(Map{{path.back(), value}}), timestamp, &found_changes);
+        merged = merge(id, spelling, Object(Map{{path.back(), value}}), timestamp, &found_changes, older);
     }
     if (!merged) {
         return merged;

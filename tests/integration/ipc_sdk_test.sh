@@ -5,7 +5,9 @@
 # and AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT as a deployed component gets them.
 # Checks: connect with a good and a bad token; publish/subscribe between the components
 # with JSON and binary messages, wildcards and receiveMode; GetConfiguration,
-# UpdateConfiguration and SubscribeToConfigurationUpdate; a publish denied by policy; and
+# UpdateConfiguration (with its timestamp check) and SubscribeToConfigurationUpdate;
+# SubscribeToValidateConfigurationUpdates and SendConfigurationValidityReport driven by
+# ggipcd's validate_configuration bus method; a publish denied by policy; and
 # UpdateState without gghealthd answering a ServiceError; and, when run under
 # with_user_manager.sh, UpdateState and ListComponents through a real gghealthd.
 # Exit 77 (skip) when the SDK cannot be installed.
@@ -218,6 +220,49 @@ wait $state
 expect_status state 1 $?
 grep -q 'ServiceError' "$work/state.err" && grep -q 'gg_health' "$work/state.err" ||
   fail "update-state without gghealthd: $(cat "$work/state.err")"
+
+# --- UpdateConfiguration's condition check (as Greengrass): a timestamp older than the stored
+# value's fails with FailedUpdateConditionCheckError and writes nothing of the request; a
+# newer one writes.
+client update-old "$token_a" update-config --timestamp 1000 '{"high":1,"extra":true}' limits
+expect_status update-old 1 $?
+grep -q 'FailedUpdateConditionCheckError' "$work/update-old.err" || fail "update-old: $(cat "$work/update-old.err")"
+stored=$(config get --path '["services","com.example.A","configuration","limits","high"]' 2>&1)
+[[ $stored == 40 ]] || fail "update-old changed limits/high to $stored"
+config get --path '["services","com.example.A","configuration","limits","extra"]' >/dev/null 2>&1 &&
+  fail "update-old wrote limits/extra"
+client update-new "$token_a" update-config --timestamp $(($(date +%s%3N) + 60000)) '{"high":41}' limits
+expect_status update-new 0 $?
+stored=$(config get --path '["services","com.example.A","configuration","limits","high"]' 2>&1)
+[[ $stored == 41 ]] || fail "update-new: limits/high is $stored"
+
+# --- Configuration validation: a deployment's proposal (the validate_configuration bus method
+# ggdeploymentd calls) reaches A's SubscribeToValidateConfigurationUpdates stream, and A's
+# SendConfigurationValidityReport is the answer; without a subscriber the answer says so.
+validate() {  # NAME PARAMS : ggl bus call ... > $work/NAME.json
+  "$bin/ggl-bus" call ipc_component validate_configuration "$2" --json=short >"$work/$1.json" 2>&1
+}
+subscriber validator "$token_a" validate-config --reject-if bad 2
+validate rejected '{"component_name":"com.example.A","deployment_id":"dep-1","configuration":{"bad":"port 1 is taken","x":1},"timeout_ms":15000}' ||
+  fail "validate_configuration dep-1: $(cat "$work/rejected.json")"
+[[ $(cat "$work/rejected.json") == '{"status":"REJECTED","message":"bad is \"port 1 is taken\""}' ]] ||
+  fail "validate_configuration dep-1 answered $(cat "$work/rejected.json")"
+validate accepted '{"component_name":"com.example.A","deployment_id":"dep-2","configuration":{"x":2},"timeout_ms":15000}' ||
+  fail "validate_configuration dep-2: $(cat "$work/accepted.json")"
+[[ $(cat "$work/accepted.json") == '{"status":"ACCEPTED","message":""}' ]] ||
+  fail "validate_configuration dep-2 answered $(cat "$work/accepted.json")"
+finish validator
+check_events validator validate-request "$(printf '%s\n%s' \
+  '{"componentName":"com.example.A","deploymentId":"dep-1","configuration":{"bad":"port 1 is taken","x":1}}' \
+  '{"componentName":"com.example.A","deploymentId":"dep-2","configuration":{"x":2}}')"
+validate nobody '{"component_name":"com.example.B","deployment_id":"dep-3","configuration":{}}' ||
+  fail "validate_configuration dep-3: $(cat "$work/nobody.json")"
+[[ $(cat "$work/nobody.json") == '{"status":"NO_SUBSCRIBER","message":"no validation subscriber"}' ]] ||
+  fail "validate_configuration without a subscriber answered $(cat "$work/nobody.json")"
+# A report nobody asked for (or after the answer) is an InvalidArgumentsError.
+client stray-report "$token_a" send-report ACCEPTED dep-2
+expect_status stray-report 1 $?
+grep -q 'InvalidArgumentsError' "$work/stray-report.err" || fail "stray-report: $(cat "$work/stray-report.err")"
 
 # --- With gghealthd under the user manager: A runs as a unit, reports RUNNING, and B (given
 # aws.greengrass.Cli) lists it.

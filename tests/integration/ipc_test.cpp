@@ -354,6 +354,69 @@ TEST_CASE("other daemons check a token on the bus service ipc_component") {
     CHECK(unknown.error().code == ErrorCode::Noentry);
 }
 
+TEST_CASE("a deployment's proposal reaches a validation stream, silence ends TIMED_OUT and a report answers") {
+    Device device;
+    IpcClient a(device.socket);
+    a.connect(kToken);
+    int32_t stream = a.start("SubscribeToValidateConfigurationUpdates", "{}");
+    Message accepted = a.next_on(stream);
+    REQUIRE(string_header(accepted, "service-model-type") ==
+            "aws.greengrass#SubscribeToValidateConfigurationUpdatesResponse");
+    CHECK((int_header(accepted, ":message-flags") & kTerminate) == 0);
+    auto deployments = bus::Client::for_path(device.runtime + "/ipc_component");
+    auto proposal = [](const char* deployment, int64_t timeout_ms) {
+        return Map{{"component_name", "com.example.A"},
+                   {"deployment_id", deployment},
+                   {"configuration", Map{{"port", int64_t{8080}}}},
+                   {"timeout_ms", timeout_ms}};
+    };
+
+    // Nobody reports: TIMED_OUT once timeout_ms passed; a late report is refused.
+    auto silent = deployments.call("validate_configuration", proposal("dep-1", 200));
+    REQUIRE(silent.ok());
+    CHECK(string_field(*silent, "status") == "TIMED_OUT");
+    Message event = a.next_on(stream);
+    REQUIRE(string_header(event, "service-model-type") == "aws.greengrass#ValidateConfigurationUpdateEvents");
+    Object event_body = body_of(event);
+    const Object* update = find_field(event_body, "validateConfigurationUpdateEvent");
+    REQUIRE(update != nullptr);
+    CHECK(string_field(*update, "componentName") == "com.example.A");
+    CHECK(string_field(*update, "deploymentId") == "dep-1");
+    CHECK(to_json(*find_field(*update, "configuration")) == "{\"port\":8080}");
+    Message late = a.call("SendConfigurationValidityReport",
+                          "{\"configurationValidityReport\":{\"status\":\"ACCEPTED\",\"deploymentId\":\"dep-1\"}}");
+    CHECK(string_header(late, "service-model-type") == "aws.greengrass#InvalidArgumentsError");
+
+    // The deployment waits (pipelined) while the component reports; a bad status is refused.
+    auto id = deployments.send(bus::Op::Call, "validate_configuration", proposal("dep-2", 10000));
+    REQUIRE(id.ok());
+    REQUIRE(deployments.flush().ok());
+    Message second = a.next_on(stream);
+    Object second_body = body_of(second);
+    const Object* second_update = find_field(second_body, "validateConfigurationUpdateEvent");
+    REQUIRE(second_update != nullptr);
+    CHECK(string_field(*second_update, "deploymentId") == "dep-2");
+    Message bad = a.call("SendConfigurationValidityReport",
+                         "{\"configurationValidityReport\":{\"status\":\"MAYBE\",\"deploymentId\":\"dep-2\"}}");
+    CHECK(string_header(bad, "service-model-type") == "aws.greengrass#InvalidArgumentsError");
+    Message reported = a.call("SendConfigurationValidityReport",
+                              "{\"configurationValidityReport\":{\"status\":\"REJECTED\",\"deploymentId\":\"dep-2\","
+                              "\"message\":\"port 8080 is taken\"}}");
+    CHECK(string_header(reported, "service-model-type") == "aws.greengrass#SendConfigurationValidityReportResponse");
+    auto answer = deployments.receive(5000ms);
+    REQUIRE(answer.ok());
+    CHECK(answer->id == *id);
+    CHECK(string_field(answer->value, "status") == "REJECTED");
+    CHECK(string_field(answer->value, "message") == "port 8080 is taken");
+
+    // Once the client ends its stream, the component has no subscriber.
+    a.send(rpc(kApplicationMessage, kTerminate, stream));
+    a.call("ValidateAuthorizationToken", "{\"token\":\"x\"}");  // the terminate has been read
+    auto nobody = deployments.call("validate_configuration", proposal("dep-3", 10000));
+    REQUIRE(nobody.ok());
+    CHECK(string_field(*nobody, "status") == "NO_SUBSCRIBER");
+}
+
 TEST_CASE("an unknown operation answers ServiceError and ends its stream") {
     Device device;
     IpcClient client(device.socket);
@@ -505,10 +568,15 @@ TEST_CASE("configuration operations through a real ggconfigd") {
         Message got = a.call("GetConfiguration", "{\"keyPath\":[\"absent\"]}");
         CHECK(string_header(got, "service-model-type") == "aws.greengrass#ResourceNotFoundError");
     }
-    SECTION("an older timestamp does not overwrite a newer value") {
-        a.call("UpdateConfiguration", "{\"keyPath\":[],\"timestamp\":1600000000,\"valueToMerge\":{\"mode\":\"old\"}}");
+    SECTION("an older timestamp fails with FailedUpdateConditionCheckError and writes nothing") {
+        Message refused = a.call("UpdateConfiguration",
+                                 "{\"keyPath\":[],\"timestamp\":1600000000,\"valueToMerge\":{\"mode\":\"old\",\"new\":1}}");
+        CHECK(string_header(refused, "service-model-type") == "aws.greengrass#FailedUpdateConditionCheckError");
+        CHECK_THAT(string_field(body_of(refused), "message"), Catch::Contains("mode"));
         Object body = body_of(a.call("GetConfiguration", "{\"keyPath\":[\"mode\"]}"));
         CHECK(to_json(*find_field(body, "value")) == "{\"mode\":\"fast\"}");
+        Message absent = a.call("GetConfiguration", "{\"keyPath\":[\"new\"]}");
+        CHECK(string_header(absent, "service-model-type") == "aws.greengrass#ResourceNotFoundError");
     }
     SECTION("accessControl cannot be changed over IPC") {
         Message refused = a.call("UpdateConfiguration",
@@ -604,5 +672,25 @@ TEST_CASE("accessControl decides who may publish, and a change of policy takes e
         ::usleep(20000);
     }
     CHECK(string_header(revoked, "service-model-type") == "aws.greengrass#UnauthorizedError");
+}
+
+TEST_CASE("{iot:thingName} in a policy's resources is the device's thing name") {
+    Device device(true);
+    {
+        auto client = bus::Client::for_path(device.runtime + "/gg_config");
+        REQUIRE(client.call("write", Map{{"key_path", List{Object("system"), Object("thingName")}},
+                                         {"value", Object("dev-7")}})
+                    .ok());
+    }
+    device.set_access_control(
+        "com.example.A",
+        R"({"aws.greengrass.ipc.pubsub":{"p1":{"operations":["*"],"resources":["things/{iot:thingName}/*"]}}})");
+    IpcClient a(device.socket);
+    a.connect(kToken);
+    Message own = a.call("PublishToTopic", "{\"topic\":\"things/dev-7/state\",\"publishMessage\":{\"jsonMessage\":{}}}");
+    CHECK(string_header(own, "service-model-type") == "aws.greengrass#PublishToTopicResponse");
+    Message other =
+        a.call("PublishToTopic", "{\"topic\":\"things/dev-8/state\",\"publishMessage\":{\"jsonMessage\":{}}}");
+    CHECK(string_header(other, "service-model-type") == "aws.greengrass#UnauthorizedError");
 }
 #endif

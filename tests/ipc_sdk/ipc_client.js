@@ -18,9 +18,17 @@ const USAGE = `usage: ipc_client.js COMMAND [ARGS]
                                             RECEIVE_MESSAGES_FROM_OTHERS, "-" for none); prints
                                             each message until COUNT (default 1) arrived
   get-config [--component NAME] [KEY...]    GetConfiguration
-  update-config JSON [KEY...]               UpdateConfiguration: merge JSON at KEY path, timestamp now
+  update-config [--timestamp MS] JSON [KEY...]
+                                            UpdateConfiguration: merge JSON at KEY path, with the
+                                            timestamp MS (ms since the epoch; default now)
   subscribe-config [--component NAME] [COUNT] [KEY...]
                                             SubscribeToConfigurationUpdate; prints COUNT (default 1) events
+  validate-config [--reject-if KEY] [COUNT]  SubscribeToValidateConfigurationUpdates; for each of
+                                            COUNT (default 1, 0: until stopped) proposals prints it
+                                            and answers with SendConfigurationValidityReport:
+                                            REJECTED when the proposed configuration has KEY
+                                            (message "KEY is <its value>"), else ACCEPTED
+  send-report STATUS DEPLOYMENT_ID [MESSAGE] SendConfigurationValidityReport on its own
   update-state STATE                        UpdateState (RUNNING or ERRORED)
   list-components                           ListComponents
 Environment: SVCUID, AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT; GGL_IPC_TIMEOUT_MS
@@ -151,12 +159,65 @@ const commands = {
   },
 
   'update-config': (args) => {
+    let timestamp = new Date();
+    if (args[0] === '--timestamp') {
+      need(args, 2, 'MS after --timestamp');
+      if (!/^[0-9]+$/.test(args[1])) throw new UsageError(`--timestamp "${args[1]}" is not a number of ms`);
+      timestamp = new Date(Number(args[1]));
+      args.splice(0, 2);
+    }
     need(args, 1, 'JSON');
     const valueToMerge = parseJson(args[0], 'JSON');
     const keyPath = args.slice(1);
     return async (client) => {
-      await client.updateConfiguration({ keyPath, valueToMerge, timestamp: new Date() });
+      await client.updateConfiguration({ keyPath, valueToMerge, timestamp });
       emit('updated', { keyPath });
+    };
+  },
+
+  'validate-config': (args) => {
+    let rejectIf;
+    if (args[0] === '--reject-if') {
+      need(args, 2, 'KEY after --reject-if');
+      rejectIf = args[1];
+      args.splice(0, 2);
+    }
+    const count = args.length > 0 ? Number(args[0]) : 1;
+    if (!(count >= 0)) throw new UsageError(`COUNT "${args[0]}" is not a number`);
+    return async (client) => {
+      const operation = client.subscribeToValidateConfigurationUpdates({});
+      const reports = [];
+      const onEvent = (event) => {
+        const proposal = event.validateConfigurationUpdateEvent || {};
+        const configuration = proposal.configuration || {};
+        emit('validate-request', { componentName: proposal.componentName, deploymentId: proposal.deploymentId,
+                                   configuration });
+        const rejected = rejectIf !== undefined && Object.prototype.hasOwnProperty.call(configuration, rejectIf);
+        const report = { status: rejected ? 'REJECTED' : 'ACCEPTED', deploymentId: proposal.deploymentId };
+        if (rejected) report.message = `${rejectIf} is ${JSON.stringify(configuration[rejectIf])}`;
+        reports.push(client.sendConfigurationValidityReport({ configurationValidityReport: report })
+          .then(() => emit('reported', report)));
+      };
+      // COUNT 0: a component's life; it answers every deployment until it is stopped.
+      const done = count > 0 ? collect(operation, count, onEvent) : new Promise((_, reject) => {
+        operation.on('message', onEvent);
+        operation.on('streamError', reject);
+      });
+      await operation.activate();
+      emit('subscribed', {});
+      await done;
+      await Promise.all(reports);
+      await operation.close();
+    };
+  },
+
+  'send-report': (args) => {
+    need(args, 2, 'STATUS and DEPLOYMENT_ID');
+    const report = { status: args[0], deploymentId: args[1] };
+    if (args[2] !== undefined) report.message = args[2];
+    return async (client) => {
+      await client.sendConfigurationValidityReport({ configurationValidityReport: report });
+      emit('reported', report);
     };
   },
 

@@ -128,6 +128,31 @@ TEST_CASE("a write with an older timestamp leaves the value, an equal one replac
     CHECK(changes.size() == 1);
 }
 
+TEST_CASE("a write that must not be older fails on a newer stored value and writes nothing") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"svc"}, json(R"({"a":1,"b":{"c":2}})"), 100).ok());
+    REQUIRE(store->write({"svc", "b", "c"}, 3, 200).ok());
+    std::vector<Change> changes;
+    // b/c holds ts 200: the whole map write fails, a (ts 100) and the new key stay unwritten.
+    auto written = store->write({"svc"}, json(R"({"a":10,"new":true,"b":{"c":30}})"), 150, &changes,
+                                ConfigStore::OlderWrite::Fail);
+    REQUIRE_FALSE(written.ok());
+    CHECK(written.error().code == ErrorCode::Expected);
+    CHECK(written.error().message.find("svc/b/c") != std::string::npos);
+    CHECK(read_json(*store, {"svc"}) == R"({"a":1,"b":{"c":3}})");
+    CHECK(changes.empty());
+    // Equal or newer timestamps write, as without the check.
+    REQUIRE(store->write({"svc"}, json(R"({"a":10,"b":{"c":30}})"), 200, &changes, ConfigStore::OlderWrite::Fail).ok());
+    CHECK(read_json(*store, {"svc"}) == R"({"a":10,"b":{"c":30}})");
+    CHECK(changes.size() == 2);
+    // Without the check an older write leaves the newer values and adds what is new.
+    REQUIRE(store->write({"svc"}, json(R"({"a":11,"d":4,"b":{"c":31}})"), 150).ok());
+    CHECK(read_json(*store, {"svc", "a"}) == "10");
+    CHECK(read_json(*store, {"svc", "b", "c"}) == "30");
+    CHECK(read_json(*store, {"svc", "d"}) == "4");
+}
+
 TEST_CASE("a write that leaves the value unchanged reports no change") {
     TempDb db;
     auto store = open_store(db.path);

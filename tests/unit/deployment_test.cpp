@@ -176,6 +176,22 @@ TEST_CASE("create_local_deployment params are checked, naming the field") {
                Catch::Contains("unknown parameter \"extra\""));
     CHECK_THAT(error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"root_component_versions_to_remove":["a"]})"),
                Catch::Contains("both added and removed"));
+    CHECK_THAT(error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"configuration_validation_timeout_seconds":0})"),
+               Catch::Contains("configuration_validation_timeout_seconds: expected a whole number of seconds"));
+}
+
+TEST_CASE("the configuration validation timeout defaults to Greengrass's 30 s and survives the record") {
+    auto params = from_json(R"({"root_component_versions_to_add":{"a":"1.0.0"}})");
+    REQUIRE(params.ok());
+    auto request = Request::from_params(params->as_map());
+    REQUIRE(request.ok());
+    CHECK(request->configuration_validation_timeout_seconds == 30);
+    params->as_map().set("configuration_validation_timeout_seconds", int64_t{7});
+    request = Request::from_params(params->as_map());
+    REQUIRE(request.ok());
+    auto again = Request::from_params(request->to_object());
+    REQUIRE(again.ok());
+    CHECK(again->configuration_validation_timeout_seconds == 7);
 }
 
 TEST_CASE("a deployment record survives a round trip through its file") {

@@ -73,10 +73,14 @@ public:
     Result<Object> read(const KeyPath& path);
     // Child names in stored spelling. NOENTRY when absent, INVALID on a leaf.
     Result<std::vector<std::string>> list(const KeyPath& path);
+    // What a write does with a leaf whose stored timestamp is newer than its own: leave it
+    // and write the rest (DESIGN §5, "older loses"), or fail the whole write with EXPECTED
+    // naming the key and write nothing (IPC UpdateConfiguration's condition check).
+    enum class OlderWrite { Ignore, Fail };
     // Merges value at path in one transaction (DESIGN §5 rules). Appends to changes
     // what actually changed (nothing for an unchanged value or an older timestamp).
     Result<void> write(const KeyPath& path, const Object& value, int64_t timestamp,
-                       std::vector<Change>* changes = nullptr);
+                       std::vector<Change>* changes = nullptr, OlderWrite older = OlderWrite::Ignore);
     // Removes path and everything below it. With a timestamp, leaves written later than
     // it stay (older loses, equal wins, as for writes) and a map goes only once it is
     // empty. A missing path is OK. The root cannot be deleted.
@@ -119,9 +123,9 @@ private:
     Result<int64_t> add_child(int64_t parent, std::string_view name);
     Result<bool> is_leaf(int64_t id);
     Result<void> merge(int64_t id, KeyPath& spelling, const Object& value, int64_t timestamp,
-                       std::vector<Change>* changes);
+                       std::vector<Change>* changes, OlderWrite older);
     Result<void> set_leaf(int64_t id, const KeyPath& spelling, const Object& value, int64_t timestamp,
-                          bool existed, std::vector<Change>* changes);
+                          bool existed, std::vector<Change>* changes, OlderWrite older);
     Result<bool> remove_node(int64_t id, KeyPath& spelling, std::optional<int64_t> timestamp,
                              std::vector<Change>* changes);
     Result<Object> build(int64_t id);
