@@ -9,6 +9,7 @@
 #     and the total PSS, goal < 6 MiB.
 # Figures only: nothing here passes or fails on a goal.
 # Usage: bench/footprint.sh DIR [ROUNDS]
+#   GGL_FOOTPRINT_MAPPINGS=N: also the N largest mappings of each daemon (PSS, private dirty).
 #   DIR: a build's bin/ directory (installed, stripped, into a temp dir first) or the bin/
 #   of an install tree (DESTDIR=T cmake --install BUILD --strip; then T/usr/bin).
 set -u
@@ -74,6 +75,13 @@ for service in $(ctl show -p After --value ggl.target); do
     pss=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")
     rss=$(awk '/^Rss:/ { print $2 }' "/proc/$pid/smaps_rollup")
     printf '  %-22s PSS %5s kB  RSS %5s kB\n' "${service%.service}" "$pss" "$rss"
+    if [ -n "${GGL_FOOTPRINT_MAPPINGS:-}" ]; then
+        # Where each daemon's PSS is: per mapping, PSS and private dirty kB, largest first.
+        awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 == "" ? "[anon]" : $6 }
+             /^Pss:/ { pss[name] += $2 } /^Private_Dirty:/ { dirty[name] += $2 }
+             END { for (n in pss) if (pss[n] > 0) printf "      %5d %5d  %s\n", pss[n], dirty[n], n }' \
+            "/proc/$pid/smaps" | sort -rn | head -n "$GGL_FOOTPRINT_MAPPINGS"
+    fi
     total=$((total + pss))
 done
 echo "PSS of the daemons idle after the sample deployment: total $total kB = $(awk -v k="$total" 'BEGIN { printf "%.2f", k / 1024 }') MiB (goal < 6 MiB)"

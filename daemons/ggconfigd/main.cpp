@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
         return done;
     }
     EventLoop loop;
+    loop.trim_heap_when_idle();
     if (auto handled = loop.stop_on_termination_signals(); !handled) {
         GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return 1;

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -40,7 +41,11 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
+    // One malloc arena: the deployment thread's garbage then lies in the main heap,
+    // which the idle trim hands back whole (a thread's own arena keeps its top).
+    ::mallopt(M_ARENA_MAX, 1);
     EventLoop loop;
+    loop.trim_heap_when_idle();
     if (auto handled = loop.stop_on_termination_signals(); !handled) {
         GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return 1;

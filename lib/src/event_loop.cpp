@@ -3,6 +3,7 @@
 
 #include "ggl/log.hpp"
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -116,6 +117,39 @@ void EventLoop::add_before_wait(Callback callback) {
 
 void EventLoop::add_output_flush(Callback callback) {
     output_flush_.push_back(std::move(callback));
+}
+
+void EventLoop::trim_heap_when_idle(std::chrono::milliseconds idle) {
+    struct State {
+        Clock::time_point last_busy;
+        bool armed = false;
+        bool trimmed = false;  // the turn that trimmed is not activity
+    };
+    auto state = std::make_shared<State>();
+    auto check = std::make_shared<Callback>();
+    *check = [this, state, check_weak = std::weak_ptr<Callback>(check), idle] {
+        auto since = Clock::now() - state->last_busy;
+        if (since < idle) {
+            if (auto again = check_weak.lock()) {
+                add_timer(std::chrono::ceil<std::chrono::milliseconds>(idle - since), [again] { (*again)(); });
+            }
+            return;
+        }
+        state->armed = false;
+        state->trimmed = true;
+        ::malloc_trim(0);
+    };
+    add_before_wait([this, state, check, idle] {
+        if (state->trimmed) {
+            state->trimmed = false;
+            return;
+        }
+        state->last_busy = Clock::now();
+        if (!state->armed) {
+            state->armed = true;
+            add_timer(idle, [check] { (*check)(); });
+        }
+    });
 }
 
 Result<void> EventLoop::stop_on_termination_signals() {
