@@ -4,6 +4,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/config_store.hpp"
+#include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -22,28 +23,6 @@ using namespace ggl;
 namespace {
 
 constexpr const char* kService = "gg_config";
-constexpr const char* kUsage =
-    "Usage: ggconfigd [--help] [--version]\n"
-    "Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
-    "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.\n";
-
-// The daemon takes no options: only --help and --version. (No option parser library:
-// it would be most of the daemon's code, and its memory.) Returns -1 to go on serving.
-int handle_arguments(int argc, char** argv) {
-    if (argc <= 1) {
-        return -1;
-    }
-    if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-        std::fputs(kUsage, stdout);
-        return 0;
-    }
-    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("ggconfigd %s\n", GGL_VERSION);
-        return 0;
-    }
-    std::fprintf(stderr, "ggconfigd: error: unexpected argument '%s' (it takes no options; see --help)\n", argv[1]);
-    return 2;
-}
 
 void text_marker() {}
 
@@ -90,7 +69,10 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (int done = handle_arguments(argc, argv); done >= 0) {
+    DaemonOptions app("ggconfigd", GGL_VERSION,
+                      "Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
+                      "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.");
+    if (int done = app.parse(argc, argv); done >= 0) {
         return done;
     }
     EventLoop loop;

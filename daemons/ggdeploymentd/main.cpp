@@ -2,12 +2,12 @@
 #include "deployment_service.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 
-#include <CLI/CLI.hpp>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -19,10 +19,10 @@
 using namespace ggl;
 
 int main(int argc, char** argv) {
-    CLI::App app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
-                 "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on failure.",
-                 "ggdeploymentd"};
-    app.set_version_flag("--version", GGL_VERSION);
+    DaemonOptions app("ggdeploymentd", GGL_VERSION,
+                      "Runs deployments (bus service gg_deployment): resolves components, installs them into "
+                      "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
+                      "failure.");
     app.footer(R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
 daemons need no restart for a component's bootstrap, so the deployment goes on. One
 that exits 101 (reboot the device) leaves its deployment IN_PROGRESS in phase
@@ -34,12 +34,12 @@ deployments. A deployment interrupted otherwise is rolled back at the next start
 Environment: GGL_ROOT, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE, GGL_RUNTIME_DIR;
 GGL_REBOOT_COMMAND (default "systemctl reboot", run with /bin/sh -c);
 GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
-    int settle_ms = 500;
-    app.add_option("--settle-ms", settle_ms,
-                   "how long a component must stay RUNNING before its deployment counts it as started")
-        ->check(CLI::Range(0, 600000))
-        ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    size_t settle_ms = 500;
+    app.add_number("settle-ms", settle_ms, 0, 600000,
+                   "How long a component must stay RUNNING before its deployment counts it as started");
+    if (int done = app.parse(argc, argv); done >= 0) {
+        return done;
+    }
 
     // One malloc arena: the deployment thread's garbage then lies in the main heap,
     // which the idle trim hands back whole (a thread's own arena keeps its top).

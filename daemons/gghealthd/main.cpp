@@ -2,12 +2,12 @@
 #include "health_service.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 #include "ggl/systemd.hpp"
 
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstring>
@@ -21,11 +21,12 @@ constexpr const char* kService = "gg_health";
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
-                 "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
-                 "gghealthd"};
-    app.set_version_flag("--version", GGL_VERSION);
-    CLI11_PARSE(app, argc, argv);
+    DaemonOptions app("gghealthd", GGL_VERSION,
+                      "Serves component lifecycle states (bus service gg_health) from the units of the service "
+                      "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).");
+    if (int done = app.parse(argc, argv); done >= 0) {
+        return done;
+    }
 
     EventLoop loop;
     loop.trim_heap_when_idle();

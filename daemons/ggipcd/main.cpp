@@ -3,13 +3,13 @@
 #include "operations.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon_options.hpp"
 #include "ggl/config_client.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstring>
@@ -87,21 +87,19 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
-                 "authenticate with the SVCUID their deployment issued them.",
-                 "ggipcd"};
-    app.set_version_flag("--version", GGL_VERSION);
+    DaemonOptions app("ggipcd", GGL_VERSION,
+                      "Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
+                      "authenticate with the SVCUID their deployment issued them.");
     std::string socket_option;
-    app.add_option("--socket", socket_option,
+    app.add_string("socket", socket_option,
                    "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)");
     ipc::ServerOptions options;
-    app.add_option("--max-message-size", options.max_message_size, "Largest event-stream message accepted, in bytes")
-        ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
-        ->default_val(options.max_message_size);
-    app.add_option("--max-connections", options.max_connections, "Clients served at once")
-        ->check(CLI::Range(size_t{1}, size_t{65536}))
-        ->default_val(options.max_connections);
-    CLI11_PARSE(app, argc, argv);
+    app.add_number("max-message-size", options.max_message_size, 1024, size_t{1} << 30,
+                   "Largest event-stream message accepted, in bytes");
+    app.add_number("max-connections", options.max_connections, 1, 65536, "Clients served at once");
+    if (int done = app.parse(argc, argv); done >= 0) {
+        return done;
+    }
 
     EventLoop loop;
     loop.trim_heap_when_idle();

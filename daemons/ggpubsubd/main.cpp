@@ -2,11 +2,11 @@
 #include "pubsub_service.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstring>
@@ -21,18 +21,17 @@ constexpr const char* kService = "gg_pubsub";
 
 int main(int argc, char** argv) {
     pubsubd::QueueLimits limits;
-    CLI::App app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
-                 "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
-                 "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",
-                 "ggpubsubd"};
-    app.set_version_flag("--version", GGL_VERSION);
-    app.add_option("--queue-messages", limits.queue_messages, "Messages a subscriber's queue holds before dropping")
-        ->capture_default_str()
-        ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
-    app.add_option("--queue-bytes", limits.queue_bytes, "Bytes a subscriber's queue holds before dropping")
-        ->capture_default_str()
-        ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
-    CLI11_PARSE(app, argc, argv);
+    DaemonOptions app("ggpubsubd", GGL_VERSION,
+                      "Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
+                      "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
+                      "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.");
+    app.add_number("queue-messages", limits.queue_messages, 1, 10'000'000,
+                   "Messages a subscriber's queue holds before dropping");
+    app.add_number("queue-bytes", limits.queue_bytes, 1024, size_t{1} << 32,
+                   "Bytes a subscriber's queue holds before dropping");
+    if (int done = app.parse(argc, argv); done >= 0) {
+        return done;
+    }
 
     EventLoop loop;
     loop.trim_heap_when_idle();
