@@ -30,10 +30,11 @@ namespace {
 // Bounds the latency one group adds to its first request.
 constexpr size_t kMaxGroup = 256;
 
-// Writes idle this long: the WAL is checkpointed into the database file. Reads of pages
-// still in the WAL go through sqlite's small private cache, reads of the file through
-// its memory map; checkpointing when nothing is being written keeps its two fsyncs
-// off the write path (sqlite's own checkpoint at 1000 WAL pages remains the bound).
+// Writes idle this long: the WAL is checkpointed into the database file, and the page
+// cache's pages released. Reads of pages still in the WAL go through sqlite's small
+// private cache, reads of the file through its memory map; checkpointing when nothing
+// is being written keeps its two fsyncs off the write path (sqlite's own checkpoint at
+// 1000 WAL pages remains the bound).
 constexpr auto kIdleCheckpointDelay = std::chrono::milliseconds(250);
 
 } // namespace
@@ -94,6 +95,7 @@ void GroupCommit::schedule_checkpoint() {
         checkpoint_scheduled_ = false;
         before_commit_();
         (void)store_.checkpoint();  // best effort: a failed one is retried after the next write
+        store_.release_memory();
     });
 }
 

@@ -1099,6 +1099,10 @@ Result<void> ConfigStore::checkpoint() {
     return {};
 }
 
+void ConfigStore::release_memory() {
+    sqlite3_db_release_memory(db_);
+}
+
 void ConfigStore::end_read() {
     if (!in_transaction() || in_explicit_transaction_) {
         return;

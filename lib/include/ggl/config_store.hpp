@@ -110,6 +110,9 @@ public:
     // for no reader). Readers then find those pages in the memory-mapped file rather
     // than reading them out of the WAL.
     Result<void> checkpoint();
+    // Frees the page cache's unused pages (sqlite3_db_release_memory): an idle daemon
+    // keeps no cache of pages a burst of writes brought in.
+    void release_memory();
 
 private:
     ConfigStore(sqlite3* db, std::string path);
