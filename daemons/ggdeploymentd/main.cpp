@@ -8,7 +8,6 @@
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 
-
 #include <malloc.h>
 #include <unistd.h>
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,13 +22,15 @@ BusLink::BusLink(EventLoop& loop, std::string service, std::chrono::milliseconds
     : loop_(loop), service_(std::move(service)), call_timeout_(call_timeout), reader_(env::bus_max_frame()) {
     auto path = env::service_socket_path(service_);
     path_ = path ? *path : service_;
+    // Requests queued during a loop turn go out together, in one send, before it waits.
+    loop_.add_before_wait([this, alive = std::weak_ptr<bool>(alive_)] {
+        if (!alive.expired() && flush_pending_) flush();
+    });
 }
 
 BusLink::~BusLink() {
     *alive_ = false;
-    for (auto& [id, pending] : pending_) {
-        if (pending.timer != 0) loop_.cancel_timer(pending.timer);
-    }
+    if (deadline_timer_ != 0) loop_.cancel_timer(deadline_timer_);
     if (fd_) loop_.remove_fd(fd_.get());
 }
 
@@ -64,7 +67,7 @@ void BusLink::send(bus::Op op, uint64_t id, std::string_view method, Map params)
         fail_pending(id, appended.error());
         return;
     }
-    flush();
+    flush_pending_ = true;
 }
 
 void BusLink::call(std::string_view method, Map params, ReplyHandler on_reply) {
@@ -76,13 +79,38 @@ void BusLink::call(std::string_view method, Map params, ReplyHandler on_reply) {
         fail_pending(id, connected.error());
         return;
     }
-    pending_[id].timer = loop_.add_timer(call_timeout_, [this, id] {
-        auto it = pending_.find(id);
-        if (it == pending_.end()) return;
-        it->second.timer = 0;
-        fail_pending(id, make_error(ErrorCode::Timeout, service_ + " did not answer in time"));
-    });
+    deadlines_.push_back({std::chrono::steady_clock::now() + call_timeout_, id});
+    if (deadline_timer_ == 0) arm_deadline_timer();
     send(bus::Op::Call, id, method, std::move(params));
+}
+
+// One loop timer for every call of the link, rather than one each (a timer costs a few
+// allocations, and a busy link makes thousands of calls a second). Calls share one
+// timeout, so their deadlines come in the order the calls were made.
+void BusLink::arm_deadline_timer() {
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadlines_.front().at - std::chrono::steady_clock::now());
+    deadline_timer_ = loop_.add_timer(std::max(delay, std::chrono::milliseconds(0)), [this] {
+        deadline_timer_ = 0;
+        auto now = std::chrono::steady_clock::now();
+        while (!deadlines_.empty() && deadlines_.front().at <= now) {
+            uint64_t id = deadlines_.front().id;
+            deadlines_.pop_front();
+            if (pending_.count(id) != 0) {
+                fail_pending(id, make_error(ErrorCode::Timeout, service_ + " did not answer in time"));
+            }
+        }
+        forget_answered_deadlines();
+        if (!deadlines_.empty()) arm_deadline_timer();
+    });
+}
+
+// Deadlines of calls already answered, from the front: answers mostly come in order, so
+// this keeps the queue as short as the calls in flight. (Behind a call that takes long,
+// answered ones wait until it is answered or times out.)
+void BusLink::forget_answered_deadlines() {
+    while (!deadlines_.empty() && pending_.count(deadlines_.front().id) == 0) {
+        deadlines_.pop_front();
+    }
 }
 
 uint64_t BusLink::subscribe(std::string_view method, Map params, SubscriptionHandlers handlers) {
@@ -104,12 +132,11 @@ void BusLink::cancel(uint64_t id) {
     if (it == pending_.end()) {
         return;
     }
-    if (it->second.timer != 0) loop_.cancel_timer(it->second.timer);
     pending_.erase(it);
     if (fd_) {
         bus::Request request{bus::Op::Cancel, id, {}, {}};
         if (bus::append_request(out_, request, reader_.max_frame())) {
-            flush();
+            flush_pending_ = true;
         }
     }
 }
@@ -122,7 +149,7 @@ void BusLink::fail_pending(uint64_t id, const Error& error) {
     }
     Pending pending = std::move(it->second);
     pending_.erase(it);
-    if (pending.timer != 0) loop_.cancel_timer(pending.timer);
+    forget_answered_deadlines();
     loop_.post([pending = std::move(pending), error]() mutable {
         if (!pending.subscription) {
             if (pending.on_reply) pending.on_reply(error);
@@ -135,6 +162,7 @@ void BusLink::fail_pending(uint64_t id, const Error& error) {
 }
 
 void BusLink::flush() {
+    flush_pending_ = false;
     while (fd_ && out_sent_ < out_.size()) {
         ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
         if (n > 0) {
@@ -213,7 +241,7 @@ void BusLink::dispatch(bus::Reply reply) {
     case bus::ReplyKind::Error: {
         Pending done = std::move(pending);
         pending_.erase(it);
-        if (done.timer != 0) loop_.cancel_timer(done.timer);
+        forget_answered_deadlines();
         Error error = std::move(reply.error);
         if (done.subscription) {
             if (reply.kind == bus::ReplyKind::Error && done.handlers.on_accepted) {

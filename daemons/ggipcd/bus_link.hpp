@@ -9,6 +9,7 @@
 #include "ggl/object.hpp"
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,7 +22,8 @@ public:
     using ReplyHandler = std::function<void(Result<Object> result)>;
     struct SubscriptionHandlers {
         std::function<void(Result<void> accepted)> on_accepted;
-        std::function<void(const Object& event)> on_event;
+        // The event is the handler's to take apart (moved from, not copied).
+        std::function<void(Object& event)> on_event;
         // After acceptance: the service ended the subscription (error: why, or nullptr).
         std::function<void(const Error* error)> on_end;
     };
@@ -46,7 +48,10 @@ private:
         bool accepted = false;
         ReplyHandler on_reply;
         SubscriptionHandlers handlers;
-        EventLoop::TimerId timer = 0;
+    };
+    struct Deadline {
+        std::chrono::steady_clock::time_point at;
+        uint64_t id;
     };
 
     Result<void> ensure_connected();
@@ -57,6 +62,8 @@ private:
     void fail_pending(uint64_t id, const Error& error);
     void disconnect(const Error& error);
     void update_interest();
+    void arm_deadline_timer();
+    void forget_answered_deadlines();
 
     EventLoop& loop_;
     std::string service_;
@@ -67,8 +74,11 @@ private:
     std::string out_;
     size_t out_sent_ = 0;
     bool want_write_ = false;
+    bool flush_pending_ = false;  // out_ holds requests not yet offered to the socket
     uint64_t next_id_ = 1;
     std::unordered_map<uint64_t, Pending> pending_;
+    std::deque<Deadline> deadlines_;  // of calls, in the order made (so in deadline order)
+    EventLoop::TimerId deadline_timer_ = 0;
     // Outlives callbacks posted to the loop, which check it before touching this object.
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

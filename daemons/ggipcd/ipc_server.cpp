@@ -40,6 +40,9 @@ public:
     bool queue(const event_stream::Message& message, bool droppable);
     void forget_stream(int32_t id) { streams_.erase(id); }
     void close_now(const char* why);
+    // Sends what queue() appended (the server calls it once per loop turn).
+    void flush();
+    bool needs_flush() const { return dirty_; }
     int fd() const { return fd_.get(); }
     const std::string& component() const { return component_; }
 
@@ -51,7 +54,6 @@ private:
     void handle_application(const RpcHeaders& headers, event_stream::Message message);
     void protocol_error(const std::string& why);
     void close_after_flush();
-    void flush();
     void update_interest();
     size_t backlog() const { return out_.size() - out_sent_; }
 
@@ -64,6 +66,7 @@ private:
     bool authenticated_ = false;
     bool closing_ = false;
     bool closed_ = false;
+    bool dirty_ = false;  // on the server's list of connections to flush
     std::string component_;
     int32_t last_stream_id_ = 0;
     uint64_t dropped_ = 0;
@@ -349,11 +352,17 @@ bool Connection::queue(const event_stream::Message& message, bool droppable) {
         GGL_LOGW("answer to %s not sent: %s", component_.c_str(), appended.error().message.c_str());
         return false;
     }
-    flush();
-    return !closed_;
+    // Sent before the loop next waits, with whatever else this turn queued: one send for
+    // a batch of answers and events rather than one per frame.
+    if (!dirty_) {
+        dirty_ = true;
+        server_.dirty_.push_back(shared_from_this());
+    }
+    return true;
 }
 
 void Connection::flush() {
+    dirty_ = false;
     while (!closed_ && out_sent_ < out_.size()) {
         ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
         if (n > 0) {
@@ -408,7 +417,23 @@ void Connection::close_now(const char* why) {
 }
 
 IpcServer::IpcServer(EventLoop& loop, const OperationTable& operations, Services& services, ServerOptions options)
-    : loop_(loop), operations_(operations), services_(services), options_(options) {}
+    : loop_(loop), operations_(operations), services_(services), options_(options) {
+    loop_.add_before_wait([alive = std::weak_ptr<IpcServer*>(self_)] {
+        if (auto server = alive.lock()) {
+            (*server)->flush_dirty();
+        }
+    });
+}
+
+void IpcServer::flush_dirty() {
+    while (!dirty_.empty()) {
+        auto batch = std::move(dirty_);
+        dirty_.clear();
+        for (auto& connection : batch) {
+            if (connection->needs_flush()) connection->flush();
+        }
+    }
+}
 
 IpcServer::~IpcServer() { close(); }
 

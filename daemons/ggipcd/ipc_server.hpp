@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace ggl::ipc {
 
@@ -46,6 +47,7 @@ private:
     friend class Connection;
     void on_accept();
     void remove(int fd);
+    void flush_dirty();
 
     EventLoop& loop_;
     const OperationTable& operations_;
@@ -54,6 +56,10 @@ private:
     UniqueFd listen_fd_;
     std::string path_;
     std::unordered_map<int, std::shared_ptr<Connection>> connections_;
+    // Connections with output queued this loop turn, flushed before the loop waits.
+    std::vector<std::shared_ptr<Connection>> dirty_;
+    // Expires with the server: the loop's before-wait hook checks it.
+    std::shared_ptr<IpcServer*> self_ = std::make_shared<IpcServer*>(this);
 };
 
 } // namespace ggl::ipc

@@ -3,13 +3,12 @@
 #include "operations.hpp"
 
 #include "ggl/bus_server.hpp"
-#include "ggl/daemon_options.hpp"
 #include "ggl/config_client.hpp"
+#include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
-
 
 #include <csignal>
 #include <cstring>

@@ -15,20 +15,26 @@ namespace {
 
 constexpr const char* kPubsubService = "aws.greengrass.ipc.pubsub";
 
+// The value under key when object is a map holding it, else nullptr; for moving from.
+Object* field(Object* object, std::string_view key) {
+    return object != nullptr && object->is_map() ? object->as_map().find(key) : nullptr;
+}
+
 void publish_to_topic(Request& request) {
     auto topic = required_string(request, "topic");
     if (!topic) return;
-    const Object* publish = request.params.find("publishMessage");
-    const Object* json = publish ? find_field(*publish, "jsonMessage") : nullptr;
-    const Object* binary = publish ? find_field(*publish, "binaryMessage") : nullptr;
+    // The request is this handler's: its parts move on rather than being copied.
+    Object* publish = request.params.find("publishMessage");
+    Object* json = field(publish, "jsonMessage");
+    Object* binary = field(publish, "binaryMessage");
     if ((json == nullptr) == (binary == nullptr)) {
         request.stream->fail(invalid_arguments("publishMessage needs exactly one of jsonMessage and binaryMessage"));
         return;
     }
     Map message;
     if (json != nullptr) {
-        const Object* content = find_field(*json, "message");
-        message.set("json", content ? *content : Object());
+        Object* content = field(json, "message");
+        message.append("json", content ? std::move(*content) : Object());
     } else {
         // Blobs travel in the JSON request as base64.
         const Object* content = find_field(*binary, "message");
@@ -38,31 +44,44 @@ void publish_to_topic(Request& request) {
             request.stream->fail(invalid_arguments("binaryMessage.message must be base64"));
             return;
         }
-        message.set("binary", Bytes{std::move(*decoded)});
+        message.append("binary", Bytes{std::move(*decoded)});
     }
     if (!request.authorize(kPubsubService, *topic)) return;
     auto stream = request.stream;
     BusLink& pubsub = request.services.pubsub;
-    pubsub.call("publish", Map{{"topic", *topic}, {"message", std::move(message)}, {"sender", request.component}},
-                [stream, &pubsub](Result<Object> published) {
-                    if (!published) {
-                        stream->fail(bus_failure(pubsub, published.error()));
-                        return;
-                    }
-                    stream->respond(Map{});
-                });
+    Map params;
+    params.reserve(3);
+    params.append("topic", std::move(*topic));
+    params.append("message", std::move(message));
+    params.append("sender", request.component);
+    pubsub.call("publish", std::move(params), [stream, &pubsub](Result<Object> published) {
+        if (!published) {
+            stream->fail(bus_failure(pubsub, published.error()));
+            return;
+        }
+        stream->respond(Map{});
+    });
 }
 
-Object subscription_message(const Object& event) {
-    std::string topic = string_field(event, "topic");
-    Map context{{"topic", topic}};
-    const Object* message = find_field(event, "message");
-    if (const Object* binary = message ? find_field(*message, "binary") : nullptr) {
-        std::string_view data = binary->is_buffer() ? binary->as_buffer() : std::string_view();
-        return Map{{"binaryMessage", Map{{"message", base64_encode(data)}, {"context", std::move(context)}}}};
+// The event is this subscription's alone: its message moves into the IPC shape.
+Object subscription_message(Object& event) {
+    Map context;
+    context.append("topic", string_field(event, "topic"));
+    Object* message = field(&event, "message");
+    Map inner;
+    inner.reserve(2);
+    const char* shape = "jsonMessage";
+    if (const Object* binary = field(message, "binary")) {
+        shape = "binaryMessage";
+        inner.append("message", base64_encode(binary->is_buffer() ? binary->as_buffer() : std::string_view()));
+    } else {
+        Object* json = field(message, "json");
+        inner.append("message", json ? std::move(*json) : Object());
     }
-    const Object* json = message ? find_field(*message, "json") : nullptr;
-    return Map{{"jsonMessage", Map{{"message", json ? *json : Object()}, {"context", std::move(context)}}}};
+    inner.append("context", std::move(context));
+    Map outer;
+    outer.append(shape, std::move(inner));
+    return outer;
 }
 
 void subscribe_to_topic(Request& request) {
@@ -88,7 +107,7 @@ void subscribe_to_topic(Request& request) {
         }
         stream->accept(Map{});
     };
-    handlers.on_event = [stream](const Object& event) {
+    handlers.on_event = [stream](Object& event) {
         stream->send_event(model_name("SubscriptionResponseMessage"), subscription_message(event));
     };
     handlers.on_end = [stream, &pubsub](const Error* error) {

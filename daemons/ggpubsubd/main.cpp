@@ -7,7 +7,6 @@
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 
-
 #include <csignal>
 #include <cstring>
 

@@ -18,7 +18,8 @@ constexpr std::string_view kReceiveFromOthers = "RECEIVE_MESSAGES_FROM_OTHERS";
 constexpr auto kDropLogInterval = std::chrono::seconds(10);
 
 // {json: any} or {binary: bytes}; a binary given as a string travels on as bytes.
-Result<Object> message_param(const Object& message) {
+// Checked without copying: the message is copied once, into the event.
+Result<void> check_message(const Object& message) {
     const Map& map = message.as_map();
     const Object* json = map.find("json");
     const Object* binary = map.find("binary");
@@ -26,17 +27,21 @@ Result<Object> message_param(const Object& message) {
         return make_error(ErrorCode::Invalid,
                           "message must be a map with exactly one key, \"json\" (any value) or \"binary\" (bytes)");
     }
-    if (json != nullptr) {
-        return message;
-    }
-    if (!binary->is_buffer()) {
+    if (json == nullptr && !binary->is_buffer()) {
         return make_error(ErrorCode::Invalid, "message.binary must be bytes, not " +
                                                   std::string(type_name(binary->type())));
     }
-    if (binary->is_bytes()) {
-        return message;
+    return {};
+}
+
+Object message_for_event(const Object& message) {
+    const Object* binary = message.as_map().find("binary");
+    if (binary != nullptr && binary->is_string()) {
+        Map converted;
+        converted.append("binary", Bytes{binary->as_string()});
+        return converted;
     }
-    return Object{Map{{"binary", Bytes{binary->as_string()}}}};
+    return message;
 }
 
 Result<std::string> optional_name(const Object* value, const char* what) {
@@ -112,9 +117,9 @@ Result<Object> PubsubService::publish(const bus::Call& call) {
     if (auto valid = topic::validate_topic(topic); !valid) {
         return make_error(ErrorCode::Invalid, "publish: " + valid.error().message);
     }
-    auto message = message_param(*call.param("message"));
-    if (!message) {
-        return make_error(ErrorCode::Invalid, "publish: " + message.error().message);
+    const Object& message = *call.param("message");
+    if (auto valid = check_message(message); !valid) {
+        return make_error(ErrorCode::Invalid, "publish: " + valid.error().message);
     }
     auto sender = optional_name(call.param("sender"), "sender");
     if (!sender) {
@@ -122,33 +127,48 @@ Result<Object> PubsubService::publish(const bus::Call& call) {
     }
     ++published_;
 
-    Map event{{"topic", topic}, {"message", std::move(*message)}};
+    // Collected first: delivering may end a subscription (its client gone), which
+    // changes the index.
+    matched_.clear();
+    trie_.match(topic, [&](uint64_t id) {
+        auto it = subscribers_.find(id);
+        if (it == subscribers_.end()) {
+            return;
+        }
+        const Subscriber& subscriber = *it->second;
+        if (subscriber.from_others_only && !sender->empty() && subscriber.name == *sender) {
+            return;
+        }
+        matched_.push_back(id);
+    });
+    if (matched_.empty()) {
+        return Object{Map{}};
+    }
+    Map event;
+    event.reserve(3);
+    event.append("topic", std::move(topic));
+    event.append("message", message_for_event(message));
     if (!sender->empty()) {
-        event.set("sender", *sender);
+        event.append("sender", std::move(*sender));
     }
     Object event_object(std::move(event));
     size_t bytes = approximate_size(event_object);
-    // Collected first: delivering may end a subscription (its client gone), which
-    // changes the index.
-    std::vector<uint64_t> matched;
-    trie_.match(topic, [&](uint64_t id) { matched.push_back(id); });
-    for (uint64_t id : matched) {
-        auto it = subscribers_.find(id);
+    auto matched = std::move(matched_);
+    for (size_t i = 0; i < matched.size(); ++i) {
+        auto it = subscribers_.find(matched[i]);
         if (it == subscribers_.end()) {
             continue;
         }
-        Subscriber& subscriber = *it->second;
-        if (subscriber.from_others_only && !sender->empty() && subscriber.name == *sender) {
-            continue;
-        }
-        deliver(subscriber, event_object, bytes);
+        // Each subscriber but the last gets a copy; the last one takes the event itself.
+        deliver(*it->second, i + 1 == matched.size() ? std::move(event_object) : Object(event_object), bytes);
     }
+    matched_ = std::move(matched);
     return Object{Map{}};
 }
 
-void PubsubService::deliver(Subscriber& subscriber, const Object& event, size_t bytes) {
+void PubsubService::deliver(Subscriber& subscriber, Object event, size_t bytes) {
     if (subscriber.queue.empty() && subscriber.subscription.backlog() < limits_.socket_backlog) {
-        if (subscriber.subscription.send(event)) {
+        if (subscriber.subscription.send(std::move(event))) {
             ++subscriber.delivered;
             ++delivered_;
         }
@@ -159,7 +179,7 @@ void PubsubService::deliver(Subscriber& subscriber, const Object& event, size_t 
         note_drop(subscriber);
         return;
     }
-    subscriber.queue.push_back({event, bytes});
+    subscriber.queue.push_back({std::move(event), bytes});
     subscriber.queued_bytes += bytes;
     await_drain(subscriber);
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace ggl::pubsubd {
 
@@ -60,7 +61,7 @@ private:
     void subscribe(bus::Subscription subscription);
     Result<Object> stats(const bus::Call& call);
 
-    void deliver(Subscriber& subscriber, const Object& event, size_t bytes);
+    void deliver(Subscriber& subscriber, Object event, size_t bytes);
     void drain(uint64_t id);
     void await_drain(Subscriber& subscriber);
     void note_drop(Subscriber& subscriber);
@@ -70,6 +71,7 @@ private:
     QueueLimits limits_;
     TopicTrie trie_;
     std::unordered_map<uint64_t, std::unique_ptr<Subscriber>> subscribers_;
+    std::vector<uint64_t> matched_;  // publish()'s scratch, kept to spare an allocation each time
     uint64_t next_id_ = 1;
     uint64_t published_ = 0;
     uint64_t delivered_ = 0;

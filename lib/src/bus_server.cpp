@@ -4,9 +4,9 @@
 #include "ggl/env.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
+#include "ggl/unix_group.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -421,8 +421,9 @@ Result<void> ServerCore::listen_path(const std::string& path) {
         return errno_error(ErrorCode::Failure, "cannot bind " + staging, errno);
     }
     ::chmod(staging.c_str(), 0660);
-    if (const group* gr = ::getgrnam("ggcore")) {
-        if (::chown(staging.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0) {
+    // Not getgrnam: it would load NSS modules (libnss_systemd) into every daemon for good.
+    if (auto gid = unix_group::lookup_gid("ggcore")) {
+        if (::chown(staging.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
             GGL_LOGD("cannot give %s to group ggcore: %s", path.c_str(), std::strerror(errno));
         }
     }

@@ -26,10 +26,19 @@ uint64_t read_be(const char* p, size_t n) {
 }
 
 void write_be(std::string& out, uint64_t value, size_t n) {
-    for (size_t i = n; i > 0; --i) {
-        out.push_back(static_cast<char>((value >> ((i - 1) * 8)) & 0xff));
+    char bytes[8];
+    for (size_t i = 0; i < n; ++i) {
+        bytes[i] = static_cast<char>((value >> ((n - 1 - i) * 8)) & 0xff);
+    }
+    out.append(bytes, n);
+}
+
+void patch_be32(std::string& out, size_t at, uint32_t value) {
+    for (size_t i = 0; i < 4; ++i) {
+        out[at + i] = static_cast<char>((value >> ((3 - i) * 8)) & 0xff);
     }
 }
+
 
 std::string hex32(uint32_t value) {
     char text[16];
@@ -55,6 +64,12 @@ size_t fixed_value_size(HeaderType type) {
     return 0;
 }
 
+// What a header takes on the wire (its checks come when it is written).
+size_t encoded_size(const Header& header) {
+    size_t value = header.is_buffer() ? 2 + header.bytes.size() : fixed_value_size(header.type);
+    return 2 + header.name.size() + value;
+}
+
 int64_t sign_extend(uint64_t raw, size_t bytes) {
     if (bytes == 8) {
         return static_cast<int64_t>(raw);
@@ -65,6 +80,7 @@ int64_t sign_extend(uint64_t raw, size_t bytes) {
 
 Result<std::vector<Header>> decode_headers(std::string_view data) {
     std::vector<Header> headers;
+    headers.reserve(6);  // an RPC message has 3 to 6
     size_t at = 0;
     while (at < data.size()) {
         size_t name_size = static_cast<uint8_t>(data[at]);
@@ -123,9 +139,12 @@ Result<void> append_header(std::string& out, const Header& header) {
     if (header.name.empty() || header.name.size() > kMaxHeaderNameSize) {
         return make_error(ErrorCode::Range, "header name \"" + header.name + "\" must be 1 to 127 bytes");
     }
-    out.push_back(static_cast<char>(header.name.size()));
-    out += header.name;
-    out.push_back(static_cast<char>(header.type));
+    // Name length, name and type in one append (this runs for every header of every message).
+    char head[2 + kMaxHeaderNameSize];
+    head[0] = static_cast<char>(header.name.size());
+    std::memcpy(head + 1, header.name.data(), header.name.size());
+    head[1 + header.name.size()] = static_cast<char>(header.type);
+    out.append(head, 2 + header.name.size());
     switch (header.type) {
     case HeaderType::BoolTrue:
     case HeaderType::BoolFalse: break;
@@ -209,27 +228,36 @@ const Header* Message::find(std::string_view name) const {
 }
 
 Result<void> append_message(std::string& out, const Message& message, size_t max_message_size) {
-    std::string headers;
+    // Encoded in place after a prelude placeholder, which is filled in once the sizes are
+    // known; on any error out is cut back to what it was.
+    size_t start = out.size();
+    size_t expected = kMinMessageSize + message.payload.size();
     for (const Header& header : message.headers) {
-        if (auto appended = append_header(headers, header); !appended) {
+        expected += encoded_size(header);
+    }
+    out.reserve(start + expected);
+    out.append(kPreludeSize, '\0');
+    for (const Header& header : message.headers) {
+        if (auto appended = append_header(out, header); !appended) {
+            out.resize(start);
             return appended;
         }
     }
-    if (headers.size() > kMaxHeadersSize) {
-        return make_error(ErrorCode::Range, "headers of " + std::to_string(headers.size()) +
+    size_t headers_size = out.size() - start - kPreludeSize;
+    if (headers_size > kMaxHeadersSize) {
+        out.resize(start);
+        return make_error(ErrorCode::Range, "headers of " + std::to_string(headers_size) +
                                                 " bytes exceed the limit of " + std::to_string(kMaxHeadersSize));
     }
-    size_t total = kMinMessageSize + headers.size() + message.payload.size();
+    size_t total = kMinMessageSize + headers_size + message.payload.size();
     if (total > max_message_size || total > UINT32_MAX) {
+        out.resize(start);
         return make_error(ErrorCode::Range, "message of " + std::to_string(total) + " bytes exceeds the limit of " +
                                                 std::to_string(max_message_size) + " bytes");
     }
-    size_t start = out.size();
-    out.reserve(start + total);
-    write_be(out, total, 4);
-    write_be(out, headers.size(), 4);
-    write_be(out, crc32_of(std::string_view(out).substr(start, 8)), 4);
-    out += headers;
+    patch_be32(out, start, static_cast<uint32_t>(total));
+    patch_be32(out, start + 4, static_cast<uint32_t>(headers_size));
+    patch_be32(out, start + 8, crc32_of(std::string_view(out).substr(start, 8)));
     out += message.payload;
     write_be(out, crc32_of(std::string_view(out).substr(start, total - kMessageCrcSize)), 4);
     return {};
@@ -264,17 +292,12 @@ Result<uint32_t> check_prelude(std::string_view prelude, size_t max_message_size
     return total;
 }
 
-Result<Message> decode_message(std::string_view frame, size_t max_message_size) {
-    auto total = check_prelude(frame, max_message_size);
-    if (!total) {
-        return std::move(total).error();
-    }
-    if (frame.size() != *total) {
-        return parse_error("frame of " + std::to_string(frame.size()) + " bytes, prelude says " +
-                           std::to_string(*total));
-    }
-    uint32_t computed = crc32_of(frame.substr(0, *total - kMessageCrcSize));
-    uint32_t stated = static_cast<uint32_t>(read_be(frame.data() + *total - kMessageCrcSize, 4));
+namespace {
+
+// The rest of decode_message, for a frame of total bytes whose prelude check_prelude passed.
+Result<Message> decode_checked(std::string_view frame, uint32_t total) {
+    uint32_t computed = crc32_of(frame.substr(0, total - kMessageCrcSize));
+    uint32_t stated = static_cast<uint32_t>(read_be(frame.data() + total - kMessageCrcSize, 4));
     if (computed != stated) {
         return parse_error("message CRC mismatch (frame says " + hex32(stated) + ", computed " + hex32(computed) + ")");
     }
@@ -286,8 +309,22 @@ Result<Message> decode_message(std::string_view frame, size_t max_message_size) 
     Message message;
     message.headers = std::move(*headers);
     size_t payload_at = kPreludeSize + headers_size;
-    message.payload.assign(frame.substr(payload_at, *total - kMessageCrcSize - payload_at));
+    message.payload.assign(frame.substr(payload_at, total - kMessageCrcSize - payload_at));
     return message;
+}
+
+} // namespace
+
+Result<Message> decode_message(std::string_view frame, size_t max_message_size) {
+    auto total = check_prelude(frame, max_message_size);
+    if (!total) {
+        return std::move(total).error();
+    }
+    if (frame.size() != *total) {
+        return parse_error("frame of " + std::to_string(frame.size()) + " bytes, prelude says " +
+                           std::to_string(*total));
+    }
+    return decode_checked(frame, *total);
 }
 
 char* StreamDecoder::write_area(size_t min_space) {
@@ -303,8 +340,17 @@ char* StreamDecoder::write_area(size_t min_space) {
 }
 
 void StreamDecoder::feed(std::string_view data) {
-    std::memcpy(write_area(data.size()), data.data(), data.size());
-    commit(data.size());
+    // Appended rather than copied into write_area(): that would first zero-fill the space.
+    if (begin_ == end_) {
+        begin_ = end_ = 0;
+    } else if (begin_ > 0 && begin_ >= buffer_.size() / 2) {
+        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    buffer_.resize(end_);
+    buffer_.append(data);
+    end_ = buffer_.size();
 }
 
 StreamDecoder::Status StreamDecoder::next(Message& message) {
@@ -324,7 +370,7 @@ StreamDecoder::Status StreamDecoder::next(Message& message) {
     if (available.size() < *total) {
         return Status::NeedMore;
     }
-    auto decoded = decode_message(available.substr(0, *total), max_);
+    auto decoded = decode_checked(available.substr(0, *total), *total);
     if (!decoded) {
         failed_ = true;
         error_ = std::move(decoded).error();

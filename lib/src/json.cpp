@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cmath>
+#include <vector>
 
 namespace ggl {
 
@@ -53,64 +55,189 @@ Json to_json_value(const Object& value) {
     return nullptr;
 }
 
-Result<Object> from_json_value(const Json& json, size_t depth) {
-    if (depth > kMaxJsonDepth) {
-        return make_error(ErrorCode::Parse, "JSON nested deeper than 128 levels");
-    }
-    switch (json.type()) {
-    case Json::value_t::null:
-    case Json::value_t::discarded:
-        return Object{};
-    case Json::value_t::boolean:
-        return Object{json.get<bool>()};
-    case Json::value_t::number_integer:
-        return Object{json.get<int64_t>()};
-    case Json::value_t::number_unsigned: {
-        auto u = json.get<uint64_t>();
-        if (u <= static_cast<uint64_t>(INT64_MAX)) {
-            return Object{static_cast<int64_t>(u)};
+// The short form written straight from the Object, byte for byte what dumping the
+// nlohmann value would give (IPC writes JSON for every message; building that value
+// first doubled the allocations). False when a map key is not UTF-8: its base64 form
+// may collide with another key, which only the nlohmann map resolves the same way.
+bool write_short(const Object& value, std::string& out);
+
+void write_string(std::string_view text, std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    size_t plain = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
         }
-        return Object{static_cast<double>(u)};
-    }
-    case Json::value_t::number_float:
-        return Object{json.get<double>()};
-    case Json::value_t::string:
-        return Object{json.get<std::string>()};
-    case Json::value_t::binary: {
-        const auto& bin = json.get_binary();
-        return Object{Bytes{std::string(bin.begin(), bin.end())}};
-    }
-    case Json::value_t::array: {
-        List list;
-        list.reserve(json.size());
-        for (const auto& item : json) {
-            auto converted = from_json_value(item, depth + 1);
-            if (!converted) {
-                return converted;
-            }
-            list.push_back(std::move(*converted));
+        out.append(text.data() + plain, i - plain);
+        plain = i + 1;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default: {
+            char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+            out.append(escaped, sizeof escaped);
         }
-        return Object{std::move(list)};
-    }
-    case Json::value_t::object: {
-        Map map;
-        map.reserve(json.size());
-        for (const auto& [key, item] : json.items()) {
-            auto converted = from_json_value(item, depth + 1);
-            if (!converted) {
-                return converted;
-            }
-            map.append(key, std::move(*converted));
         }
-        return Object{std::move(map)};
     }
-    }
-    return Object{};
+    out.append(text.data() + plain, text.size() - plain);
+    out.push_back('"');
 }
+
+void write_text_or_base64(std::string_view data, std::string& out) {
+    if (is_valid_utf8(data)) {
+        write_string(data, out);
+    } else {
+        write_string(base64_encode(data), out);
+    }
+}
+
+bool write_short(const Object& value, std::string& out) {
+    switch (value.type()) {
+    case Type::Null: out += "null"; return true;
+    case Type::Bool: out += value.as_bool() ? "true" : "false"; return true;
+    case Type::I64: {
+        char digits[24];
+        auto written = std::to_chars(digits, digits + sizeof digits, value.as_i64());
+        out.append(digits, written.ptr);
+        return true;
+    }
+    case Type::F64: {
+        // Rare on the hot paths; nlohmann's shortest round-trip form, as before.
+        double d = value.as_f64();
+        out += std::isfinite(d) ? Json(d).dump() : std::string("null");
+        return true;
+    }
+    case Type::String: write_text_or_base64(value.as_string(), out); return true;
+    case Type::Bytes: write_text_or_base64(value.as_bytes().data, out); return true;
+    case Type::List: {
+        out.push_back('[');
+        bool first = true;
+        for (const auto& item : value.as_list()) {
+            if (!first) {
+                out.push_back(',');
+            }
+            first = false;
+            if (!write_short(item, out)) {
+                return false;
+            }
+        }
+        out.push_back(']');
+        return true;
+    }
+    case Type::Map: {
+        out.push_back('{');
+        bool first = true;
+        for (const auto& [key, item] : value.as_map()) {
+            if (!is_valid_utf8(key)) {
+                return false;
+            }
+            if (!first) {
+                out.push_back(',');
+            }
+            first = false;
+            write_string(key, out);
+            out.push_back(':');
+            if (!write_short(item, out)) {
+                return false;
+            }
+        }
+        out.push_back('}');
+        return true;
+    }
+    }
+    return false;
+}
+
+// Builds the Object as nlohmann's parser reports values, without its DOM in between.
+// A repeated key keeps its first position and takes the last value, as ordered_json does.
+class ObjectBuilder : public nlohmann::json_sax<Json> {
+public:
+    bool null() override { return add(Object{}); }
+    bool boolean(bool value) override { return add(Object{value}); }
+    bool number_integer(number_integer_t value) override { return add(Object{static_cast<int64_t>(value)}); }
+    bool number_unsigned(number_unsigned_t value) override {
+        if (value <= static_cast<uint64_t>(INT64_MAX)) {
+            return add(Object{static_cast<int64_t>(value)});
+        }
+        return add(Object{static_cast<double>(value)});
+    }
+    bool number_float(number_float_t value, const string_t&) override { return add(Object{value}); }
+    bool string(string_t& value) override { return add(Object{std::move(value)}); }
+    bool binary(binary_t& value) override { return add(Object{Bytes{std::string(value.begin(), value.end())}}); }
+    bool start_object(std::size_t) override { return open(Object{Map{}}); }
+    bool key(string_t& value) override {
+        key_ = std::move(value);
+        return true;
+    }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override { return open(Object{List{}}); }
+    bool end_array() override { return close(); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) override {
+        error_ = error.what();
+        return false;
+    }
+
+    Object& root() { return root_; }
+    const std::string& error() const { return error_; }
+
+private:
+    // Places value where the parser is: the root, the next list item, or under the last key.
+    Object* place(Object value) {
+        if (open_.empty()) {
+            root_ = std::move(value);
+            return &root_;
+        }
+        Object& parent = *open_.back();
+        if (parent.is_list()) {
+            List& list = parent.as_list();
+            list.push_back(std::move(value));
+            return &list.back();
+        }
+        Map& map = parent.as_map();
+        if (Object* existing = map.find(key_)) {
+            *existing = std::move(value);
+            return existing;
+        }
+        map.append(std::move(key_), std::move(value));
+        return &(map.end() - 1)->second;
+    }
+    bool add(Object value) {
+        place(std::move(value));
+        return true;
+    }
+    // Containers are filled in place: a pointer to one stays valid while it is open,
+    // because only the innermost open container grows.
+    bool open(Object container) {
+        open_.push_back(place(std::move(container)));
+        return true;
+    }
+    bool close() {
+        open_.pop_back();
+        return true;
+    }
+
+    Object root_;
+    std::vector<Object*> open_;
+    std::string key_;
+    std::string error_;
+};
 
 } // namespace
 
 std::string to_json(const Object& value, JsonStyle style) {
+    if (style == JsonStyle::Short) {
+        std::string out;
+        if (write_short(value, out)) {
+            return out;
+        }
+    }
     int indent = style == JsonStyle::Pretty ? 2 : -1;
     return to_json_value(value).dump(indent, ' ', false, Json::error_handler_t::replace);
 }
@@ -139,21 +266,17 @@ Result<Object> from_json(std::string_view text) {
     if (max_depth > kMaxJsonDepth) {
         return make_error(ErrorCode::Parse, "JSON nested deeper than 128 levels");
     }
-    Json json = Json::parse(text.begin(), text.end(), nullptr, false);
-    if (json.is_discarded()) {
-        // Parse again with exceptions for the position; only on the error path.
-        try {
-            Json unused = Json::parse(text.begin(), text.end());
-        } catch (const Json::parse_error& e) {
-            std::string what = e.what();
-            // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
-            auto at = what.find("at line");
-            return make_error(ErrorCode::Parse,
-                              "invalid JSON " + (at == std::string::npos ? what : what.substr(at)));
+    ObjectBuilder builder;
+    if (!Json::sax_parse(text.begin(), text.end(), &builder)) {
+        const std::string& what = builder.error();
+        if (what.empty()) {
+            return make_error(ErrorCode::Parse, "invalid JSON");
         }
-        return make_error(ErrorCode::Parse, "invalid JSON");
+        // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
+        auto at = what.find("at line");
+        return make_error(ErrorCode::Parse, "invalid JSON " + (at == std::string::npos ? what : what.substr(at)));
     }
-    return from_json_value(json, 0);
+    return std::move(builder.root());
 }
 
 } // namespace ggl

@@ -643,6 +643,46 @@ TEST_CASE("publish and subscribe between two components through a real ggpubsubd
     CHECK(to_json(*find_field(*find_field(next, "jsonMessage"), "message")) == "4");
 }
 
+TEST_CASE("a burst of pipelined publishes reaches a subscriber that reads late, whole and in order") {
+    Device device(true);
+    device.set_access_control("com.example.A", kPubsubPolicy);
+    device.set_access_control("com.example.B", kPubsubPolicy);
+    IpcClient a(device.socket);
+    IpcClient b(device.socket);
+    a.connect(kToken);
+    b.connect(kTokenB);
+    int32_t stream = b.start("SubscribeToTopic", "{\"topic\":\"sensors/burst\"}");
+    REQUIRE(string_header(b.next_on(stream), "service-model-type") == "aws.greengrass#SubscribeToTopicResponse");
+
+    // Every request in one write: ggipcd batches its answers and events, and its writes to
+    // b, which reads only afterwards, fall short of what it has queued many times over.
+    constexpr int kBurst = 2000;
+    const std::string padding(200, 'x');
+    std::string burst;
+    for (int i = 1; i <= kBurst; ++i) {
+        Message request = rpc(kApplicationMessage, 0, i);
+        request.headers.push_back(Header::string("operation", "aws.greengrass#PublishToTopic"));
+        request.headers.push_back(Header::string(":content-type", "application/json"));
+        request.payload = "{\"topic\":\"sensors/burst\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"n\":" +
+                          std::to_string(i) + ",\"pad\":\"" + padding + "\"}}}}";
+        REQUIRE(append_message(burst, request).ok());
+    }
+    a.send_raw(burst);
+    for (int i = 1; i <= kBurst; ++i) {
+        auto answer = a.receive();
+        REQUIRE(answer.has_value());
+        REQUIRE(int_header(*answer, ":stream-id") == i);
+        REQUIRE(string_header(*answer, "service-model-type") == "aws.greengrass#PublishToTopicResponse");
+    }
+    for (int i = 1; i <= kBurst; ++i) {
+        Object body = body_of(b.next_on(stream));
+        const Object* message = find_field(*find_field(body, "jsonMessage"), "message");
+        REQUIRE(message != nullptr);
+        REQUIRE(int_field(*message, "n") == i);
+        REQUIRE(string_field(*message, "pad") == padding);
+    }
+}
+
 TEST_CASE("accessControl decides who may publish, and a change of policy takes effect") {
     Device device(true);
     IpcClient a(device.socket);

@@ -92,7 +92,7 @@ public:
     char* write_area(size_t min_space);
     size_t write_space() const { return buffer_.size() - end_; }
     void commit(size_t n) { end_ += n; }
-    // Convenience for tests and fuzzers: copies data in.
+    // Copies data in (for a reader with its own buffer, and for tests and fuzzers).
     void feed(std::string_view data);
 
     enum class Status { Message, NeedMore, Failed };

@@ -1,0 +1,65 @@
+// Unit tests of the group lookup that keeps NSS modules out of the daemons (lib/unix_group):
+// the /etc/group parser on well-formed and malformed lines, and the lookup end to end.
+#include "ggl/unix_group.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <grp.h>
+
+#include <optional>
+
+using namespace ggl;
+using unix_group::find_in_group_file;
+
+TEST_CASE("a group file entry gives its gid") {
+    std::string_view content = "root:x:0:\n"
+                               "ggcore:x:993:ggl,other\n"
+                               "users:x:100:\n";
+    CHECK(find_in_group_file(content, "root") == std::optional<gid_t>(0));
+    CHECK(find_in_group_file(content, "ggcore") == std::optional<gid_t>(993));
+    CHECK(find_in_group_file(content, "users") == std::optional<gid_t>(100));
+}
+
+TEST_CASE("a group absent from the file, or a name that only prefixes one, is not found") {
+    std::string_view content = "ggcore-extra:x:12:\nggcor:x:13:\nGGCORE:x:14:\n";
+    CHECK_FALSE(find_in_group_file(content, "ggcore"));
+    CHECK_FALSE(find_in_group_file("", "ggcore"));
+    CHECK_FALSE(find_in_group_file(content, ""));
+}
+
+TEST_CASE("the last line needs no newline, and the members field is optional") {
+    CHECK(find_in_group_file("a:x:1:\nggcore:x:42", "ggcore") == std::optional<gid_t>(42));
+    CHECK(find_in_group_file("ggcore::7:", "ggcore") == std::optional<gid_t>(7));
+}
+
+TEST_CASE("malformed lines are skipped and a later well-formed entry still counts") {
+    std::string_view content = "# a comment\n"
+                               "\n"
+                               "+ggcore:x:1:\n"
+                               "-ggcore\n"
+                               "ggcore\n"
+                               "ggcore:x\n"
+                               "ggcore:x::\n"
+                               "ggcore:x:12a:\n"
+                               "ggcore:x:-5:\n"
+                               "ggcore:x:99999999999:\n"
+                               "ggcore:x:4294967295:\n"
+                               "ggcore:x: 5:\n"
+                               "ggcore:x:321:\n"
+                               "ggcore:x:654:\n";
+    CHECK(find_in_group_file(content, "ggcore") == std::optional<gid_t>(321));
+}
+
+TEST_CASE("a file of only malformed entries finds nothing") {
+    CHECK_FALSE(find_in_group_file("ggcore:x:abc:\nggcore:x:\nggcore:x:4294967295:", "ggcore"));
+}
+
+TEST_CASE("the lookup agrees with getgrnam for a group of /etc/group and for a missing one") {
+    const group* root = ::getgrnam("root");
+    REQUIRE(root != nullptr);
+    CHECK(unix_group::lookup_gid("root") == std::optional<gid_t>(root->gr_gid));
+    // Not in /etc/group: answered by getent in a child process, which finds nothing either.
+    CHECK_FALSE(unix_group::lookup_gid("ggl-no-such-group-7f3a"));
+    CHECK_FALSE(unix_group::lookup_gid(""));
+    CHECK_FALSE(unix_group::lookup_gid("root:x"));
+}
