@@ -8,7 +8,6 @@
 #include "ggl/service_manager.hpp"
 #include "ggl/systemd.hpp"
 
-
 #include <csignal>
 #include <cstring>
 
