@@ -50,6 +50,19 @@ YAML
 deploy() { ggl deploy local -r "$recipes" --wait --validation-timeout 20 "$@"; }
 config_of() { ggl config get "services/$name/configuration/$1" 2>&1; }
 subscriptions() { grep -c '"event":"subscribed"' "$log"; }
+# refused WHAT PATTERN DEPLOY-ARGS...: the deployment exits 1, FAILED_NO_STATE_CHANGE, and
+# its status says PATTERN (a grep pattern); outputs in $out/WHAT*.
+refused() {
+    what=$1 pattern=$2
+    shift 2
+    deploy "$@" > "$out/$what.txt" 2>&1
+    status=$?
+    [ $status -eq 1 ] || fail "$what: the deployment exited $status: $(cat "$out/$what.txt")"
+    ggl deploy status --json=short > "$out/$what-status.json" 2>&1 || true
+    grep -q 'FAILED_NO_STATE_CHANGE' "$out/$what-status.json" || fail "$what: status $(cat "$out/$what-status.json")"
+    grep -q "$pattern" "$out/$what-status.json" ||
+        fail "$what: the status does not say '$pattern': $(cat "$out/$what-status.json")"
+}
 
 section "the validating component is deployed and subscribes"
 deploy -c "$name=1.0.0" > "$out/deploy1.txt" 2>&1 || fail "deploy 1.0.0 exited $?: $(cat "$out/deploy1.txt")"
@@ -57,13 +70,8 @@ wait_for "grep -q '\"event\":\"subscribed\"' '$log' 2>/dev/null" 20 ||
     fail "the component never subscribed: $(cat "$log" 2>/dev/null)"
 
 section "a REJECTED report fails the deployment, and nothing is applied"
-deploy --update-config "{\"$name\":{\"MERGE\":{\"threshold\":6,\"bad\":\"port 1 is taken\"}}}" > "$out/reject.txt" 2>&1
-status=$?
-[ $status -eq 1 ] || fail "the rejected deployment exited $status: $(cat "$out/reject.txt")"
-ggl deploy status --json=short > "$out/reject-status.json" 2>&1 || true
-grep -q 'FAILED_NO_STATE_CHANGE' "$out/reject-status.json" || fail "rejected: status $(cat "$out/reject-status.json")"
-grep -q "$name failed in phase validate: the component rejected its new configuration: bad is" "$out/reject-status.json" ||
-    fail "rejected: the status does not name the component and its message: $(cat "$out/reject-status.json")"
+refused rejected "$name failed in phase validate: the component rejected its new configuration: bad is" \
+    --update-config "{\"$name\":{\"MERGE\":{\"threshold\":6,\"bad\":\"port 1 is taken\"}}}"
 [ "$(config_of threshold)" = 5 ] || fail "rejected: threshold is $(config_of threshold), expected 5"
 config_of bad > /dev/null 2>&1 && fail "rejected: bad was written: $(config_of bad)"
 grep -q '"event":"validate-request".*"threshold":6' "$log" || fail "rejected: the component never saw the proposal: $(cat "$log")"
@@ -84,14 +92,8 @@ wait_for "[ \$(grep -c '\"event\":\"subscribed\"' '$log') -gt $subscribed_before
     fail "the component did not subscribe again after its restart"
 
 section "a malformed accessControl policy fails the deployment before anything changes"
-deploy --update-config "{\"$name\":{\"MERGE\":{\"threshold\":8,\"accessControl\":{\"aws.greengrass.ipc.pubsub\":{\"$name:pubsub:1\":{\"operations\":\"aws.greengrass#PublishToTopic\",\"resources\":[\"t\"]}}}}}}" \
-    > "$out/acl.txt" 2>&1
-status=$?
-[ $status -eq 1 ] || fail "the accessControl deployment exited $status: $(cat "$out/acl.txt")"
-ggl deploy status --json=short > "$out/acl-status.json" 2>&1 || true
-grep -q 'FAILED_NO_STATE_CHANGE' "$out/acl-status.json" || fail "accessControl: status $(cat "$out/acl-status.json")"
-grep -q "accessControl of $name: policy" "$out/acl-status.json" ||
-    fail "accessControl: the status does not name the policy: $(cat "$out/acl-status.json")"
+refused acl "accessControl of $name: policy" \
+    --update-config "{\"$name\":{\"MERGE\":{\"threshold\":8,\"accessControl\":{\"aws.greengrass.ipc.pubsub\":{\"$name:pubsub:1\":{\"operations\":\"aws.greengrass#PublishToTopic\",\"resources\":[\"t\"]}}}}}}"
 [ "$(config_of threshold)" = 7 ] || fail "accessControl: threshold is $(config_of threshold), expected 7"
 # Checked before the validation subscriber was asked.
 [ "$(grep -c '"threshold":8' "$log")" -eq 0 ] || fail "accessControl: the component was asked to validate"

@@ -609,16 +609,30 @@ TEST_CASE("configuration operations through a real ggconfigd") {
 }
 
 #ifdef GGL_PUBSUBD_EXE
+// Components A and B connected to a device with ggpubsubd, both allowed sensors/*, and B
+// subscribed to filter on stream.
+struct PubsubPair {
+    Device device{true};
+    IpcClient a{device.socket};
+    IpcClient b{device.socket};
+    int32_t stream = 0;
+
+    explicit PubsubPair(const std::string& filter) {
+        device.set_access_control("com.example.A", kPubsubPolicy);
+        device.set_access_control("com.example.B", kPubsubPolicy);
+        a.connect(kToken);
+        b.connect(kTokenB);
+        stream = b.start("SubscribeToTopic", "{\"topic\":\"" + filter + "\"}");
+        REQUIRE(string_header(b.next_on(stream), "service-model-type") ==
+                "aws.greengrass#SubscribeToTopicResponse");
+    }
+};
+
 TEST_CASE("publish and subscribe between two components through a real ggpubsubd") {
-    Device device(true);
-    device.set_access_control("com.example.A", kPubsubPolicy);
-    device.set_access_control("com.example.B", kPubsubPolicy);
-    IpcClient a(device.socket);
-    IpcClient b(device.socket);
-    a.connect(kToken);
-    b.connect(kTokenB);
-    int32_t stream = b.start("SubscribeToTopic", "{\"topic\":\"sensors/+/temp\"}");
-    REQUIRE(string_header(b.next_on(stream), "service-model-type") == "aws.greengrass#SubscribeToTopicResponse");
+    PubsubPair pair("sensors/+/temp");
+    IpcClient& a = pair.a;
+    IpcClient& b = pair.b;
+    int32_t stream = pair.stream;
 
     Message published = a.call("PublishToTopic",
                                "{\"topic\":\"sensors/1/temp\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"c\":21}}}}");
@@ -644,15 +658,10 @@ TEST_CASE("publish and subscribe between two components through a real ggpubsubd
 }
 
 TEST_CASE("a burst of pipelined publishes reaches a subscriber that reads late, whole and in order") {
-    Device device(true);
-    device.set_access_control("com.example.A", kPubsubPolicy);
-    device.set_access_control("com.example.B", kPubsubPolicy);
-    IpcClient a(device.socket);
-    IpcClient b(device.socket);
-    a.connect(kToken);
-    b.connect(kTokenB);
-    int32_t stream = b.start("SubscribeToTopic", "{\"topic\":\"sensors/burst\"}");
-    REQUIRE(string_header(b.next_on(stream), "service-model-type") == "aws.greengrass#SubscribeToTopicResponse");
+    PubsubPair pair("sensors/burst");
+    IpcClient& a = pair.a;
+    IpcClient& b = pair.b;
+    int32_t stream = pair.stream;
 
     // Every request in one write: ggipcd batches its answers and events, and its writes to
     // b, which reads only afterwards, fall short of what it has queued many times over.
