@@ -120,14 +120,19 @@ void EventLoop::add_output_flush(Callback callback) {
 }
 
 void EventLoop::trim_heap_when_idle(std::chrono::milliseconds idle) {
+    on_idle(idle, [] { ::malloc_trim(0); });
+}
+
+void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
     struct State {
         Clock::time_point last_busy;
         bool armed = false;
-        bool trimmed = false;  // the turn that trimmed is not activity
+        bool checked = false;  // the turn that ran the check is not activity
     };
     auto state = std::make_shared<State>();
     auto check = std::make_shared<Callback>();
-    *check = [this, state, check_weak = std::weak_ptr<Callback>(check), idle] {
+    *check = [this, state, check_weak = std::weak_ptr<Callback>(check), idle, callback = std::move(callback)] {
+        state->checked = true;
         auto since = Clock::now() - state->last_busy;
         if (since < idle) {
             if (auto again = check_weak.lock()) {
@@ -136,12 +141,11 @@ void EventLoop::trim_heap_when_idle(std::chrono::milliseconds idle) {
             return;
         }
         state->armed = false;
-        state->trimmed = true;
-        ::malloc_trim(0);
+        callback();
     };
     add_before_wait([this, state, check, idle] {
-        if (state->trimmed) {
-            state->trimmed = false;
+        if (state->checked) {
+            state->checked = false;
             return;
         }
         state->last_busy = Clock::now();

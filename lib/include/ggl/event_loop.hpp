@@ -45,9 +45,11 @@ public:
     // Runs callback after every before-wait callback, just before the loop blocks: output
     // that the turn's work produced (the bus server's writes) goes out in the same turn.
     void add_output_flush(Callback callback);
-    // A daemon's idle memory: once the loop has had nothing to do for `idle`, the
-    // allocator's free memory, in every thread's arena, goes back to the kernel
-    // (malloc_trim). Call it once; it costs a clock read per turn.
+    // Runs callback once the loop has had nothing to do for `idle`, and again after each
+    // later busy period. It costs a clock read per turn.
+    void on_idle(std::chrono::milliseconds idle, Callback callback);
+    // A daemon's idle memory: once the loop has been idle for `idle`, the allocator's free
+    // memory, in every thread's arena, goes back to the kernel (malloc_trim).
     void trim_heap_when_idle(std::chrono::milliseconds idle = std::chrono::seconds(1));
     // Blocks sig in every thread started after this call and delivers it on the loop.
     Result<void> on_signal(int sig, Callback callback);

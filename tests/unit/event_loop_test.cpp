@@ -1,0 +1,57 @@
+// Unit tests of the event loop's turn hooks: before-wait work, the output flush after
+// it, and callbacks run once the loop is idle.
+#include "ggl/event_loop.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+using namespace ggl;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Fires every `period` until `until` after the call: a busy loop for that long.
+void keep_busy(EventLoop& loop, std::chrono::milliseconds period, std::chrono::steady_clock::time_point until) {
+    loop.add_timer(period, [&loop, period, until] {
+        if (std::chrono::steady_clock::now() < until) {
+            keep_busy(loop, period, until);
+        }
+    });
+}
+
+} // namespace
+
+TEST_CASE("the output flush runs after every before-wait callback, whatever the order they were added in") {
+    EventLoop loop;
+    std::vector<std::string> order;
+    loop.add_output_flush([&] { order.push_back("flush"); });
+    loop.add_before_wait([&] { order.push_back("work"); });
+    loop.post([&] { loop.stop(); });
+    REQUIRE(loop.run().ok());
+    REQUIRE(order.size() >= 2);
+    CHECK(order[0] == "work");
+    CHECK(order[1] == "flush");
+}
+
+TEST_CASE("an idle callback runs once the loop has been idle long enough, once per busy period") {
+    EventLoop loop;
+    std::vector<std::chrono::steady_clock::time_point> ran;
+    auto start = std::chrono::steady_clock::now();
+    // The idle time is 20 turns of the busy periods: a loaded machine delaying a turn
+    // that long is what it would take to see the callback early.
+    loop.on_idle(200ms, [&] { ran.push_back(std::chrono::steady_clock::now()); });
+    // Busy for 500 ms (a turn every 10 ms), idle until 1000 ms, busy again until 1200 ms,
+    // then idle until 1600 ms.
+    keep_busy(loop, 10ms, start + 500ms);
+    loop.add_timer(1000ms, [&] { keep_busy(loop, 10ms, start + 1200ms); });
+    loop.add_timer(1600ms, [&] { loop.stop(); });
+    REQUIRE(loop.run().ok());
+    REQUIRE(ran.size() == 2);
+    // Not while busy, and once each quiet period had lasted the idle time.
+    CHECK(ran[0] - start >= 700ms);
+    CHECK(ran[0] - start < 1000ms);
+    CHECK(ran[1] - start >= 1400ms);
+}
