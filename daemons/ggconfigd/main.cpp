@@ -9,9 +9,7 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
-
-#include <malloc.h>
-#include <sys/mman.h>
+#include "ggl/startup_memory.hpp"
 
 #include <csignal>
 #include <cstdint>
@@ -23,35 +21,6 @@ using namespace ggl;
 namespace {
 
 constexpr const char* kService = "gg_config";
-
-void text_marker() {}
-
-// After start-up: the heap start-up freed goes back to the kernel, and the daemon's own
-// code is unmapped, so that code only start-up ran (config file parsing, schema set-up,
-// the integrity check) does not stay resident. The pages stay in the page cache: what
-// serving runs is mapped again at its first use, without I/O. Only the executable's
-// text mapping is released: it is never written, so nothing is lost (unlike relocated
-// data, which this must not touch).
-void release_startup_memory() {
-    ::malloc_trim(0);
-    auto marker = reinterpret_cast<uintptr_t>(&text_marker);
-    std::FILE* maps = std::fopen("/proc/self/maps", "re");
-    if (!maps) {
-        return;
-    }
-    char line[512];
-    while (std::fgets(line, sizeof line, maps)) {
-        unsigned long start = 0;
-        unsigned long end = 0;
-        char perms[5] = {};
-        if (std::sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && marker >= start && marker < end &&
-            std::strcmp(perms, "r-xp") == 0) {
-            ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
-            break;
-        }
-    }
-    std::fclose(maps);
-}
 
 // One connection, used only on the event loop (config_service.hpp).
 std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {

@@ -7,6 +7,7 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
+#include "ggl/startup_memory.hpp"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -74,6 +75,7 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     }
     GGL_LOGI("ggdeploymentd %s: store %s, units %s, socket %s", GGL_VERSION, options.root_dir.c_str(),
              options.unit_dir.c_str(), server.socket_path().c_str());
+    release_startup_memory();
     service_manager::notify("READY=1");
 
     auto ran = loop.run();

@@ -6,6 +6,7 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
+#include "ggl/startup_memory.hpp"
 #include "ggl/systemd.hpp"
 
 #include <csignal>
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("gghealthd %s serving %s (%s manager)", GGL_VERSION, server.socket_path().c_str(),
              *scope == systemd::Scope::User ? "user" : "system");
+    release_startup_memory();
     service_manager::notify("READY=1");
 
     auto ran = loop.run();

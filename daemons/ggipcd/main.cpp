@@ -9,6 +9,7 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
+#include "ggl/startup_memory.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("ggipcd %s serving %s (%zu operations, %zu component tokens in %s)", GGL_VERSION, path.c_str(),
              operations.size(), tokens, services.tokens->directory().c_str());
+    release_startup_memory();
     service_manager::notify("READY=1");
 
     auto ran = loop.run();

@@ -6,6 +6,7 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
+#include "ggl/startup_memory.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("ggpubsubd %s serving %s (queue: %zu messages, %zu bytes per subscriber)", GGL_VERSION,
              server.socket_path().c_str(), limits.queue_messages, limits.queue_bytes);
+    release_startup_memory();
     service_manager::notify("READY=1");
 
     auto ran = loop.run();
