@@ -3,13 +3,12 @@
 #include "startup_config.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/config_store.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
-#include "ggl/service_manager.hpp"
-#include "ggl/startup_memory.hpp"
 
 #include <csignal>
 #include <cstdint>
@@ -45,9 +44,7 @@ int main(int argc, char** argv) {
         return done;
     }
     EventLoop loop;
-    loop.trim_heap_when_idle();
-    if (auto handled = loop.stop_on_termination_signals(); !handled) {
-        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+    if (!daemon::prepare(loop)) {
         return 1;
     }
 
@@ -64,14 +61,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     GGL_LOGI("ggconfigd %s serving %s on %s", GGL_VERSION, env::config_db().c_str(), server.socket_path().c_str());
-    release_startup_memory();
-    service_manager::notify("READY=1");
-
-    auto ran = loop.run();
-    service_manager::notify("STOPPING=1");
+    bool ran = daemon::serve(loop);
     server.close();
     if (!ran) {
-        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
         return 1;
     }
     return 0;

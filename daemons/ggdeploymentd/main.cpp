@@ -2,12 +2,11 @@
 #include "deployment_service.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
-#include "ggl/service_manager.hpp"
-#include "ggl/startup_memory.hpp"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -45,9 +44,7 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     // which the idle trim hands back whole (a thread's own arena keeps its top).
     ::mallopt(M_ARENA_MAX, 1);
     EventLoop loop;
-    loop.trim_heap_when_idle();
-    if (auto handled = loop.stop_on_termination_signals(); !handled) {
-        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+    if (!daemon::prepare(loop)) {
         return 1;
     }
 
@@ -75,11 +72,7 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     }
     GGL_LOGI("ggdeploymentd %s: store %s, units %s, socket %s", GGL_VERSION, options.root_dir.c_str(),
              options.unit_dir.c_str(), server.socket_path().c_str());
-    release_startup_memory();
-    service_manager::notify("READY=1");
-
-    auto ran = loop.run();
-    service_manager::notify("STOPPING=1");
+    bool ran = daemon::serve(loop);
     server.close();
     if (service.busy()) {
         // A deployment is mid-way: its record says how far it got, and the next start

@@ -2,11 +2,10 @@
 #include "health_service.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
-#include "ggl/service_manager.hpp"
-#include "ggl/startup_memory.hpp"
 #include "ggl/systemd.hpp"
 
 #include <csignal>
@@ -29,9 +28,7 @@ int main(int argc, char** argv) {
     }
 
     EventLoop loop;
-    loop.trim_heap_when_idle();
-    if (auto handled = loop.stop_on_termination_signals(); !handled) {
-        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+    if (!daemon::prepare(loop)) {
         return 1;
     }
 
@@ -66,14 +63,9 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("gghealthd %s serving %s (%s manager)", GGL_VERSION, server.socket_path().c_str(),
              *scope == systemd::Scope::User ? "user" : "system");
-    release_startup_memory();
-    service_manager::notify("READY=1");
-
-    auto ran = loop.run();
-    service_manager::notify("STOPPING=1");
+    bool ran = daemon::serve(loop);
     server.close();
     if (!ran) {
-        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
         return 1;
     }
     return manager_lost ? 1 : 0;

@@ -3,13 +3,12 @@
 #include "operations.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/config_client.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
-#include "ggl/service_manager.hpp"
-#include "ggl/startup_memory.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -102,9 +101,7 @@ int main(int argc, char** argv) {
     }
 
     EventLoop loop;
-    loop.trim_heap_when_idle();
-    if (auto handled = loop.stop_on_termination_signals(); !handled) {
-        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+    if (!daemon::prepare(loop)) {
         return 1;
     }
 
@@ -129,15 +126,10 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("ggipcd %s serving %s (%zu operations, %zu component tokens in %s)", GGL_VERSION, path.c_str(),
              operations.size(), tokens, services.tokens->directory().c_str());
-    release_startup_memory();
-    service_manager::notify("READY=1");
-
-    auto ran = loop.run();
-    service_manager::notify("STOPPING=1");
+    bool ran = daemon::serve(loop);
     server.close();
     bus_server.close();
     if (!ran) {
-        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
         return 1;
     }
     return 0;

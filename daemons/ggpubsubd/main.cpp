@@ -2,11 +2,10 @@
 #include "pubsub_service.hpp"
 
 #include "ggl/bus_server.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
-#include "ggl/service_manager.hpp"
-#include "ggl/startup_memory.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -34,9 +33,7 @@ int main(int argc, char** argv) {
     }
 
     EventLoop loop;
-    loop.trim_heap_when_idle();
-    if (auto handled = loop.stop_on_termination_signals(); !handled) {
-        GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
+    if (!daemon::prepare(loop)) {
         return 1;
     }
     bus::Server server(loop, kService, GGL_VERSION);
@@ -47,15 +44,10 @@ int main(int argc, char** argv) {
     }
     GGL_LOGI("ggpubsubd %s serving %s (queue: %zu messages, %zu bytes per subscriber)", GGL_VERSION,
              server.socket_path().c_str(), limits.queue_messages, limits.queue_bytes);
-    release_startup_memory();
-    service_manager::notify("READY=1");
-
-    auto ran = loop.run();
-    service_manager::notify("STOPPING=1");
+    bool ran = daemon::serve(loop);
     // Before the service goes: closing ends the subscriptions it tracks.
     server.close();
     if (!ran) {
-        GGL_LOGE("event loop failed: %s", ran.error().to_string().c_str());
         return 1;
     }
     return 0;
