@@ -1,14 +1,16 @@
 // The shared parts of a daemon's life (daemon.hpp).
 #include "ggl/daemon.hpp"
 
+#include "ggl/idle_memory.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
-#include "ggl/startup_memory.hpp"
+
+#include <chrono>
 
 namespace ggl::daemon {
 
 bool prepare(EventLoop& loop) {
-    loop.trim_heap_when_idle();
+    loop.on_idle(std::chrono::seconds(1), release_idle_memory);
     if (auto handled = loop.stop_on_termination_signals(); !handled) {
         GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return false;
@@ -17,7 +19,7 @@ bool prepare(EventLoop& loop) {
 }
 
 bool serve(EventLoop& loop) {
-    release_startup_memory();
+    release_idle_memory();
     service_manager::notify("READY=1");
     auto ran = loop.run();
     service_manager::notify("STOPPING=1");

@@ -3,7 +3,6 @@
 
 #include "ggl/log.hpp"
 
-#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -119,10 +118,6 @@ void EventLoop::add_output_flush(Callback callback) {
     output_flush_.push_back(std::move(callback));
 }
 
-void EventLoop::trim_heap_when_idle(std::chrono::milliseconds idle) {
-    on_idle(idle, [] { ::malloc_trim(0); });
-}
-
 void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
     struct State {
         Clock::time_point last_busy;
@@ -131,7 +126,8 @@ void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
     };
     auto state = std::make_shared<State>();
     auto check = std::make_shared<Callback>();
-    *check = [this, state, check_weak = std::weak_ptr<Callback>(check), idle, callback = std::move(callback)] {
+    auto due = std::make_shared<Callback>(std::move(callback));
+    *check = [this, state, check_weak = std::weak_ptr<Callback>(check), idle, due] {
         state->checked = true;
         auto since = Clock::now() - state->last_busy;
         if (since < idle) {
@@ -141,7 +137,7 @@ void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
             return;
         }
         state->armed = false;
-        callback();
+        idle_due_.push_back(due);  // run last in the turn, just before the loop blocks
     };
     add_before_wait([this, state, check, idle] {
         if (state->checked) {
@@ -267,6 +263,10 @@ Result<void> EventLoop::run() {
         for (auto& callback : output_flush_) {
             callback();
         }
+        for (auto& callback : idle_due_) {
+            (*callback)();
+        }
+        idle_due_.clear();
         int n = epoll_wait(epoll_.get(), events, kBatch, next_timeout_ms());
         if (n < 0) {
             if (errno == EINTR) {

@@ -5,12 +5,12 @@
 
 namespace ggl::daemon {
 
-// The loop's set-up, before anything starts a thread: free heap goes back to the kernel
-// once idle, and SIGTERM (systemd's stop) and SIGINT end the loop. False, logged, when
+// The loop's set-up, before anything starts a thread: memory goes back to the kernel
+// after each second of idleness (release_idle_memory), and SIGTERM (systemd's stop) and SIGINT end the loop. False, logged, when
 // the signals cannot be handled.
 bool prepare(EventLoop& loop);
 
-// Start-up is done: start-up memory is released, systemd is told READY=1, the loop runs
+// Start-up is done: what start-up left resident is released (release_idle_memory), systemd is told READY=1, the loop runs
 // until stopped, and systemd is told STOPPING=1. False, logged, when the loop failed.
 bool serve(EventLoop& loop);
 

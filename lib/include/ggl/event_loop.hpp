@@ -46,11 +46,10 @@ public:
     // that the turn's work produced (the bus server's writes) goes out in the same turn.
     void add_output_flush(Callback callback);
     // Runs callback once the loop has had nothing to do for `idle`, and again after each
-    // later busy period. It costs a clock read per turn.
+    // later busy period: last in that turn, after the output flush, just before the loop
+    // blocks (so what it releases is not touched again before the loop sleeps). It costs
+    // a clock read per turn.
     void on_idle(std::chrono::milliseconds idle, Callback callback);
-    // A daemon's idle memory: once the loop has been idle for `idle`, the allocator's free
-    // memory, in every thread's arena, goes back to the kernel (malloc_trim).
-    void trim_heap_when_idle(std::chrono::milliseconds idle = std::chrono::seconds(1));
     // Blocks sig in every thread started after this call and delivers it on the loop.
     Result<void> on_signal(int sig, Callback callback);
     // A daemon's way to end: SIGTERM (systemd's stop) and SIGINT (Ctrl-C) log which one
@@ -88,6 +87,7 @@ private:
 
     std::vector<Callback> before_wait_;
     std::vector<Callback> output_flush_;
+    std::vector<std::shared_ptr<Callback>> idle_due_;  // on_idle callbacks due this turn
     std::unordered_map<int, Callback> signal_handlers_;
 
     std::mutex posted_mutex_;
