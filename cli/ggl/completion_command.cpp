@@ -1,5 +1,5 @@
-// ggl __complete: the verb from the verb tables, the rest from the verb's own parser
-// (a built-in verb's CLI11 app here, a ggl-VERB program's through its own __complete).
+// ggl __complete: the verb from the verb table, the rest from the verb's own parser (its
+// CLI11 tree, through the verb's own __complete).
 #include "front_verbs.hpp"
 
 #include "ggl/cli/completion.hpp"
@@ -20,13 +20,8 @@ int run_completion(int count, char** words) {
             candidates = {{"--help", "Print the verbs and exit"}, {"-h", "Print the verbs and exit"},
                           {"--version", "Print the version and exit"}};
         } else {
-            for (const BuiltinVerb& verb : builtin_verbs()) {
+            for (const Verb& verb : verbs()) {
                 candidates.push_back({std::string(verb.name), std::string(verb.summary)});
-            }
-            for (const ProgramVerb& verb : program_verbs()) {
-                if (find_program(verb.program)) {
-                    candidates.push_back({std::string(verb.name), std::string(verb.summary)});
-                }
             }
         }
         cli::print_candidates(candidates, word, stdout);
@@ -41,16 +36,14 @@ int run_completion(int count, char** words) {
         args.push_back(words[i]);
     }
     args.push_back(nullptr);
-    if (const BuiltinVerb* builtin = find_builtin_verb(verb_name)) {
-        std::string label = "ggl " + std::string(builtin->name);
-        cli::set_program_label(label);
-        args.insert(args.begin(), label.data());
-        return builtin->run(static_cast<int>(args.size()) - 1, args.data());
+    const Verb* verb = find_verb(verb_name);
+    if (verb == nullptr) {
+        return cli::kExitOk;  // an unknown verb has no candidates
     }
-    if (const ProgramVerb* verb = find_verb(verb_name)) {
-        exec_verb(*verb, args.data());
-    }
-    return cli::kExitOk;  // an unknown or missing verb has no candidates
+    std::string label = "ggl " + std::string(verb->name);
+    cli::set_program_label(label);
+    args.insert(args.begin(), label.data());
+    return verb->run(static_cast<int>(args.size()) - 1, args.data());
 }
 
 } // namespace ggl::front

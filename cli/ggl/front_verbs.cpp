@@ -1,31 +1,26 @@
-// The verbs of the `ggl` front command: finding and running the ggl-VERB programs.
+// The verbs of the `ggl` command, and finding the daemons' programs.
 #include "front_verbs.hpp"
 
-#include "ggl/cli/error_report.hpp"
+#include "ggl/cli/programs.hpp"
 #include "ggl/env.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <vector>
 
 namespace ggl::front {
 namespace {
 
-// In the order of DESIGN §8; `deploy` and `component` are built in (kBuiltinVerbs).
-constexpr ProgramVerb kProgramVerbs[] = {
-    {"config", "ggl-config", "Read and change the configuration (through ggconfigd, or its database)"},
-    {"recipe", "ggl-recipe", "Translate, validate and show component recipes"},
-    {"bus", "ggl-bus", "Call, subscribe to and inspect the services on the core bus"},
-};
-
-constexpr BuiltinVerb kBuiltinVerbs[] = {
-    {"deploy", "Deploy components locally, and follow deployments", run_deploy_command},
-    {"component", "List, inspect, restart and stop components, and read their logs", run_component_command},
-    {"check", "Diagnose the device: configuration, identity, clock, disk, daemons, components", run_check_command},
+// In the order of DESIGN §8.
+constexpr Verb kVerbs[] = {
+    {"config", "ggl-config", "Read and change the configuration (through ggconfigd, or its database)",
+     cli::config_program},
+    {"recipe", "ggl-recipe", "Translate, validate and show component recipes", cli::recipe_program},
+    {"bus", "ggl-bus", "Call, subscribe to and inspect the services on the core bus", cli::bus_program},
+    {"deploy", "", "Deploy components locally, and follow deployments", run_deploy_command},
+    {"component", "", "List, inspect, restart and stop components, and read their logs", run_component_command},
+    {"check", "", "Diagnose the device: configuration, identity, clock, disk, daemons, components", run_check_command},
 };
 
 bool is_executable_file(const std::string& path) {
@@ -35,8 +30,8 @@ bool is_executable_file(const std::string& path) {
 
 } // namespace
 
-const ProgramVerb* find_verb(std::string_view name) {
-    for (const ProgramVerb& verb : kProgramVerbs) {
+const Verb* find_verb(std::string_view name) {
+    for (const Verb& verb : kVerbs) {
         if (verb.name == name) {
             return &verb;
         }
@@ -44,18 +39,16 @@ const ProgramVerb* find_verb(std::string_view name) {
     return nullptr;
 }
 
-const BuiltinVerb* find_builtin_verb(std::string_view name) {
-    for (const BuiltinVerb& verb : kBuiltinVerbs) {
-        if (verb.name == name) {
+const Verb* find_verb_by_program(std::string_view program) {
+    for (const Verb& verb : kVerbs) {
+        if (!verb.program.empty() && verb.program == program) {
             return &verb;
         }
     }
     return nullptr;
 }
 
-std::span<const ProgramVerb> program_verbs() { return kProgramVerbs; }
-
-std::span<const BuiltinVerb> builtin_verbs() { return kBuiltinVerbs; }
+std::span<const Verb> verbs() { return kVerbs; }
 
 std::optional<std::string> find_program(std::string_view program) {
     // Beside ggl first, so that a build tree or an install under any prefix uses its
@@ -78,36 +71,9 @@ std::optional<std::string> find_program(std::string_view program) {
     return std::nullopt;
 }
 
-int exec_verb(const ProgramVerb& verb, char** args) {
-    auto program = find_program(verb.program);
-    if (!program) {
-        cli::print_error("'ggl " + std::string(verb.name) + "' needs the program " +
-                                std::string(verb.program) + ", which is neither in " + env::executable_dir() +
-                                " nor on PATH");
-        return kExitProgramNotFound;
-    }
-    std::vector<char*> argv;
-    argv.push_back(program->data());
-    for (char** arg = args; *arg != nullptr; ++arg) {
-        argv.push_back(*arg);
-    }
-    argv.push_back(nullptr);
-    ::execv(program->c_str(), argv.data());
-    int err = errno;
-    cli::print_error("cannot run " + *program + ": " + std::strerror(err));
-    return err == ENOENT ? kExitProgramNotFound : kExitProgramNotRunnable;
-}
-
 void print_help(std::FILE* out) {
     std::string verbs;
-    for (const ProgramVerb& verb : kProgramVerbs) {
-        if (find_program(verb.program)) {
-            std::string name(verb.name);
-            name.resize(10, ' ');
-            verbs += "  " + name + std::string(verb.summary) + "\n";
-        }
-    }
-    for (const BuiltinVerb& verb : kBuiltinVerbs) {
+    for (const Verb& verb : kVerbs) {
         std::string name(verb.name);
         name.resize(10, ' ');
         verbs += "  " + name + std::string(verb.summary) + "\n";
@@ -130,8 +96,7 @@ void print_help(std::FILE* out) {
                  "  GGL_LOG_LEVEL    error, warn, info (default), debug or trace\n"
                  "\n"
                  "Exit status: 0 ok; 1 not found or failed; 2 usage error; 3 cannot reach the\n"
-                 "daemon; 4 the daemon answered with an error; 126 a verb's program cannot be\n"
-                 "run; 127 a verb's program is not installed.\n",
+                 "daemon; 4 the daemon answered with an error.\n",
                  verbs.c_str());
 }
 

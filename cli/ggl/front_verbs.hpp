@@ -12,30 +12,22 @@
 
 namespace ggl::front {
 
-// Exit statuses for a verb whose program cannot run, as a shell reports them.
-inline constexpr int kExitProgramNotRunnable = 126;
-inline constexpr int kExitProgramNotFound = 127;
-
-struct ProgramVerb {
-    std::string_view name;     // ggl bus
-    std::string_view program;  // ggl-bus
-    std::string_view summary;
-};
-
-const ProgramVerb* find_verb(std::string_view name);
-
-// Verbs built into ggl itself (DESIGN §3): run(argc, argv) gets argv[0] = "ggl VERB".
-struct BuiltinVerb {
-    std::string_view name;
+// A verb of ggl (DESIGN §8), run in-process: run(argc, argv) gets argv[0] = "ggl VERB".
+// config, recipe and bus are programs linked in (ggl/cli/programs.hpp), also reached by
+// their own names (`program`: ggl-config, a link to ggl); the others are ggl's own.
+struct Verb {
+    std::string_view name;     // bus
+    std::string_view program;  // ggl-bus, or empty
     std::string_view summary;
     int (*run)(int argc, char** argv);
 };
 
-const BuiltinVerb* find_builtin_verb(std::string_view name);
+const Verb* find_verb(std::string_view name);
+// The verb whose program has this name (argv[0]'s last component), if any.
+const Verb* find_verb_by_program(std::string_view program);
 
-// Every verb of the tables, for completion.
-std::span<const ProgramVerb> program_verbs();
-std::span<const BuiltinVerb> builtin_verbs();
+// Every verb, in the order of the help, for completion.
+std::span<const Verb> verbs();
 
 // ggl __complete WORDS... (completion_command.cpp): the candidates for the last word,
 // from the verb tables and then the chosen verb's own command line tree.
@@ -50,14 +42,10 @@ int run_component_command(int argc, char** argv);
 // ggl check (check_command.cpp).
 int run_check_command(int argc, char** argv);
 
-// The verb's program beside this executable, else on PATH.
+// A program (a daemon, for `ggl check`) beside this executable, else on PATH.
 std::optional<std::string> find_program(std::string_view program);
 
-// Replaces this process with the verb's program, passing args (argc-style, null-ended)
-// untouched. Returns only on failure, with the exit status after reporting it.
-int exec_verb(const ProgramVerb& verb, char** args);
-
-// Lists the verbs whose programs are installed.
+// ggl --help: the verbs and the environment.
 void print_help(std::FILE* out);
 
 } // namespace ggl::front

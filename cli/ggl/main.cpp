@@ -1,4 +1,6 @@
-// ggl: the front command. `ggl VERB ARGS...` runs the ggl-VERB program with ARGS untouched.
+// ggl: the one command-line executable. `ggl VERB ARGS...` runs the verb with ARGS
+// untouched; run by the name of one of its programs (ggl-config, ggl-recipe, ggl-bus: links
+// to ggl), it is that program.
 #include "front_verbs.hpp"
 
 #include "ggl/cli/error_report.hpp"
@@ -9,6 +11,11 @@
 using namespace ggl;
 
 int main(int argc, char** argv) {
+    std::string_view invoked = argc > 0 ? argv[0] : "ggl";
+    invoked = invoked.substr(invoked.rfind('/') + 1);
+    if (const front::Verb* verb = front::find_verb_by_program(invoked)) {
+        return verb->run(argc, argv);
+    }
     cli::set_program_label("ggl");
     if (argc < 2) {
         return cli::report_usage_error("no verb given (see 'ggl --help')");
@@ -25,16 +32,13 @@ int main(int argc, char** argv) {
         std::printf("ggl %s\n", GGL_VERSION);
         return cli::kExitOk;
     }
-    if (const front::BuiltinVerb* builtin = front::find_builtin_verb(first)) {
-        std::string label = "ggl " + std::string(builtin->name);
-        cli::set_program_label(label);
-        argv[1] = label.data();
-        return builtin->run(argc - 1, argv + 1);
-    }
-    const front::ProgramVerb* verb = front::find_verb(first);
+    const front::Verb* verb = front::find_verb(first);
     if (verb == nullptr) {
         std::string what = first.starts_with('-') ? "unknown option" : "unknown verb";
         return cli::report_usage_error(what + " '" + std::string(first) + "' (see 'ggl --help')");
     }
-    return front::exec_verb(*verb, argv + 2);
+    std::string label = "ggl " + std::string(verb->name);
+    cli::set_program_label(label);
+    argv[1] = label.data();
+    return verb->run(argc - 1, argv + 1);
 }

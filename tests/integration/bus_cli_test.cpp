@@ -454,8 +454,9 @@ TEST_CASE("ggl lists its verbs, prints its version and refuses unknown verbs") {
     CHECK(line_count(nothing.err) == 1);
 }
 
-TEST_CASE("ggl names the missing program of a verb and exits 127") {
-    // A ggl alone in a directory, with nothing on PATH: no ggl-bus anywhere.
+TEST_CASE("ggl-bus, ggl-config and ggl-recipe are ggl under another name, with nothing else installed") {
+    // A ggl alone in a directory, with nothing on PATH: every verb runs in-process, and a
+    // link named after a program is that program.
     TempDir dir("ggl-front-alone");
     std::string lonely = dir.path() + "/ggl";
     std::filesystem::copy_file(GGL_FRONT_EXE, lonely);
@@ -463,11 +464,27 @@ TEST_CASE("ggl names the missing program of a verb and exits 127") {
     ProcessOptions options;
     options.env["PATH"] = dir.path() + "/empty";
 
-    Finished result = run({lonely, "bus", "list"}, options);
-    CHECK(result.exit_code == 127);
-    CHECK(result.err.starts_with("ggl: error: 'ggl bus' needs the program ggl-bus"));
-
     Finished help = run({lonely, "--help"}, options);
     CHECK(help.exit_code == 0);
-    CHECK(help.out.find("\n  bus ") == std::string::npos);
+    for (const char* verb : {"\n  config ", "\n  recipe ", "\n  bus ", "\n  deploy ", "\n  component ", "\n  check "}) {
+        CHECK(help.out.find(verb) != std::string::npos);
+    }
+
+    Finished through_ggl = run({lonely, "bus", "--help"}, options);
+    CHECK(through_ggl.exit_code == 0);
+    for (const char* program : {"ggl-bus", "ggl-config", "ggl-recipe"}) {
+        std::filesystem::create_symlink("ggl", dir.path() + "/" + program);
+    }
+    Finished by_name = run({dir.path() + "/ggl-bus", "--help"}, options);
+    CHECK(by_name.exit_code == 0);
+    CHECK(by_name.out == through_ggl.out);
+    CHECK(by_name.out.starts_with("Call, subscribe to and inspect"));
+
+    Finished config = run({dir.path() + "/ggl-config", "get"}, options);
+    CHECK(config.exit_code == 2);
+    CHECK(config.err.starts_with("ggl config: "));
+
+    Finished recipe = run({dir.path() + "/ggl-recipe", "frobnicate"}, options);
+    CHECK(recipe.exit_code == 2);
+    CHECK(recipe.err.starts_with("ggl recipe: "));
 }

@@ -4,7 +4,7 @@
 # readiness, install before run, shutdown on stop, Skipif, and a failing run.
 # Usage: recipe_systemd_test.sh GGL_RECIPE (recipe-runner is beside it)
 set -u
-ggl_recipe=$(realpath "$1")
+ggl_recipe=$(realpath -s "$1")  # -s: ggl-recipe is a link to ggl, which runs by its name
 
 # A real user manager in a private mount namespace, and the GGL_* sandbox it exports.
 . "$(dirname "$(realpath "$0")")/user_manager.sh"
