@@ -55,3 +55,20 @@ TEST_CASE("an idle callback runs once the loop has been idle long enough, once p
     CHECK(ran[0] - start < 1000ms);
     CHECK(ran[1] - start >= 1400ms);
 }
+
+TEST_CASE("an idle callback runs last in its turn, after the before-wait work and the output flush") {
+    EventLoop loop;
+    std::vector<std::string> order;
+    loop.on_idle(50ms, [&] {
+        order.push_back("idle");
+        loop.stop();
+    });
+    loop.add_before_wait([&] { order.push_back("before-wait"); });
+    loop.add_output_flush([&] { order.push_back("flush"); });
+    REQUIRE(loop.run().ok());
+    // The turn that ran the idle check ran the hooks first, then the idle callback.
+    REQUIRE(order.size() >= 3);
+    CHECK(order.back() == "idle");
+    CHECK(order[order.size() - 2] == "flush");
+    CHECK(order[order.size() - 3] == "before-wait");
+}
