@@ -122,14 +122,19 @@ void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
     struct State {
         Clock::time_point last_busy;
         bool armed = false;
-        bool checked = false;  // the turn that ran the check is not activity
+        uint64_t work_seen = UINT64_MAX;  // dispatched_ - idle_checks_ at the last busy turn; the first turn is busy
     };
     auto state = std::make_shared<State>();
     auto check = std::make_shared<Callback>();
     auto due = std::make_shared<Callback>(std::move(callback));
+    // The check is a timer, so it is dispatched too; it counts itself out, so that the
+    // turn it runs in is not taken for work (which would keep it re-arming forever) while
+    // other work in that same turn still is.
     *check = [this, state, check_weak = std::weak_ptr<Callback>(check), idle, due] {
-        state->checked = true;
-        auto since = Clock::now() - state->last_busy;
+        ++idle_checks_;
+        // Work that ran earlier in this same turn makes the loop busy now.
+        bool worked_this_turn = dispatched_ - idle_checks_ != state->work_seen;
+        auto since = worked_this_turn ? Clock::duration::zero() : Clock::now() - state->last_busy;
         if (since < idle) {
             if (auto again = check_weak.lock()) {
                 add_timer(std::chrono::ceil<std::chrono::milliseconds>(idle - since), [again] { (*again)(); });
@@ -140,10 +145,11 @@ void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
         idle_due_.push_back(due);  // run last in the turn, just before the loop blocks
     };
     add_before_wait([this, state, check, idle] {
-        if (state->checked) {
-            state->checked = false;
-            return;
+        uint64_t work = dispatched_ - idle_checks_;
+        if (work == state->work_seen) {
+            return;  // nothing but idle checks ran since the last turn
         }
+        state->work_seen = work;
         state->last_busy = Clock::now();
         if (!state->armed) {
             state->armed = true;
@@ -217,6 +223,7 @@ void EventLoop::run_posted() {
         batch.swap(posted_);
     }
     for (auto& callback : batch) {
+        ++dispatched_;
         callback();
     }
 }
@@ -232,6 +239,7 @@ void EventLoop::run_due_timers() {
         }
         Callback callback = std::move(it->second.second);
         timers_.erase(it);
+        ++dispatched_;
         callback();
     }
 }
@@ -288,6 +296,7 @@ Result<void> EventLoop::run() {
                 while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
                     auto handler = signal_handlers_.find(static_cast<int>(info.ssi_signo));
                     if (handler != signal_handlers_.end()) {
+                        ++dispatched_;
                         handler->second();
                     }
                 }
@@ -299,6 +308,7 @@ Result<void> EventLoop::run() {
             }
             // Hold the watch so a callback may remove itself safely.
             auto watch = it->second;
+            ++dispatched_;
             watch->callback(events[i].events);
         }
         run_due_timers();

@@ -72,3 +72,21 @@ TEST_CASE("an idle callback runs last in its turn, after the before-wait work an
     CHECK(order[order.size() - 2] == "flush");
     CHECK(order[order.size() - 3] == "before-wait");
 }
+
+TEST_CASE("work that runs in the same turn as the idle check still counts as work") {
+    EventLoop loop;
+    auto start = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point worked;
+    std::chrono::steady_clock::time_point idle_ran;
+    loop.on_idle(100ms, [&] {
+        idle_ran = std::chrono::steady_clock::now();
+        loop.stop();
+    });
+    // Due with the idle check armed by the first turn (both at about 100 ms): the loop
+    // wakes once for both and runs them in one turn.
+    loop.add_timer(100ms, [&] { worked = std::chrono::steady_clock::now(); });
+    loop.add_timer(2000ms, [&] { loop.stop(); });
+    REQUIRE(loop.run().ok());
+    REQUIRE(idle_ran > start);
+    CHECK(idle_ran - worked >= 100ms);
+}

@@ -88,6 +88,10 @@ private:
     std::vector<Callback> before_wait_;
     std::vector<Callback> output_flush_;
     std::vector<std::shared_ptr<Callback>> idle_due_;  // on_idle callbacks due this turn
+    // Callbacks run (I/O, timers, posted work, signals), and of them the idle checks':
+    // a turn did work when the first grew by more than the second.
+    uint64_t dispatched_ = 0;
+    uint64_t idle_checks_ = 0;
     std::unordered_map<int, Callback> signal_handlers_;
 
     std::mutex posted_mutex_;
