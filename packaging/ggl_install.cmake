@@ -24,10 +24,11 @@ set(GGL_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING "where systemd units 
 set(GGL_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "where the sysusers.d entry is installed, relative to the prefix")
 set(GGL_TMPFILES_DIR "lib/tmpfiles.d" CACHE STRING "where the tmpfiles.d entry is installed, relative to the prefix")
 
-# Executables find the private libraries relative to themselves (the first entry), and the
-# libraries find each other in their own directory (the second: a library's dependencies
-# are looked up through the library's own RUNPATH, not the executable's).
-set(CMAKE_INSTALL_RPATH "$ORIGIN/../${GGL_INSTALL_LIBDIR}:$ORIGIN")
+# Executables find the private libraries relative to themselves; the libraries find each
+# other in their own directory (lib/CMakeLists.txt sets $ORIGIN: a library's dependencies
+# are looked up through the library's own RUNPATH, not the executable's). One directory
+# each: the loader tries every RUNPATH directory for every library, the system's too.
+set(CMAKE_INSTALL_RPATH "$ORIGIN/../${GGL_INSTALL_LIBDIR}")
 
 # Unit templates are configured into build/units (the sandbox and the integration tests
 # use them from there, adapted for a user manager) and installed from there.
