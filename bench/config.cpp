@@ -472,7 +472,7 @@ int main() {
         constexpr int kCalls = 50;
         auto start = Clock::now();
         for (int i = 0; i < kCalls; ++i) {
-            pid_t cli = spawn({bin + "/ggl-config", "get", "bench/one"}, true);
+            pid_t cli = spawn({bin + "/ggl", "config", "get", "bench/one"}, true);
             int status = 0;
             ::waitpid(cli, &status, 0);
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
