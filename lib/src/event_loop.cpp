@@ -122,7 +122,8 @@ void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
     struct State {
         Clock::time_point last_busy;
         bool armed = false;
-        uint64_t work_seen = UINT64_MAX;  // dispatched_ - idle_checks_ at the last busy turn; the first turn is busy
+        // dispatched_ - idle_checks_ at the last busy turn (none yet: the first is busy)
+        uint64_t work_seen = UINT64_MAX;
     };
     auto state = std::make_shared<State>();
     auto check = std::make_shared<Callback>();

@@ -5,8 +5,8 @@
 #include <sys/mman.h>
 
 #include <climits>
-#include <cstdio>
 #include <cstddef>
+#include <cstdio>
 
 namespace ggl {
 
