@@ -1,10 +1,10 @@
-# Install layout shared by every part: where binaries, the private shared libraries and
-# the systemd units go, and ggl_install_daemon_units(), which every daemon calls once.
+# Install layout shared by every part: where the executable, its program links and the
+# systemd units go; ggl_install_daemon_units(), which every daemon calls once, and
+# ggl_program_link(), which every program does.
 #
 # Layout (under the prefix, /usr by default):
-#   bin/                      daemons and CLIs
-#   lib/<triplet>/ggl/        libggl*.so.0, private (no headers, no namelinks); the
-#                             programs find them through RUNPATH $ORIGIN/../lib/<triplet>/ggl
+#   bin/ggl                   the one executable (lib/include/ggl/programs.hpp)
+#   bin/<program>             links to ggl: the daemons, recipe-runner, ggl-config, ...
 #   lib/systemd/system/       <daemon>.service, <daemon>.socket, ggl.target
 #   lib/sysusers.d/ lib/tmpfiles.d/ and /etc/greengrass/config.yaml (see packaging/)
 
@@ -15,20 +15,12 @@ if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
 endif()
 include(GNUInstallDirs)
 
-# Private: nothing outside ggl links these libraries, so they stay out of the linker's path.
-set(GGL_INSTALL_LIBDIR "${CMAKE_INSTALL_LIBDIR}/ggl")
 # The unit directories are relative to the prefix so that an install under another
 # prefix (or a staging DESTDIR) stays self-contained; with prefix /usr this is
 # /usr/lib/systemd/system, which systemd reads on Debian (and on merged-/usr is /lib's).
 set(GGL_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING "where systemd units are installed, relative to the prefix")
 set(GGL_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING "where the sysusers.d entry is installed, relative to the prefix")
 set(GGL_TMPFILES_DIR "lib/tmpfiles.d" CACHE STRING "where the tmpfiles.d entry is installed, relative to the prefix")
-
-# Executables find the private libraries relative to themselves; the libraries find each
-# other in their own directory (lib/CMakeLists.txt sets $ORIGIN: a library's dependencies
-# are looked up through the library's own RUNPATH, not the executable's). One directory
-# each: the loader tries every RUNPATH directory for every library, the system's too.
-set(CMAKE_INSTALL_RPATH "$ORIGIN/../${GGL_INSTALL_LIBDIR}")
 
 # Unit templates are configured into build/units (the sandbox and the integration tests
 # use them from there, adapted for a user manager) and installed from there.
@@ -51,4 +43,17 @@ function(ggl_install_daemon_units name)
   endforeach()
   set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_UNITS ${units})
   set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_SERVICES "${name}.service")
+endfunction()
+
+# ggl_program_link(TARGET NAME): NAME, a symbolic link to the ggl executable beside it
+# (lib/include/ggl/programs.hpp), in the build's bin/ (made by TARGET, which tests and
+# benchmarks depend on) and in the install tree.
+function(ggl_program_link target name)
+  add_custom_target(${target} ALL
+    COMMAND ${CMAKE_COMMAND} -E create_symlink ggl $<TARGET_FILE_DIR:ggl-front>/${name}
+    COMMENT "Linking ${name} to ggl"
+    VERBATIM)
+  add_dependencies(${target} ggl-front)
+  set(dir "\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}")
+  install(CODE "file(MAKE_DIRECTORY \"${dir}\")\nfile(CREATE_LINK ggl \"${dir}/${name}\" SYMBOLIC)")
 endfunction()

@@ -3,7 +3,7 @@
 
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/error_report.hpp"
-#include "ggl/cli/programs.hpp"
+#include "ggl/programs.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -164,7 +164,7 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 
 } // namespace
 
-int ggl::cli::bus_program(int argc, char** argv) {
+int ggl::programs::ggl_bus(int argc, char** argv) {
     cli::set_program_label("ggl bus");
 
     CLI::App app{"Call, subscribe to and inspect the services on the ggl core bus.", "ggl bus"};

@@ -4,7 +4,7 @@
 
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/error_report.hpp"
-#include "ggl/cli/programs.hpp"
+#include "ggl/programs.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -185,7 +185,7 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 
 } // namespace
 
-int ggl::cli::config_program(int argc, char** argv) {
+int ggl::programs::ggl_config(int argc, char** argv) {
     cli::set_program_label("ggl config");
 
     CLI::App app{"Read and change the ggl configuration, through ggconfigd or in its database.", "ggl config"};

@@ -4,7 +4,7 @@
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
-#include "ggl/cli/programs.hpp"
+#include "ggl/programs.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -136,7 +136,7 @@ constexpr Verb kVerbs[] = {
 
 } // namespace
 
-int ggl::cli::recipe_program(int argc, char** argv) {
+int ggl::programs::ggl_recipe(int argc, char** argv) {
     cli::set_program_label("ggl recipe");
 
     CLI::App app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};

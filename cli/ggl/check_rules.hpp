@@ -61,6 +61,12 @@ Finding grade_clock(const ClockFacts& facts);
 // "2026-11-22 09:04:47 UTC".
 std::string format_utc(int64_t seconds);
 
+// OpenSSL's libcrypto, which the certificate and key rules below use, is loaded on their
+// first use: of the ggl executable's programs only `ggl check` needs it, and loading it
+// would cost each daemon about 400 KiB of relocated pages. UNSUPPORTED, naming the
+// library, when it cannot be loaded; the rules below return that error too.
+Result<void> load_libcrypto();
+
 // The first certificate of a PEM text.
 struct CertificateInfo {
     std::string subject;     // one line, "CN=dev-42"
@@ -70,7 +76,7 @@ struct CertificateInfo {
 // PARSE when the text holds no PEM certificate.
 Result<CertificateInfo> read_certificate(std::string_view pem);
 // The number of PEM certificates in the text (a CA bundle may hold several).
-size_t count_certificates(std::string_view pem);
+Result<size_t> count_certificates(std::string_view pem);
 // Whether the PEM private key belongs to the first certificate of certificate_pem (their
 // public keys are equal). PARSE naming which of the two could not be read; an encrypted
 // key is PARSE too (the daemons cannot use it either).

@@ -1,7 +1,7 @@
 // The verbs of the `ggl` command, and finding the daemons' programs.
 #include "front_verbs.hpp"
 
-#include "ggl/cli/programs.hpp"
+#include "ggl/programs.hpp"
 #include "ggl/env.hpp"
 
 #include <sys/stat.h>
@@ -15,9 +15,9 @@ namespace {
 // In the order of DESIGN §8.
 constexpr Verb kVerbs[] = {
     {"config", "ggl-config", "Read and change the configuration (through ggconfigd, or its database)",
-     cli::config_program},
-    {"recipe", "ggl-recipe", "Translate, validate and show component recipes", cli::recipe_program},
-    {"bus", "ggl-bus", "Call, subscribe to and inspect the services on the core bus", cli::bus_program},
+     programs::ggl_config},
+    {"recipe", "ggl-recipe", "Translate, validate and show component recipes", programs::ggl_recipe},
+    {"bus", "ggl-bus", "Call, subscribe to and inspect the services on the core bus", programs::ggl_bus},
     {"deploy", "", "Deploy components locally, and follow deployments", run_deploy_command},
     {"component", "", "List, inspect, restart and stop components, and read their logs", run_component_command},
     {"check", "", "Diagnose the device: configuration, identity, clock, disk, daemons, components", run_check_command},

@@ -30,14 +30,14 @@ deb=$(ls "$top"/cpack/ggl_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || { cat "$top/cpack.log" >&2; echo "FAIL no ggl_*.deb from cpack" >&2; exit 1; }
 echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 
-# Debian dependencies: from dpkg-shlibdeps for the programs, plus what the units need;
-# never the package's own private libraries.
+# Debian dependencies: from dpkg-shlibdeps for the executable, plus libcrypto (which
+# `ggl check` loads with dlopen) and what the units need; never a library of ggl's own.
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for needed in libc6 libstdc++6 libsystemd0 libsqlite3-0 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
+for needed in libc6 libstdc++6 libsystemd0 libsqlite3-0 libssl3 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
     case ", $depends," in *", $needed"*) ;; *) fail "Depends lacks $needed" ;; esac
 done
-case $depends in *libggl*) fail "Depends names the private libggl" ;; esac
+case $depends in *libggl*) fail "Depends names a libggl" ;; esac
 dpkg-deb -I "$deb" conffiles 2>/dev/null | grep -qx '/etc/greengrass/config.yaml' || fail "config.yaml is not a conffile"
 
 # A throwaway root with an empty dpkg database.
@@ -53,8 +53,8 @@ if ! dpkg_root -i "$deb" > "$top/install.log" 2>&1; then
 fi
 dpkg --root="$root" -L ggl > "$top/files.txt"
 
-# The file list: programs, private libraries without development files, units, accounts,
-# directories, the example configuration.
+# The file list: the executable and its programs' links, no libraries or development
+# files, units, accounts, directories, the example configuration.
 unit_dir=$prefix/lib/systemd/system
 for path in $prefix/bin/ggl $prefix/bin/ggl-config $prefix/bin/ggl-bus $prefix/bin/ggl-recipe $prefix/bin/recipe-runner \
     $prefix/bin/ggconfigd $prefix/bin/gghealthd $prefix/bin/ggdeploymentd \
@@ -64,9 +64,11 @@ for path in $prefix/bin/ggl $prefix/bin/ggl-config $prefix/bin/ggl-bus $prefix/b
     grep -qx "$path" "$top/files.txt" || fail "the package lacks $path"
     [ -e "$root$path" ] || fail "$path is not installed"
 done
-grep -q '/ggl/libggl\.so\.0$' "$top/files.txt" || fail "the package lacks the private libggl.so.0"
-grep -E '\.(a|h|hpp)$|/libggl[-a-z]*\.so$|/include/' "$top/files.txt" | sed 's/^/FAIL development file shipped: /' >&2
-grep -qE '\.(a|h|hpp)$|/libggl[-a-z]*\.so$|/include/' "$top/files.txt" && failures=$((failures + 1))
+for program in ggl-config ggl-bus ggl-recipe recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
+    [ "$(readlink "$root$prefix/bin/$program")" = ggl ] || fail "$prefix/bin/$program is not a link to ggl"
+done
+grep -E '\.(a|h|hpp)$|/libggl|/include/' "$top/files.txt" | sed 's/^/FAIL library or development file shipped: /' >&2
+grep -qE '\.(a|h|hpp)$|/libggl|/include/' "$top/files.txt" && failures=$((failures + 1))
 # Every daemon the package ships is started by ggl.target.
 wants=$(sed -n 's/^Wants=//p' "$root$unit_dir/ggl.target")
 for service in "$root$unit_dir"/*.service; do

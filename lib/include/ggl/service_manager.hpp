@@ -3,9 +3,10 @@
 // (sd_listen_fds(3)), spoken directly over systemd's documented, stable protocols.
 //
 // Why not libsystemd: loading it maps libsystemd and its compression and crypto
-// libraries (lz4, zstd, lzma, gcrypt, gpg-error, cap) into every process that links
-// libggl, about 700 KiB of PSS per daemon and a few milliseconds at every CLI start, for
-// two datagram and environment protocols. Only sd-bus users (libggl-systemd) load it.
+// libraries (lz4, zstd, lzma, gcrypt, gpg-error, cap) into the process, about 110 KiB of
+// relocated pages and a few milliseconds, for two datagram and environment protocols
+// every daemon speaks. Only sd-bus users load it, when they first need it
+// (lib/src/libsystemd.hpp).
 #pragma once
 
 #include <string>

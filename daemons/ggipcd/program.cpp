@@ -4,6 +4,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
+#include "ggl/programs.hpp"
 #include "ggl/config_client.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
@@ -85,7 +86,7 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 
 } // namespace
 
-int main(int argc, char** argv) {
+int programs::ggipcd(int argc, char** argv) {
     DaemonOptions app("ggipcd", GGL_VERSION,
                       "Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
                       "authenticate with the SVCUID their deployment issued them.");

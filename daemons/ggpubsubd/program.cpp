@@ -3,6 +3,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
+#include "ggl/programs.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -18,7 +19,7 @@ constexpr const char* kService = "gg_pubsub";
 
 } // namespace
 
-int main(int argc, char** argv) {
+int programs::ggpubsubd(int argc, char** argv) {
     pubsubd::QueueLimits limits;
     DaemonOptions app("ggpubsubd", GGL_VERSION,
                       "Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "

@@ -3,6 +3,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
+#include "ggl/programs.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -19,7 +20,7 @@ constexpr const char* kService = "gg_health";
 
 } // namespace
 
-int main(int argc, char** argv) {
+int programs::gghealthd(int argc, char** argv) {
     DaemonOptions app("gghealthd", GGL_VERSION,
                       "Serves component lifecycle states (bus service gg_health) from the units of the service "
                       "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).");

@@ -3,6 +3,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
+#include "ggl/programs.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
@@ -17,7 +18,7 @@
 
 using namespace ggl;
 
-int main(int argc, char** argv) {
+int programs::ggdeploymentd(int argc, char** argv) {
     DaemonOptions app("ggdeploymentd", GGL_VERSION,
                       "Runs deployments (bus service gg_deployment): resolves components, installs them into "
                       "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "

@@ -2,6 +2,7 @@
 #include "phase_runner.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/programs.hpp"
 
 #include <getopt.h>
 
@@ -30,7 +31,7 @@ constexpr const char* kUsage =
 
 } // namespace
 
-int main(int argc, char** argv) {
+int programs::recipe_runner(int argc, char** argv) {
     RunRequest request;
     std::string phase;
     const option options[] = {

@@ -4,6 +4,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
+#include "ggl/programs.hpp"
 #include "ggl/config_store.hpp"
 #include "ggl/daemon_options.hpp"
 #include "ggl/env.hpp"
@@ -36,7 +37,7 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int programs::ggconfigd(int argc, char** argv) {
     DaemonOptions app("ggconfigd", GGL_VERSION,
                       "Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
                       "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.");

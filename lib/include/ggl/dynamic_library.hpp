@@ -1,0 +1,32 @@
+// Libraries that only some programs of the ggl executable use, loaded when first needed
+// (dlopen) rather than by every process at start: libsystemd for the programs that talk
+// to the service manager (lib/src/libsystemd.hpp), libcrypto for `ggl check`. Each user
+// keeps a table of function pointers named after the functions, typed by the library's
+// own declarations:
+//
+//     #define MY_FUNCTIONS(F) F(sd_bus_new) F(sd_bus_start)
+//     struct Table { MY_FUNCTIONS(GGL_DYNAMIC_FUNCTION_POINTER) };
+//     ... MY_FUNCTIONS(GGL_DYNAMIC_FUNCTION_RESOLVE) ... (needs `table`, `handle`, `missing`)
+#pragma once
+
+#include "ggl/error.hpp"
+
+#include <string>
+
+namespace ggl::dynamic_library {
+
+// dlopen(soname, RTLD_NOW | RTLD_LOCAL); the handle is never closed. UNSUPPORTED naming the
+// library and why it could not be loaded.
+Result<void*> open(const char* soname);
+
+// The address of a function, or nullptr after adding its name to `missing`.
+void* symbol(void* handle, const char* name, std::string& missing);
+
+// UNSUPPORTED: "SONAME lacks F1, F2 (...)", for a table that could not be filled.
+Error missing_functions(const char* soname, const std::string& missing);
+
+} // namespace ggl::dynamic_library
+
+#define GGL_DYNAMIC_FUNCTION_POINTER(name) decltype(&::name) name = nullptr;
+#define GGL_DYNAMIC_FUNCTION_RESOLVE(name) \
+    table.name = reinterpret_cast<decltype(&::name)>(::ggl::dynamic_library::symbol(handle, #name, missing));
