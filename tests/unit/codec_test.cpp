@@ -209,7 +209,7 @@ TEST_CASE("JSON shows bytes as text when UTF-8 and as base64 otherwise") {
 }
 
 namespace {
-// The pretty form (still written through nlohmann) without the whitespace between tokens.
+// The pretty form without the whitespace between tokens.
 std::string minified(const std::string& pretty) {
     std::string out;
     bool in_string = false;
@@ -233,7 +233,7 @@ std::string minified(const std::string& pretty) {
 }
 } // namespace
 
-TEST_CASE("short JSON, written directly, is what nlohmann writes") {
+TEST_CASE("short JSON is the pretty form without its whitespace") {
     std::string controls;
     for (int c = 0; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
     std::vector<Object> values = {
