@@ -1,12 +1,11 @@
 // Platform detection and manifest selection (first match wins, as in Greengrass v2).
 #include "ggl/platform.hpp"
 
+#include <regex.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
 #include <cctype>
-// The one file that uses <regex> (see lib/CMakeLists.txt for its warning option).
-#include <regex>
 
 namespace ggl {
 namespace {
@@ -35,6 +34,70 @@ std::string greengrass_architecture(std::string_view machine) {
     return std::string(machine);
 }
 
+// A "/re/" value's pattern, compiled as a POSIX extended regular expression (the C
+// library's regcomp) that must match the whole value. ECMAScript's \d and \D, which
+// POSIX lacks, become [0-9] and [^0-9] (0-9 inside brackets); \w, \W, \s, \S and \b
+// the C library knows. Constructs POSIX has not (lookaround, lazy quantifiers,
+// backreferences by name) are compile errors, which fail the recipe.
+class WholeMatch {
+public:
+    explicit WholeMatch(std::string_view pattern) {
+        std::string anchored = "^(" + posix_pattern(pattern) + ")$";
+        int rc = ::regcomp(&compiled_, anchored.c_str(), REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char message[256];
+            ::regerror(rc, &compiled_, message, sizeof message);
+            error_ = message;
+        }
+    }
+    WholeMatch(const WholeMatch&) = delete;
+    WholeMatch& operator=(const WholeMatch&) = delete;
+    ~WholeMatch() {
+        if (error_.empty()) ::regfree(&compiled_);
+    }
+
+    // Empty when the pattern compiled.
+    const std::string& error() const { return error_; }
+    bool matches(const std::string& value) const {
+        return error_.empty() && ::regexec(&compiled_, value.c_str(), 0, nullptr, 0) == 0;
+    }
+
+private:
+    static std::string posix_pattern(std::string_view pattern) {
+        std::string out;
+        bool in_brackets = false;
+        for (size_t i = 0; i < pattern.size(); ++i) {
+            char c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.size()) {
+                char next = pattern[++i];
+                if (next == 'd') {
+                    out += in_brackets ? "0-9" : "[0-9]";
+                } else if (next == 'D' && !in_brackets) {
+                    out += "[^0-9]";
+                } else {
+                    out += c;
+                    out += next;
+                }
+                continue;
+            }
+            if (!in_brackets && c == '[') {
+                in_brackets = true;
+                out += c;
+                // A ']' first in the brackets (after an optional '^') is a member.
+                if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+                if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+                continue;
+            }
+            if (in_brackets && c == ']') in_brackets = false;
+            out += c;
+        }
+        return out;
+    }
+
+    regex_t compiled_{};
+    std::string error_;
+};
+
 bool value_matches(const std::string& wanted, const std::string* actual) {
     if (wanted == "*" || lowercase(wanted) == "all") {
         return true;
@@ -43,12 +106,8 @@ bool value_matches(const std::string& wanted, const std::string* actual) {
         return false;
     }
     if (wanted.size() >= 2 && wanted.front() == '/' && wanted.back() == '/') {
-        try {
-            std::regex pattern(wanted.substr(1, wanted.size() - 2), std::regex::ECMAScript);
-            return std::regex_match(*actual, pattern);
-        } catch (const std::regex_error&) {
-            return false;  // the loader already rejected the recipe
-        }
+        // A pattern that does not compile matches nothing (the loader rejected the recipe).
+        return WholeMatch(std::string_view(wanted).substr(1, wanted.size() - 2)).matches(*actual);
     }
     if (lowercase(wanted) == lowercase(*actual)) {
         return true;
@@ -69,10 +128,9 @@ std::optional<std::string> platform_regex_error(std::string_view value) {
     if (value.size() < 2 || value.front() != '/' || value.back() != '/') {
         return std::nullopt;
     }
-    try {
-        std::regex pattern(std::string(value.substr(1, value.size() - 2)), std::regex::ECMAScript);
-    } catch (const std::regex_error& error) {
-        return std::string(error.what());
+    WholeMatch pattern(value.substr(1, value.size() - 2));
+    if (!pattern.error().empty()) {
+        return pattern.error();
     }
     return std::nullopt;
 }

@@ -40,6 +40,29 @@ TEST_CASE("regex values must match the whole attribute") {
     CHECK(platform_matches(manifest_with({{"os", "/lin.*/"}}), linux_amd64()));
 }
 
+TEST_CASE("regex values: POSIX extended syntax, with ECMAScript's \\d") {
+    auto matches = [](const char* pattern) {
+        return platform_matches(manifest_with({{"architecture", pattern}}), linux_amd64());
+    };
+    CHECK(matches("/(x86|amd)64/"));
+    CHECK(matches("/amd\\d+/"));
+    CHECK(matches("/amd[\\d]{2}/"));
+    CHECK(matches("/[a-z]+\\d\\d/"));
+    CHECK_FALSE(matches("/amd\\D+/"));
+    CHECK(matches("/\\w+/"));
+    CHECK(matches("/a.?m.*/"));
+    CHECK_FALSE(matches("/md64/"));       // the whole value, not a part of it
+    CHECK_FALSE(matches("/amd64x|arm/"));
+    CHECK_FALSE(matches("/AMD64/"));      // case matters in a pattern
+    CHECK_FALSE(matches("/(?=amd)amd64/"));  // lookahead does not compile: matches nothing
+    CHECK(platform_regex_error("/(?=amd)amd64/").has_value());
+    CHECK(platform_regex_error("/[/").has_value());
+    CHECK(platform_regex_error("/a{2,1}/").has_value());
+    CHECK_FALSE(platform_regex_error("/[]a]+/").has_value());
+    CHECK_FALSE(platform_regex_error("/x86|aarch64|amd64|arm/").has_value());
+    CHECK_FALSE(platform_regex_error("plain").has_value());
+}
+
 TEST_CASE("x86_64 in a recipe names the amd64 architecture") {
     CHECK(platform_matches(manifest_with({{"architecture", "x86_64"}}), linux_amd64()));
 }

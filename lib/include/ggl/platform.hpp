@@ -35,7 +35,8 @@ std::optional<std::string> platform_regex_error(std::string_view value);
 
 // Whether a manifest's Platform admits the platform. A value is matched exactly
 // (case-insensitively), "*" (and "all", as the Java nucleus) matches anything, "/re/"
-// is an ECMAScript regex that must match the whole value. An attribute the platform
+// is a POSIX extended regular expression (with \d and \D as in ECMAScript) that must
+// match the whole value. An attribute the platform
 // lacks matches only "*". A manifest without a runtime matches any runtime.
 bool platform_matches(const Manifest& manifest, const Platform& platform);
 
