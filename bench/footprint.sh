@@ -34,12 +34,7 @@ bin=$dir
 tree=$(cd "$bin/.." && pwd)
 case $tree in */usr) tree=${tree%/usr} ;; */usr/local) tree=${tree%/usr/local} ;; esac
 echo "installed size: $(du -sk "$tree" | cut -f1) KiB = $(du -sb "$tree" | awk '{ printf "%.2f", $1 / 1e6 }') MB, du of $tree (goal <= 1.1 MB)"
-for part in bin "lib/*/ggl" lib/ggl; do
-    # shellcheck disable=SC2086
-    for path in "$bin"/../$part; do
-        [ -d "$path" ] && echo "  $(du -sk "$path" | cut -f1) KiB  $(cd "$path" && pwd | sed "s|^$tree||")"
-    done
-done
+echo "  $(du -sk "$bin" | cut -f1) KiB  $(cd "$bin" && pwd | sed "s|^$tree||") (ggl: $(stat -c %s "$bin/ggl") bytes; the rest are links to it)"
 if [ -d "$bin/../share" ]; then
     echo "  $(du -sk "$bin/../share" | cut -f1) KiB  $(cd "$bin/../share" && pwd | sed "s|^$tree||") (man pages, completions)"
 fi

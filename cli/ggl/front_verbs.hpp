@@ -1,4 +1,4 @@
-// The verbs of the `ggl` front command and the programs that implement them.
+// The verbs of the `ggl` command (all run in-process), completion, and finding programs.
 #pragma once
 
 #include "ggl/cli/completion.hpp"

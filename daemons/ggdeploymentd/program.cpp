@@ -41,8 +41,9 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
         return done;
     }
 
-    // One malloc arena: the deployment thread's garbage then lies in the main heap,
-    // which the idle trim hands back whole (a thread's own arena keeps its top).
+    // One malloc arena: the deployment thread's garbage then lies in the main heap, which
+    // the idle release (ggl/idle_memory.hpp) hands back whole (a thread's own arena keeps
+    // its top).
     ::mallopt(M_ARENA_MAX, 1);
     EventLoop loop;
     if (!daemon::prepare(loop)) {

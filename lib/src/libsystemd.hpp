@@ -13,7 +13,7 @@
 
 #define GGL_LIBSYSTEMD_FUNCTIONS(F)                                                                     \
     F(sd_bus_add_match) F(sd_bus_call) F(sd_bus_error_free) F(sd_bus_error_has_name)                  \
-    F(sd_bus_flush_close_unref) F(sd_bus_get_events) F(sd_bus_get_fd) F(sd_bus_is_open)               \
+    F(sd_bus_close_unref) F(sd_bus_get_events) F(sd_bus_get_fd) F(sd_bus_is_open)               \
     F(sd_bus_match_signal) F(sd_bus_message_append) F(sd_bus_message_append_basic)                    \
     F(sd_bus_message_append_strv) F(sd_bus_message_close_container) F(sd_bus_message_enter_container) \
     F(sd_bus_message_exit_container) F(sd_bus_message_get_cookie) F(sd_bus_message_get_member)        \

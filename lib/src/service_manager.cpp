@@ -98,7 +98,10 @@ bool notify(std::string_view state) {
         return false;
     }
     auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length);
-    ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&address), size);
+    // STOPPING=1 never waits on a manager whose queue is full: the daemon is on its way
+    // out, and the manager learns that when it exits anyway.
+    int flags = MSG_NOSIGNAL | (state.starts_with("STOPPING=") ? MSG_DONTWAIT : 0);
+    ssize_t sent = ::sendto(fd, state.data(), state.size(), flags, reinterpret_cast<sockaddr*>(&address), size);
     ::close(fd);
     return sent == static_cast<ssize_t>(state.size());
 }

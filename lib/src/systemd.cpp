@@ -330,8 +330,11 @@ struct Manager::State {
             sd().sd_bus_slot_unref(slot);
         }
         sd().sd_bus_slot_unref(properties_slot);
+        // Closed without flushing: nothing queued matters once the caller is done with the
+        // manager, and a flush could wait on a manager that is busy stopping this very
+        // process.
         if (bus != nullptr) {
-            sd().sd_bus_flush_close_unref(bus);
+            sd().sd_bus_close_unref(bus);
         }
     }
 
