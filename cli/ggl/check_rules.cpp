@@ -29,29 +29,10 @@ struct Libcrypto {
     GGL_LIBCRYPTO_FUNCTIONS(GGL_DYNAMIC_FUNCTION_POINTER)
 };
 
-constexpr const char* kLibcryptoSoname = "libcrypto.so.3";
-
-// Loaded once; every later call returns the same result.
-const Result<Libcrypto>& loaded_libcrypto() {
-    static const Result<Libcrypto> library = []() -> Result<Libcrypto> {
-        auto opened = dynamic_library::open(kLibcryptoSoname);
-        if (!opened) {
-            return std::move(opened).error();
-        }
-        void* handle = *opened;
-        Libcrypto table;
-        std::string missing;
-        GGL_LIBCRYPTO_FUNCTIONS(GGL_DYNAMIC_FUNCTION_RESOLVE)
-        if (!missing.empty()) {
-            return dynamic_library::missing_functions(kLibcryptoSoname, missing);
-        }
-        return table;
-    }();
-    return library;
-}
+Libcrypto loaded_libcrypto;
 
 // The loaded functions: only after load_libcrypto() succeeded.
-const Libcrypto& crypto() { return *loaded_libcrypto(); }
+const Libcrypto& crypto() { return loaded_libcrypto; }
 
 struct BioFree {
     void operator()(BIO* bio) const { crypto().BIO_free(bio); }
@@ -198,10 +179,12 @@ Finding grade_clock(const ClockFacts& facts) {
 }
 
 Result<void> load_libcrypto() {
-    if (const auto& loaded = loaded_libcrypto(); !loaded) {
-        return loaded.error();
-    }
-    return {};
+    static const Result<void> loaded =
+        dynamic_library::load("libcrypto.so.3", [](void* handle, std::string& missing) {
+            Libcrypto& table = loaded_libcrypto;
+            GGL_LIBCRYPTO_FUNCTIONS(GGL_DYNAMIC_FUNCTION_RESOLVE)
+        });
+    return loaded;
 }
 
 Result<CertificateInfo> read_certificate(std::string_view pem) {

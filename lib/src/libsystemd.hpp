@@ -31,11 +31,12 @@ namespace ggl::systemd {
 struct Libsystemd {
     GGL_LIBSYSTEMD_FUNCTIONS(GGL_DYNAMIC_FUNCTION_POINTER)
 };
+extern Libsystemd loaded_libsystemd;
 
 // Loads libsystemd.so.0 once; every later call returns the same result. UNSUPPORTED,
 // naming the library, when it cannot be loaded.
 Result<void> load_libsystemd();
 // The loaded functions: only after load_libsystemd() succeeded.
-const Libsystemd& sd();
+inline const Libsystemd& sd() { return loaded_libsystemd; }
 
 } // namespace ggl::systemd
