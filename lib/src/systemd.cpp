@@ -330,9 +330,10 @@ struct Manager::State {
             sd().sd_bus_slot_unref(slot);
         }
         sd().sd_bus_slot_unref(properties_slot);
-        // Closed without flushing: nothing queued matters once the caller is done with the
-        // manager, and a flush could wait on a manager that is busy stopping this very
-        // process.
+        // Closed without a flush: sd-bus writes each message as it is sent when the socket
+        // takes it, so only what a full socket refused is dropped, and flushing that
+        // would wait on a manager that is not reading (it may be busy stopping this very
+        // process).
         if (bus != nullptr) {
             sd().sd_bus_close_unref(bus);
         }
