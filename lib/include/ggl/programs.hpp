@@ -1,8 +1,9 @@
 // The programs of the one `ggl` executable (cli/ggl/main.cpp), reached by the name it is
 // run as: the command-line programs (also as `ggl VERB ...`) and the daemons. Their
 // names are links to ggl, in the build's bin/ and in the install tree, and each is a
-// separate process with one job, as a separate executable would be: one file carries the
-// shared code, the C++ library instances and the ELF overhead once instead of eleven times.
+// separate process with one job, as a separate executable would be. One file carries the
+// shared code, the C++ library instances and the ELF overhead once, where seven
+// executables and five shared libraries each carried their own.
 // Each takes the arguments after its name, argv[0] being its name or label.
 #pragma once
 
