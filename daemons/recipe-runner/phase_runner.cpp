@@ -6,6 +6,7 @@
 #include "ggl/interpolation.hpp"
 #include "ggl/log.hpp"
 #include "ggl/platform.hpp"
+#include "ggl/service_manager.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +60,15 @@ Result<void> apply_environment(const EnvList& variables, const InterpolationCont
     return {};
 }
 
+// The run unit is Type=notify: it becomes active, and the component RUNNING, when its
+// script starts rather than when this runner did, so a deployment's settle time measures
+// the script alone, however slowly the runner started.
+void report_started(const RunRequest& request) {
+    if (request.phase == Phase::Run) {
+        service_manager::notify("READY=1");
+    }
+}
+
 } // namespace
 
 Result<std::string> locate_recipe(const RunRequest& request, const std::string& root_path) {
@@ -107,6 +117,7 @@ int run_phase(const RunRequest& request) {
     if (!step) {
         // A unit for a phase the recipe does not have: nothing to do is success.
         GGL_LOGI("%s has no %s step", recipe.name.c_str(), phase.c_str());
+        report_started(request);
         return 0;
     }
 
@@ -177,6 +188,8 @@ int run_phase(const RunRequest& request) {
         return kRunnerFailed;
     }
     std::fflush(nullptr);
+    report_started(request);
+    ::unsetenv("NOTIFY_SOCKET");  // the script, as the unit's main process, would speak for us
     const char* argv[] = {"sh", "-c", script->c_str(), nullptr};
     ::execve("/bin/sh", const_cast<char* const*>(argv), environ);
     GGL_LOGE("cannot run /bin/sh: %s", std::strerror(errno));

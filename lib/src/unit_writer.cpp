@@ -325,7 +325,8 @@ Result<std::vector<UnitFile>> Generator::generate() {
             unit.line("RemainAfterExit", "yes");
             unit.line("TimeoutStartSec", seconds_text(settings->timeout));
         } else {
-            unit.line("Type", "exec");
+            // recipe-runner says READY=1 as it execs the script (RUNNING from then on).
+            unit.line("Type", "notify");
             if (settings->timeout > 0) {
                 unit.line("RuntimeMaxSec", seconds_text(settings->timeout));
             }

@@ -42,7 +42,8 @@ deploy() { ggl deploy local -r "$recipes" -a "$artifacts" --wait "$@"; }
 
 section "hello world, with an artifact checked against its digest"
 mkdir -p "$artifacts/com.example.Hello/1.0.0"
-printf 'echo "hello from $1" > "$2"\nexec sleep 600\n' > "$artifacts/com.example.Hello/1.0.0/hello.sh"
+printf 'echo "${NOTIFY_SOCKET:-unset}" > "$2.notify"\necho "hello from $1" > "$2"\nexec sleep 600\n' \
+    > "$artifacts/com.example.Hello/1.0.0/hello.sh"
 digest=$(openssl dgst -sha256 -binary "$artifacts/com.example.Hello/1.0.0/hello.sh" | base64)
 recipe com.example.Hello 1.0.0 "sh {artifacts:path}/hello.sh {configuration:/who} $out/hello.txt" \
 "ComponentConfiguration:
@@ -58,6 +59,10 @@ grep -q 'succeeded' "$out/deploy1.txt" || fail "hello: no success line"
 wait_for "[ -s '$out/hello.txt' ]" 10 || fail "hello: the run script did not run"
 [ "$(cat "$out/hello.txt" 2>/dev/null)" = "hello from world" ] || fail "hello: interpolated configuration: $(cat "$out/hello.txt")"
 [ "$(state_of com.example.Hello)" = RUNNING ] || fail "hello: state $(state_of com.example.Hello), expected RUNNING"
+# Active (RUNNING) once recipe-runner says READY=1 as it execs the script, which must not
+# inherit the notification socket.
+[ "$(ctl show -p Type --value ggl.com.example.Hello.service)" = notify ] || fail "hello: the run unit is not Type=notify"
+[ "$(cat "$out/hello.txt.notify" 2>/dev/null)" = unset ] || fail "hello: the script got NOTIFY_SOCKET=$(cat "$out/hello.txt.notify")"
 ggl component list | grep -q 'com.example.Hello.*1.0.0.*RUNNING' || fail "hello: component list: $(ggl component list)"
 [ -f "$GGL_ROOT/packages/recipes/com.example.Hello-1.0.0.yaml" ] || fail "hello: recipe not in the store"
 [ -f "$GGL_ROOT/packages/artifacts/com.example.Hello/1.0.0/hello.sh" ] || fail "hello: artifact not in the store"

@@ -11,7 +11,7 @@ using systemd::UnitStatus;
 
 namespace {
 
-UnitStatus unit(std::string active, std::string sub, std::string type = "exec") {
+UnitStatus unit(std::string active, std::string sub, std::string type = "notify") {
     UnitStatus status;
     status.name = "ggl.com.example.A.service";
     status.load_state = "loaded";

@@ -50,12 +50,12 @@ constexpr const char* kHeader = "RecipeFormatVersion: 2020-01-25\nComponentName:
 
 } // namespace
 
-TEST_CASE("a run recipe becomes one exec service that restarts three times an hour") {
+TEST_CASE("a run recipe becomes one notify service that restarts three times an hour") {
     auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {run: echo hi}}]");
     REQUIRE(units.size() == 1);
     const UnitFile& unit = units[0];
     CHECK(unit.name == "ggl.com.example.A.service");
-    CHECK(has_line(unit, "Type=exec"));
+    CHECK(has_line(unit, "Type=notify"));
     CHECK(has_line(unit, "ExecStart=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" --phase \"run\""));
     CHECK(has_line(unit, "Restart=on-failure"));
     CHECK(has_line(unit, "StartLimitBurst=3"));
