@@ -16,7 +16,6 @@
 #include "ggl/file.hpp"
 #include "ggl/systemd.hpp"
 
-#include <CLI/CLI.hpp>
 
 #include <langinfo.h>
 #include <sys/socket.h>
@@ -619,8 +618,9 @@ bool utf8_terminal() {
 }  // namespace
 
 int run_check_command(int argc, char** argv) {
-    CLI::App app{"Check that this device's configuration, identity, clock, disk, daemons and components are healthy.",
-                 "ggl check"};
+    cli::Command app{
+        "Check that this device's configuration, identity, clock, disk, daemons and components are healthy.",
+        "ggl check"};
     cli::set_footer(app, kFooter);
     Context context;
     Arguments& arguments = context.arguments;
@@ -631,7 +631,7 @@ int run_check_command(int argc, char** argv) {
     app.add_flag("--system", arguments.system_scope, "The daemons' units are in the system service manager");
     app.add_option("--timeout", arguments.timeout_seconds, "Seconds to wait for each daemon (default 2)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber);
+        ->check(cli::positive_seconds());
     if (auto status = cli::parse_command_line(app, argc, argv)) {
         return *status;
     }

@@ -1,5 +1,5 @@
 // ggl __complete: the verb from the verb table, the rest from the verb's own parser (its
-// CLI11 tree, through the verb's own __complete).
+// command tree, through the verb's own __complete).
 #include "front_verbs.hpp"
 
 #include "ggl/cli/completion.hpp"

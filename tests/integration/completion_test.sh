@@ -45,7 +45,7 @@ expect() {
     [[ $2 == "$3" ]] || fail "$1: expected [$(echo $3)], got [$(echo $2)]"
 }
 
-# The option names in the OPTIONS rows of a CLI11 --help.
+# The option names in the Options rows of a --help.
 help_options() {
     awk '/^Options:/ { on = 1; next } /^[A-Z]/ { on = 0 }
          on && /^ +-/ { sub(/^ +/, ""); split($0, cells, /  +/); print cells[1] }' |

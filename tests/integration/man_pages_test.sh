@@ -30,8 +30,8 @@ for page in "${pages[@]}"; do
     [[ -z $warnings ]] || fail "$page: groff warns: $warnings"
 done
 
-# The options a --help text offers: the option rows of CLI11's OPTIONS section, and
-# the usage lines (the daemons without CLI11 list their options there).
+# The options a --help text offers: the rows of its Options section, and
+# the usage lines (the daemons list their options there).
 options_in_help() {
     awk '
         /^[A-Za-z ]*[Oo][Pp][Tt][Ii][Oo][Nn][Ss]:/ { rows = 1; next }
@@ -71,7 +71,7 @@ check_options() {
     ((found > 0)) || fail "no options found in '$* --help'"
 }
 
-# The verbs a CLI11 --help lists under VERBS:.
+# The verbs a --help lists under Verbs:.
 verbs_in_help() {
     awk '/^Verbs:/ { on = 1; next } /^[A-Z]/ { on = 0 } on && /^  [a-z]/ { print $1 }'
 }

@@ -1,8 +1,7 @@
-// Shell completion read off a CLI11 tree (lib/cli completion.cpp).
+// Shell completion read off a command tree (lib/cli completion.cpp).
 #include "ggl/cli/completion.hpp"
 
 #include <catch2/catch.hpp>
-#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +14,7 @@ namespace {
 
 // A program shaped like the ggl commands: global options, verbs, positionals.
 struct Program {
-    CLI::App app{"test program", "prog"};
+    cli::Command app{"test program", "prog"};
     std::string db, format, service, method, dir;
     std::vector<std::string> files;
     bool json = false;
@@ -23,24 +22,23 @@ struct Program {
 
     Program() {
         app.add_option("--db", db)->type_name("PATH");
-        CLI::App* call = app.add_subcommand("call", "Call a method");
+        cli::Command* call = app.add_subcommand("call", "Call a method");
         call->group("Verbs");
         call->add_flag("-v,--verbose", json, "Say more");
         call->add_option("-n,--count", count, "How many")->type_name("N");
-        call->add_option("--format", format, "yaml or json")->check(CLI::IsMember({"yaml", "json"}));
+        call->add_option("--format", format, "yaml or json")->choices({"yaml", "json"});
         call->add_flag("--json", json, "JSON")->option_text("[=pretty|short]");
-        cli::set_completer(call->add_option("SERVICE", service, "Service name"),
-                           [](const cli::CompletionContext& context) {
-                               // Echoes what it was told, so the test sees the context.
-                               return std::vector<cli::Candidate>{
-                                   {"svc-a", "db=" + context.option("--db")}, {"svc-b", {}}};
-                           });
+        call->add_option("SERVICE", service, "Service name")
+            ->complete_with([](const cli::CompletionContext& context) {
+                // Echoes what it was told, so the test sees the context.
+                return std::vector<cli::Candidate>{{"svc-a", "db=" + context.option("--db")}, {"svc-b", {}}};
+            });
         call->add_option("METHOD", method, "Method name");
-        CLI::App* load = app.add_subcommand("load", "Load files");
+        cli::Command* load = app.add_subcommand("load", "Load files");
         load->group("Verbs");
         load->add_option("FILE", files, "Files to load");
         load->add_option("-o,--output", dir, "Where")->type_name("DIR");
-        CLI::App* hidden = app.add_subcommand("secret", "Not listed");
+        cli::Command* hidden = app.add_subcommand("secret", "Not listed");
         hidden->group("");
     }
 
@@ -103,7 +101,7 @@ TEST_CASE("a positional without candidates gets a hint, files and directories go
     CHECK(program.complete({"load", "-o", ""}) == Lines{":dirs"});
     CHECK(program.complete({"--db", ""}) == Lines{":files"});
     Program marked;
-    cli::complete_files(marked.app.get_subcommand("load")->get_option("FILE"));
+    marked.app.find_subcommand("load")->get_option("FILE")->complete_files();
     CHECK(marked.complete({"load", "a.yaml", ""}) == Lines{":files"});
 }
 

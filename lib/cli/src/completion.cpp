@@ -1,155 +1,62 @@
-// Shell completion read off the CLI11 tree: subcommands, options, option values and
-// positionals of whatever app a program built, plus the completers it attached.
+// Shell completion read off the command tree: verbs, options, option values and
+// positionals of whatever command a program built, plus the completers it attached.
 #include "ggl/cli/completion.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 namespace ggl::cli {
 namespace {
 
-enum class ValueKind { Plain, Files, Directories };
-
-// What an option completes with travels in the option itself, as a validator that
-// accepts every value and is named "ggl-complete:TAG" (TAG: files, dirs, or the index
-// of its completer), so that it lives and dies with the option.
-constexpr std::string_view kTagPrefix = "ggl-complete:";
-
-// Completers are only added (a handful per program), never removed: an index stays valid.
-std::vector<Completer>& completers() {
-    static std::vector<Completer> table;
-    return table;
-}
-
-void tag(CLI::Option* option, const std::string& tag) {
-    option->check(CLI::Validator([](std::string&) { return std::string(); }, "", std::string(kTagPrefix) + tag));
-}
-
-std::string tag_of(CLI::Option* option) {
-    for (int index = 0;; ++index) {
-        const CLI::Validator* validator = nullptr;
-        try {
-            validator = option->get_validator(index);
-        } catch (const CLI::OptionNotFound&) {
-            return {};
-        }
-        if (validator->get_name().starts_with(kTagPrefix)) {
-            return validator->get_name().substr(kTagPrefix.size());
-        }
-    }
-}
-
-bool is_listed(const CLI::Option* option) { return !option->get_group().empty(); }
-
-bool takes_value(const CLI::Option* option) { return option->get_type_size_max() > 0; }
-
-// "--db" for an option named "--db,-d"; "-n" when it has only short names.
-std::string key_of(const CLI::Option* option) {
-    if (!option->get_lnames().empty()) return "--" + option->get_lnames().front();
-    if (!option->get_snames().empty()) return "-" + option->get_snames().front();
-    return option->get_name();
-}
-
-CLI::Option* find_long(CLI::App& app, const std::string& name) {
-    for (CLI::Option* option : app.get_options()) {
-        if (option->nonpositional() && option->check_lname(name)) return option;
-    }
-    return nullptr;
-}
-
-CLI::Option* find_short(CLI::App& app, char name) {
-    for (CLI::Option* option : app.get_options()) {
-        if (option->nonpositional() && option->check_sname(std::string(1, name))) return option;
-    }
-    return nullptr;
-}
-
-std::vector<CLI::App*> listed_subcommands(CLI::App& app) {
-    return app.get_subcommands(
-        [](CLI::App* sub) { return !sub->get_name().empty() && !sub->get_group().empty() && !sub->get_disabled(); });
-}
-
-CLI::App* find_subcommand(CLI::App& app, const std::string& name) {
-    for (CLI::App* sub : listed_subcommands(app)) {
-        if (sub->check_name(name)) return sub;
-    }
-    return nullptr;
-}
-
-std::vector<CLI::Option*> positionals_of(CLI::App& app) {
-    return app.get_options([](CLI::Option* option) { return option->get_positional() && !option->nonpositional(); });
-}
+bool is_help_or_version(const Option& option) { return option.name() == "--help" || option.name() == "--version"; }
 
 // The positional that receives the next positional word, if any does.
-CLI::Option* next_positional(CLI::App& app, size_t given) {
-    for (CLI::Option* option : positionals_of(app)) {
-        auto room = static_cast<size_t>(std::max(option->get_items_expected_max(), 1));
-        if (given < room) return option;
+const Option* next_positional(const Command& command, size_t given) {
+    for (const auto& option : command.options()) {
+        if (!option->is_positional()) continue;
+        size_t room = option->max_values();
+        if (given < room) return option.get();
         given -= room;
     }
     return nullptr;
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    for (;;) {
-        size_t end = text.find(separator, start);
-        parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-        if (end == std::string::npos) return parts;
-        start = end + 1;
+// The values a flag's =VALUE takes, as its help shows them ("[=pretty|short]").
+std::vector<std::string> flag_values(const Option& option) {
+    const std::string& text = option.get_option_text();
+    std::vector<std::string> values;
+    if (!text.starts_with("[=") || !text.ends_with("]")) return values;
+    std::string_view list(text.data() + 2, text.size() - 3);
+    while (!list.empty()) {
+        size_t bar = list.find('|');
+        values.emplace_back(list.substr(0, bar));
+        list = bar == std::string_view::npos ? std::string_view{} : list.substr(bar + 1);
     }
-}
-
-// The choices a validator such as CLI::IsMember names in the type ("FORMAT:{yaml,json}"),
-// or the help shows for a flag's optional value ("[=pretty|short]").
-std::vector<std::string> choices_of(const CLI::Option* option) {
-    const std::string& text = option->get_option_text();
-    if (text.starts_with("[=") && text.ends_with("]")) {
-        return split(text.substr(2, text.size() - 3), '|');
-    }
-    std::string type = option->get_type_name();
-    size_t open = type.find(":{");
-    size_t close = type.find('}', open == std::string::npos ? 0 : open);
-    if (open == std::string::npos || close == std::string::npos) return {};
-    return split(type.substr(open + 2, close - open - 2), ',');
-}
-
-ValueKind kind_of(CLI::Option* option) {
-    std::string tagged = tag_of(option);
-    if (tagged == "files") return ValueKind::Files;
-    if (tagged == "dirs") return ValueKind::Directories;
-    std::string base = option->get_type_name();
-    base = base.substr(0, base.find(':'));
-    for (const std::string& piece : split(base, '|')) {
-        if (piece == "DIR") return ValueKind::Directories;
-        if (piece == "FILE" || piece == "PATH") return ValueKind::Files;
-    }
-    return ValueKind::Plain;
+    return values;
 }
 
 // Candidates for a value of option; prefix is what precedes the value in the word
 // ("--format=" for --format=ya).
-void print_values(CLI::Option* option, const CompletionContext& context, const std::string& prefix, std::FILE* out) {
+void print_values(const Option& option, const CompletionContext& context, const std::string& prefix,
+                  std::FILE* out) {
     std::vector<Candidate> candidates;
-    std::string tagged = tag_of(option);
-    if (!tagged.empty() && tagged.find_first_not_of("0123456789") == std::string::npos) {
-        candidates = completers().at(std::stoul(tagged))(context);
+    if (option.completer()) {
+        candidates = option.completer()(context);
     }
-    for (std::string& choice : choices_of(option)) {
-        candidates.push_back({std::move(choice), {}});
+    for (const std::string& choice : option.choices()) {
+        candidates.push_back({choice, {}});
+    }
+    for (std::string& value : flag_values(option)) {
+        candidates.push_back({std::move(value), {}});
     }
     if (candidates.empty()) {
-        ValueKind kind = kind_of(option);
+        ValueKind kind = option.value_kind();
         if (kind != ValueKind::Plain && prefix.empty()) {
             std::fputs(kind == ValueKind::Files ? ":files\n" : ":dirs\n", out);
             return;
         }
-        if (option->get_positional() && !option->nonpositional() && prefix.empty()) {
-            std::fprintf(out, ":hint %s: %s\n", option->get_name().c_str(), option->get_description().c_str());
+        if (option.is_positional() && prefix.empty()) {
+            std::fprintf(out, ":hint %s: %s\n", option.name().c_str(), option.get_description().c_str());
         }
         return;
     }
@@ -159,35 +66,21 @@ void print_values(CLI::Option* option, const CompletionContext& context, const s
     print_candidates(candidates, prefix + context.word, out);
 }
 
-void print_options(CLI::App& app, const std::string& word, std::FILE* out) {
+void print_options(const Command& command, const std::string& word, std::FILE* out) {
     std::vector<Candidate> candidates;
-    for (CLI::Option* option : app.get_options()) {
-        if (!option->nonpositional() || !is_listed(option)) continue;
-        for (const std::string& name : option->get_lnames()) {
+    for (const auto& option : command.options()) {
+        if (option->is_positional()) continue;
+        for (const std::string& name : option->long_names()) {
             candidates.push_back({"--" + name, option->get_description()});
         }
-        for (const std::string& name : option->get_snames()) {
-            candidates.push_back({"-" + name, option->get_description()});
+        for (char name : option->short_names()) {
+            candidates.push_back({std::string("-") + name, option->get_description()});
         }
     }
     print_candidates(candidates, word, out);
 }
 
 } // namespace
-
-std::string CompletionContext::option(const std::string& name) const {
-    auto found = options.find(name);
-    return found == options.end() ? std::string() : found->second;
-}
-
-void set_completer(CLI::Option* option, Completer completer) {
-    completers().push_back(std::move(completer));
-    tag(option, std::to_string(completers().size() - 1));
-}
-
-void complete_files(CLI::Option* option) { tag(option, "files"); }
-
-void complete_directories(CLI::Option* option) { tag(option, "dirs"); }
 
 void print_candidates(const std::vector<Candidate>& candidates, std::string_view prefix, std::FILE* out) {
     for (const Candidate& candidate : candidates) {
@@ -205,48 +98,51 @@ void print_candidates(const std::vector<Candidate>& candidates, std::string_view
     }
 }
 
-void print_completions(CLI::App& app, const std::vector<std::string>& words, std::FILE* out) {
+void print_completions(const Command& app, const std::vector<std::string>& words, std::FILE* out) {
     CompletionContext context;
     context.word = words.empty() ? std::string() : words.back();
-    CLI::App* current = &app;
-    CLI::Option* pending = nullptr;  // an option whose value is the next word
-    bool only_positionals = false;   // after "--"
+    const Command* current = &app;
+    const Option* pending = nullptr;  // an option whose value is the next word
+    bool only_positionals = false;    // after "--"
     for (size_t i = 0; i + 1 < words.size(); ++i) {
         const std::string& word = words[i];
         if (pending != nullptr) {
-            context.options[key_of(pending)] = word;
+            context.options[pending->name()] = word;
             pending = nullptr;
         } else if (!only_positionals && word == "--") {
             only_positionals = true;
         } else if (!only_positionals && word.starts_with("--")) {
             size_t equals = word.find('=');
-            CLI::Option* option = find_long(*current, word.substr(2, equals == std::string::npos ? equals : equals - 2));
+            const Option* option = current->find_long(word.substr(2, equals == std::string::npos ? equals : equals - 2));
             if (option == nullptr) continue;
             if (equals != std::string::npos) {
-                context.options[key_of(option)] = word.substr(equals + 1);
-            } else if (takes_value(option)) {
+                context.options[option->name()] = word.substr(equals + 1);
+            } else if (option->takes_value()) {
                 pending = option;
             } else {
-                context.options[key_of(option)] = "true";
+                context.options[option->name()] = "true";
             }
-        } else if (!only_positionals && word.size() > 1 && word.starts_with('-')) {
+        } else if (!only_positionals && word.size() > 1 && word.starts_with('-') &&
+                   current->find_short(word[1]) != nullptr) {
             // A cluster of short options; the first that takes a value takes the rest.
             for (size_t at = 1; at < word.size(); ++at) {
-                CLI::Option* option = find_short(*current, word[at]);
+                const Option* option = current->find_short(word[at]);
                 if (option == nullptr) break;
-                if (!takes_value(option)) {
-                    context.options[key_of(option)] = "true";
+                if (!option->takes_value()) {
+                    context.options[option->name()] = "true";
                 } else if (at + 1 < word.size()) {
-                    context.options[key_of(option)] = word.substr(at + 1);
+                    context.options[option->name()] = word.substr(at + 1);
                     break;
                 } else {
                     pending = option;
                 }
             }
-        } else if (CLI::App* sub = context.positionals.empty() && !only_positionals ? find_subcommand(*current, word)
-                                                                                      : nullptr) {
-            current = sub;
-            context.verbs.push_back(sub->get_name());
+        } else if (const Command* verb = context.positionals.empty() && !only_positionals
+                                             ? current->find_subcommand(word)
+                                             : nullptr;
+                   verb != nullptr && verb->is_listed()) {
+            current = verb;
+            context.verbs.push_back(verb->get_name());
         } else {
             context.positionals.push_back(word);
         }
@@ -254,15 +150,16 @@ void print_completions(CLI::App& app, const std::vector<std::string>& words, std
 
     const std::string& word = context.word;
     if (pending != nullptr) {
-        print_values(pending, context, {}, out);
+        print_values(*pending, context, {}, out);
         return;
     }
     if (!only_positionals && word.starts_with("--") && word.find('=') != std::string::npos) {
         size_t equals = word.find('=');
-        if (CLI::Option* option = find_long(*current, word.substr(2, equals - 2))) {
+        if (const Option* option = current->find_long(word.substr(2, equals - 2));
+            option != nullptr && !is_help_or_version(*option)) {
             CompletionContext value_context = context;
             value_context.word = word.substr(equals + 1);
-            print_values(option, value_context, word.substr(0, equals + 1), out);
+            print_values(*option, value_context, word.substr(0, equals + 1), out);
         }
         return;
     }
@@ -272,13 +169,13 @@ void print_completions(CLI::App& app, const std::vector<std::string>& words, std
     }
     if (context.positionals.empty() && !only_positionals) {
         std::vector<Candidate> verbs;
-        for (CLI::App* sub : listed_subcommands(*current)) {
-            verbs.push_back({sub->get_name(), sub->get_description()});
+        for (const auto& verb : current->subcommands()) {
+            if (verb->is_listed()) verbs.push_back({verb->get_name(), verb->get_description()});
         }
         print_candidates(verbs, word, out);
     }
-    if (CLI::Option* positional = next_positional(*current, context.positionals.size())) {
-        print_values(positional, context, {}, out);
+    if (const Option* positional = next_positional(*current, context.positionals.size())) {
+        print_values(*positional, context, {}, out);
     }
 }
 

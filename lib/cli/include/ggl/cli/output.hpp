@@ -26,7 +26,7 @@ class Table {
 public:
     explicit Table(std::vector<std::string> columns);
 
-    // One cell per column, in column order.
+    // One cell per column, in column order (anything else is a bug: the program aborts).
     void add_row(std::vector<Object> cells);
     size_t row_count() const { return rows_.size(); }
     bool empty() const { return rows_.empty(); }
