@@ -6,7 +6,8 @@
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
 #include "ggl/config_store.hpp"
-#include "ggl/daemon_options.hpp"
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -38,11 +39,12 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 } // namespace
 
 int programs::ggconfigd(int argc, char** argv) {
-    DaemonOptions app("ggconfigd", GGL_VERSION,
-                      "Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
-                      "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.");
-    if (int done = app.parse(argc, argv); done >= 0) {
-        return done;
+    cli::set_program_label("ggconfigd");
+    cli::Command app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
+                     "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
+                     "ggconfigd"};
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status;
     }
     EventLoop loop;
     if (!daemon::prepare(loop)) {

@@ -4,7 +4,8 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
-#include "ggl/daemon_options.hpp"
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -19,11 +20,12 @@
 using namespace ggl;
 
 int programs::ggdeploymentd(int argc, char** argv) {
-    DaemonOptions app("ggdeploymentd", GGL_VERSION,
-                      "Runs deployments (bus service gg_deployment): resolves components, installs them into "
-                      "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
-                      "failure.");
-    app.footer(R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
+    cli::set_program_label("ggdeploymentd");
+    cli::Command app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
+                     "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
+                     "failure.",
+                     "ggdeploymentd"};
+    cli::set_footer(app, R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
 daemons need no restart for a component's bootstrap, so the deployment goes on. One
 that exits 101 (reboot the device) leaves its deployment IN_PROGRESS in phase
 awaiting-reboot with the boot id recorded, and runs the reboot command; when
@@ -35,10 +37,13 @@ Environment: GGL_ROOT, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE, GGL_RUNTIME_DIR;
 GGL_REBOOT_COMMAND (default "systemctl reboot", run with /bin/sh -c);
 GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     size_t settle_ms = 500;
-    app.add_number("settle-ms", settle_ms, 0, 600000,
-                   "How long a component must stay RUNNING before its deployment counts it as started");
-    if (int done = app.parse(argc, argv); done >= 0) {
-        return done;
+    app.add_option("--settle-ms", settle_ms,
+                   "How long a component must stay RUNNING before its deployment counts it as started "
+                   "(0 to 600000; default 500)")
+        ->type_name("MS")
+        ->check(cli::integer_in(0, 600000));
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status;
     }
 
     // One malloc arena: the deployment thread's garbage then lies in the main heap, which

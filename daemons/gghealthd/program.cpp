@@ -4,7 +4,8 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
-#include "ggl/daemon_options.hpp"
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/systemd.hpp"
@@ -21,11 +22,12 @@ constexpr const char* kService = "gg_health";
 } // namespace
 
 int programs::gghealthd(int argc, char** argv) {
-    DaemonOptions app("gghealthd", GGL_VERSION,
-                      "Serves component lifecycle states (bus service gg_health) from the units of the service "
-                      "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).");
-    if (int done = app.parse(argc, argv); done >= 0) {
-        return done;
+    cli::set_program_label("gghealthd");
+    cli::Command app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
+                     "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
+                     "gghealthd"};
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status;
     }
 
     EventLoop loop;

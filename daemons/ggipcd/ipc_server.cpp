@@ -313,12 +313,7 @@ void Connection::handle_application(const RpcHeaders& headers, event_stream::Mes
     auto run = [operation, request = Request{name, component_, std::move(body->as_map()), stream,
                                              server_.services_}]() mutable {
         if (!request.stream->open()) return;  // the client went away meanwhile
-        try {
-            operation->handler(request);
-        } catch (const std::exception& e) {
-            GGL_LOGE("%s: %s failed: %s", request.component.c_str(), request.operation.c_str(), e.what());
-            request.stream->fail(service_error(std::string("internal error: ") + e.what()));
-        }
+        operation->handler(request);
     };
     if (operation->service_id.empty()) {
         run();

@@ -6,7 +6,8 @@
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
 #include "ggl/config_client.hpp"
-#include "ggl/daemon_options.hpp"
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -87,18 +88,26 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 } // namespace
 
 int programs::ggipcd(int argc, char** argv) {
-    DaemonOptions app("ggipcd", GGL_VERSION,
-                      "Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
-                      "authenticate with the SVCUID their deployment issued them.");
+    cli::set_program_label("ggipcd");
+    cli::Command app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
+                     "authenticate with the SVCUID their deployment issued them.",
+                     "ggipcd"};
     std::string socket_option;
-    app.add_string("socket", socket_option,
-                   "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)");
+    app.add_option("--socket", socket_option,
+                   "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)")
+        ->type_name("PATH");
     ipc::ServerOptions options;
-    app.add_number("max-message-size", options.max_message_size, 1024, size_t{1} << 30,
-                   "Largest event-stream message accepted, in bytes");
-    app.add_number("max-connections", options.max_connections, 1, 65536, "Clients served at once");
-    if (int done = app.parse(argc, argv); done >= 0) {
-        return done;
+    app.add_option("--max-message-size", options.max_message_size,
+                   "Largest event-stream message accepted, in bytes (1024 to 1073741824; default " +
+                       std::to_string(options.max_message_size) + ")")
+        ->type_name("BYTES")
+        ->check(cli::integer_in(1024, int64_t{1} << 30));
+    app.add_option("--max-connections", options.max_connections,
+                   "Clients served at once (1 to 65536; default " + std::to_string(options.max_connections) + ")")
+        ->type_name("N")
+        ->check(cli::integer_in(1, 65536));
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status;
     }
 
     EventLoop loop;

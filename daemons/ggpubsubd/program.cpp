@@ -4,7 +4,8 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
-#include "ggl/daemon_options.hpp"
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 
@@ -21,16 +22,23 @@ constexpr const char* kService = "gg_pubsub";
 
 int programs::ggpubsubd(int argc, char** argv) {
     pubsubd::QueueLimits limits;
-    DaemonOptions app("ggpubsubd", GGL_VERSION,
-                      "Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
-                      "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
-                      "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.");
-    app.add_number("queue-messages", limits.queue_messages, 1, 10'000'000,
-                   "Messages a subscriber's queue holds before dropping");
-    app.add_number("queue-bytes", limits.queue_bytes, 1024, size_t{1} << 32,
-                   "Bytes a subscriber's queue holds before dropping");
-    if (int done = app.parse(argc, argv); done >= 0) {
-        return done;
+    cli::set_program_label("ggpubsubd");
+    cli::Command app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
+                     "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
+                     "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",
+                     "ggpubsubd"};
+    app.add_option("--queue-messages", limits.queue_messages,
+                   "Messages a subscriber's queue holds before dropping (1 to 10000000; default " +
+                       std::to_string(limits.queue_messages) + ")")
+        ->type_name("N")
+        ->check(cli::integer_in(1, 10'000'000));
+    app.add_option("--queue-bytes", limits.queue_bytes,
+                   "Bytes a subscriber's queue holds before dropping (1024 to 4294967296; default " +
+                       std::to_string(limits.queue_bytes) + ")")
+        ->type_name("BYTES")
+        ->check(cli::integer_in(1024, int64_t{1} << 32));
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status;
     }
 
     EventLoop loop;

@@ -701,5 +701,5 @@ TEST_CASE("ggconfigd answers --version and --help and refuses other arguments wi
     CHECK_THAT(help.out, Catch::Contains("gg_config"));
     Finished bogus = run({GGL_CONFIGD_EXE, "--bogus"});
     CHECK(bogus.exit_code == 2);
-    CHECK(bogus.err == "ggconfigd: error: unknown option '--bogus' (see ggconfigd --help)\n");
+    CHECK(bogus.err == "ggconfigd: error: unknown option '--bogus' (see 'ggconfigd --help')\n");
 }

@@ -215,3 +215,29 @@ TEST_CASE("--version prints the program's version") {
     REQUIRE(o.status == 0);
     CHECK(o.out == std::string("prog ") + GGL_VERSION + "\n");
 }
+
+TEST_CASE("a daemon's command line: options only, defaults kept, anything else refused") {
+    cli::Command app{"Serves tests.", "testd"};
+    size_t queue = 1000;
+    app.add_option("--queue", queue, "Messages queued (1 to 5000; default 1000)")
+        ->type_name("N")
+        ->check(cli::integer_in(1, 5000));
+    auto run = [&app](std::vector<std::string> words) {
+        words.insert(words.begin(), "testd");
+        std::vector<char*> argv;
+        for (std::string& word : words) argv.push_back(word.data());
+        return app.parse(static_cast<int>(argv.size()), argv.data());
+    };
+    CHECK_FALSE(run({}));
+    CHECK(queue == 1000);
+    CHECK_FALSE(run({"--queue=5000"}));
+    CHECK(queue == 5000);
+    CHECK(run({"extra"}) == 2);
+    for (const char* bad : {"0", "5001", "-1", "12x", "", "99999999999999999999999"}) {
+        CHECK(run({"--queue", bad}) == 2);
+    }
+    CHECK(queue == 5000);
+    CHECK(app.help().starts_with("Serves tests.\nUsage: testd [OPTIONS]\n"));
+    CHECK(app.help().find("\n  --queue N                   Messages queued (1 to 5000; default 1000)\n") !=
+          std::string::npos);
+}
