@@ -7,7 +7,6 @@
 #include "ggl/programs.hpp"
 #include "ggl/config_store.hpp"
 #include "ggl/cli/command_line.hpp"
-#include "ggl/cli/error_report.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -39,7 +38,6 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 } // namespace
 
 int programs::ggconfigd(int argc, char** argv) {
-    cli::set_program_label("ggconfigd");
     cli::Command app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
                      "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
                      "ggconfigd"};

@@ -5,7 +5,6 @@
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
 #include "ggl/cli/command_line.hpp"
-#include "ggl/cli/error_report.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -20,7 +19,6 @@
 using namespace ggl;
 
 int programs::ggdeploymentd(int argc, char** argv) {
-    cli::set_program_label("ggdeploymentd");
     cli::Command app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
                      "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
                      "failure.",

@@ -5,7 +5,6 @@
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
 #include "ggl/cli/command_line.hpp"
-#include "ggl/cli/error_report.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/systemd.hpp"
@@ -22,7 +21,6 @@ constexpr const char* kService = "gg_health";
 } // namespace
 
 int programs::gghealthd(int argc, char** argv) {
-    cli::set_program_label("gghealthd");
     cli::Command app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
                      "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
                      "gghealthd"};

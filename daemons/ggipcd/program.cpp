@@ -7,7 +7,6 @@
 #include "ggl/programs.hpp"
 #include "ggl/config_client.hpp"
 #include "ggl/cli/command_line.hpp"
-#include "ggl/cli/error_report.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -88,7 +87,6 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 } // namespace
 
 int programs::ggipcd(int argc, char** argv) {
-    cli::set_program_label("ggipcd");
     cli::Command app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
                      "authenticate with the SVCUID their deployment issued them.",
                      "ggipcd"};

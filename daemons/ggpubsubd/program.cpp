@@ -5,7 +5,6 @@
 #include "ggl/daemon.hpp"
 #include "ggl/programs.hpp"
 #include "ggl/cli/command_line.hpp"
-#include "ggl/cli/error_report.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 
@@ -22,7 +21,6 @@ constexpr const char* kService = "gg_pubsub";
 
 int programs::ggpubsubd(int argc, char** argv) {
     pubsubd::QueueLimits limits;
-    cli::set_program_label("ggpubsubd");
     cli::Command app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
                      "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
                      "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",

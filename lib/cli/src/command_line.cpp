@@ -11,6 +11,7 @@
 namespace ggl::cli {
 
 std::optional<int> parse_command_line(Command& app, int argc, char** argv) {
+    set_program_label(app.get_name());
     app.set_version(app.get_name() + " " + GGL_VERSION);
     if (argc >= 2 && argv[1] == kCompleteVerb) {
         silence_stderr();

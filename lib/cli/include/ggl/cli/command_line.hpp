@@ -9,11 +9,12 @@
 
 namespace ggl::cli {
 
-// Parses argv into app (Command::parse, with --version on the program). Returns nullopt
-// when the program should go on, else the exit status to end with: 0 after --help,
-// kExitUsage after a one-line error (never the whole help) that points at the failing
-// verb's --help. `PROGRAM __complete WORDS...` prints shell completions for WORDS
-// instead (completion.hpp) and returns 0.
+// Parses argv into app (Command::parse, with --version on the program, and app's name
+// as the label of error lines, set_program_label()). Returns nullopt when the program
+// should go on, else the exit status to end with: 0 after --help, kExitUsage after a
+// one-line error (never the whole help) that points at the failing verb's --help.
+// `PROGRAM __complete WORDS...` prints shell completions for WORDS instead
+// (completion.hpp) and returns 0.
 std::optional<int> parse_command_line(Command& app, int argc, char** argv);
 
 // One entry of a program's verb table: its name, one-line summary and --help footer,
