@@ -173,25 +173,13 @@ Option* Option::option_text(std::string text) {
     return this;
 }
 
-Option* Option::description(std::string text) {
-    description_ = std::move(text);
-    return this;
-}
-
 Option* Option::complete_with(Completer completer) {
     completer_ = std::move(completer);
     return this;
 }
 
 Option* Option::complete_files() {
-    kind_ = ValueKind::Files;
-    kind_set_ = true;
-    return this;
-}
-
-Option* Option::complete_directories() {
-    kind_ = ValueKind::Directories;
-    kind_set_ = true;
+    files_ = true;
     return this;
 }
 
@@ -201,7 +189,7 @@ size_t Option::max_values() const {
 }
 
 ValueKind Option::value_kind() const {
-    if (kind_set_) return kind_;
+    if (files_) return ValueKind::Files;
     for (const std::string& piece : split(type_name_, '|')) {
         if (piece == "DIR") return ValueKind::Directories;
         if (piece == "FILE" || piece == "PATH") return ValueKind::Files;
@@ -324,9 +312,10 @@ std::string Command::help() const {
     std::string positionals;
     std::string options;
     for (const auto& option : options_) {
-        std::string suffix = std::string(option->required_ ? " REQUIRED" : "") + (option->repeatable_ ? " ..." : "");
+        bool many = option->max_values() > 1;
+        std::string suffix = std::string(option->required_ ? " REQUIRED" : "") + (many ? " ..." : "");
         if (option->positional_) {
-            std::string shown = option->name_ + (option->repeatable_ ? "..." : "");
+            std::string shown = option->name_ + (many ? "..." : "");
             usage += " " + (option->required_ ? shown : "[" + shown + "]");
             add_row(positionals, option->name_ + suffix, option->description_);
             continue;

@@ -21,11 +21,11 @@
 namespace ggl::cli {
 
 // Checks a value before it is stored: "" when it is acceptable, else what is wrong
-// ("must be a positive number, not '0'"); the error names the option.
+// ("must be a whole number above zero, not '0'"); the error names the option.
 using Check = std::function<std::string(const std::string& value)>;
 
-Check positive_seconds();  // a number of seconds, fractions allowed: > 0 and < 1e9
-Check positive_integer();  // a whole number >= 1
+Check positive_seconds();      // a number of seconds, fractions allowed: > 0 and < 1e9
+Check positive_integer();      // a whole number >= 1
 Check non_negative_integer();  // a whole number >= 0
 Check integer_in(int64_t low, int64_t high);
 
@@ -69,12 +69,10 @@ public:
     // Shown in --help instead of the type name ("[=pretty|short]"); for a flag, the
     // values its =VALUE takes, which completion offers.
     Option* option_text(std::string text);
-    Option* description(std::string text);
-    // Completion: candidates from completer, or file or directory names. An option whose
-    // type name is FILE or PATH (files) or DIR (directories) completes them unasked.
+    // Completion: candidates from completer, or file names. An option whose type name is
+    // FILE or PATH (files) or DIR (directories) completes those unasked.
     Option* complete_with(Completer completer);
     Option* complete_files();
-    Option* complete_directories();
 
     bool is_positional() const { return positional_; }
     bool takes_value() const { return takes_value_; }
@@ -112,8 +110,7 @@ private:
     std::vector<std::function<void(const std::string&)>> callbacks_;
     std::vector<const Option*> excluded_;
     Completer completer_;
-    ValueKind kind_ = ValueKind::Plain;
-    bool kind_set_ = false;
+    bool files_ = false;  // complete_files()
     Store store_;
     size_t count_ = 0;
 };
