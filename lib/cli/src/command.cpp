@@ -23,6 +23,15 @@ bool parse_double(const std::string& text, double& value) {
     return end == text.c_str() + text.size() && errno == 0 && std::isfinite(value);
 }
 
+// Parses the whole of text as a number of type T (std::from_chars); errc::invalid_argument
+// when anything follows the digits.
+template <typename T>
+std::errc parse_whole(const std::string& text, T& value) {
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error == std::errc() && end != text.data() + text.size()) return std::errc::invalid_argument;
+    return error;
+}
+
 std::vector<std::string> split(const std::string& text, char separator) {
     std::vector<std::string> parts;
     size_t start = 0;
@@ -61,8 +70,7 @@ Check positive_seconds() {
 Check positive_integer() {
     return [](const std::string& value) -> std::string {
         uint64_t number = 0;
-        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-        if (error == std::errc() && end == value.data() + value.size() && number > 0) return {};
+        if (parse_whole(value, number) == std::errc() && number > 0) return {};
         return "must be a whole number above zero, not '" + value + "'";
     };
 }
@@ -70,8 +78,7 @@ Check positive_integer() {
 Check non_negative_integer() {
     return [](const std::string& value) -> std::string {
         uint64_t number = 0;
-        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-        if (error == std::errc() && end == value.data() + value.size()) return {};
+        if (parse_whole(value, number) == std::errc()) return {};
         return "must be a whole number, zero or more, not '" + value + "'";
     };
 }
@@ -79,8 +86,7 @@ Check non_negative_integer() {
 Check integer_in(int64_t low, int64_t high) {
     return [low, high](const std::string& value) -> std::string {
         int64_t number = 0;
-        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-        if (error == std::errc() && end == value.data() + value.size() && number >= low && number <= high) return {};
+        if (parse_whole(value, number) == std::errc() && number >= low && number <= high) return {};
         return "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" +
                value + "'";
     };
@@ -101,17 +107,15 @@ std::string store_text(std::string& target, const std::string& value) {
 }
 
 std::string store_integer(int64_t& target, const std::string& value, int64_t low, int64_t high) {
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), target);
-    if (error == std::errc() && end == value.data() + value.size() && target >= low && target <= high) return {};
-    if (error == std::errc::result_out_of_range || (error == std::errc() && end == value.data() + value.size())) {
-        return "'" + value + "' is out of range";
-    }
+    std::errc error = parse_whole(value, target);
+    if (error == std::errc() && target >= low && target <= high) return {};
+    if (error == std::errc() || error == std::errc::result_out_of_range) return "'" + value + "' is out of range";
     return "must be a whole number, not '" + value + "'";
 }
 
 std::string store_unsigned(uint64_t& target, const std::string& value) {
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), target);
-    if (error == std::errc() && end == value.data() + value.size()) return {};
+    std::errc error = parse_whole(value, target);
+    if (error == std::errc()) return {};
     if (error == std::errc::result_out_of_range) return "'" + value + "' is out of range";
     return "must be a whole number, zero or more, not '" + value + "'";
 }
@@ -146,10 +150,10 @@ Option* Option::check(Check check) {
 }
 
 Option* Option::choices(std::vector<std::string> values) {
-    choices_ = std::move(values);
+    offered_ = std::move(values);
     return check([this](const std::string& value) -> std::string {
         std::string listed;
-        for (const std::string& choice : choices_) {
+        for (const std::string& choice : offered_) {
             if (choice == value) return {};
             listed += (listed.empty() ? "" : ", ") + choice;
         }
@@ -170,6 +174,9 @@ Option* Option::excludes(Option* other) {
 
 Option* Option::option_text(std::string text) {
     option_text_ = std::move(text);
+    if (option_text_.starts_with("[=") && option_text_.ends_with("]")) {
+        offered_ = split(option_text_.substr(2, option_text_.size() - 3), '|');
+    }
     return this;
 }
 
@@ -289,6 +296,16 @@ Option* Command::find_long(const std::string& name) const {
         for (const std::string& candidate : option->long_names_) {
             if (candidate == name) return option.get();
         }
+    }
+    return nullptr;
+}
+
+Option* Command::positional_after(size_t given) const {
+    for (const auto& option : options_) {
+        if (!option->positional_) continue;
+        size_t room = option->max_values();
+        if (given < room) return option.get();
+        given -= room;
     }
     return nullptr;
 }
@@ -439,18 +456,7 @@ std::optional<int> Command::parse(int argc, char** argv) {
             current = verb;
             continue;
         }
-        // The positional with room for one more value.
-        Option* target = nullptr;
-        size_t before = positionals;
-        for (const auto& option : current->options_) {
-            if (!option->positional_) continue;
-            size_t room = option->max_values();
-            if (before < room) {
-                target = option.get();
-                break;
-            }
-            before -= room;
-        }
+        Option* target = current->positional_after(positionals);
         if (target == nullptr) return fail("unexpected argument '" + word + "'");
         if (auto end = take(*target, word, target->name_)) return end;
         ++positionals;

@@ -10,31 +10,6 @@ namespace {
 
 bool is_help_or_version(const Option& option) { return option.name() == "--help" || option.name() == "--version"; }
 
-// The positional that receives the next positional word, if any does.
-const Option* next_positional(const Command& command, size_t given) {
-    for (const auto& option : command.options()) {
-        if (!option->is_positional()) continue;
-        size_t room = option->max_values();
-        if (given < room) return option.get();
-        given -= room;
-    }
-    return nullptr;
-}
-
-// The values a flag's =VALUE takes, as its help shows them ("[=pretty|short]").
-std::vector<std::string> flag_values(const Option& option) {
-    const std::string& text = option.get_option_text();
-    std::vector<std::string> values;
-    if (!text.starts_with("[=") || !text.ends_with("]")) return values;
-    std::string_view list(text.data() + 2, text.size() - 3);
-    while (!list.empty()) {
-        size_t bar = list.find('|');
-        values.emplace_back(list.substr(0, bar));
-        list = bar == std::string_view::npos ? std::string_view{} : list.substr(bar + 1);
-    }
-    return values;
-}
-
 // Candidates for a value of option; prefix is what precedes the value in the word
 // ("--format=" for --format=ya).
 void print_values(const Option& option, const CompletionContext& context, const std::string& prefix,
@@ -43,11 +18,8 @@ void print_values(const Option& option, const CompletionContext& context, const 
     if (option.completer()) {
         candidates = option.completer()(context);
     }
-    for (const std::string& choice : option.choices()) {
-        candidates.push_back({choice, {}});
-    }
-    for (std::string& value : flag_values(option)) {
-        candidates.push_back({std::move(value), {}});
+    for (const std::string& value : option.offered()) {
+        candidates.push_back({value, {}});
     }
     if (candidates.empty()) {
         ValueKind kind = option.value_kind();
@@ -174,7 +146,7 @@ void print_completions(const Command& app, const std::vector<std::string>& words
         }
         print_candidates(verbs, word, out);
     }
-    if (const Option* positional = next_positional(*current, context.positionals.size())) {
+    if (const Option* positional = current->positional_after(context.positionals.size())) {
         print_values(*positional, context, {}, out);
     }
 }

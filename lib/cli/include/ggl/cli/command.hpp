@@ -84,7 +84,8 @@ public:
     const std::string& get_description() const { return description_; }
     const std::string& get_type_name() const { return type_name_; }
     const std::string& get_option_text() const { return option_text_; }
-    const std::vector<std::string>& choices() const { return choices_; }
+    // The values completion offers: those of choices(), or of option_text("[=a|b]").
+    const std::vector<std::string>& offered() const { return offered_; }
     const Completer& completer() const { return completer_; }
     ValueKind value_kind() const;
     size_t count() const { return count_; }  // how often it was given
@@ -106,7 +107,7 @@ private:
     bool required_ = false;
     size_t max_values_ = 0;  // 0: no limit (repeatable ones)
     std::vector<Check> checks_;
-    std::vector<std::string> choices_;
+    std::vector<std::string> offered_;
     std::vector<std::function<void(const std::string&)>> callbacks_;
     std::vector<const Option*> excluded_;
     Completer completer_;
@@ -215,6 +216,8 @@ public:
     Command* find_subcommand(const std::string& name) const;
     Option* find_long(const std::string& name) const;
     Option* find_short(char name) const;
+    // The positional that takes the next positional word after given ones; null if none.
+    Option* positional_after(size_t given) const;
     Command* parent() const { return parent_; }
     // "ggl bus call": the program's name and the verbs down to this one.
     std::string path() const;
