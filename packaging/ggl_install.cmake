@@ -1,10 +1,12 @@
-# Install layout shared by every part: where the executable, its program links and the
-# systemd units go; ggl_install_daemon_units(), which every daemon calls once, and
-# ggl_program_link(), which every program does.
+# Install layout shared by every part: where the programs, ggl's private libraries and
+# the systemd units go; ggl_install_daemon_units(), which every daemon calls once, and
+# ggl_program_link() for the names the ggl command is also run by.
 #
 # Layout (under the prefix, /usr by default):
-#   bin/ggl                   the one executable (lib/include/ggl/programs.hpp)
-#   bin/<program>             links to ggl: the daemons, recipe-runner, ggl-config, ...
+#   bin/ggl                   the command-line tool; ggl-config, ggl-recipe, ggl-bus: links to it
+#   bin/<daemon>              each daemon and recipe-runner, an executable of its own
+#   lib/<triplet>/ggl/        libggl*.so.0, private (no headers, no namelinks); the
+#                             programs find them through RUNPATH $ORIGIN/../lib/<triplet>/ggl
 #   lib/systemd/system/       <daemon>.service, <daemon>.socket, ggl.target
 #   lib/sysusers.d/ lib/tmpfiles.d/ and /etc/greengrass/config.yaml (see packaging/)
 
@@ -14,6 +16,14 @@ if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
   set(CMAKE_INSTALL_PREFIX "/usr" CACHE PATH "Install path prefix" FORCE)
 endif()
 include(GNUInstallDirs)
+
+# Private: nothing outside ggl links these libraries, so they stay out of the linker's path.
+set(GGL_INSTALL_LIBDIR "${CMAKE_INSTALL_LIBDIR}/ggl")
+# Executables find the private libraries relative to themselves; the libraries find each
+# other in their own directory (lib/CMakeLists.txt sets $ORIGIN: a library's dependencies
+# are looked up through the library's own RUNPATH, not the executable's). One directory
+# each: the loader tries every RUNPATH directory for every library, the system's too.
+set(CMAKE_INSTALL_RPATH "$ORIGIN/../${GGL_INSTALL_LIBDIR}")
 
 # The unit directories are relative to the prefix so that an install under another
 # prefix (or a staging DESTDIR) stays self-contained; with prefix /usr this is
@@ -46,8 +56,8 @@ function(ggl_install_daemon_units name)
 endfunction()
 
 # ggl_program_link(TARGET NAME): NAME, a symbolic link to the ggl executable beside it
-# (lib/include/ggl/programs.hpp), in the build's bin/ (made by TARGET, which tests and
-# benchmarks depend on) and in the install tree.
+# (cli/ggl/main.cpp runs the verb it names), in the build's bin/ (made by TARGET, which
+# tests and benchmarks depend on) and in the install tree.
 function(ggl_program_link target name)
   add_custom_target(${target} ALL
     COMMAND ${CMAKE_COMMAND} -E create_symlink ggl $<TARGET_FILE_DIR:ggl-front>/${name}

@@ -4,7 +4,7 @@
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
-#include "ggl/programs.hpp"
+#include "programs.hpp"
 
 using namespace ggl;
 using namespace ggl::recipe_cli;

@@ -2,8 +2,6 @@
 // printing findings for people and for scripts.
 #include "check_rules.hpp"
 
-#include "ggl/dynamic_library.hpp"
-
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -17,31 +15,14 @@
 namespace ggl::check {
 namespace {
 
-// libcrypto is loaded the first time a certificate or key is read (load_libcrypto()): the
-// functions used here, typed by OpenSSL's own declarations (ggl/dynamic_library.hpp).
-#define GGL_LIBCRYPTO_FUNCTIONS(F)                                                                \
-    F(BIO_new) F(BIO_new_mem_buf) F(BIO_s_mem) F(BIO_ctrl) F(BIO_free) F(PEM_read_bio_X509)     \
-    F(PEM_read_bio_PrivateKey) F(X509_free) F(X509_get_subject_name) F(X509_NAME_print_ex)      \
-    F(X509_get0_notBefore) F(X509_get0_notAfter) F(X509_get0_pubkey) F(ASN1_TIME_to_tm)         \
-    F(EVP_PKEY_eq) F(EVP_PKEY_free)
-
-struct Libcrypto {
-    GGL_LIBCRYPTO_FUNCTIONS(GGL_DYNAMIC_FUNCTION_POINTER)
-};
-
-Libcrypto loaded_libcrypto;
-
-// The loaded functions: only after load_libcrypto() succeeded.
-const Libcrypto& crypto() { return loaded_libcrypto; }
-
 struct BioFree {
-    void operator()(BIO* bio) const { crypto().BIO_free(bio); }
+    void operator()(BIO* bio) const { BIO_free(bio); }
 };
 struct X509Free {
-    void operator()(X509* certificate) const { crypto().X509_free(certificate); }
+    void operator()(X509* certificate) const { X509_free(certificate); }
 };
 struct KeyFree {
-    void operator()(EVP_PKEY* key) const { crypto().EVP_PKEY_free(key); }
+    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 };
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
@@ -55,7 +36,7 @@ BioPtr memory_bio(std::string_view text) {
     if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
         return nullptr;
     }
-    return BioPtr(crypto().BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+    return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
 // Never prompts for a pass phrase: an encrypted key fails to load.
@@ -64,27 +45,26 @@ int no_pass_phrase(char*, int, int, void*) { return 0; }
 X509Ptr first_certificate(std::string_view pem) {
     BioPtr bio = memory_bio(pem);
     if (!bio) return nullptr;
-    return X509Ptr(crypto().PEM_read_bio_X509(bio.get(), nullptr, no_pass_phrase, nullptr));
+    return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, no_pass_phrase, nullptr));
 }
 
 std::optional<int64_t> seconds_of(const ASN1_TIME* time) {
     struct tm parts{};
-    if (time == nullptr || crypto().ASN1_TIME_to_tm(time, &parts) != 1) {
+    if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) {
         return std::nullopt;
     }
     return static_cast<int64_t>(::timegm(&parts));
 }
 
 std::string subject_of(const X509* certificate) {
-    const Libcrypto& c = crypto();
-    BioPtr bio(c.BIO_new(c.BIO_s_mem()));
-    if (!bio || c.X509_NAME_print_ex(bio.get(), c.X509_get_subject_name(certificate), 0,
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(certificate), 0,
                                      XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
         return "";
     }
     char* data = nullptr;
     // BIO_get_mem_data(), a macro over BIO_ctrl().
-    long size = c.BIO_ctrl(bio.get(), BIO_CTRL_INFO, 0, &data);
+    long size = BIO_ctrl(bio.get(), BIO_CTRL_INFO, 0, &data);
     return size > 0 ? std::string(data, static_cast<size_t>(size)) : std::string();
 }
 
@@ -178,25 +158,13 @@ Finding grade_clock(const ClockFacts& facts) {
     return finding;
 }
 
-Result<void> load_libcrypto() {
-    static const Result<void> loaded =
-        dynamic_library::load("libcrypto.so.3", [](void* handle, std::string& missing) {
-            Libcrypto& table = loaded_libcrypto;
-            GGL_LIBCRYPTO_FUNCTIONS(GGL_DYNAMIC_FUNCTION_RESOLVE)
-        });
-    return loaded;
-}
-
 Result<CertificateInfo> read_certificate(std::string_view pem) {
-    if (auto loaded = load_libcrypto(); !loaded) {
-        return loaded.error();
-    }
     X509Ptr certificate = first_certificate(pem);
     if (!certificate) {
         return make_error(ErrorCode::Parse, "no PEM certificate in it");
     }
-    auto not_before = seconds_of(crypto().X509_get0_notBefore(certificate.get()));
-    auto not_after = seconds_of(crypto().X509_get0_notAfter(certificate.get()));
+    auto not_before = seconds_of(X509_get0_notBefore(certificate.get()));
+    auto not_after = seconds_of(X509_get0_notAfter(certificate.get()));
     if (!not_before || !not_after) {
         return make_error(ErrorCode::Parse, "the certificate's validity dates cannot be read");
     }
@@ -204,37 +172,31 @@ Result<CertificateInfo> read_certificate(std::string_view pem) {
 }
 
 Result<size_t> count_certificates(std::string_view pem) {
-    if (auto loaded = load_libcrypto(); !loaded) {
-        return loaded.error();
-    }
     BioPtr bio = memory_bio(pem);
     if (!bio) return 0;
     size_t count = 0;
-    while (X509Ptr certificate{crypto().PEM_read_bio_X509(bio.get(), nullptr, no_pass_phrase, nullptr)}) {
+    while (X509Ptr certificate{PEM_read_bio_X509(bio.get(), nullptr, no_pass_phrase, nullptr)}) {
         ++count;
     }
     return count;
 }
 
 Result<bool> key_matches_certificate(std::string_view certificate_pem, std::string_view key_pem) {
-    if (auto loaded = load_libcrypto(); !loaded) {
-        return loaded.error();
-    }
     X509Ptr certificate = first_certificate(certificate_pem);
     if (!certificate) {
         return make_error(ErrorCode::Parse, "the certificate holds no PEM certificate");
     }
     BioPtr bio = memory_bio(key_pem);
-    KeyPtr key(bio ? crypto().PEM_read_bio_PrivateKey(bio.get(), nullptr, no_pass_phrase, nullptr) : nullptr);
+    KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_pass_phrase, nullptr) : nullptr);
     if (!key) {
         return make_error(ErrorCode::Parse, "the key holds no PEM private key (or an encrypted one)");
     }
-    EVP_PKEY* public_key = crypto().X509_get0_pubkey(certificate.get());
+    EVP_PKEY* public_key = X509_get0_pubkey(certificate.get());
     if (public_key == nullptr) {
         return make_error(ErrorCode::Parse, "the certificate's public key cannot be read");
     }
     // 1: equal; 0: different; negative: different types, which cannot match either.
-    return crypto().EVP_PKEY_eq(public_key, key.get()) == 1;
+    return EVP_PKEY_eq(public_key, key.get()) == 1;
 }
 
 Status grade_validity(const CertificateInfo& certificate, int64_t now_seconds, int warn_days) {

@@ -61,12 +61,6 @@ Finding grade_clock(const ClockFacts& facts);
 // "2026-11-22 09:04:47 UTC".
 std::string format_utc(int64_t seconds);
 
-// OpenSSL's libcrypto, which the certificate and key rules below use, is loaded on their
-// first use: of the ggl executable's programs only `ggl check` needs it, and loading it
-// would cost each daemon about 400 KiB of relocated pages. UNSUPPORTED, naming the
-// library, when it cannot be loaded; the rules below return that error too.
-Result<void> load_libcrypto();
-
 // The first certificate of a PEM text.
 struct CertificateInfo {
     std::string subject;     // one line, "CN=dev-42"

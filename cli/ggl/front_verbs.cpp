@@ -1,7 +1,7 @@
 // The verbs of the `ggl` command, and finding the daemons' programs.
 #include "front_verbs.hpp"
 
-#include "ggl/programs.hpp"
+#include "programs.hpp"
 #include "ggl/env.hpp"
 
 #include <sys/stat.h>

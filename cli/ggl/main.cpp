@@ -1,39 +1,18 @@
-// ggl: the one executable (ggl/programs.hpp). `ggl VERB ARGS...` runs the verb with ARGS
-// untouched; run by the name of one of its programs (ggl-config, ggl-recipe, ggl-bus, the
-// daemons, recipe-runner: links to ggl), it is that program.
+// ggl: the command-line tool. `ggl VERB ARGS...` runs the verb with ARGS untouched; run by
+// the name of one of its programs (ggl-config, ggl-recipe, ggl-bus: links to ggl), it is
+// that program (cli/programs.hpp).
 #include "front_verbs.hpp"
 
 #include "ggl/cli/error_report.hpp"
-#include "ggl/programs.hpp"
 
 #include <cstdio>
 #include <string>
 
 using namespace ggl;
 
-namespace {
-
-// The programs that are not verbs of ggl; systemd runs them by these names.
-struct Program {
-    std::string_view name;
-    int (*run)(int argc, char** argv);
-};
-constexpr Program kPrograms[] = {
-    {"ggconfigd", programs::ggconfigd},         {"ggdeploymentd", programs::ggdeploymentd},
-    {"gghealthd", programs::gghealthd},         {"ggipcd", programs::ggipcd},
-    {"ggpubsubd", programs::ggpubsubd},         {"recipe-runner", programs::recipe_runner},
-};
-
-} // namespace
-
 int main(int argc, char** argv) {
     std::string_view invoked = argc > 0 ? argv[0] : "ggl";
     invoked = invoked.substr(invoked.rfind('/') + 1);
-    for (const Program& program : kPrograms) {
-        if (program.name == invoked) {
-            return program.run(argc, argv);
-        }
-    }
     if (const front::Verb* verb = front::find_verb_by_program(invoked)) {
         return verb->run(argc, argv);
     }

@@ -3,9 +3,8 @@
 
 #include "ggl/json.hpp"
 
-#include "libsqlite3.hpp"
-
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,10 +145,10 @@ void diff_trees(const Object& before, const Object& after, KeyPath& path, std::v
 class Stmt {
 public:
     Stmt() = default;
-    ~Stmt() { sqlite().sqlite3_finalize(stmt_); }
+    ~Stmt() { sqlite3_finalize(stmt_); }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
-    int prepare(sqlite3* db, const char* sql) { return sqlite().sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr); }
+    int prepare(sqlite3* db, const char* sql) { return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr); }
     sqlite3_stmt* get() const { return stmt_; }
 
 private:
@@ -159,18 +158,18 @@ private:
 struct Reset {
     sqlite3_stmt* stmt;
     ~Reset() {
-        sqlite().sqlite3_reset(stmt);
-        sqlite().sqlite3_clear_bindings(stmt);
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
     }
 };
 
 void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
-    sqlite().sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
 std::string column_text(sqlite3_stmt* stmt, int column) {
-    const auto* text = reinterpret_cast<const char*>(sqlite().sqlite3_column_text(stmt, column));
-    return std::string(text ? text : "", static_cast<size_t>(sqlite().sqlite3_column_bytes(stmt, column)));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return std::string(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
 // A stored value back into an Object. The values a read returns most (short strings
@@ -206,8 +205,8 @@ Result<Object> decode_value(std::string_view json) {
 }
 
 std::string_view column_view(sqlite3_stmt* stmt, int column) {
-    const auto* text = reinterpret_cast<const char*>(sqlite().sqlite3_column_text(stmt, column));
-    return std::string_view(text ? text : "", static_cast<size_t>(sqlite().sqlite3_column_bytes(stmt, column)));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
 } // namespace
@@ -327,7 +326,7 @@ ConfigStore::ConfigStore(sqlite3* db, std::string path)
 
 ConfigStore::~ConfigStore() {
     statements_.reset();
-    sqlite().sqlite3_close_v2(db_);
+    sqlite3_close_v2(db_);
 }
 
 // Every statement of one request reads the same snapshot, and pays for taking the
@@ -340,13 +339,13 @@ public:
         }
         sqlite3_stmt* begin = store_.statements_->begin_read.get();
         Reset reset{begin};
-        owned_ = sqlite().sqlite3_step(begin) == SQLITE_DONE;
+        owned_ = sqlite3_step(begin) == SQLITE_DONE;
     }
     ~ReadScope() {
         if (owned_) {
             sqlite3_stmt* commit = store_.statements_->commit.get();
             Reset reset{commit};
-            sqlite().sqlite3_step(commit);
+            sqlite3_step(commit);
         }
     }
     ReadScope(const ReadScope&) = delete;
@@ -358,8 +357,8 @@ private:
 };
 
 Error ConfigStore::sqlite_error(std::string_view what) const {
-    int code = sqlite().sqlite3_extended_errcode(db_);
-    std::string message = path_ + ": " + std::string(what) + ": " + sqlite().sqlite3_errmsg(db_);
+    int code = sqlite3_extended_errcode(db_);
+    std::string message = path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
     switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -381,17 +380,14 @@ Error ConfigStore::sqlite_error(std::string_view what) const {
 
 Result<void> ConfigStore::exec(const char* sql) {
     char* message = nullptr;
-    if (sqlite().sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-        sqlite().sqlite3_free(message);
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        sqlite3_free(message);
         return sqlite_error("executing schema statement");
     }
     return {};
 }
 
 Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, OpenOptions options) {
-    if (auto loaded = load_libsqlite3(); !loaded) {
-        return make_error(ErrorCode::Failure, path + ": " + loaded.error().message);
-    }
     struct stat info{};
     bool exists = ::stat(path.c_str(), &info) == 0;
     if (!exists) {
@@ -421,18 +417,18 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
     // used (reads come through the memory map and need few). Only possible before
     // sqlite initialises; a program that used sqlite first keeps its own setting.
     static const bool configured [[maybe_unused]] =
-        sqlite().sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
+        sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
     sqlite3* raw = nullptr;
-    int opened = sqlite().sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int opened = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     std::unique_ptr<ConfigStore> store(new ConfigStore(raw, path));
     if (opened != SQLITE_OK) {
         return store->sqlite_error("cannot open");
     }
     // A small lookaside (sqlite's default is 1200 slots, 120 KiB per connection, all
     // touched at open): requests here allocate little at a time.
-    sqlite().sqlite3_db_config(raw, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 128, 64);
-    sqlite().sqlite3_extended_result_codes(raw, 1);
-    sqlite().sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+    sqlite3_db_config(raw, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 128, 64);
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
     // Reading first: a file that is not a database fails here, before anything
     // (journal mode, schema) would write to it.
@@ -441,16 +437,16 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
     }
     if (options.verify_integrity) {
         sqlite3_stmt* check = nullptr;
-        if (sqlite().sqlite3_prepare_v2(raw, "PRAGMA quick_check(1)", -1, &check, nullptr) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(raw, "PRAGMA quick_check(1)", -1, &check, nullptr) != SQLITE_OK) {
             return store->sqlite_error("checking integrity");
         }
-        std::string verdict = sqlite().sqlite3_step(check) == SQLITE_ROW ? column_text(check, 0) : "";
-        int stepped = sqlite().sqlite3_errcode(raw);
-        sqlite().sqlite3_finalize(check);
+        std::string verdict = sqlite3_step(check) == SQLITE_ROW ? column_text(check, 0) : "";
+        int stepped = sqlite3_errcode(raw);
+        sqlite3_finalize(check);
         if (verdict != "ok") {
             return make_error(ErrorCode::Failure,
                               path + ": the database is corrupt (" +
-                                  (verdict.empty() ? std::string(sqlite().sqlite3_errstr(stepped)) : verdict) +
+                                  (verdict.empty() ? std::string(sqlite3_errstr(stepped)) : verdict) +
                                   "); left untouched: restore a backup or move it away");
         }
     }
@@ -467,7 +463,7 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
     }
     if (options.keep_wal_file) {
         int keep = 1;
-        sqlite().sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+        sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
     }
     if (auto schema = store->prepare_schema(); !schema) {
         return std::move(schema).error();
@@ -478,10 +474,10 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
 Result<void> ConfigStore::prepare_schema() {
     auto table_exists = [this](const char* name) {
         sqlite3_stmt* stmt = nullptr;
-        sqlite().sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &stmt, nullptr);
-        sqlite().sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-        bool found = sqlite().sqlite3_step(stmt) == SQLITE_ROW;
-        sqlite().sqlite3_finalize(stmt);
+        sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &stmt, nullptr);
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+        bool found = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_finalize(stmt);
         return found;
     };
 
@@ -489,18 +485,18 @@ Result<void> ConfigStore::prepare_schema() {
     // (`ggl config --db get` while another process holds the write lock) takes none.
     auto index_exists = [this](const char* name) {
         sqlite3_stmt* stmt = nullptr;
-        sqlite().sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='index' AND name=?1", -1, &stmt, nullptr);
-        sqlite().sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-        bool found = sqlite().sqlite3_step(stmt) == SQLITE_ROW;
-        sqlite().sqlite3_finalize(stmt);
+        sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type='index' AND name=?1", -1, &stmt, nullptr);
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+        bool found = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_finalize(stmt);
         return found;
     };
     bool current = false;
     if (table_exists("version") && index_exists("relations_by_parent")) {
         sqlite3_stmt* stmt = nullptr;
-        sqlite().sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
-        current = sqlite().sqlite3_step(stmt) == SQLITE_ROW && sqlite().sqlite3_column_int(stmt, 0) == kSchemaVersion;
-        sqlite().sqlite3_finalize(stmt);
+        sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
+        current = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == kSchemaVersion;
+        sqlite3_finalize(stmt);
     }
     if (!current) {
         if (auto begun = exec("BEGIN IMMEDIATE"); !begun) {
@@ -510,11 +506,11 @@ Result<void> ConfigStore::prepare_schema() {
     int version = current ? kSchemaVersion : 0;
     if (!current && table_exists("version")) {
         sqlite3_stmt* stmt = nullptr;
-        sqlite().sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
-        if (sqlite().sqlite3_step(stmt) == SQLITE_ROW) {
-            version = sqlite().sqlite3_column_int(stmt, 0);
+        sqlite3_prepare_v2(db_, "SELECT max(version) FROM version", -1, &stmt, nullptr);
+        if (sqlite3_step(stmt) == SQLITE_ROW) {
+            version = sqlite3_column_int(stmt, 0);
         }
-        sqlite().sqlite3_finalize(stmt);
+        sqlite3_finalize(stmt);
     }
     Result<void> prepared;
     if (current) {
@@ -584,9 +580,9 @@ Result<void> ConfigStore::prepare_schema() {
 Result<void> ConfigStore::migrate_from_v1() {
     // In the caller's transaction: a failed migration leaves the v1 database as it was.
     char* message = nullptr;
-    if (sqlite().sqlite3_exec(db_, kMigrateV1, nullptr, nullptr, &message) != SQLITE_OK) {
+    if (sqlite3_exec(db_, kMigrateV1, nullptr, nullptr, &message) != SQLITE_OK) {
         std::string detail = message ? message : "";
-        sqlite().sqlite3_free(message);
+        sqlite3_free(message);
         return make_error(ErrorCode::Failure,
                           path_ + ": cannot migrate schema version 1 to 2: " + detail + " (database unchanged)");
     }
@@ -596,7 +592,7 @@ Result<void> ConfigStore::migrate_from_v1() {
 Result<void> ConfigStore::begin() {
     sqlite3_stmt* stmt = statements_->begin.get();
     Reset reset{stmt};
-    if (sqlite().sqlite3_step(stmt) != SQLITE_DONE) {
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
         return sqlite_error("starting a transaction");
     }
     in_explicit_transaction_ = true;
@@ -607,7 +603,7 @@ Result<void> ConfigStore::commit() {
     in_explicit_transaction_ = false;
     sqlite3_stmt* stmt = statements_->commit.get();
     Reset reset{stmt};
-    if (sqlite().sqlite3_step(stmt) != SQLITE_DONE) {
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
         Error error = sqlite_error("committing");
         rollback();
         return error;
@@ -615,30 +611,30 @@ Result<void> ConfigStore::commit() {
     return {};
 }
 
-bool ConfigStore::in_transaction() const { return sqlite().sqlite3_get_autocommit(db_) == 0; }
+bool ConfigStore::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 void ConfigStore::rollback() {
     in_explicit_transaction_ = false;
-    if (sqlite().sqlite3_get_autocommit(db_)) {
+    if (sqlite3_get_autocommit(db_)) {
         return;  // sqlite already rolled back (as it does on SQLITE_FULL)
     }
     sqlite3_stmt* stmt = statements_->rollback.get();
     Reset reset{stmt};
-    sqlite().sqlite3_step(stmt);
+    sqlite3_step(stmt);
 }
 
 Result<std::optional<int64_t>> ConfigStore::find_child(int64_t parent, std::string_view name,
                                                        std::string* stored_name) {
     sqlite3_stmt* stmt = statements_->find_child.get();
     Reset reset{stmt};
-    sqlite().sqlite3_bind_int64(stmt, 1, parent);
+    sqlite3_bind_int64(stmt, 1, parent);
     bind_text(stmt, 2, name);
-    int stepped = sqlite().sqlite3_step(stmt);
+    int stepped = sqlite3_step(stmt);
     if (stepped == SQLITE_ROW) {
         if (stored_name) {
             *stored_name = column_text(stmt, 1);
         }
-        return std::optional<int64_t>(sqlite().sqlite3_column_int64(stmt, 0));
+        return std::optional<int64_t>(sqlite3_column_int64(stmt, 0));
     }
     if (stepped == SQLITE_DONE) {
         return std::optional<int64_t>();
@@ -666,17 +662,17 @@ Result<int64_t> ConfigStore::add_child(int64_t parent, std::string_view name) {
     {
         Reset reset{key};
         bind_text(key, 1, name);
-        if (sqlite().sqlite3_step(key) != SQLITE_DONE) {
+        if (sqlite3_step(key) != SQLITE_DONE) {
             return sqlite_error("adding a key");
         }
     }
-    int64_t id = sqlite().sqlite3_last_insert_rowid(db_);
+    int64_t id = sqlite3_last_insert_rowid(db_);
     sqlite3_stmt* relation = statements_->add_relation.get();
     Reset reset{relation};
-    sqlite().sqlite3_bind_int64(relation, 1, id);
-    sqlite().sqlite3_bind_int64(relation, 2, parent);
+    sqlite3_bind_int64(relation, 1, id);
+    sqlite3_bind_int64(relation, 2, parent);
     bind_text(relation, 3, name);
-    if (sqlite().sqlite3_step(relation) != SQLITE_DONE) {
+    if (sqlite3_step(relation) != SQLITE_DONE) {
         return sqlite_error("adding a key");
     }
     return id;
@@ -688,8 +684,8 @@ Result<bool> ConfigStore::is_leaf(int64_t id) {
     }
     sqlite3_stmt* stmt = statements_->get_value.get();
     Reset reset{stmt};
-    sqlite().sqlite3_bind_int64(stmt, 1, id);
-    int stepped = sqlite().sqlite3_step(stmt);
+    sqlite3_bind_int64(stmt, 1, id);
+    int stepped = sqlite3_step(stmt);
     if (stepped == SQLITE_ROW || stepped == SQLITE_DONE) {
         return stepped == SQLITE_ROW;
     }
@@ -708,15 +704,15 @@ public:
             return;
         }
         if (nested_) {
-            sqlite().sqlite3_exec(db_, "ROLLBACK TO request; RELEASE request", nullptr, nullptr, nullptr);
+            sqlite3_exec(db_, "ROLLBACK TO request; RELEASE request", nullptr, nullptr, nullptr);
         } else {
             store_.rollback();
         }
     }
     Result<void> begin() {
         if (nested_) {
-            if (sqlite().sqlite3_exec(db_, "SAVEPOINT request", nullptr, nullptr, nullptr) != SQLITE_OK) {
-                return make_error(ErrorCode::Failure, std::string("savepoint: ") + sqlite().sqlite3_errmsg(db_));
+            if (sqlite3_exec(db_, "SAVEPOINT request", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                return make_error(ErrorCode::Failure, std::string("savepoint: ") + sqlite3_errmsg(db_));
             }
             open_ = true;
             return {};
@@ -728,7 +724,7 @@ public:
     Result<void> commit() {
         open_ = false;
         if (nested_) {
-            sqlite().sqlite3_exec(db_, "RELEASE request", nullptr, nullptr, nullptr);
+            sqlite3_exec(db_, "RELEASE request", nullptr, nullptr, nullptr);
             return {};
         }
         return store_.commit();
@@ -750,11 +746,11 @@ Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Ob
     if (existed) {
         sqlite3_stmt* get = statements_->get_value.get();
         Reset reset{get};
-        sqlite().sqlite3_bind_int64(get, 1, id);
-        if (sqlite().sqlite3_step(get) != SQLITE_ROW) {
+        sqlite3_bind_int64(get, 1, id);
+        if (sqlite3_step(get) != SQLITE_ROW) {
             return sqlite_error("reading a value");
         }
-        int64_t stored_ts = sqlite().sqlite3_column_int64(get, 1);
+        int64_t stored_ts = sqlite3_column_int64(get, 1);
         if (stored_ts > timestamp) {
             if (older == OlderWrite::Fail) {
                 return make_error(ErrorCode::Expected, "the value at " + key_path_to_text(spelling) +
@@ -770,10 +766,10 @@ Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Ob
     }
     sqlite3_stmt* set = statements_->set_value.get();
     Reset reset{set};
-    sqlite().sqlite3_bind_int64(set, 1, id);
+    sqlite3_bind_int64(set, 1, id);
     bind_text(set, 2, json);
-    sqlite().sqlite3_bind_int64(set, 3, timestamp);
-    if (sqlite().sqlite3_step(set) != SQLITE_DONE) {
+    sqlite3_bind_int64(set, 3, timestamp);
+    if (sqlite3_step(set) != SQLITE_DONE) {
         return sqlite_error("writing a value");
     }
     if (changed && changes) {
@@ -917,11 +913,11 @@ Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::option
     int64_t stored_ts = 0;
     {
         Reset reset{get};
-        sqlite().sqlite3_bind_int64(get, 1, id);
-        int stepped = sqlite().sqlite3_step(get);
+        sqlite3_bind_int64(get, 1, id);
+        int stepped = sqlite3_step(get);
         if (stepped == SQLITE_ROW) {
             leaf = true;
-            stored_ts = sqlite().sqlite3_column_int64(get, 1);
+            stored_ts = sqlite3_column_int64(get, 1);
         } else if (stepped != SQLITE_DONE) {
             return sqlite_error("reading a value");
         }
@@ -936,10 +932,10 @@ Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::option
         {
             sqlite3_stmt* stmt = statements_->children.get();
             Reset reset{stmt};
-            sqlite().sqlite3_bind_int64(stmt, 1, id);
+            sqlite3_bind_int64(stmt, 1, id);
             int stepped;
-            while ((stepped = sqlite().sqlite3_step(stmt)) == SQLITE_ROW) {
-                children.emplace_back(sqlite().sqlite3_column_int64(stmt, 0), column_text(stmt, 1));
+            while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
+                children.emplace_back(sqlite3_column_int64(stmt, 0), column_text(stmt, 1));
             }
             if (stepped != SQLITE_DONE) {
                 return sqlite_error("listing keys");
@@ -963,8 +959,8 @@ Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::option
     }
     for (Stmt* stmt : {&statements_->delete_value, &statements_->delete_relation, &statements_->delete_key}) {
         Reset reset{stmt->get()};
-        sqlite().sqlite3_bind_int64(stmt->get(), 1, id);
-        if (sqlite().sqlite3_step(stmt->get()) != SQLITE_DONE) {
+        sqlite3_bind_int64(stmt->get(), 1, id);
+        if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
             return sqlite_error("deleting a key");
         }
     }
@@ -1030,9 +1026,9 @@ Result<std::vector<std::string>> ConfigStore::list(const KeyPath& path) {
     std::vector<std::string> names;
     sqlite3_stmt* stmt = statements_->children.get();
     Reset reset{stmt};
-    sqlite().sqlite3_bind_int64(stmt, 1, **node);
+    sqlite3_bind_int64(stmt, 1, **node);
     int stepped;
-    while ((stepped = sqlite().sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
         names.push_back(column_text(stmt, 1));
     }
     if (stepped != SQLITE_DONE) {
@@ -1053,19 +1049,19 @@ Result<Object> ConfigStore::build(int64_t id) {
     {
         sqlite3_stmt* stmt = statements_->children_values.get();
         Reset reset{stmt};
-        sqlite().sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 1, id);
         int stepped;
-        while ((stepped = sqlite().sqlite3_step(stmt)) == SQLITE_ROW) {
+        while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
             std::string_view name = column_view(stmt, 1);
-            if (sqlite().sqlite3_column_type(stmt, 2) == SQLITE_NULL) {
-                maps.push_back({sqlite().sqlite3_column_int64(stmt, 0), map.size()});
+            if (sqlite3_column_type(stmt, 2) == SQLITE_NULL) {
+                maps.push_back({sqlite3_column_int64(stmt, 0), map.size()});
                 map.append(std::string(name), Object(Map{}));
                 continue;
             }
             auto value = decode_value(column_view(stmt, 2));
             if (!value) {
                 return make_error(ErrorCode::Failure, path_ + ": stored value of key id " +
-                                                          std::to_string(sqlite().sqlite3_column_int64(stmt, 0)) +
+                                                          std::to_string(sqlite3_column_int64(stmt, 0)) +
                                                           " is not JSON: " + value.error().message);
             }
             map.append(std::string(name), std::move(*value));
@@ -1090,21 +1086,21 @@ Result<void> ConfigStore::begin_read() {
     }
     sqlite3_stmt* begin = statements_->begin_read.get();
     Reset reset{begin};
-    if (sqlite().sqlite3_step(begin) != SQLITE_DONE) {
+    if (sqlite3_step(begin) != SQLITE_DONE) {
         return sqlite_error("starting a read");
     }
     return {};
 }
 
 Result<void> ConfigStore::checkpoint() {
-    if (sqlite().sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK) {
+    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK) {
         return sqlite_error("checkpointing");
     }
     return {};
 }
 
 void ConfigStore::release_memory() {
-    sqlite().sqlite3_db_release_memory(db_);
+    sqlite3_db_release_memory(db_);
 }
 
 void ConfigStore::end_read() {
@@ -1113,7 +1109,7 @@ void ConfigStore::end_read() {
     }
     sqlite3_stmt* commit = statements_->commit.get();
     Reset reset{commit};
-    sqlite().sqlite3_step(commit);
+    sqlite3_step(commit);
 }
 
 Result<Object> ConfigStore::read(const KeyPath& path) {
@@ -1128,8 +1124,8 @@ Result<Object> ConfigStore::read(const KeyPath& path) {
     if (**node != kRootId) {
         sqlite3_stmt* get = statements_->get_value.get();
         Reset reset{get};
-        sqlite().sqlite3_bind_int64(get, 1, **node);
-        int stepped = sqlite().sqlite3_step(get);
+        sqlite3_bind_int64(get, 1, **node);
+        int stepped = sqlite3_step(get);
         if (stepped == SQLITE_ROW) {
             return decode_value(column_view(get, 0));
         }
@@ -1160,23 +1156,23 @@ Result<void> ConfigStore::backup(std::string_view name) {
     }
     ::close(fd);
     sqlite3* target = nullptr;
-    if (sqlite().sqlite3_open_v2(temp_path.c_str(), &target, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-        std::string message = temp_path + ": " + sqlite().sqlite3_errmsg(target);
-        sqlite().sqlite3_close(target);
+    if (sqlite3_open_v2(temp_path.c_str(), &target, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        std::string message = temp_path + ": " + sqlite3_errmsg(target);
+        sqlite3_close(target);
         ::unlink(temp_path.c_str());
         return make_error(ErrorCode::Failure, message);
     }
-    sqlite3_backup* copy = sqlite().sqlite3_backup_init(target, "main", db_, "main");
-    int stepped = copy ? sqlite().sqlite3_backup_step(copy, -1) : sqlite().sqlite3_errcode(target);
+    sqlite3_backup* copy = sqlite3_backup_init(target, "main", db_, "main");
+    int stepped = copy ? sqlite3_backup_step(copy, -1) : sqlite3_errcode(target);
     if (copy) {
-        sqlite().sqlite3_backup_finish(copy);
+        sqlite3_backup_finish(copy);
     }
-    std::string detail = sqlite().sqlite3_errmsg(target);
-    sqlite().sqlite3_close(target);
+    std::string detail = sqlite3_errmsg(target);
+    sqlite3_close(target);
     if (stepped != SQLITE_DONE) {
         ::unlink(temp_path.c_str());
         return make_error((stepped & 0xff) == SQLITE_FULL ? ErrorCode::Nomem : ErrorCode::Failure,
-                          final_path + ": backup failed: " + (copy ? sqlite().sqlite3_errstr(stepped) : detail));
+                          final_path + ": backup failed: " + (copy ? sqlite3_errstr(stepped) : detail));
     }
     // The snapshot must be whole on disk before it replaces an older one of that name.
     if (auto synced = fsync_path(temp_path, O_RDONLY); !synced) {
@@ -1210,19 +1206,19 @@ Result<void> ConfigStore::restore(std::string_view name, std::vector<Change>* ch
     }
     {
         sqlite3_stmt* attach = nullptr;
-        sqlite().sqlite3_prepare_v2(db_, "ATTACH DATABASE ?1 AS snapshot", -1, &attach, nullptr);
+        sqlite3_prepare_v2(db_, "ATTACH DATABASE ?1 AS snapshot", -1, &attach, nullptr);
         bind_text(attach, 1, snapshot);
-        int stepped = sqlite().sqlite3_step(attach);
-        sqlite().sqlite3_finalize(attach);
+        int stepped = sqlite3_step(attach);
+        sqlite3_finalize(attach);
         if (stepped != SQLITE_DONE) {
             return sqlite_error("opening backup " + snapshot);
         }
     }
     auto replace = [this, &snapshot]() -> Result<void> {
         sqlite3_stmt* check = nullptr;
-        sqlite().sqlite3_prepare_v2(db_, "SELECT max(version) FROM snapshot.version", -1, &check, nullptr);
-        int version = check && sqlite().sqlite3_step(check) == SQLITE_ROW ? sqlite().sqlite3_column_int(check, 0) : -1;
-        sqlite().sqlite3_finalize(check);
+        sqlite3_prepare_v2(db_, "SELECT max(version) FROM snapshot.version", -1, &check, nullptr);
+        int version = check && sqlite3_step(check) == SQLITE_ROW ? sqlite3_column_int(check, 0) : -1;
+        sqlite3_finalize(check);
         if (version != kSchemaVersion) {
             return make_error(ErrorCode::Unsupported,
                               snapshot + ": not a configuration backup of schema version " + std::to_string(kSchemaVersion));

@@ -1,7 +1,8 @@
 // The service manager through sd-bus: the connection, unit properties, jobs and change signals.
 #include "ggl/systemd.hpp"
 
-#include "libsystemd.hpp"
+#include <systemd/sd-bus.h>
+#include <systemd/sd-journal.h>
 
 #include "ggl/event_loop.hpp"
 
@@ -33,7 +34,7 @@ struct BusError {
     BusError() = default;
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;
-    ~BusError() { sd().sd_bus_error_free(&error); }
+    ~BusError() { sd_bus_error_free(&error); }
 };
 
 struct Message {
@@ -41,7 +42,7 @@ struct Message {
     Message() = default;
     Message(const Message&) = delete;
     Message& operator=(const Message&) = delete;
-    ~Message() { sd().sd_bus_message_unref(m); }
+    ~Message() { sd_bus_message_unref(m); }
 };
 
 std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
@@ -53,19 +54,19 @@ bool is_connection_errno(int r) {
 // A failed method call: the manager's own error names become our codes.
 Error call_error(const std::string& what, const sd_bus_error& error, int r) {
     ErrorCode code = ErrorCode::Failure;
-    if (sd().sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit") ||
-        sd().sd_bus_error_has_name(&error, "org.freedesktop.systemd1.LoadFailed") ||
-        sd().sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchJob")) {
+    if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit") ||
+        sd_bus_error_has_name(&error, "org.freedesktop.systemd1.LoadFailed") ||
+        sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchJob")) {
         code = ErrorCode::Noentry;
-    } else if (sd().sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) ||
-               sd().sd_bus_error_has_name(&error, "org.freedesktop.systemd1.Unauthorized")) {
+    } else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) ||
+               sd_bus_error_has_name(&error, "org.freedesktop.systemd1.Unauthorized")) {
         code = ErrorCode::Unauthorized;
-    } else if (sd().sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS)) {
+    } else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS)) {
         code = ErrorCode::Invalid;
-    } else if (sd().sd_bus_error_has_name(&error, SD_BUS_ERROR_NO_REPLY) ||
-               sd().sd_bus_error_has_name(&error, SD_BUS_ERROR_TIMEOUT) || r == -ETIMEDOUT) {
+    } else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_NO_REPLY) ||
+               sd_bus_error_has_name(&error, SD_BUS_ERROR_TIMEOUT) || r == -ETIMEDOUT) {
         code = ErrorCode::Timeout;
-    } else if (is_connection_errno(r) || sd().sd_bus_error_has_name(&error, SD_BUS_ERROR_DISCONNECTED)) {
+    } else if (is_connection_errno(r) || sd_bus_error_has_name(&error, SD_BUS_ERROR_DISCONNECTED)) {
         code = ErrorCode::Noconn;
     }
     std::string detail = error.message != nullptr ? error.message : errno_text(r);
@@ -178,11 +179,11 @@ void store_number(PropertySet& set, Field field, uint64_t value) {
 
 // Reads an a{sv} of properties, keeping the ones UnitStatus has.
 int read_properties(sd_bus_message* m, PropertySet& set) {
-    int r = sd().sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+    int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
     if (r < 0) return r;
-    while ((r = sd().sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
+    while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
         const char* name = nullptr;
-        if ((r = sd().sd_bus_message_read_basic(m, SD_BUS_TYPE_STRING, &name)) < 0) return r;
+        if ((r = sd_bus_message_read_basic(m, SD_BUS_TYPE_STRING, &name)) < 0) return r;
         const PropertyInfo* info = nullptr;
         for (const PropertyInfo& candidate : kProperties) {
             if (std::strcmp(candidate.name, name) == 0) {
@@ -192,42 +193,42 @@ int read_properties(sd_bus_message* m, PropertySet& set) {
         }
         char type = 0;
         const char* contents = nullptr;
-        if ((r = sd().sd_bus_message_peek_type(m, &type, &contents)) < 0) return r;
+        if ((r = sd_bus_message_peek_type(m, &type, &contents)) < 0) return r;
         if (info != nullptr && info->type == '(' && contents != nullptr && std::strcmp(contents, "(uo)") == 0) {
             // Job: (id, object path); id 0 when there is none.
             uint32_t id = 0;
             const char* path = nullptr;
-            if ((r = sd().sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents)) < 0) return r;
-            if ((r = sd().sd_bus_message_read(m, "(uo)", &id, &path)) < 0) return r;
-            if ((r = sd().sd_bus_message_exit_container(m)) < 0) return r;
+            if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents)) < 0) return r;
+            if ((r = sd_bus_message_read(m, "(uo)", &id, &path)) < 0) return r;
+            if ((r = sd_bus_message_exit_container(m)) < 0) return r;
             store_number(set, info->field, id);
         } else if (info == nullptr || contents == nullptr || contents[0] != info->type || contents[1] != '\0') {
-            if ((r = sd().sd_bus_message_skip(m, "v")) < 0) return r;
+            if ((r = sd_bus_message_skip(m, "v")) < 0) return r;
         } else {
-            if ((r = sd().sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents)) < 0) return r;
+            if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents)) < 0) return r;
             if (info->type == 's') {
                 const char* value = nullptr;
-                if ((r = sd().sd_bus_message_read_basic(m, 's', &value)) < 0) return r;
+                if ((r = sd_bus_message_read_basic(m, 's', &value)) < 0) return r;
                 store_string(set, info->field, value);
             } else if (info->type == 'u') {
                 uint32_t value = 0;
-                if ((r = sd().sd_bus_message_read_basic(m, 'u', &value)) < 0) return r;
+                if ((r = sd_bus_message_read_basic(m, 'u', &value)) < 0) return r;
                 store_number(set, info->field, value);
             } else if (info->type == 'i') {
                 int32_t value = 0;
-                if ((r = sd().sd_bus_message_read_basic(m, 'i', &value)) < 0) return r;
+                if ((r = sd_bus_message_read_basic(m, 'i', &value)) < 0) return r;
                 store_number(set, info->field, static_cast<uint64_t>(static_cast<uint32_t>(value)));
             } else {
                 uint64_t value = 0;
-                if ((r = sd().sd_bus_message_read_basic(m, 't', &value)) < 0) return r;
+                if ((r = sd_bus_message_read_basic(m, 't', &value)) < 0) return r;
                 store_number(set, info->field, value);
             }
-            if ((r = sd().sd_bus_message_exit_container(m)) < 0) return r;
+            if ((r = sd_bus_message_exit_container(m)) < 0) return r;
         }
-        if ((r = sd().sd_bus_message_exit_container(m)) < 0) return r;
+        if ((r = sd_bus_message_exit_container(m)) < 0) return r;
     }
     if (r < 0) return r;
-    return sd().sd_bus_message_exit_container(m);
+    return sd_bus_message_exit_container(m);
 }
 
 // Lays the carried properties over a known status.
@@ -324,18 +325,18 @@ struct Manager::State {
     ~State() {
         self.reset();
         if (loop != nullptr && bus != nullptr) {
-            loop->remove_fd(sd().sd_bus_get_fd(bus));
+            loop->remove_fd(sd_bus_get_fd(bus));
         }
         for (sd_bus_slot* slot : slots) {
-            sd().sd_bus_slot_unref(slot);
+            sd_bus_slot_unref(slot);
         }
-        sd().sd_bus_slot_unref(properties_slot);
+        sd_bus_slot_unref(properties_slot);
         // Closed without a flush: sd-bus writes each message as it is sent when the socket
         // takes it, so only what a full socket refused is dropped, and flushing that
         // would wait on a manager that is not reading (it may be busy stopping this very
         // process).
         if (bus != nullptr) {
-            sd().sd_bus_close_unref(bus);
+            sd_bus_close_unref(bus);
         }
     }
 
@@ -352,15 +353,15 @@ struct Manager::State {
     int call(const char* path, const char* interface, const char* method, Append&& append, BusError& error,
              Message& reply) {
         Message request;
-        int r = sd().sd_bus_message_new_method_call(bus, &request.m, kDestination, path, interface, method);
+        int r = sd_bus_message_new_method_call(bus, &request.m, kDestination, path, interface, method);
         if (r < 0) return r;
         if ((r = append(request.m)) < 0) return r;
         ++blocking;
-        r = sd().sd_bus_call(bus, request.m, 0, &error.error, &reply.m);
+        r = sd_bus_call(bus, request.m, 0, &error.error, &reply.m);
         --blocking;
         // Replies map the manager's errors to errnos too (NoSuchUnit is ENOENT): only a
         // closed connection means it is gone.
-        if (r < 0 && sd().sd_bus_is_open(bus) <= 0) {
+        if (r < 0 && sd_bus_is_open(bus) <= 0) {
             disconnected = true;
         }
         return r;
@@ -380,12 +381,12 @@ struct Manager::State {
         BusError error;
         Message reply;
         int r = call(kManagerPath, kManagerInterface, "LoadUnit",
-                     [&](sd_bus_message* m) { return sd().sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
+                     [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
         if (r < 0) {
             return call_error("cannot load " + name, error.error, r);
         }
         const char* path = nullptr;
-        if ((r = sd().sd_bus_message_read(reply.m, "o", &path)) < 0) {
+        if ((r = sd_bus_message_read(reply.m, "o", &path)) < 0) {
             return parse_error("LoadUnit " + name, r);
         }
         return std::string(path);
@@ -396,15 +397,15 @@ struct Manager::State {
         BusError error;
         Message reply;
         int r = call(kManagerPath, kManagerInterface, "GetUnit",
-                     [&](sd_bus_message* m) { return sd().sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
+                     [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
         if (r < 0) {
-            if (sd().sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
+            if (sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
                 return std::optional<std::string>();
             }
             return call_error("cannot look up " + name, error.error, r);
         }
         const char* path = nullptr;
-        if ((r = sd().sd_bus_message_read(reply.m, "o", &path)) < 0) {
+        if ((r = sd_bus_message_read(reply.m, "o", &path)) < 0) {
             return parse_error("GetUnit " + name, r);
         }
         return std::optional<std::string>(path);
@@ -415,14 +416,14 @@ struct Manager::State {
         BusError error;
         Message reply;
         int r = call(path.c_str(), kPropertiesInterface, "GetAll",
-                     [&](sd_bus_message* m) { return sd().sd_bus_message_append(m, "s", interface); }, error, reply);
+                     [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", interface); }, error, reply);
         if (r < 0) {
             return call_error("cannot read the properties of " + name, error.error, r);
         }
         if ((r = read_properties(reply.m, set)) < 0) {
             return parse_error("properties of " + name, r);
         }
-        if (cookie != nullptr && sd().sd_bus_message_get_cookie(reply.m, cookie) < 0) {
+        if (cookie != nullptr && sd_bus_message_get_cookie(reply.m, cookie) < 0) {
             *cookie = 0;
         }
         return {};
@@ -455,20 +456,20 @@ struct Manager::State {
         BusError error;
         Message reply;
         int r = call(kManagerPath, kManagerInterface, method,
-                     [&](sd_bus_message* m) { return sd().sd_bus_message_append(m, "ss", name.c_str(), "replace"); },
+                     [&](sd_bus_message* m) { return sd_bus_message_append(m, "ss", name.c_str(), "replace"); },
                      error, reply);
         if (r < 0) {
             std::string verb = std::strcmp(method, "StartUnit") == 0  ? "start"
                                : std::strcmp(method, "StopUnit") == 0 ? "stop"
                                                                       : "restart";
             Error failed = call_error("cannot " + verb + " " + name, error.error, r);
-            if (sd().sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
+            if (sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
                 failed = make_error(ErrorCode::Noentry, "cannot " + verb + " " + name + ": unit not found");
             }
             return failed;
         }
         const char* job = nullptr;
-        if ((r = sd().sd_bus_message_read(reply.m, "o", &job)) < 0) {
+        if ((r = sd_bus_message_read(reply.m, "o", &job)) < 0) {
             return parse_error(std::string(method) + " " + name, r);
         }
         return std::string(job);
@@ -502,15 +503,15 @@ struct Manager::State {
                 --blocking;
                 return result;
             }
-            r = sd().sd_bus_process(bus, nullptr);
+            r = sd_bus_process(bus, nullptr);
             if (r < 0) break;
             if (r > 0) continue;
-            r = sd().sd_bus_wait(bus, UINT64_MAX);
+            r = sd_bus_wait(bus, UINT64_MAX);
             if (r < 0 && r != -EINTR) break;
         }
         --blocking;
         std::erase_if(jobs, [&](const Job& j) { return j.path == *job; });
-        disconnected = disconnected || is_connection_errno(r) || sd().sd_bus_is_open(bus) <= 0;
+        disconnected = disconnected || is_connection_errno(r) || sd_bus_is_open(bus) <= 0;
         return make_error(disconnected ? ErrorCode::Noconn : ErrorCode::Failure,
                           "waiting for the job of " + name + ": " + errno_text(r));
     }
@@ -523,7 +524,7 @@ struct Manager::State {
         const char* path = nullptr;
         const char* unit = nullptr;
         const char* result = nullptr;
-        if (sd().sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0) {
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0) {
             return 0;
         }
         for (Job& job : state->jobs) {
@@ -541,19 +542,19 @@ struct Manager::State {
         auto* state = static_cast<State*>(userdata);
         const char* unit = nullptr;
         const char* path = nullptr;
-        if (sd().sd_bus_message_read(m, "so", &unit, &path) < 0 || !state->watched(unit)) {
+        if (sd_bus_message_read(m, "so", &unit, &path) < 0 || !state->watched(unit)) {
             return 0;
         }
-        bool removed = std::strcmp(sd().sd_bus_message_get_member(m), "UnitRemoved") == 0;
+        bool removed = std::strcmp(sd_bus_message_get_member(m), "UnitRemoved") == 0;
         state->events.push_back(Event{removed ? EventKind::Removed : EventKind::Loaded, unit, {}, 0, false});
         return 0;
     }
 
     static int on_properties_changed(sd_bus_message* m, void* userdata, sd_bus_error*) {
         auto* state = static_cast<State*>(userdata);
-        const char* path = sd().sd_bus_message_get_path(m);
+        const char* path = sd_bus_message_get_path(m);
         char* decoded = nullptr;
-        if (path == nullptr || sd().sd_bus_path_decode(path, kUnitPathPrefix, &decoded) <= 0) {
+        if (path == nullptr || sd_bus_path_decode(path, kUnitPathPrefix, &decoded) <= 0) {
             return 0;
         }
         std::string unit(decoded);
@@ -562,7 +563,7 @@ struct Manager::State {
             return 0;
         }
         const char* interface = nullptr;
-        if (sd().sd_bus_message_read(m, "s", &interface) < 0 ||
+        if (sd_bus_message_read(m, "s", &interface) < 0 ||
             (std::strcmp(interface, kUnitInterface) != 0 && std::strcmp(interface, kServiceInterface) != 0)) {
             return 0;
         }
@@ -570,7 +571,7 @@ struct Manager::State {
         if (read_properties(m, event.properties) < 0) {
             return 0;
         }
-        (void)sd().sd_bus_message_get_cookie(m, &event.cookie);
+        (void)sd_bus_message_get_cookie(m, &event.cookie);
         state->events.push_back(std::move(event));
         return 0;
     }
@@ -579,7 +580,7 @@ struct Manager::State {
         sd_bus_slot* slot = nullptr;
         // A direct connection's messages carry no sender, so only match it on a bus.
         const char* sender = scope == Scope::System ? kDestination : nullptr;
-        int r = sd().sd_bus_match_signal(bus, &slot, sender, kManagerPath, kManagerInterface, member, handler, this);
+        int r = sd_bus_match_signal(bus, &slot, sender, kManagerPath, kManagerInterface, member, handler, this);
         if (r < 0) {
             return make_error(ErrorCode::Failure, std::string("cannot watch ") + member + ": " + errno_text(r));
         }
@@ -594,7 +595,7 @@ struct Manager::State {
         if (scope == Scope::System) {
             rule += ",sender='org.freedesktop.systemd1'";
         }
-        int r = sd().sd_bus_add_match(bus, &properties_slot, rule.c_str(), on_properties_changed, this);
+        int r = sd_bus_add_match(bus, &properties_slot, rule.c_str(), on_properties_changed, this);
         if (r < 0) {
             return make_error(ErrorCode::Failure, "cannot watch unit properties: " + errno_text(r));
         }
@@ -688,7 +689,7 @@ struct Manager::State {
             return make_error(ErrorCode::Noconn, "the connection to the service manager at " + where + " was lost");
         }
         for (;;) {
-            int r = sd().sd_bus_process(bus, nullptr);
+            int r = sd_bus_process(bus, nullptr);
             if (r < 0) {
                 disconnected = true;
                 return make_error(ErrorCode::Noconn,
@@ -714,7 +715,7 @@ struct Manager::State {
             loop->post([] {});
         }
         if (!processed) {
-            loop->remove_fd(sd().sd_bus_get_fd(bus));
+            loop->remove_fd(sd_bus_get_fd(bus));
             loop = nullptr;
             if (disconnect_callback) {
                 auto callback = std::move(disconnect_callback);
@@ -723,10 +724,10 @@ struct Manager::State {
             }
             return;
         }
-        int wanted = sd().sd_bus_get_events(bus);
+        int wanted = sd_bus_get_events(bus);
         uint32_t events_now = EPOLLIN | ((wanted > 0 && (wanted & POLLOUT)) ? uint32_t{EPOLLOUT} : 0u);
         if (events_now != loop_events) {
-            if (loop->modify_fd(sd().sd_bus_get_fd(bus), events_now)) {
+            if (loop->modify_fd(sd_bus_get_fd(bus), events_now)) {
                 loop_events = events_now;
             }
         }
@@ -739,15 +740,12 @@ Manager& Manager::operator=(Manager&&) noexcept = default;
 Manager::~Manager() = default;
 
 Result<Manager> Manager::connect(Scope scope) {
-    if (auto loaded = load_libsystemd(); !loaded) {
-        return make_error(ErrorCode::Noconn, "cannot talk to the service manager: " + loaded.error().message);
-    }
     auto state = std::make_unique<State>();
     state->scope = scope;
     int r = 0;
     if (scope == Scope::System) {
         state->where = "the system bus";
-        r = sd().sd_bus_open_system_with_description(&state->bus, "ggl-systemd");
+        r = sd_bus_open_system_with_description(&state->bus, "ggl-systemd");
         if (r < 0) {
             return make_error(ErrorCode::Noconn, "cannot connect to the system bus: " + errno_text(r));
         }
@@ -760,8 +758,8 @@ Result<Manager> Manager::connect(Scope scope) {
         }
         state->where = std::string(runtime) + "/systemd/private";
         std::string address = "unix:path=" + escape_address_value(state->where);
-        if ((r = sd().sd_bus_new(&state->bus)) < 0 || (r = sd().sd_bus_set_address(state->bus, address.c_str())) < 0 ||
-            (r = sd().sd_bus_set_description(state->bus, "ggl-systemd")) < 0 || (r = sd().sd_bus_start(state->bus)) < 0) {
+        if ((r = sd_bus_new(&state->bus)) < 0 || (r = sd_bus_set_address(state->bus, address.c_str())) < 0 ||
+            (r = sd_bus_set_description(state->bus, "ggl-systemd")) < 0 || (r = sd_bus_start(state->bus)) < 0) {
             return make_error(ErrorCode::Noconn,
                               "cannot connect to the user service manager at " + state->where + ": " + errno_text(r));
         }
@@ -821,9 +819,9 @@ Result<void> Manager::reset_failed_unit(const std::string& name) {
     BusError error;
     Message reply;
     int r = state_->call(kManagerPath, kManagerInterface, "ResetFailedUnit",
-                         [&](sd_bus_message* m) { return sd().sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
+                         [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
     if (r < 0) {
-        if (sd().sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
+        if (sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
             return {};
         }
         return call_error("cannot reset the failed state of " + name, error.error, r);
@@ -859,13 +857,13 @@ namespace {
 // The (states, patterns) arguments of ListUnitsByPatterns and ListUnitFilesByPatterns:
 // no state filter, then the patterns.
 int append_states_and_patterns(sd_bus_message* m, const std::vector<std::string>& patterns) {
-    int r = sd().sd_bus_message_append_strv(m, nullptr);
+    int r = sd_bus_message_append_strv(m, nullptr);
     if (r < 0) return r;
-    if ((r = sd().sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "s")) < 0) return r;
+    if ((r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "s")) < 0) return r;
     for (const std::string& pattern : patterns) {
-        if ((r = sd().sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, pattern.c_str())) < 0) return r;
+        if ((r = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, pattern.c_str())) < 0) return r;
     }
-    return sd().sd_bus_message_close_container(m);
+    return sd_bus_message_close_container(m);
 }
 
 } // namespace
@@ -881,13 +879,13 @@ Result<std::vector<UnitStatus>> Manager::list_units(const std::vector<std::strin
         return call_error("cannot list units", error.error, r);
     }
     std::vector<std::pair<std::string, std::string>> found;  // name, object path
-    if ((r = sd().sd_bus_message_enter_container(reply.m, SD_BUS_TYPE_ARRAY, "(ssssssouso)")) < 0) {
+    if ((r = sd_bus_message_enter_container(reply.m, SD_BUS_TYPE_ARRAY, "(ssssssouso)")) < 0) {
         return parse_error("ListUnitsByPatterns", r);
     }
     for (;;) {
         const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
         uint32_t job_id = 0;
-        r = sd().sd_bus_message_read(reply.m, "(ssssssouso)", &name, &description, &load, &active, &sub, &following,
+        r = sd_bus_message_read(reply.m, "(ssssssouso)", &name, &description, &load, &active, &sub, &following,
                                 &path, &job_id, &job_type, &job_path);
         if (r < 0) return parse_error("ListUnitsByPatterns", r);
         if (r == 0) break;
@@ -918,12 +916,12 @@ Result<std::vector<std::string>> Manager::list_unit_files(const std::vector<std:
         return call_error("cannot list unit files", error.error, r);
     }
     std::vector<std::string> names;
-    if ((r = sd().sd_bus_message_enter_container(reply.m, SD_BUS_TYPE_ARRAY, "(ss)")) < 0) {
+    if ((r = sd_bus_message_enter_container(reply.m, SD_BUS_TYPE_ARRAY, "(ss)")) < 0) {
         return parse_error("ListUnitFilesByPatterns", r);
     }
     for (;;) {
         const char *path, *file_state;
-        r = sd().sd_bus_message_read(reply.m, "(ss)", &path, &file_state);
+        r = sd_bus_message_read(reply.m, "(ss)", &path, &file_state);
         if (r < 0) return parse_error("ListUnitFilesByPatterns", r);
         if (r == 0) break;
         const char* slash = std::strrchr(path, '/');
@@ -954,7 +952,7 @@ void Manager::on_disconnect(std::function<void(const Error& error)> callback) {
     state_->disconnect_callback = std::move(callback);
 }
 
-int Manager::fd() const { return sd().sd_bus_get_fd(state_->bus); }
+int Manager::fd() const { return sd_bus_get_fd(state_->bus); }
 
 Result<void> Manager::process() { return state_->process(); }
 
@@ -962,7 +960,7 @@ Result<void> Manager::attach(EventLoop& loop) {
     if (state_->loop != nullptr) {
         return make_error(ErrorCode::Invalid, "the manager connection is already attached to a loop");
     }
-    int fd = sd().sd_bus_get_fd(state_->bus);
+    int fd = sd_bus_get_fd(state_->bus);
     if (fd < 0) {
         return make_error(ErrorCode::Noconn, "the manager connection has no fd: " + errno_text(fd));
     }

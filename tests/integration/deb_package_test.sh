@@ -1,5 +1,5 @@
 #!/bin/sh
-# The .deb (issue 6): `cpack` builds it from BUILD_DIR; `dpkg --root` installs it into a
+# The .deb: `cpack` builds it from BUILD_DIR; `dpkg --root` installs it into a
 # throwaway root (maintainer scripts run chrootless on that tree: accounts, directories,
 # ggl.target enabled); the files, Debian dependencies and accounts are checked, the
 # programs run from there, `systemd-analyze verify` accepts the installed units silently,
@@ -30,11 +30,13 @@ deb=$(ls "$top"/cpack/ggl_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || { cat "$top/cpack.log" >&2; echo "FAIL no ggl_*.deb from cpack" >&2; exit 1; }
 echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 
-# Debian dependencies: from dpkg-shlibdeps for the executable, plus libcrypto (which
-# `ggl check` loads with dlopen) and what the units need; never a library of ggl's own.
+# Debian dependencies: dpkg-shlibdeps's, from what the programs and ggl's private
+# libraries link (each library ggl calls, with the version its symbols need), and what
+# the units need; never a library of ggl's own.
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for needed in libc6 libstdc++6 libsystemd0 libsqlite3-0 libssl3 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
+for needed in 'libc6 (>=' 'libstdc++6 (>=' 'libsystemd0 (>=' 'libsqlite3-0 (>=' 'libssl3 (>=' 'libyaml-0-2 (>=' \
+    'libmsgpackc2 (>=' 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
     case ", $depends," in *", $needed"*) ;; *) fail "Depends lacks $needed" ;; esac
 done
 case $depends in *libggl*) fail "Depends names a libggl" ;; esac
@@ -53,22 +55,37 @@ if ! dpkg_root -i "$deb" > "$top/install.log" 2>&1; then
 fi
 dpkg --root="$root" -L ggl > "$top/files.txt"
 
-# The file list: the executable and its programs' links, no libraries or development
+# The file list: the executables, ggl's links, ggl's private libraries and no development
 # files, units, accounts, directories, the example configuration.
 unit_dir=$prefix/lib/systemd/system
 for path in $prefix/bin/ggl $prefix/bin/ggl-config $prefix/bin/ggl-bus $prefix/bin/ggl-recipe $prefix/bin/recipe-runner \
-    $prefix/bin/ggconfigd $prefix/bin/gghealthd $prefix/bin/ggdeploymentd \
+    $prefix/bin/ggconfigd $prefix/bin/gghealthd $prefix/bin/ggdeploymentd $prefix/bin/ggipcd $prefix/bin/ggpubsubd \
     $unit_dir/ggl.target $unit_dir/ggconfigd.service $unit_dir/ggconfigd.socket \
     $unit_dir/gghealthd.service $unit_dir/gghealthd.socket $unit_dir/ggdeploymentd.service $unit_dir/ggdeploymentd.socket \
     $prefix/lib/sysusers.d/ggl.conf $prefix/lib/tmpfiles.d/ggl.conf /etc/greengrass/config.yaml; do
     grep -qx "$path" "$top/files.txt" || fail "the package lacks $path"
     [ -e "$root$path" ] || fail "$path is not installed"
 done
-for program in ggl-config ggl-bus ggl-recipe recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
+for program in ggl-config ggl-bus ggl-recipe; do
     [ "$(readlink "$root$prefix/bin/$program")" = ggl ] || fail "$prefix/bin/$program is not a link to ggl"
 done
-grep -E '\.(a|h|hpp)$|/libggl|/include/' "$top/files.txt" | sed 's/^/FAIL library or development file shipped: /' >&2
-grep -qE '\.(a|h|hpp)$|/libggl|/include/' "$top/files.txt" && failures=$((failures + 1))
+# Each daemon is an executable of its own, and names exactly the libraries it calls:
+# ggpubsubd and ggipcd map neither sqlite, nor libsystemd, nor libcrypto.
+for program in recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
+    [ -f "$root$prefix/bin/$program" ] && [ ! -L "$root$prefix/bin/$program" ] || fail "$prefix/bin/$program is not an executable of its own"
+done
+for program in ggipcd ggpubsubd; do
+    closure=$(ldd "$root$prefix/bin/$program" 2>&1)
+    for library in libsqlite3 libsystemd libcrypto libyaml libarchive; do
+        case $closure in *"$library"*) fail "$program maps $library, which it does not use" ;; esac
+    done
+done
+# Private libraries: in their own directory, no namelinks, no development files.
+grep -E '/libggl[^/]*\.so\.0$' "$top/files.txt" | grep -qv "^$prefix/lib/[^/]*/ggl/" \
+    && fail "a libggl outside $prefix/lib/<triplet>/ggl/"
+grep -qE '/libggl\.so\.0$' "$top/files.txt" || fail "the package lacks libggl.so.0"
+grep -E '\.(a|h|hpp)$|/libggl[^/]*\.so$|/include/' "$top/files.txt" | sed 's/^/FAIL development file shipped: /' >&2
+grep -qE '\.(a|h|hpp)$|/libggl[^/]*\.so$|/include/' "$top/files.txt" && failures=$((failures + 1))
 # Every daemon the package ships is started by ggl.target.
 wants=$(sed -n 's/^Wants=//p' "$root$unit_dir/ggl.target")
 for service in "$root$unit_dir"/*.service; do

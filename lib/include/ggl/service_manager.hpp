@@ -2,11 +2,12 @@
 // readiness notifications (sd_notify(3)) and sockets passed by socket activation
 // (sd_listen_fds(3)), spoken directly over systemd's documented, stable protocols.
 //
-// Why not libsystemd: loading it maps libsystemd and its compression and crypto
-// libraries (lz4, zstd, lzma, gcrypt, gpg-error, cap) into the process, about 110 KiB of
-// relocated pages and a few milliseconds, for two datagram and environment protocols
-// every daemon speaks. Only sd-bus users load it, when they first need it
-// (lib/src/libsystemd.hpp).
+// Why not libsystemd's sd_notify/sd_listen_fds: linking it maps libsystemd and its
+// compression and crypto libraries (lz4, zstd, lzma, gcrypt, gpg-error, cap) into every
+// daemon, about 110 KiB of relocated pages, for two small protocols that systemd documents
+// as stable for other implementations (sd_notify(3), sd_listen_fds(3)). The programs that
+// use sd-bus or the journal (gghealthd, ggdeploymentd, ggl) link libsystemd directly
+// (docs/footprint.md).
 #pragma once
 
 #include <string>

@@ -4,7 +4,6 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/programs.hpp"
 #include "ggl/config_client.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/env.hpp"
@@ -86,7 +85,7 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 
 } // namespace
 
-int programs::ggipcd(int argc, char** argv) {
+int main(int argc, char** argv) {
     cli::Command app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
                      "authenticate with the SVCUID their deployment issued them.",
                      "ggipcd"};

@@ -3,7 +3,6 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/programs.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
@@ -18,7 +17,7 @@
 
 using namespace ggl;
 
-int programs::ggdeploymentd(int argc, char** argv) {
+int main(int argc, char** argv) {
     cli::Command app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
                      "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
                      "failure.",

@@ -3,7 +3,6 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/programs.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -20,7 +19,7 @@ constexpr const char* kService = "gg_health";
 
 } // namespace
 
-int programs::gghealthd(int argc, char** argv) {
+int main(int argc, char** argv) {
     cli::Command app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
                      "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
                      "gghealthd"};

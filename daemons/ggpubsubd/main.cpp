@@ -3,7 +3,6 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/programs.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -19,7 +18,7 @@ constexpr const char* kService = "gg_pubsub";
 
 } // namespace
 
-int programs::ggpubsubd(int argc, char** argv) {
+int main(int argc, char** argv) {
     pubsubd::QueueLimits limits;
     cli::Command app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
                      "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "

@@ -4,7 +4,6 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/programs.hpp"
 #include "ggl/config_store.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/env.hpp"
@@ -37,7 +36,7 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 
 } // namespace
 
-int programs::ggconfigd(int argc, char** argv) {
+int main(int argc, char** argv) {
     cli::Command app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
                      "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
                      "ggconfigd"};

@@ -2,7 +2,6 @@
 #include "phase_runner.hpp"
 
 #include "ggl/log.hpp"
-#include "ggl/programs.hpp"
 
 #include <getopt.h>
 
@@ -31,7 +30,7 @@ constexpr const char* kUsage =
 
 } // namespace
 
-int programs::recipe_runner(int argc, char** argv) {
+int main(int argc, char** argv) {
     RunRequest request;
     std::string phase;
     const option options[] = {
