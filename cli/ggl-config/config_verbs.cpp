@@ -310,9 +310,12 @@ int run_export(const GlobalOptions& options, const VerbArguments& arguments) {
     if (json) {
         cli::print_json(*tree, style_of(options));
     } else {
-        std::string yaml = to_yaml(*tree);
-        std::fwrite(yaml.data(), 1, yaml.size(), stdout);
-        if (!yaml.empty() && yaml.back() != '\n') {
+        auto yaml = to_yaml(*tree);
+        if (!yaml) {
+            return report(yaml.error());
+        }
+        std::fwrite(yaml->data(), 1, yaml->size(), stdout);
+        if (!yaml->empty() && yaml->back() != '\n') {
             std::fputc('\n', stdout);
         }
     }

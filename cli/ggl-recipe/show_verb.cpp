@@ -143,7 +143,12 @@ int run_show(const VerbArguments& arguments) {
     if (cli::is_json(arguments.format)) {
         cli::print_json(effective, cli::json_style(arguments.format));
     } else {
-        std::fputs(to_yaml(effective).c_str(), stdout);
+        auto yaml = to_yaml(effective);
+        if (!yaml) {
+            cli::print_error(path + ": " + yaml.error().message);
+            return cli::kExitFailed;
+        }
+        std::fputs(yaml->c_str(), stdout);
         std::fflush(stdout);
     }
     return cli::kExitOk;

@@ -1,4 +1,4 @@
-// YAML loading on libyaml's event parser (core schema typing, anchors, merge keys, limits) and a block-style writer.
+// YAML loading on libyaml's event parser (core schema typing, anchors, merge keys, limits) and writing on its emitter.
 #include "ggl/yaml.hpp"
 
 #include "ggl/fd.hpp"
@@ -79,15 +79,6 @@ std::optional<char32_t> decode_utf8(std::string_view s, size_t& i) {
     }
     i += len;
     return cp;
-}
-
-bool is_utf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        if (!decode_utf8(s, i)) {
-            return false;
-        }
-    }
-    return true;
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -1029,11 +1020,12 @@ private:
 };
 
 // ---------------------------------------------------------------------------------
-// Writer
+// Writer: events for libyaml's emitter. libyaml lays the text out (indentation, explicit
+// "? key" for long or multi-line keys, block scalar indicators) and falls back from a
+// style it cannot use exactly (plain → single → double quoted, literal → double quoted);
+// the writer picks the style each scalar asks for, since libyaml knows no schema.
 
-// Longer keys use the explicit "? key" form: libyaml refuses implicit keys over 1024
-// characters.
-constexpr size_t max_implicit_key = 1000;
+constexpr std::string_view binary_tag = "tag:yaml.org,2002:binary";
 constexpr size_t binary_line = 76;
 
 // Strings that YAML 1.1 readers (PyYAML, libyaml users, the Java nucleus) would type
@@ -1053,188 +1045,33 @@ bool looks_typed_to_yaml11(std::string_view s) {
            lower == "off" || lower == "=" || lower == "<<";
 }
 
-// Whether s reads back as the same string when written without quotes. Conservative:
-// anything doubtful is quoted.
-bool plain_ok(std::string_view s) {
+// Whether every character of s may stand in a one-line plain or single-quoted scalar.
+bool one_line_printable(std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+        char32_t cp = *decode_utf8(s, i);
+        if (!is_printable(cp) || cp == '\t' || cp == '\n') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The style a string asks libyaml for. Plain only when the core schema and YAML 1.1
+// readers both take it as a string; libyaml quotes it anyway where its syntax needs.
+yaml_scalar_style_t string_style(std::string_view s, bool key) {
+    // libyaml itself turns a literal block that would not read back exactly (blanks
+    // before a line break, control characters) into a double-quoted scalar; text of only
+    // blanks and breaks reads better quoted.
+    if (!key && s.find('\n') != std::string_view::npos && s.find_first_not_of(" \t\n") != std::string_view::npos) {
+        return YAML_LITERAL_SCALAR_STYLE;
+    }
+    if (!one_line_printable(s)) {
+        return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    }
     if (s.empty() || core_type(s) != CoreType::String || looks_typed_to_yaml11(s)) {
-        return false;
+        return YAML_SINGLE_QUOTED_SCALAR_STYLE;
     }
-    char first = s[0];
-    if (std::string_view("?:,[]{}#&*!|>'\"%@` \t").find(first) != std::string_view::npos) {
-        return false;
-    }
-    if (first == '-' && (s.size() == 1 || s[1] == ' ')) {
-        return false;
-    }
-    if (s.starts_with("---") || s.starts_with("...") || s.back() == ' ' || s.back() == ':') {
-        return false;
-    }
-    if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) {
-        return false;
-    }
-    for (size_t i = 0; i < s.size();) {
-        char32_t cp = *decode_utf8(s, i);
-        if (!is_printable(cp) || cp == '\t' || cp == '\n') {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool single_quote_ok(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        char32_t cp = *decode_utf8(s, i);
-        if (!is_printable(cp) || cp == '\t' || cp == '\n') {
-            return false;
-        }
-    }
-    return true;
-}
-
-std::string single_quoted(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-        out += c;
-        if (c == '\'') {
-            out += '\'';
-        }
-    }
-    out += '\'';
-    return out;
-}
-
-std::string double_quoted(std::string_view s) {
-    constexpr char digits[] = "0123456789ABCDEF";
-    std::string out = "\"";
-    for (size_t i = 0; i < s.size();) {
-        size_t start = i;
-        char32_t cp = *decode_utf8(s, i);
-        switch (cp) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case 0x00: out += "\\0"; continue;
-        case 0x07: out += "\\a"; continue;
-        case 0x08: out += "\\b"; continue;
-        case '\t': out += "\\t"; continue;
-        case '\n': out += "\\n"; continue;
-        case 0x0B: out += "\\v"; continue;
-        case 0x0C: out += "\\f"; continue;
-        case '\r': out += "\\r"; continue;
-        case 0x1B: out += "\\e"; continue;
-        case 0x85: out += "\\N"; continue;
-        case 0x2028: out += "\\L"; continue;
-        case 0x2029: out += "\\P"; continue;
-        default: break;
-        }
-        if (is_printable(cp)) {
-            out.append(s.substr(start, i - start));
-        } else if (cp <= 0xFF) {
-            out += "\\x";
-            out += digits[(cp >> 4) & 0xF];
-            out += digits[cp & 0xF];
-        } else {
-            out += "\\u";
-            for (int shift = 12; shift >= 0; shift -= 4) {
-                out += digits[(cp >> shift) & 0xF];
-            }
-        }
-    }
-    out += '"';
-    return out;
-}
-
-// A string as a one-line scalar.
-std::string inline_string(std::string_view s) {
-    if (plain_ok(s)) {
-        return std::string(s);
-    }
-    if (single_quote_ok(s)) {
-        return single_quoted(s);
-    }
-    return double_quoted(s);
-}
-
-std::string key_text(std::string_view key) {
-    return is_utf8(key) ? inline_string(key) : inline_string(repair_utf8(key));
-}
-
-// Block scalar lines sit two columns right of the key or dash that owns them.
-size_t content_column(int owner) { return owner < 0 ? 2 : static_cast<size_t>(owner) + 2; }
-
-// Writes s as a literal block when that reads back exactly; owner is the column of
-// the key or dash the scalar belongs to, -1 at the document root.
-bool write_literal(std::string& out, std::string_view s, int owner) {
-    size_t trailing = 0;
-    while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n') {
-        ++trailing;
-    }
-    std::string_view body = s.substr(0, s.size() - trailing);
-    if (body.find_first_not_of(" \t\n") == std::string_view::npos) {
-        return false;
-    }
-    for (size_t i = 0; i < s.size();) {
-        if (!is_printable(*decode_utf8(s, i))) {
-            return false;
-        }
-    }
-    // A last line of only blanks would be read as trailing empty lines and lost.
-    size_t last_line = body.rfind('\n');
-    std::string_view last = last_line == std::string_view::npos ? body : body.substr(last_line + 1);
-    if (!last.empty() && last.find_first_not_of(" \t") == std::string_view::npos) {
-        return false;
-    }
-    // A reader guesses the indentation from the first non-empty line, so leading blanks
-    // or empty lines need an explicit indentation indicator; at the root the indicator
-    // is counted differently by libyaml and the 1.2 spec, so quote instead.
-    bool indicator = s[0] == ' ' || s[0] == '\t' || s[0] == '\n';
-    if (indicator && owner < 0) {
-        return false;
-    }
-    size_t content = content_column(owner);
-    out += '|';
-    if (indicator) {
-        out += '2';
-    }
-    out += trailing == 0 ? "-" : trailing == 1 ? "" : "+";
-    out += '\n';
-    size_t start = 0;
-    for (;;) {
-        size_t end = body.find('\n', start);
-        std::string_view line =
-            body.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        if (!line.empty()) {
-            out.append(content, ' ');
-            out.append(line);
-        }
-        out += '\n';
-        if (end == std::string_view::npos) {
-            break;
-        }
-        start = end + 1;
-    }
-    for (size_t k = 1; k < trailing; ++k) {
-        out += '\n';
-    }
-    return true;
-}
-
-void write_binary(std::string& out, std::string_view data, int owner) {
-    std::string encoded = base64_encode(data);
-    if (encoded.empty()) {
-        out += "!!binary \"\"\n";
-        return;
-    }
-    if (encoded.size() <= binary_line) {
-        out += "!!binary " + encoded + "\n";
-        return;
-    }
-    out += "!!binary |\n";
-    size_t content = content_column(owner);
-    for (size_t i = 0; i < encoded.size(); i += binary_line) {
-        out.append(content, ' ');
-        out.append(encoded, i, binary_line);
-        out += '\n';
-    }
+    return YAML_PLAIN_SCALAR_STYLE;
 }
 
 std::string float_text(double v) {
@@ -1256,92 +1093,158 @@ std::string float_text(double v) {
     return text;
 }
 
-// Writes a scalar or an empty collection after "key: " or "- ", ending the line.
-void write_scalar(std::string& out, const Object& v, int owner) {
-    switch (v.type()) {
-    case Type::Null:
-        out += "null\n";
-        return;
-    case Type::Bool:
-        out += v.as_bool() ? "true\n" : "false\n";
-        return;
-    case Type::I64:
-        out += std::to_string(v.as_i64()) + "\n";
-        return;
-    case Type::F64:
-        out += float_text(v.as_f64()) + "\n";
-        return;
-    case Type::String: {
-        const std::string& s = v.as_string();
-        if (!is_utf8(s)) {
-            write_binary(out, s, owner);
-            return;
-        }
-        if (s.find('\n') != std::string::npos && write_literal(out, s, owner)) {
-            return;
-        }
-        out += inline_string(s) + "\n";
-        return;
-    }
-    case Type::Bytes:
-        write_binary(out, v.as_bytes().data, owner);
-        return;
-    case Type::List:
-        out += "[]\n";
-        return;
-    case Type::Map:
-        out += "{}\n";
-        return;
-    }
+int append_output(void* data, unsigned char* buffer, size_t size) {
+    static_cast<std::string*>(data)->append(reinterpret_cast<const char*>(buffer), size);
+    return 1;
 }
 
-void write_list(std::string& out, const List& list, size_t indent, bool first_inline);
-
-void write_map(std::string& out, const Map& map, size_t indent, bool first_inline) {
-    bool first = true;
-    for (const auto& [key, value] : map) {
-        if (!first || !first_inline) {
-            out.append(indent, ' ');
-        }
-        first = false;
-        std::string key_out = key_text(key);
-        if (key_out.size() > max_implicit_key) {
-            out += "? " + key_out + "\n";
-            out.append(indent, ' ');
-            out += ':';
-        } else {
-            out += key_out + ":";
-        }
-        if (value.is_map() && !value.as_map().empty()) {
-            out += '\n';
-            write_map(out, value.as_map(), indent + 2, false);
-        } else if (value.is_list() && !value.as_list().empty()) {
-            out += '\n';
-            write_list(out, value.as_list(), indent + 2, false);
-        } else {
-            out += ' ';
-            write_scalar(out, value, static_cast<int>(indent));
+class Emitter {
+public:
+    Emitter() {
+        initialized_ = yaml_emitter_initialize(&emitter_) != 0;
+        if (initialized_) {
+            yaml_emitter_set_output(&emitter_, append_output, &out_);
+            yaml_emitter_set_encoding(&emitter_, YAML_UTF8_ENCODING);
+            yaml_emitter_set_unicode(&emitter_, 1);
+            yaml_emitter_set_indent(&emitter_, 2);
+            yaml_emitter_set_width(&emitter_, -1);  // no folding of long lines
+            yaml_emitter_set_break(&emitter_, YAML_LN_BREAK);
         }
     }
-}
-
-void write_list(std::string& out, const List& list, size_t indent, bool first_inline) {
-    bool first = true;
-    for (const Object& item : list) {
-        if (!first || !first_inline) {
-            out.append(indent, ' ');
-        }
-        first = false;
-        out += "- ";
-        if (item.is_map() && !item.as_map().empty()) {
-            write_map(out, item.as_map(), indent + 2, true);
-        } else if (item.is_list() && !item.as_list().empty()) {
-            write_list(out, item.as_list(), indent + 2, true);
-        } else {
-            write_scalar(out, item, static_cast<int>(indent));
+    ~Emitter() {
+        if (initialized_) {
+            yaml_emitter_delete(&emitter_);
         }
     }
-}
+    Emitter(const Emitter&) = delete;
+    Emitter& operator=(const Emitter&) = delete;
+
+    Result<std::string> document(const Object& value) {
+        if (!initialized_) {
+            return make_error(ErrorCode::Nomem, "cannot set up the YAML emitter");
+        }
+        yaml_event_t ev;
+        bool ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && emit(ev) &&
+                  yaml_document_start_event_initialize(&ev, nullptr, nullptr, nullptr, 1) && emit(ev) &&
+                  node(value) && yaml_document_end_event_initialize(&ev, 1) && emit(ev) &&
+                  yaml_stream_end_event_initialize(&ev) && emit(ev) && yaml_emitter_flush(&emitter_);
+        if (!ok) {
+            return failure();
+        }
+        return std::move(out_);
+    }
+
+private:
+    // yaml_emitter_emit takes the event over, emitted or not.
+    bool emit(yaml_event_t& ev) { return yaml_emitter_emit(&emitter_, &ev) != 0; }
+
+    bool scalar(std::string_view text, yaml_scalar_style_t style, bool plain_implicit = true,
+                const char* tag = nullptr) {
+        if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+            too_long_ = true;
+            return false;
+        }
+        yaml_event_t ev;
+        auto* value = reinterpret_cast<yaml_char_t*>(const_cast<char*>(text.data()));
+        auto* tag_text = reinterpret_cast<yaml_char_t*>(const_cast<char*>(tag));
+        bool implicit = tag == nullptr;
+        return yaml_scalar_event_initialize(&ev, nullptr, tag_text, value, static_cast<int>(text.size()),
+                                            implicit && plain_implicit, implicit, style) &&
+               emit(ev);
+    }
+
+    bool plain(std::string_view text) { return scalar(text, YAML_PLAIN_SCALAR_STYLE); }
+
+    bool string(std::string_view s, bool key) {
+        if (key && !is_valid_utf8(s)) {
+            return string(repair_utf8(s), key);
+        }
+        if (!is_valid_utf8(s)) {
+            return binary(s);
+        }
+        yaml_scalar_style_t style = string_style(s, key);
+        return scalar(s, style, style == YAML_PLAIN_SCALAR_STYLE);
+    }
+
+    // Base64 on one line, or as a literal block of 76-column lines.
+    bool binary(std::string_view data) {
+        std::string encoded = base64_encode(data);
+        if (encoded.empty()) {
+            return scalar(encoded, YAML_DOUBLE_QUOTED_SCALAR_STYLE, false, binary_tag.data());
+        }
+        if (encoded.size() <= binary_line) {
+            return scalar(encoded, YAML_PLAIN_SCALAR_STYLE, false, binary_tag.data());
+        }
+        std::string lines;
+        for (size_t i = 0; i < encoded.size(); i += binary_line) {
+            lines.append(encoded, i, binary_line);
+            lines += '\n';
+        }
+        return scalar(lines, YAML_LITERAL_SCALAR_STYLE, false, binary_tag.data());
+    }
+
+    bool node(const Object& v) {
+        yaml_event_t ev;
+        switch (v.type()) {
+        case Type::Null:
+            return plain("null");
+        case Type::Bool:
+            return plain(v.as_bool() ? "true" : "false");
+        case Type::I64:
+            return plain(std::to_string(v.as_i64()));
+        case Type::F64:
+            return plain(float_text(v.as_f64()));
+        case Type::String:
+            return string(v.as_string(), false);
+        case Type::Bytes:
+            return binary(v.as_bytes().data);
+        case Type::List: {
+            const List& list = v.as_list();
+            auto style = list.empty() ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE;
+            if (!yaml_sequence_start_event_initialize(&ev, nullptr, nullptr, 1, style) || !emit(ev)) {
+                return false;
+            }
+            for (const Object& item : list) {
+                if (!node(item)) {
+                    return false;
+                }
+            }
+            return yaml_sequence_end_event_initialize(&ev) && emit(ev);
+        }
+        case Type::Map: {
+            const Map& map = v.as_map();
+            auto style = map.empty() ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE;
+            if (!yaml_mapping_start_event_initialize(&ev, nullptr, nullptr, 1, style) || !emit(ev)) {
+                return false;
+            }
+            for (const auto& [key, value] : map) {
+                if (!string(key, true) || !node(value)) {
+                    return false;
+                }
+            }
+            return yaml_mapping_end_event_initialize(&ev) && emit(ev);
+        }
+        }
+        return false;
+    }
+
+    Error failure() const {
+        if (too_long_) {
+            return make_error(ErrorCode::Failure, "a string is too long for the YAML emitter");
+        }
+        if (emitter_.error == YAML_MEMORY_ERROR || emitter_.error == YAML_NO_ERROR) {
+            // An event that could not be set up: libyaml ran out of memory.
+            return make_error(ErrorCode::Nomem, "out of memory while writing YAML");
+        }
+        return make_error(ErrorCode::Failure,
+                          std::string("cannot write YAML: ") + (emitter_.problem ? emitter_.problem : "emitter error"));
+    }
+
+    yaml_emitter_t emitter_{};
+    bool initialized_ = false;
+    bool too_long_ = false;
+    std::string out_;
+};
 
 } // namespace
 
@@ -1389,16 +1292,8 @@ Result<Object> yaml_parse_file(const std::string& path) {
     return value;
 }
 
-std::string to_yaml(const Object& value) {
-    std::string out;
-    if (value.is_map() && !value.as_map().empty()) {
-        write_map(out, value.as_map(), 0, false);
-    } else if (value.is_list() && !value.as_list().empty()) {
-        write_list(out, value.as_list(), 0, false);
-    } else {
-        write_scalar(out, value, -1);
-    }
-    return out;
+Result<std::string> to_yaml(const Object& value) {
+    return Emitter().document(value);
 }
 
 } // namespace ggl

@@ -74,12 +74,12 @@ Result<Object> yaml_parse(std::string_view text, NodePositions* positions);
 // ("config.yaml: line 3, column 1: ..."). A missing file is NOENTRY.
 Result<Object> yaml_parse_file(const std::string& path);
 
-// Block-style YAML that yaml_parse reads back as an equal Object. Strings that a YAML
-// 1.2 or 1.1 reader would take as another type are quoted ('1.0.0', 'yes', 'null'),
-// multi-line strings use literal blocks where that is exact, bytes are !!binary,
-// empty maps and lists are {} and []. Strings that are not valid UTF-8 cannot be
-// YAML text and are written as !!binary (they read back as Bytes); invalid bytes in
-// map keys become U+FFFD.
-std::string to_yaml(const Object& value);
+// Block-style YAML, written by libyaml's emitter, that yaml_parse reads back as an equal
+// Object. Strings that a YAML 1.2 or 1.1 reader would take as another type are quoted
+// ('1.0.0', 'yes', 'null'), multi-line strings use literal blocks where that is exact,
+// bytes are !!binary, empty maps and lists are {} and []. Strings that are not valid
+// UTF-8 cannot be YAML text and are written as !!binary (they read back as Bytes);
+// invalid bytes in map keys become U+FFFD. Errors: NOMEM when libyaml runs out of memory.
+Result<std::string> to_yaml(const Object& value);
 
 } // namespace ggl
