@@ -5,6 +5,7 @@
 #include "ggl/fd.hpp"
 #include "ggl/file.hpp"
 #include "ggl/sha256.hpp"
+#include "ggl/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -54,7 +55,7 @@ public:
     void update(const void* data, size_t size) { hash_.update(data, size); }
     std::string finish_base64() {
         auto digest = hash_.finish();
-        return base64_encode(digest.data(), digest.size());
+        return base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
     }
 
 private:

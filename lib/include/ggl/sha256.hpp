@@ -1,33 +1,33 @@
-// SHA-256 (FIPS 180-4) over a stream of chunks, and base64 (RFC 4648) of the digest: what
-// Greengrass recipes' artifact digests are. Our own so that ggdeploymentd does not map
-// libcrypto, whose relocations alone cost it about 2.4 MB of PSS.
+// SHA-256 over a stream of chunks, through OpenSSL's EVP interface (libcrypto): what
+// Greengrass recipes' artifact digests are (base64 of it: ggl/text.hpp's base64_encode).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <string>
-#include <string_view>
+#include <memory>
+
+struct evp_md_ctx_st;
 
 namespace ggl {
 
 class Sha256 {
 public:
+    // Aborts when libcrypto cannot set up a digest (out of memory, or no SHA-256 provider).
     Sha256();
+    Sha256(Sha256&&) noexcept;
+    Sha256& operator=(Sha256&&) noexcept;
+    ~Sha256();
+
     void update(const void* data, size_t size);
     // The digest of everything passed to update; the object is spent afterwards.
     std::array<uint8_t, 32> finish();
 
 private:
-    void compress(const uint8_t* block);
-
-    std::array<uint32_t, 8> state_;
-    std::array<uint8_t, 64> buffer_{};
-    size_t buffered_ = 0;
-    uint64_t total_bytes_ = 0;
+    struct Free {
+        void operator()(evp_md_ctx_st* context) const;
+    };
+    std::unique_ptr<evp_md_ctx_st, Free> context_;
 };
-
-// Standard base64 with '=' padding.
-std::string base64_encode(const uint8_t* data, size_t size);
 
 } // namespace ggl

@@ -17,7 +17,7 @@ namespace ggl::store {
 bool is_safe_path_segment(std::string_view segment);
 
 // Bounds an archive must stay within; checked against the central directory before
-// anything is written, and again against the bytes actually inflated.
+// anything is written, and again against the bytes actually read and inflated.
 struct ZipLimits {
     uint64_t max_total_bytes = 4ull << 30;  // sum of the uncompressed sizes
     uint64_t max_entries = 100000;
@@ -33,17 +33,27 @@ struct ZipSummary {
 // Extracts `archive` into `destination`, which must not exist yet (CONFLICT if it does);
 // its parent directories are created as needed.
 //
-// Supported: stored (0) and deflated (8) entries, ZIP64, directory entries, Unix mode
-// bits (exec bits kept; setuid, setgid, sticky and group/other write dropped; files
-// without Unix modes get 0644, directories always get 0755).
+// The archive is read with libarchive's ZIP reader in its seekable mode: the central
+// directory lists the entries, each read once through its local header (whose name, up
+// to a NUL, is the one extracted and checked), CRC-32s and sizes verified by the reader.
+// Every header is read and checked before anything is written; the data is read in a
+// second pass.
+//
+// Supported: stored (0) and deflated (8) entries, ZIP64, data descriptors, directory
+// entries, names flagged UTF-8, Unix mode bits (exec bits kept; setuid, setgid, sticky
+// and group/other write dropped; files without Unix modes get 0644, directories always
+// get 0755). A name without '/' from a DOS host has its backslashes read as '/'.
 // Rejected, with an error naming the archive and the entry: encrypted entries, other
-// compression methods, multi-disk archives, absolute names, names with a backslash, a
-// NUL or a control character, ".." or "." or empty components, duplicate names, a file
-// that is also used as a directory, symbolic links and other special files (all of them,
-// even ones pointing inside: a link extracted into the store could later be followed by
-// a component or by a later extraction, and real Greengrass artifacts do not need them),
-// entries whose data overlap (the "overlapping files" zip bomb), CRC-32 mismatches,
-// sizes that disagree with the central directory, and anything beyond `limits`.
+// compression methods, archives without a readable central directory (truncated,
+// multi-disk), absolute names, names with a backslash (other than above) or a control
+// character, ".." or "." or empty components, duplicate names, a file that is
+// also used as a directory, symbolic links and other special files (all of them, even
+// ones pointing inside: a link extracted into the store could later be followed by a
+// component or by a later extraction, and real Greengrass artifacts do not need them),
+// entries whose data overlap the next entry's local header (the "overlapping files" zip
+// bomb), CRC-32 mismatches, sizes that disagree with the central directory, and anything
+// beyond `limits`. An entry's compressed size for the ratio is, before extraction, the
+// span from its data to the next entry's (an upper bound), and then the bytes read.
 //
 // All-or-nothing: the archive is extracted into a temporary sibling of `destination`,
 // synced, and renamed into place only when every entry succeeded; on failure nothing is
