@@ -20,8 +20,9 @@ constexpr const char* kProgramFooter = R"(Examples:
 Works on a workstation: no daemon is needed. Recipes are YAML, or JSON for files
 ending in .json (// and /* */ comments allowed); every key is case-insensitive.
 
-Exit status: 0 ok; 1 failed (invalid recipe for validate and show, differences for
-translate --check); 2 usage error, or a recipe that translate cannot translate.)";
+Exit status: 0 ok; 1 failed (invalid recipe for validate and show, no manifest for
+the platform, differences for translate --check); 2 usage error, or a recipe that
+translate cannot read or parse.)";
 
 constexpr const char* kTranslateFooter = R"(
 Prints the systemd units of each recipe (the first manifest matching the platform)
@@ -48,19 +49,26 @@ component (ggl.NAME.service, ggl.NAME.bootstrap.service, .install.service or
 components not given are not looked at.
 
 Exit status: 0 ok (with --check: DIR holds the same units); 1 --check found
-differences (printed as a unified diff), or a unit could not be written; 2 bad
-arguments, an unreadable or invalid recipe, or no manifest for the platform.)";
+differences (printed as a unified diff), a unit could not be written, or a recipe has
+no manifest for the platform (the error names the platform and what each manifest's
+Platform wants); 2 bad arguments, or an unreadable or invalid recipe.)";
 
 constexpr const char* kValidateFooter = R"(
 Checks each recipe against the recipe format and lists every problem, each on
 stderr as "ggl recipe: error: FILE:LINE:COLUMN: KEY.PATH: problem", e.g.
 "recipe.yaml:12:7: Manifests[1].Lifecycle.Run.Timeout: expected a number" (the
 position of the offending value or key, or of the map that lacks a required key;
-a syntax error has no key path). With --platform, a recipe with no manifest for that
-platform is a problem too. Prints a table of the recipes (--json for scripts).
+a syntax error has no key path). A recipe with no manifest for the platform is a
+problem too, naming the platform and what each manifest's Platform wants: the
+platform is this machine's (os, architecture in Greengrass spelling, its detail,
+runtime aws_nucleus_lite), or another device's with --platform, e.g.
+os=linux,architecture=aarch64 (a machine name as uname -m prints it, such as armv7l,
+gives architecture=arm and architecture.detail=armv7l). Prints a table of the
+recipes (--json for scripts).
 
 Examples:
   ggl recipe validate recipes/*.yaml
+  ggl recipe validate hello.yaml --platform os=linux,architecture=armv7l
   ggl recipe validate hello.json --platform os=linux --json
 
 Exit status: 0 every recipe is valid; 1 at least one is not; 2 bad arguments.)";

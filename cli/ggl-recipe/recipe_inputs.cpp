@@ -33,6 +33,13 @@ Result<Platform> platform_of(const VerbArguments& arguments) {
     return parse_platform_overrides(arguments.platform_spec, detect_platform());
 }
 
+std::string no_manifest_problem(const Error& error, const VerbArguments& arguments) {
+    if (!arguments.platform_spec.empty()) {
+        return error.message;
+    }
+    return error.message + " (for another device: --platform os=OS,architecture=ARCH)";
+}
+
 void report_warnings(const RecipeLoad& load) {
     for (const RecipeProblem& warning : load.warnings) {
         cli::report_warning(warning.to_string(load.source));

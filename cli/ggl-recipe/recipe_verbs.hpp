@@ -33,6 +33,9 @@ int run_show(const VerbArguments& arguments);
 Result<DeviceSettings> device_settings_of(const VerbArguments& arguments);
 // The detected platform with --platform applied.
 Result<Platform> platform_of(const VerbArguments& arguments);
+// select_manifest's error, with how to choose another device's platform when --platform
+// was not given.
+std::string no_manifest_problem(const Error& error, const VerbArguments& arguments);
 // Loads a recipe; on failure prints every problem ("ggl recipe: error: file: where: what").
 std::optional<Recipe> load_or_report(const std::string& path);
 // Prints the load's warnings as "ggl recipe: warning: ...".

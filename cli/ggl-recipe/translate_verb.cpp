@@ -42,15 +42,17 @@ UnitOptions unit_options_for(const Recipe& recipe, const DeviceSettings& setting
     return options;
 }
 
+// `no_manifest` tells a valid recipe with no manifest for the platform from the other failures.
 std::optional<Translated> translate_one(const std::string& path, const DeviceSettings& settings,
-                                        const Platform& platform, const VerbArguments& arguments) {
+                                        const Platform& platform, const VerbArguments& arguments, bool& no_manifest) {
     std::optional<Recipe> recipe = load_or_report(path);
     if (!recipe) {
         return std::nullopt;
     }
     auto manifest = select_manifest(*recipe, platform);
     if (!manifest) {
-        cli::print_error(path + ": " + manifest.error().message);
+        cli::print_error(path + ": " + no_manifest_problem(manifest.error(), arguments));
+        no_manifest = true;
         return std::nullopt;
     }
     auto units = generate_units(*recipe, **manifest, unit_options_for(*recipe, settings, arguments));
@@ -155,17 +157,21 @@ int run_translate(const VerbArguments& arguments) {
     }
     std::vector<Translated> results;
     bool failed = false;
+    bool only_no_manifest = true;  // every failure a valid recipe without a manifest for the platform
     for (const std::string& path : arguments.recipes) {
-        if (auto result = translate_one(path, *settings, *platform, arguments)) {
+        bool no_manifest = false;
+        if (auto result = translate_one(path, *settings, *platform, arguments, no_manifest)) {
             results.push_back(std::move(*result));
         } else {
             failed = true;
+            only_no_manifest = only_no_manifest && no_manifest;
         }
     }
     // Nothing is written unless every recipe translated: a half-updated unit directory
-    // is worse than an unchanged one.
+    // is worse than an unchanged one. A recipe for other platforms is a failure (1), as
+    // `validate` reports it; an unreadable or invalid one stays a usage error (2).
     if (failed) {
-        return cli::kExitUsage;
+        return only_no_manifest ? cli::kExitFailed : cli::kExitUsage;
     }
     if (!arguments.check_dir.empty()) {
         return check_units(results, arguments.check_dir);

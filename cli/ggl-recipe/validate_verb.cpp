@@ -8,13 +8,10 @@
 namespace ggl::recipe_cli {
 
 int run_validate(const VerbArguments& arguments) {
-    std::optional<Platform> platform;
-    if (!arguments.platform_spec.empty()) {
-        auto parsed = platform_of(arguments);
-        if (!parsed) {
-            return cli::report_usage_error("--platform: " + parsed.error().message);
-        }
-        platform = std::move(*parsed);
+    // The device the recipes must run on: this machine, or another with --platform.
+    auto platform = platform_of(arguments);
+    if (!platform) {
+        return cli::report_usage_error("--platform: " + platform.error().message);
     }
     cli::Table table({"recipe", "component", "version", "valid", "problems"});
     bool all_valid = true;
@@ -26,11 +23,12 @@ int run_validate(const VerbArguments& arguments) {
             problems.emplace_back(problem.to_string(""));
             cli::print_error(problem.to_string(load.source));
         }
-        // With --platform, a recipe that cannot run there is a problem too.
-        if (load.recipe && platform) {
+        // A recipe that cannot run on the platform is a problem too: it would not deploy.
+        if (load.recipe) {
             if (auto manifest = select_manifest(*load.recipe, *platform); !manifest) {
-                problems.emplace_back(manifest.error().message);
-                cli::print_error(path + ": " + manifest.error().message);
+                std::string problem = no_manifest_problem(manifest.error(), arguments);
+                problems.emplace_back(problem);
+                cli::print_error(path + ": " + problem);
             }
         }
         all_valid = all_valid && problems.empty();

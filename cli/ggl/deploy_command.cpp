@@ -38,8 +38,12 @@ constexpr const char* kLocalFooter = R"(
 Queues a deployment of root components to the group (LOCAL_DEPLOYMENTS by default;
 a group keeps its root components across deployments). Recipes come from --recipe-dir
 (files NAME-VERSION.yaml|.json) or the store; artifacts from --artifact-dir laid out
-as NAME/VERSION/FILE. Everything is checked before anything changes; on failure the
-device is put back as it was (--failure-policy none leaves it).
+as NAME/VERSION/FILE: a version's whole directory NAME/VERSION/ is copied into the
+store, subdirectories too, listed or not (as the Greengrass CLI does), so that
+{artifacts:path} finds every file; listed artifacts get their Digest checked and
+their Permission; symbolic links in it are refused. Everything is checked before
+anything changes; on failure the device is put back as it was (--failure-policy none
+leaves it).
 
 --update-config takes {"NAME": {"MERGE": {...}, "RESET": ["/json/pointer", ...]}}, as
 JSON or @FILE. --dry-run prints the plan (components added, updated and removed,
@@ -131,6 +135,12 @@ void print_plan(const Object& plan, std::FILE* out) {
                 line += " (from " + previous + ")";
             }
             std::fprintf(out, "%s\n", line.c_str());
+            // The version's artifact directory, copied whole into the store.
+            if (std::string directory = string_field(component, "artifact_directory"); !directory.empty()) {
+                long long files = static_cast<long long>(int_field(component, "artifact_files"));
+                std::fprintf(out, "          artifacts copied from %s (%lld file%s)\n", directory.c_str(), files,
+                             files == 1 ? "" : "s");
+            }
         }
     }
     const Object* removed = find_field(plan, "removed");

@@ -205,6 +205,10 @@ struct Deployer::Plan {
         std::vector<UnitFile> units;
         bool units_changed = false;
         std::vector<std::string> required_by;
+        // <artifact dir>/<name>/<version>/ when the deployment stores this version and the
+        // directory exists: copied whole into the store, with how many files it holds.
+        std::string artifact_directory;
+        int64_t artifact_files = 0;
 
         bool version_changed() const { return previous_version != version; }
         bool needs_restart() const { return version_changed() || reconfigured || units_changed; }
@@ -674,7 +678,22 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
             auto existing = file::read(options_.unit_dir + "/" + unit.name);
             if (!existing || *existing != unit.text) component.units_changed = true;
         }
-        // Artifacts must be at hand before anything changes.
+        // Artifacts must be at hand before anything changes, and the directory they are in
+        // (copied whole, as the Greengrass CLI does) fit to copy.
+        if (!component.in_store && !request.artifacts_directory.empty()) {
+            fs::path directory = fs::path(request.artifacts_directory) / component.name / component.version;
+            auto copied = store::scan_artifact_directory(directory, *component.manifest);
+            if (!copied) {
+                fail(record, failure_of(component.name, "artifacts", copied.error().message));
+                return false;
+            }
+            if (fs::is_directory(directory)) {
+                component.artifact_directory = directory.string();
+                component.artifact_files = static_cast<int64_t>(component.manifest->artifacts.size()) +
+                                           std::count_if(copied->begin(), copied->end(),
+                                                         [](const auto& entry) { return !entry.directory; });
+            }
+        }
         if (!component.in_store && !component.manifest->artifacts.empty()) {
             if (request.artifacts_directory.empty()) {
                 fail(record, failure_of(component.name, "artifacts",
@@ -711,6 +730,10 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
                              : component.needs_restart() ? "restart" : "keep";
         Map entry{{"component_name", component.name}, {"version", component.version}, {"action", action}};
         if (component.previous_version) entry.set("previous_version", *component.previous_version);
+        if (!component.artifact_directory.empty()) {
+            entry.set("artifact_directory", component.artifact_directory);
+            entry.set("artifact_files", component.artifact_files);
+        }
         List required_by;
         for (const auto& origin : component.required_by) required_by.emplace_back(origin);
         entry.set("required_by", std::move(required_by));

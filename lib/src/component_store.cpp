@@ -7,6 +7,7 @@
 #include "ggl/sha256.hpp"
 #include "ggl/text.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,15 @@
 // owner. Read and Execute then widen this as Greengrass does (Execute implies read for
 // the same class: running a file needs to read it). Directories are 0755: names in the
 // store are not secrets, file modes guard the content.
+//
+// The files of a local deployment's artifact directory that the recipe does not list
+// have no Permission to follow: they keep the read and execute bits they had in the
+// source (a script marked executable stays executable for the same classes, as the
+// Greengrass CLI's copy keeps them), the owner can read, nobody can write, and setuid,
+// setgid and sticky bits are dropped. Their directories are 0755 and stay the installer's:
+// the component may read its tree, not add to it. Symbolic links are refused rather
+// than copied or followed: a link to /etc/shadow would otherwise become a store file given
+// to the component's user.
 
 namespace ggl::store {
 
@@ -104,12 +114,17 @@ Result<UniqueFd> open_regular(const fs::path& path) {
 
 // Copies `source` to a new temporary file in `directory` (named after `final_name`,
 // hidden), with `mode`, synced; returns its path, and the base64 SHA-256 of what was
-// written when `digest` is given.
+// written when `digest` is given. `source_fd`, when given, is `source` already opened
+// (and checked to be a regular file), read from where it stands.
 Result<fs::path> copy_to_temporary(const fs::path& source, const fs::path& directory, const std::string& final_name,
-                                   mode_t mode, const std::optional<FileOwner>& owner, std::string* digest) {
-    auto in = open_regular(source);
+                                   mode_t mode, const std::optional<FileOwner>& owner, std::string* digest,
+                                   int source_fd = -1) {
+    Result<UniqueFd> in = source_fd >= 0 ? Result<UniqueFd>(UniqueFd(::dup(source_fd))) : open_regular(source);
     if (!in) {
         return in.error();
+    }
+    if (!*in) {
+        return io_error(source, "cannot duplicate the descriptor of", errno);
     }
     std::string pattern = (directory / ("." + final_name + ".tmp-XXXXXX")).string();
     UniqueFd out(::mkostemp(pattern.data(), O_CLOEXEC));
@@ -285,6 +300,136 @@ Result<void> give_tree(const fs::path& root, const FileOwner& owner) {
     return {};
 }
 
+// A kept store copy given `mode` and, when set, `owner`; both put back on undo. Returns
+// whether anything changed.
+Result<bool> correct_attributes(const fs::path& target, const struct stat& existing, mode_t mode,
+                                const std::optional<FileOwner>& owner, Undo& undo) {
+    bool changed = false;
+    if ((existing.st_mode & 07777) != mode) {
+        changed = true;
+        if (::chmod(target.c_str(), mode) != 0) {
+            return io_error(target, "cannot chmod", errno);
+        }
+        undo.add([target, old = existing.st_mode & 07777] { ::chmod(target.c_str(), old); });
+    }
+    if (owner && (existing.st_uid != owner->uid || existing.st_gid != owner->gid)) {
+        changed = true;
+        if (::lchown(target.c_str(), owner->uid, owner->gid) != 0) {
+            return io_error(target, "cannot change the owner of", errno);
+        }
+        undo.add([target, uid = existing.st_uid, gid = existing.st_gid, old = existing.st_mode & 07777] {
+            ::lchown(target.c_str(), uid, gid);
+            ::chmod(target.c_str(), old);  // chown may have cleared bits
+        });
+        if (::chmod(target.c_str(), mode) != 0) {
+            return io_error(target, "cannot chmod", errno);
+        }
+    }
+    return changed;
+}
+
+Error symbolic_link_error(const fs::path& path) {
+    return make_error(ErrorCode::Invalid,
+                      path.string() + " is a symbolic link: an artifact directory is copied without following links; "
+                                      "put the file or directory itself there");
+}
+
+Error not_copyable_error(const fs::path& path) {
+    return make_error(ErrorCode::Invalid, path.string() +
+                                              " is neither a regular file nor a directory: an artifact directory "
+                                              "holds only those");
+}
+
+// Opens the file `relative`, a path below the directory `root`, without following a
+// symbolic link below `root`: each segment is opened with O_NOFOLLOW from the one before,
+// the file without blocking (a FIFO swapped in cannot hang us; fstat then tells).
+Result<UniqueFd> open_file_beneath(const fs::path& root, const fs::path& relative) {
+    UniqueFd current(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!current) {
+        return io_error(root, "cannot open", errno);
+    }
+    fs::path walked = root;
+    std::vector<fs::path> segments(relative.begin(), relative.end());
+    for (size_t i = 0; i < segments.size(); ++i) {
+        bool last = i + 1 == segments.size();
+        walked /= segments[i];
+        int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY);
+        UniqueFd next(::openat(current.get(), segments[i].c_str(), flags));
+        if (!next) {
+            int error = errno;
+            struct stat info {};
+            if (error == ELOOP || (::fstatat(current.get(), segments[i].c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                   S_ISLNK(info.st_mode))) {
+                return symbolic_link_error(walked);
+            }
+            if (error == ENOTDIR) {
+                return not_copyable_error(walked);
+            }
+            return io_error(walked, "cannot open", error);
+        }
+        current = std::move(next);
+    }
+    return current;
+}
+
+// The entries below the open directory `directory` (`relative` below `root`), appended
+// to `out` depth first, parents before their contents, by name. `skip`: names left out.
+Result<void> scan_below(int directory, const fs::path& root, const fs::path& relative,
+                        const std::set<std::string>& skip, std::vector<DirectoryEntry>& out) {
+    std::vector<std::string> names;
+    {
+        int listing_fd = ::dup(directory);
+        DIR* listing = listing_fd < 0 ? nullptr : ::fdopendir(listing_fd);
+        if (listing == nullptr) {
+            int error = errno;
+            if (listing_fd >= 0) ::close(listing_fd);
+            return io_error(root / relative, "cannot list", error);
+        }
+        int error = 0;
+        while (true) {
+            errno = 0;
+            const struct dirent* entry = ::readdir(listing);
+            if (entry == nullptr) {
+                error = errno;
+                break;
+            }
+            std::string name = entry->d_name;
+            if (name != "." && name != ".." && !skip.count(name)) names.push_back(std::move(name));
+        }
+        ::closedir(listing);
+        if (error != 0) {
+            return io_error(root / relative, "cannot list", error);
+        }
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+        fs::path path = relative / name;
+        struct stat info {};
+        if (::fstatat(directory, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+            return io_error(root / path, "cannot stat", errno);
+        }
+        if (S_ISLNK(info.st_mode)) {
+            return symbolic_link_error(root / path);
+        }
+        if (S_ISREG(info.st_mode)) {
+            out.push_back(DirectoryEntry{path, false, info.st_mode & 07777});
+            continue;
+        }
+        if (!S_ISDIR(info.st_mode)) {
+            return not_copyable_error(root / path);
+        }
+        out.push_back(DirectoryEntry{path, true, info.st_mode & 07777});
+        UniqueFd child(::openat(directory, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!child) {
+            return io_error(root / path, "cannot open", errno);
+        }
+        if (auto scanned = scan_below(child.get(), root, path, {}, out); !scanned) {
+            return scanned;
+        }
+    }
+    return {};
+}
+
 Result<std::string> checked_version(const Recipe& recipe) {
     if (!is_valid_component_name(recipe.name) || !is_safe_path_segment(recipe.name)) {
         return make_error(ErrorCode::Invalid, "unsafe component name \"" + recipe.name + "\"");
@@ -443,6 +588,39 @@ Result<void> install_recipe(const StoreLayout& layout, const fs::path& recipe_so
 
 // ---- artifacts
 
+mode_t directory_file_mode(mode_t source_mode) { return (source_mode & 0555) | S_IRUSR; }
+
+Result<std::vector<DirectoryEntry>> scan_artifact_directory(const fs::path& source_dir, const Manifest& manifest) {
+    std::vector<DirectoryEntry> entries;
+    if (source_dir.empty()) {
+        return entries;
+    }
+    struct stat info {};
+    if (::stat(source_dir.c_str(), &info) != 0) {
+        if (errno == ENOENT) {
+            return entries;
+        }
+        return io_error(source_dir, "cannot stat", errno);
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        return make_error(ErrorCode::Invalid, "artifact directory " + source_dir.string() + " is not a directory");
+    }
+    std::set<std::string> listed;
+    for (const Artifact& artifact : manifest.artifacts) {
+        if (auto name = artifact_file_name(artifact)) {
+            listed.insert(*name);
+        }
+    }
+    UniqueFd directory(::open(source_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory) {
+        return io_error(source_dir, "cannot open", errno);
+    }
+    if (auto scanned = scan_below(directory.get(), source_dir, {}, listed, entries); !scanned) {
+        return scanned.error();
+    }
+    return entries;
+}
+
 Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, const Manifest& manifest,
                                const fs::path& source_dir, const InstallOptions& options) {
     auto version = checked_version(recipe);
@@ -504,12 +682,88 @@ Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, 
         }
         plan.push_back(std::move(planned));
     }
+    auto copied = scan_artifact_directory(source_dir, manifest);
+    if (!copied) {
+        return make_error(copied.error().code, component + ": " + copied.error().message);
+    }
 
     Undo undo;
     fs::path artifacts = layout.artifacts_dir(recipe.name, *version);
     fs::path unarchived = layout.unarchived_dir(recipe.name, *version);
     if (auto made = make_directories(artifacts, undo); !made) {
         return made;
+    }
+    // The rest of the artifact directory, as the Greengrass CLI copies it; then the listed
+    // artifacts.
+    std::set<fs::path> filled;  // directories below artifacts that files were renamed into
+    for (const DirectoryEntry& entry : *copied) {
+        fs::path target = artifacts / entry.relative;
+        struct stat existing {};
+        bool exists = ::lstat(target.c_str(), &existing) == 0;
+        if (entry.directory) {
+            if (exists && S_ISDIR(existing.st_mode)) {
+                continue;
+            }
+            if (exists) {
+                if (auto moved = move_aside(target, undo); !moved) {
+                    return moved;
+                }
+            }
+            if (::mkdir(target.c_str(), 0755) != 0) {
+                return io_error(target, "cannot create", errno);
+            }
+            undo.add([target] {
+                std::error_code ignored;
+                fs::remove_all(target, ignored);
+            });
+            if (::chmod(target.c_str(), 0755) != 0) {  // whatever the umask
+                return io_error(target, "cannot chmod", errno);
+            }
+            filled.insert(target.parent_path());
+            continue;
+        }
+        fs::path source = source_dir / entry.relative;
+        // Opened again without following links: the tree may have changed since the scan.
+        auto in = open_file_beneath(source_dir, entry.relative);
+        if (!in) {
+            return make_error(in.error().code, component + ": " + in.error().message);
+        }
+        struct stat info {};
+        if (::fstat(in->get(), &info) != 0) {
+            return io_error(source, "cannot stat", errno);
+        }
+        if (!S_ISREG(info.st_mode)) {
+            return make_error(ErrorCode::Invalid, component + ": " + not_copyable_error(source).message);
+        }
+        mode_t mode = directory_file_mode(info.st_mode);
+        std::string digest;
+        auto temporary = copy_to_temporary(source, target.parent_path(), target.filename().string(), mode,
+                                           options.owner, &digest, in->get());
+        if (!temporary) {
+            return temporary.error();
+        }
+        undo.add([path = *temporary] { ::unlink(path.c_str()); });
+        if (exists && S_ISREG(existing.st_mode)) {
+            auto stored = sha256_base64(target);
+            if (stored && *stored == digest) {  // the same content: the stored copy is kept
+                ::unlink(temporary->c_str());
+                auto corrected = correct_attributes(target, existing, mode, options.owner, undo);
+                if (!corrected) {
+                    return corrected.error();
+                }
+                continue;
+            }
+        }
+        if (exists) {
+            if (auto moved = move_aside(target, undo); !moved) {
+                return moved;
+            }
+        }
+        if (::rename(temporary->c_str(), target.c_str()) != 0) {
+            return io_error(target, "cannot rename into", errno);
+        }
+        undo.add([target] { ::unlink(target.c_str()); });
+        filled.insert(target.parent_path());
     }
     for (const Planned& item : plan) {
         const Artifact& artifact = *item.artifact;
@@ -527,27 +781,11 @@ Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, 
             }
         }
         if (keep) {
-            if ((existing.st_mode & 07777) != item.mode) {
-                attributes_changed = true;
-                if (::chmod(target.c_str(), item.mode) != 0) {
-                    return io_error(target, "cannot chmod", errno);
-                }
-                undo.add([target, old = existing.st_mode & 07777] { ::chmod(target.c_str(), old); });
+            auto corrected = correct_attributes(target, existing, item.mode, options.owner, undo);
+            if (!corrected) {
+                return corrected.error();
             }
-            const std::optional<FileOwner>& owner = options.owner;
-            if (owner && (existing.st_uid != owner->uid || existing.st_gid != owner->gid)) {
-                attributes_changed = true;
-                if (::lchown(target.c_str(), owner->uid, owner->gid) != 0) {
-                    return io_error(target, "cannot change the owner of", errno);
-                }
-                undo.add([target, uid = existing.st_uid, gid = existing.st_gid, mode = existing.st_mode & 07777] {
-                    ::lchown(target.c_str(), uid, gid);
-                    ::chmod(target.c_str(), mode);  // chown may have cleared bits
-                });
-                if (::chmod(target.c_str(), item.mode) != 0) {
-                    return io_error(target, "cannot chmod", errno);
-                }
-            }
+            attributes_changed = *corrected;
         } else {
             std::string digest;
             auto temporary =
@@ -607,6 +845,12 @@ Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, 
                     return given;
                 }
             }
+        }
+    }
+    for (const fs::path& directory : filled) {
+        if (directory == artifacts) continue;
+        if (auto synced = file::sync_directory(directory.string()); !synced) {
+            return synced;
         }
     }
     if (auto synced = file::sync_directory(artifacts.string()); !synced) {

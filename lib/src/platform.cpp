@@ -179,6 +179,8 @@ Platform detect_platform() {
 }
 
 Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) {
+    std::optional<std::string> architecture;  // as given
+    bool detail_given = false;
     while (!spec.empty()) {
         size_t comma = spec.find(',');
         std::string item = trimmed(spec.substr(0, comma));
@@ -187,7 +189,27 @@ Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) 
         if (equals == std::string::npos || trimmed(item.substr(0, equals)).empty()) {
             return make_error(ErrorCode::Invalid, "platform item \"" + item + "\" is not KEY=VALUE");
         }
-        base.set(lowercase(trimmed(item.substr(0, equals))), trimmed(item.substr(equals + 1)));
+        std::string key = lowercase(trimmed(item.substr(0, equals)));
+        std::string value = trimmed(item.substr(equals + 1));
+        if (key == "architecture") {
+            architecture = value;
+            value = greengrass_architecture(lowercase(value));
+        }
+        detail_given = detail_given || key == "architecture.detail";
+        base.set(std::move(key), std::move(value));
+    }
+    // Another device's architecture: this machine's architecture.detail does not describe
+    // it. A machine name (armv7l, x86_64) says what the detail is; a Greengrass name (arm)
+    // does not, and the detail is dropped (a manifest that wants one then does not match).
+    if (architecture && !detail_given) {
+        const std::string* was = base.find("architecture.detail");
+        std::string normalized = greengrass_architecture(lowercase(*architecture));
+        bool machine_name = lowercase(*architecture) != normalized;
+        if (machine_name) {
+            base.set("architecture.detail", lowercase(*architecture));
+        } else if (was != nullptr && greengrass_architecture(*was) != normalized) {
+            std::erase_if(base.attributes, [](const auto& attribute) { return attribute.first == "architecture.detail"; });
+        }
     }
     return base;
 }

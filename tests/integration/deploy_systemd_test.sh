@@ -79,6 +79,41 @@ esac
 ggl deploy status > "$out/status.txt" || fail "hello: deploy status exited $?"
 grep -q 'SUCCEEDED' "$out/status.txt" || fail "hello: deploy status: $(cat "$out/status.txt")"
 
+section "the getting-started layout: no Artifacts, the version's directory copied whole"
+# As the Greengrass CLI: -a DIR copies DIR/NAME/VERSION/ (subdirectories, modes) into
+# the store, whether or not the recipe lists Artifacts; {artifacts:path} finds it all.
+gs="$artifacts/com.example.GettingStarted/1.0.0"
+mkdir -p "$gs/lib/deeper"
+printf '#!/bin/sh\n. "$(dirname "$0")/lib/greeting.sh"\necho "$GREETING $1 $(cat "$(dirname "$0")/lib/deeper/name.txt")" > "$2"\nexec sleep 600\n' \
+    > "$gs/hello_world.sh"
+chmod 755 "$gs/hello_world.sh"
+printf 'GREETING=Hello\n' > "$gs/lib/greeting.sh"
+printf 'from the tree\n' > "$gs/lib/deeper/name.txt"
+recipe com.example.GettingStarted 1.0.0 "{artifacts:path}/hello_world.sh world $out/getting-started.txt"
+deploy -c com.example.GettingStarted=1.0.0 --dry-run > "$out/gs-dry.txt" 2>&1 || fail "getting started: dry run exited $?: $(cat "$out/gs-dry.txt")"
+grep -q "artifacts copied from $gs (3 files)" "$out/gs-dry.txt" || fail "getting started: the plan does not name the directory: $(cat "$out/gs-dry.txt")"
+[ ! -e "$GGL_ROOT/packages/artifacts/com.example.GettingStarted" ] || fail "getting started: the dry run copied artifacts"
+deploy -c com.example.GettingStarted=1.0.0 > "$out/gs.txt" 2>&1 || { cat "$out/gs.txt" >&2; fail "getting started: deploy exited $?"; }
+wait_for "[ -s '$out/getting-started.txt' ]" 10 || fail "getting started: the run script did not run"
+[ "$(cat "$out/getting-started.txt" 2>/dev/null)" = "Hello world from the tree" ] \
+    || fail "getting started: the script saw: $(cat "$out/getting-started.txt")"
+stored="$GGL_ROOT/packages/artifacts/com.example.GettingStarted/1.0.0"
+[ "$(stat -c %a "$stored/hello_world.sh")" = 555 ] || fail "getting started: hello_world.sh is $(stat -c %a "$stored/hello_world.sh"), expected 555"
+[ "$(stat -c %a "$stored/lib/deeper/name.txt")" = 444 ] || fail "getting started: name.txt is $(stat -c %a "$stored/lib/deeper/name.txt")"
+[ "$(stat -c %a "$stored/lib/deeper")" = 755 ] || fail "getting started: lib/deeper is $(stat -c %a "$stored/lib/deeper")"
+# A symbolic link in the directory: refused before anything changes, naming it.
+mkdir -p "$artifacts/com.example.GettingStarted/1.1.0"
+cp -a "$gs/." "$artifacts/com.example.GettingStarted/1.1.0/"
+ln -s /etc/passwd "$artifacts/com.example.GettingStarted/1.1.0/lib/passwd"
+recipe com.example.GettingStarted 1.1.0 "{artifacts:path}/hello_world.sh again $out/getting-started.txt"
+deploy -c com.example.GettingStarted=1.1.0 > "$out/gs-link.txt" 2>&1
+[ $? -eq 1 ] || fail "getting started, link: exit status, expected 1"
+grep -q 'FAILED_NO_STATE_CHANGE' "$out/gs-link.txt" || fail "getting started, link: state: $(cat "$out/gs-link.txt")"
+grep -q "com.example.GettingStarted/1.1.0/lib/passwd is a symbolic link" "$out/gs-link.txt" \
+    || fail "getting started, link: the link is not named: $(cat "$out/gs-link.txt")"
+[ ! -e "$GGL_ROOT/packages/artifacts/com.example.GettingStarted/1.1.0" ] || fail "getting started, link: 1.1.0 was stored"
+[ "$(state_of com.example.GettingStarted)" = RUNNING ] || fail "getting started, link: 1.0.0 is $(state_of com.example.GettingStarted)"
+
 section "dry run changes nothing"
 recipe com.example.Other 1.0.0 "exec sleep 600"
 before=$(ls "$GGL_UNIT_DIR"; ggl config export --format json)

@@ -68,6 +68,34 @@ expect_status 0 "validate: valid" "$ggl_recipe" validate "$fixtures/minimal_run.
 grep -q '"valid": true' "$work/out" || fail "validate --json: $(cat "$work/out")"
 expect_status 1 "validate --platform with no manifest" "$ggl_recipe" validate "$fixtures/reject_windows_only.yaml" --platform os=linux
 
+# No manifest for the platform: a problem for validate (exit 1), without --platform too
+# (this machine), naming the platform and what the manifests want; translate fails with
+# exit 1 (not 2, kept for usage errors and unreadable or invalid recipes).
+expect_status 1 "validate: no manifest for this machine" "$ggl_recipe" validate "$fixtures/reject_windows_only.yaml"
+grep -q "reject_windows_only.yaml: no manifest matches the platform (os=linux, architecture=[a-z0-9_]*, .*); the manifests want: os=windows (for another device: --platform os=OS,architecture=ARCH)$" "$work/err" \
+    || fail "validate: no-manifest message: $(cat "$work/err")"
+expect_status 1 "validate --json: no manifest" "$ggl_recipe" validate "$fixtures/reject_windows_only.yaml" "$fixtures/minimal_run.yaml" --json=short
+grep -q '"recipe":"[^"]*reject_windows_only.yaml","component":"com.example.WindowsOnly","version":"1.0.0","valid":false,"problems":1' "$work/out" \
+    || fail "validate --json: no manifest: $(cat "$work/out")"
+grep -q '"recipe":"[^"]*minimal_run.yaml",[^}]*"valid":true' "$work/out" || fail "validate --json: the valid one: $(cat "$work/out")"
+expect_status 1 "validate for another device" "$ggl_recipe" validate "$fixtures/reject_no_match_arch.yaml" --platform os=linux,architecture=amd64
+grep -q "no manifest matches the platform (os=linux, architecture=amd64, .*); the manifests want: os=linux, architecture=arm, architecture.detail=armv7l$" "$work/err" \
+    || fail "validate --platform: no-manifest message: $(cat "$work/err")"
+expect_status 1 "validate for arm without its detail" "$ggl_recipe" validate "$fixtures/reject_no_match_arch.yaml" --platform os=linux,architecture=arm
+grep -q "no manifest matches the platform (os=linux, architecture=arm, runtime=aws_nucleus_lite)" "$work/err" \
+    || fail "validate --platform architecture=arm kept this machine's detail: $(cat "$work/err")"
+expect_status 0 "validate for an armv7l device" "$ggl_recipe" validate "$fixtures/reject_no_match_arch.yaml" --platform os=linux,architecture=armv7l
+expect_status 0 "validate for arm with its detail" "$ggl_recipe" validate "$fixtures/reject_no_match_arch.yaml" --platform os=linux,architecture=arm,architecture.detail=armv7l
+expect_status 0 "validate for windows" "$ggl_recipe" validate "$fixtures/reject_windows_only.yaml" --platform os=windows
+expect_status 2 "validate: a bad --platform" "$ggl_recipe" validate "$fixtures/minimal_run.yaml" --platform oslinux
+expect_status 1 "translate: no manifest" "$ggl_recipe" translate "$fixtures/reject_windows_only.yaml" --platform os=linux,architecture=amd64
+grep -q "reject_windows_only.yaml: no manifest matches the platform (os=linux, architecture=amd64, .*); the manifests want: os=windows$" "$work/err" \
+    || fail "translate: no-manifest message: $(cat "$work/err")"
+expect_status 1 "translate: no manifest among good recipes" "$ggl_recipe" translate "$fixtures/minimal_run.yaml" "$fixtures/reject_windows_only.yaml" -o "$work/nomanifest"
+[ ! -e "$work/nomanifest/ggl.com.example.Minimal.service" ] || fail "units were written although a recipe had no manifest"
+expect_status 2 "translate: an invalid recipe and one without a manifest" "$ggl_recipe" translate "$fixtures/reject_windows_only.yaml" "$fixtures/invalid_version.yaml"
+expect_status 0 "translate for an armv7l device" "$ggl_recipe" translate "$fixtures/reject_no_match_arch.yaml" --platform os=linux,architecture=armv7l
+
 expect_status 0 "show --json" "$ggl_recipe" show "$fixtures/configuration_variables.yaml" --json=short --root-path /r
 grep -q '"DECOMPRESSED":"/r/packages/artifacts-unarchived/com.example.ConfigVars/1.0.0"' "$work/out" || fail "show: $(cat "$work/out")"
 expect_status 1 "show without a thing name" "$ggl_recipe" show "$fixtures/thing_name.yaml"

@@ -439,3 +439,153 @@ TEST_CASE("artifacts can be given to the component's user") {
     REQUIRE(install_artifacts(layout, r, m, source, options).ok());
     CHECK(test::inode_of(unarchived / "bundle") == folder);
 }
+
+TEST_CASE("a version's whole artifact directory is copied, listed or not (as the Greengrass CLI)") {
+    TempDir dir;
+    StoreLayout layout{dir.path / "root"};
+    fs::path source = dir.path / "artifacts/com.example.HelloWorld/1.0.0";
+    test::write_text(source / "hello_world.sh", "#!/bin/sh\necho hello\n");
+    fs::permissions(source / "hello_world.sh", fs::perms(0755));
+    test::write_text(source / "lib/util.sh", "util\n");
+    fs::permissions(source / "lib/util.sh", fs::perms(0640));
+    test::write_text(source / "lib/deeper/data.txt", "data\n");
+    fs::permissions(source / "lib/deeper/data.txt", fs::perms(04755));  // setuid is dropped
+    fs::create_directories(source / "empty");
+    test::write_text(source / "listed.txt", "hello world");
+    Recipe r = recipe("com.example.HelloWorld", "1.0.0");
+    fs::path artifacts = layout.artifacts_dir("com.example.HelloWorld", "1.0.0");
+
+    SECTION("a recipe without Artifacts: every file, {artifacts:path} finds them") {
+        auto scanned = scan_artifact_directory(source, manifest({}));
+        REQUIRE(scanned.ok());
+        std::vector<std::string> scanned_paths;
+        for (const DirectoryEntry& entry : *scanned) {
+            scanned_paths.push_back(entry.relative.string() + (entry.directory ? "/" : ""));
+        }
+        CHECK(scanned_paths == std::vector<std::string>{"empty/", "hello_world.sh", "lib/", "lib/deeper/",
+                                                        "lib/deeper/data.txt", "lib/util.sh", "listed.txt"});
+
+        auto result = install_artifacts(layout, r, manifest({}), source);
+        INFO((result ? "" : result.error().to_string()));
+        REQUIRE(result.ok());
+        CHECK(tree(artifacts) == std::vector<std::string>{"empty", "hello_world.sh", "lib", "lib/deeper",
+                                                          "lib/deeper/data.txt", "lib/util.sh", "listed.txt"});
+        CHECK(test::read_text(artifacts / "hello_world.sh") == "#!/bin/sh\necho hello\n");
+        CHECK(test::read_text(artifacts / "lib/deeper/data.txt") == "data\n");
+        // Read and execute bits kept, owner read always, never write nor setuid.
+        CHECK(test::mode_of(artifacts / "hello_world.sh") == 0555);
+        CHECK(test::mode_of(artifacts / "lib/util.sh") == 0440);
+        CHECK(test::mode_of(artifacts / "lib/deeper/data.txt") == 0555);
+        CHECK(test::mode_of(artifacts / "listed.txt") == 0444);
+        CHECK(test::mode_of(artifacts / "lib") == 0755);
+        CHECK(test::mode_of(artifacts / "empty") == 0755);
+
+        // Where a recipe's {artifacts:path}/hello_world.sh points.
+        InterpolationContext context;
+        context.root_path = layout.root.string();
+        context.component.name = "com.example.HelloWorld";
+        context.component.version = "1.0.0";
+        auto script = interpolate("{artifacts:path}/hello_world.sh", context, InterpolationTarget::Raw);
+        REQUIRE(script.ok());
+        CHECK(*script == (artifacts / "hello_world.sh").string());
+        CHECK(std::system((*script + " > /dev/null").c_str()) == 0);  // executable as copied
+
+        SECTION("installing again keeps the copies; a changed file is replaced") {
+            ino_t kept = test::inode_of(artifacts / "lib/util.sh");
+            fs::remove(source / "hello_world.sh");
+            test::write_text(source / "hello_world.sh", "#!/bin/sh\necho changed\n");
+            REQUIRE(install_artifacts(layout, r, manifest({}), source).ok());
+            CHECK(test::inode_of(artifacts / "lib/util.sh") == kept);
+            CHECK(test::read_text(artifacts / "hello_world.sh") == "#!/bin/sh\necho changed\n");
+            CHECK(test::mode_of(artifacts / "hello_world.sh") == 0444);  // the new file is not executable
+        }
+    }
+    SECTION("listed artifacts keep their digest check and Permission, the rest is copied beside them") {
+        auto result = install_artifacts(layout, r, manifest({artifact("s3://b/listed.txt", kHelloWorldDigest, "OWNER")}),
+                                        source);
+        INFO((result ? "" : result.error().to_string()));
+        REQUIRE(result.ok());
+        CHECK(test::mode_of(artifacts / "listed.txt") == 0400);  // Read OWNER, not the source's 0644
+        CHECK(test::mode_of(artifacts / "hello_world.sh") == 0555);
+        CHECK(fs::exists(artifacts / "lib/deeper/data.txt"));
+        auto scanned = scan_artifact_directory(source, manifest({artifact("s3://b/listed.txt")}));
+        REQUIRE(scanned.ok());
+        CHECK(std::none_of(scanned->begin(), scanned->end(),
+                           [](const DirectoryEntry& entry) { return entry.relative == "listed.txt"; }));
+
+        auto mismatch = install_artifacts(
+            layout, recipe("com.example.HelloWorld", "1.0.0"),
+            manifest({artifact("s3://b/listed.txt", "AAAA")}), source);
+        REQUIRE_FALSE(mismatch.ok());
+        CHECK_THAT(mismatch.error().message, Catch::Contains("the recipe expects AAAA"));
+    }
+    SECTION("a symbolic link in the tree is refused, naming it, before the store is touched") {
+        fs::create_symlink("/etc/passwd", source / "lib/deeper/passwd");
+        auto result = install_artifacts(layout, r, manifest({}), source);
+        REQUIRE_FALSE(result.ok());
+        CHECK(result.error().code == ErrorCode::Invalid);
+        CHECK_THAT(result.error().message, Catch::Contains((source / "lib/deeper/passwd").string() +
+                                                           " is a symbolic link"));
+        CHECK_THAT(result.error().message, Catch::Contains("com.example.HelloWorld-1.0.0"));
+        CHECK_FALSE(fs::exists(layout.root / "packages"));
+
+        fs::remove(source / "lib/deeper/passwd");
+        fs::create_directory_symlink(dir.path, source / "outside");
+        auto directory_link = scan_artifact_directory(source, manifest({}));
+        REQUIRE_FALSE(directory_link.ok());
+        CHECK_THAT(directory_link.error().message, Catch::Contains((source / "outside").string()));
+    }
+    SECTION("a FIFO is refused") {
+        REQUIRE(::mkfifo((source / "lib/pipe").c_str(), 0644) == 0);
+        auto result = scan_artifact_directory(source, manifest({}));
+        REQUIRE_FALSE(result.ok());
+        CHECK_THAT(result.error().message,
+                   Catch::Contains((source / "lib/pipe").string() + " is neither a regular file nor a directory"));
+    }
+    SECTION("a failure after the tree was copied undoes the copies") {
+        REQUIRE(install_artifacts(layout, r, manifest({}), source).ok());
+        auto before = tree(layout.root);
+        ino_t util = test::inode_of(artifacts / "lib/util.sh");
+        test::write_text(source / "lib/new/added.txt", "added\n");  // in a new directory
+        test::write_text(source / "lib/extra.txt", "extra\n");      // in one the store has
+        fs::remove(source / "lib/util.sh");
+        test::write_text(source / "lib/util.sh", "changed\n");
+        fs::copy_file(test::zip_fixtures() / "traversal.zip", source / "evil.zip");
+        Artifact evil = artifact("s3://b/evil.zip");
+        evil.unarchive = "ZIP";
+        auto failed = install_artifacts(layout, r, manifest({evil}), source);
+        REQUIRE_FALSE(failed.ok());
+        CHECK(tree(layout.root) == before);
+        CHECK(test::inode_of(artifacts / "lib/util.sh") == util);
+        CHECK(test::read_text(artifacts / "lib/util.sh") == "util\n");
+    }
+    SECTION("no directory, or none given: nothing to copy") {
+        REQUIRE(install_artifacts(layout, r, manifest({}), dir.path / "absent").ok());
+        REQUIRE(install_artifacts(layout, r, manifest({}), fs::path()).ok());
+        CHECK(test::is_empty_dir(artifacts));
+        CHECK(scan_artifact_directory(dir.path / "absent", manifest({}))->empty());
+        auto not_directory = scan_artifact_directory(source / "listed.txt", manifest({}));
+        REQUIRE_FALSE(not_directory.ok());
+        CHECK_THAT(not_directory.error().message, Catch::Contains("is not a directory"));
+    }
+}
+
+TEST_CASE("copied files can be given to the component's user; their directories stay the installer's") {
+    TempDir dir;
+    StoreLayout layout{dir.path / "root"};
+    fs::path source = dir.path / "src";
+    test::write_text(source / "bin/run.sh", "#!/bin/sh\n");
+    fs::permissions(source / "bin/run.sh", fs::perms(0700));
+    FileOwner owner = ::geteuid() == 0 ? FileOwner{65534, 65534} : FileOwner{::getuid(), ::getgid()};
+    InstallOptions options;
+    options.owner = owner;
+    REQUIRE(install_artifacts(layout, recipe("com.example.O", "1.0.0"), manifest({}), source, options).ok());
+    fs::path artifacts = layout.artifacts_dir("com.example.O", "1.0.0");
+    struct stat info {};
+    REQUIRE(::lstat((artifacts / "bin/run.sh").c_str(), &info) == 0);
+    CHECK(info.st_uid == owner.uid);
+    CHECK(info.st_gid == owner.gid);
+    CHECK((info.st_mode & 07777) == 0500);
+    REQUIRE(::lstat((artifacts / "bin").c_str(), &info) == 0);
+    CHECK(info.st_uid == ::geteuid());
+}

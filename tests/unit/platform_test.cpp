@@ -102,6 +102,36 @@ TEST_CASE("--platform overrides parse and replace detected attributes") {
     CHECK_FALSE(parse_platform_overrides("=linux", Platform{}));
 }
 
+TEST_CASE("another device's architecture does not keep this machine's architecture.detail") {
+    Platform here = linux_amd64();
+    auto arm = parse_platform_overrides("architecture=arm", here);
+    REQUIRE(arm);
+    CHECK(*arm->find("architecture") == "arm");
+    CHECK(arm->find("architecture.detail") == nullptr);
+    CHECK(arm->to_string() == "os=linux, architecture=arm, runtime=aws_nucleus_lite");
+
+    // A machine name is the detail, in Greengrass spelling the architecture.
+    auto armv7 = parse_platform_overrides("architecture=armv7l", here);
+    REQUIRE(armv7);
+    CHECK(*armv7->find("architecture") == "arm");
+    CHECK(*armv7->find("architecture.detail") == "armv7l");
+    Manifest arm_only = manifest_with({{"os", "linux"}, {"architecture", "arm"}, {"architecture.detail", "armv7l"}});
+    CHECK(platform_matches(arm_only, *armv7));
+    CHECK_FALSE(platform_matches(arm_only, *arm));
+    CHECK_FALSE(platform_matches(arm_only, here));
+
+    auto given = parse_platform_overrides("architecture=aarch64,architecture.detail=custom", here);
+    REQUIRE(given);
+    CHECK(*given->find("architecture.detail") == "custom");
+    auto same = parse_platform_overrides("architecture=amd64", here);
+    REQUIRE(same);
+    CHECK(*same->find("architecture.detail") == "x86_64");
+    auto uname = parse_platform_overrides("Architecture=X86_64", Platform{});
+    REQUIRE(uname);
+    CHECK(*uname->find("architecture") == "amd64");
+    CHECK(*uname->find("architecture.detail") == "x86_64");
+}
+
 TEST_CASE("the detected platform uses Greengrass architecture names") {
     Platform platform = detect_platform();
     REQUIRE(platform.find("os"));

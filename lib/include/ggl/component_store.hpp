@@ -88,9 +88,40 @@ struct InstallOptions {
     std::optional<FileOwner> owner;
 };
 
+// One entry below a component version's artifact directory (see scan_artifact_directory).
+struct DirectoryEntry {
+    std::filesystem::path relative;  // below the directory: "lib", "lib/util.py"
+    bool directory = false;
+    mode_t mode = 0;  // the source's permission bits
+};
+
+// What install_artifacts copies from `source_dir` besides the listed artifacts: a local
+// deployment copies the component version's whole artifact directory
+// (<artifact dir>/<name>/<version>/), as the Greengrass CLI does, so that a recipe
+// without Artifacts can still run {artifacts:path}/script. Every directory and regular
+// file below it, recursively, parents before their contents, sorted by name; the files
+// at the top that `manifest` lists are left out (they are installed as artifacts, with
+// their digest and permissions). An empty or missing source_dir has nothing to copy; one
+// that is not a directory → INVALID. Symbolic links below source_dir are neither followed
+// nor copied (a link could bring a file from anywhere into the store, given to the
+// component's user): one → INVALID naming it, and so is anything that is neither a
+// directory nor a regular file (FIFO, socket, device). source_dir itself may be a link.
+Result<std::vector<DirectoryEntry>> scan_artifact_directory(const std::filesystem::path& source_dir,
+                                                            const Manifest& manifest);
+
+// The mode a copied, unlisted file is stored with (DESIGN decision, see
+// component_store.cpp): the source's read and execute bits (so an executable stays
+// executable, for the same classes), owner read always, never write, setuid, setgid or
+// sticky.
+mode_t directory_file_mode(mode_t source_mode);
+
 // Puts every artifact of `manifest` into artifacts_dir(recipe.name, recipe.version):
 // the source is `source_dir/<artifact_file_name>` (for a local deployment,
-// <artifact dir>/<name>/<version>/); missing → NOENTRY naming that path. Each file is
+// <artifact dir>/<name>/<version>/); missing → NOENTRY naming that path. Then the rest of
+// source_dir (scan_artifact_directory) is copied below artifacts_dir keeping its layout:
+// files with directory_file_mode (owned by options.owner when set), directories 0755,
+// owned by the installing process like the store's own directories; files the store
+// holds from an earlier install that source_dir no longer has are left. Each listed file is
 // copied into a temporary file while it is hashed, checked against its Digest, given
 // artifact_mode, synced and renamed into place; Unarchive ZIP ones are then extracted
 // (extract_zip) into unarchived_dir/<unarchive_folder_name>/, whose files get the
@@ -101,9 +132,11 @@ struct InstallOptions {
 // Idempotent: a stored copy with the same content is kept (its mode and owner
 // corrected), and so is its unarchived folder (extracted again only when the mode or
 // owner changed). Everything is validated before the store is touched (file names,
-// duplicates within the manifest, permissions, algorithms, sources present); a failure
-// in any artifact then undoes what this call did for this component version (files and
-// directories it created are removed, files and folders it replaced are put back).
+// duplicates within the manifest, permissions, algorithms, sources present, the
+// directory scanned); a failure in any artifact or copied file then undoes what this call
+// did for this component version (files and directories it created are removed, files
+// and folders it replaced are put back). Copied files are opened again without following
+// links, so a link swapped in after the scan fails the install rather than being read.
 Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, const Manifest& manifest,
                                const std::filesystem::path& source_dir, const InstallOptions& options = {});
 

@@ -26,7 +26,11 @@ struct Platform {
 // aarch64, arm, x86), architecture.detail (armv7l, ...), runtime aws_nucleus_lite.
 Platform detect_platform();
 
-// "os=linux,architecture=aarch64" applied over base; INVALID naming the bad item.
+// "os=linux,architecture=aarch64" applied over base; INVALID naming the bad item. An
+// architecture is stored in Greengrass spelling (x86_64 → amd64, armv7l → arm, arm64 →
+// aarch64); unless the spec gives architecture.detail, a machine name given as
+// architecture becomes the detail (armv7l → architecture=arm, architecture.detail=armv7l),
+// and a base detail of another architecture is dropped (it described this machine).
 Result<Platform> parse_platform_overrides(std::string_view spec, Platform base);
 
 // For a "/regex/" platform value, why the pattern does not compile; nullopt for a valid
