@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// About the size and shape of the public recipes in ../shared/corpus.
+// About the size and shape of the public recipes of the external corpus (docs/testing.md).
 constexpr const char* kTypicalRecipe = R"(RecipeFormatVersion: 2020-01-25
 ComponentName: com.example.Typical
 ComponentVersion: 1.4.2

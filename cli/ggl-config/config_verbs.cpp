@@ -12,7 +12,7 @@
 namespace ggl::config_cli {
 namespace {
 
-// Missing keys end with 1 whether the daemon or the database said so (DESIGN §8:
+// Missing keys end with 1 whether the daemon or the database said so (docs/cli.md:
 // not found); everything else follows the shared mapping.
 int report(const Error& error) {
     int status = cli::report_error(error);

@@ -75,7 +75,7 @@ struct Arguments {
     double timeout_seconds = kDefaultTimeoutSeconds;
 };
 
-// The daemons of DESIGN §2 that serve the bus; optional ones are checked only where
+// The daemons that serve the bus (docs/processes.md); optional ones are checked only where
 // installed. ggipcd serves components on the IPC socket rather than the bus (check_ipc).
 struct Daemon {
     const char* program;

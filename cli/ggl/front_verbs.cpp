@@ -12,7 +12,7 @@
 namespace ggl::front {
 namespace {
 
-// In the order of DESIGN §8.
+// In the order of docs/cli.md.
 constexpr Verb kVerbs[] = {
     {"config", "ggl-config", "Read and change the configuration (through ggconfigd, or its database)",
      programs::ggl_config},

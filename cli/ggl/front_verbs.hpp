@@ -12,7 +12,7 @@
 
 namespace ggl::front {
 
-// A verb of ggl (DESIGN §8), run in-process: run(argc, argv) gets argv[0] = "ggl VERB".
+// A verb of ggl (docs/cli.md), run in-process: run(argc, argv) gets argv[0] = "ggl VERB".
 // config, recipe and bus are programs linked in (cli/programs.hpp), also reached by
 // their own names (`program`: ggl-config, a link to ggl); the others are ggl's own.
 struct Verb {

@@ -1,4 +1,4 @@
-// The gg_config bus methods (DESIGN §5) over the configuration store.
+// The gg_config bus methods (docs/configuration.md) over the configuration store.
 #pragma once
 
 #include "group_commit.hpp"

@@ -1,4 +1,4 @@
-// ggconfigd: serves the configuration tree (gg_config) from sqlite; DESIGN §5.
+// ggconfigd: serves the configuration tree (gg_config) from sqlite; docs/configuration.md.
 #include "config_service.hpp"
 #include "startup_config.hpp"
 

@@ -7,7 +7,7 @@
 
 namespace ggl::configd {
 
-// Writes each file at timestamp 2 (DESIGN §5), one transaction per file. A file that
+// Writes each file at timestamp 2 (docs/configuration.md), one transaction per file. A file that
 // cannot be read or merged is logged with its name, line and column, and skipped: the
 // daemon still serves what is stored. Returns the number of files that failed.
 size_t load_startup_config(config::ConfigStore& store, const std::string& config_dir);

@@ -1072,7 +1072,7 @@ Deployer::Outcome Deployer::apply(Record& record, Plan& plan, systemd::Manager& 
             fail(record, failure_of(component.name, "configuration", written.error().message));
             return Outcome::Failed;
         }
-        // The token the component's IPC client presents (DESIGN §7: one per component).
+        // The token the component's IPC client presents (docs/ipc.md: one per component).
         fs::path token_path = env::svcuid_path(component.name);
         fs::create_directories(token_path.parent_path(), error);
         if (auto token = file::write_atomically(token_path.string(), new_svcuid(), 0600); !token) {

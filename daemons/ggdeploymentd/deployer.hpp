@@ -1,4 +1,4 @@
-// Runs one deployment (DESIGN §7): plan and validate, snapshot, store, configuration,
+// Runs one deployment (docs/deployments.md): plan and validate, snapshot, store, configuration,
 // units, lifecycle, health; rollback on failure; recovery after a restart.
 #pragma once
 

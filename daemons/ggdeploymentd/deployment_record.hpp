@@ -1,5 +1,5 @@
 // A deployment: the request as validated, its state, and the durable record of every
-// step under $GGL_ROOT/deployments/<id>.json (DESIGN §7).
+// step under $GGL_ROOT/deployments/<id>.json (docs/deployments.md).
 #pragma once
 
 #include "ggl/error.hpp"

@@ -1,5 +1,5 @@
 // gg_deployment: the persistent queue, one deployment at a time on a worker thread,
-// status and progress subscriptions (DESIGN §7).
+// status and progress subscriptions (docs/deployments.md).
 #pragma once
 
 #include "deployer.hpp"

@@ -1,4 +1,4 @@
-// ggdeploymentd: the deployment queue (gg_deployment); DESIGN §7.
+// ggdeploymentd: the deployment queue (gg_deployment); docs/deployments.md.
 #include "deployment_service.hpp"
 
 #include "ggl/bus_server.hpp"

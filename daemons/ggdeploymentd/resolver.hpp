@@ -1,4 +1,4 @@
-// Dependency resolution (DESIGN §7): the component versions that satisfy every group's
+// Dependency resolution (docs/deployments.md): the component versions that satisfy every group's
 // root requirements and every chosen recipe's dependencies, highest version first.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The gg_health bus methods (DESIGN §7): component lifecycle states from the service
+// The gg_health bus methods (docs/bus.md): component lifecycle states from the service
 // manager's unit states and change signals, restart/stop, and state subscriptions.
 #pragma once
 

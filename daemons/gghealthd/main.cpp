@@ -1,4 +1,4 @@
-// gghealthd: component lifecycle states from systemd (bus service gg_health); DESIGN §7.
+// gghealthd: component lifecycle states from systemd (bus service gg_health); docs/processes.md.
 #include "health_service.hpp"
 
 #include "ggl/bus_server.hpp"

@@ -35,7 +35,7 @@ Object local_deployment(const Object& record) {
 void create_local_deployment(Request& request) {
     if (!request.authorize(kCliService, "*")) return;
     Map params;
-    // The SDK's field names -> gg_deployment's (DESIGN §7).
+    // The SDK's field names -> gg_deployment's (docs/deployments.md).
     const std::pair<const char*, const char*> kFields[] = {
         {"groupName", "group_name"},
         {"rootComponentVersionsToAdd", "root_component_versions_to_add"},

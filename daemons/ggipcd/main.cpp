@@ -1,4 +1,4 @@
-// ggipcd: the Greengrass IPC server (AWS event-stream RPC) for generic components; DESIGN §2.
+// ggipcd: the Greengrass IPC server (AWS event-stream RPC) for generic components; docs/ipc.md.
 #include "ipc_server.hpp"
 #include "operations.hpp"
 
@@ -33,7 +33,7 @@ std::string socket_path(const std::string& from_command_line) {
     return env::runtime_dir() + "/gg-ipc.socket";
 }
 
-// The core-bus side (DESIGN §2, service ipc_component): lets other daemons (the token
+// The core-bus side (service ipc_component, docs/ipc.md): lets other daemons (the token
 // exchange service, for one) tell which component a token belongs to.
 void serve_token_checks(bus::Server& server, ipc::SvcuidRegistry& tokens) {
     server.add_call({"verify_svcuid",

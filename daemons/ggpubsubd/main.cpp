@@ -1,4 +1,4 @@
-// ggpubsubd: local publish/subscribe between components (bus service gg_pubsub); DESIGN §2.
+// ggpubsubd: local publish/subscribe between components (bus service gg_pubsub); docs/bus.md.
 #include "pubsub_service.hpp"
 
 #include "ggl/bus_server.hpp"

@@ -146,7 +146,7 @@ int run_phase(const RunRequest& request) {
             return kRunnerFailed;
         }
     }
-    // The token a deployment issued this component, for its IPC client (DESIGN §7).
+    // The token a deployment issued this component, for its IPC client (docs/ipc.md).
     if (auto token = file::read(env::svcuid_path(recipe.name)); token && !token->empty()) {
         ::setenv("SVCUID", token->c_str(), 1);
     }

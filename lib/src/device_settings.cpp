@@ -13,7 +13,7 @@
 namespace ggl {
 namespace {
 
-// Configuration keys are case-insensitive (DESIGN §5).
+// Configuration keys are case-insensitive (docs/configuration.md).
 const Object* find_key(const Object& node, std::string_view key) {
     const Map* map = node.if_map();
     if (map == nullptr) {

@@ -1,4 +1,4 @@
-// The environment and path contract (DESIGN §8).
+// The environment and path contract (docs/processes.md).
 #include "ggl/env.hpp"
 
 #include <unistd.h>

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `ggl check` against a real stack (DESIGN §9): the daemons of ggl.target as units,
+# `ggl check` against a real stack (docs/testing.md): the daemons of ggl.target as units,
 # with their sockets, of a real systemd user manager; a device identity made with openssl
 # here; the root path on small tmpfs mounts of this private mount namespace. Checks the
 # ✓ lines and exit 0 of a healthy device (warnings allowed), then one fault at a time: a

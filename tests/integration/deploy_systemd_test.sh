@@ -1,6 +1,6 @@
 #!/bin/sh
 # Deployments end to end (issue 5): ggconfigd, gghealthd and ggdeploymentd run as
-# Type=notify units of a real systemd user manager (DESIGN §9), `ggl deploy` and
+# Type=notify units of a real systemd user manager (docs/testing.md), `ggl deploy` and
 # `ggl component` drive them, and the components' units are started by that manager.
 # Usage: deploy_systemd_test.sh BIN_DIR
 set -u

@@ -1,5 +1,5 @@
 # The ggl daemons as units of the user manager that user_manager.sh started, from the
-# same unit files a device installs (DESIGN §9). Sourced after user_manager.sh:
+# same unit files a device installs (docs/testing.md). Sourced after user_manager.sh:
 #
 #     start_ggl_daemons BIN_DIR [GGDEPLOYMENTD_ARGS]
 #

@@ -1,5 +1,5 @@
 #!/bin/sh
-# gghealthd and `ggl component` under a real systemd user manager (DESIGN §7, §9): units
+# gghealthd and `ggl component` under a real systemd user manager (docs/testing.md): units
 # from `ggl recipe translate`, gghealthd started by the manager as a Type=notify service,
 # states read through `ggl component` and `ggl bus`, state changes followed through
 # subscriptions: RUNNING, FINISHED, ERRORED then BROKEN, startup, a failed install,

@@ -2,7 +2,7 @@
 # The IPC sample end to end (issue 7): `ggl deploy local --wait` deploys
 # samples/com.example.IpcSdkDemo, a Node.js component on the unmodified AWS IoT Device SDK
 # v2, into ggconfigd, gghealthd, ggdeploymentd, ggipcd and ggpubsubd running as units of
-# a real systemd user manager (DESIGN §9). The component gets its socket path from the
+# a real systemd user manager (docs/testing.md). The component gets its socket path from the
 # unit the deployment wrote and its SVCUID from recipe-runner; the checks watch it from
 # outside, on gg_pubsub (`ggl bus subscribe`, which no accessControl filters), in its
 # journal and in ggipcd's and gghealthd's:

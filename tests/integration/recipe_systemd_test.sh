@@ -1,5 +1,5 @@
 #!/bin/sh
-# Units from `ggl recipe translate`, started by a real systemd user manager (DESIGN §9):
+# Units from `ggl recipe translate`, started by a real systemd user manager (docs/testing.md):
 # run (environment, working directory, the script byte for byte), startup with
 # readiness, install before run, shutdown on stop, Skipif, and a failing run.
 # Usage: recipe_systemd_test.sh GGL_RECIPE (recipe-runner is beside it)

@@ -1,4 +1,4 @@
-# A real systemd user manager (and journald) for one test script (DESIGN §9). Sourced:
+# A real systemd user manager (and journald) for one test script (docs/testing.md). Sourced:
 #
 #     . "$(dirname "$0")/user_manager.sh"
 #

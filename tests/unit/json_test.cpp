@@ -5,6 +5,8 @@
 #include "ggl/json.hpp"
 #include "ggl/text.hpp"
 
+#include "corpus.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -128,9 +130,9 @@ TEST_CASE("JSON reading agrees with nlohmann_json on edge cases") {
     check_agrees(std::string(128, '[') + std::string(128, ']'));
 }
 
-TEST_CASE("JSON reading agrees with nlohmann_json on the corpus's JSON recipes") {
+TEST_CASE("JSON reading agrees with nlohmann_json on the corpus's JSON recipes", "[.corpus]") {
     size_t files = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(GGL_CORPUS_DIR)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(ggl::testing::corpus_location())) {
         if (entry.is_regular_file() && entry.path().extension() == ".json") {
             ++files;
             check_agrees(read_file(entry.path()));

@@ -1,6 +1,8 @@
 // Unit tests of YAML loading (typing, tags, anchors, merge keys, limits, errors) and of to_yaml round trips.
 #include "ggl/yaml.hpp"
 
+#include "corpus.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,10 +15,6 @@
 #include <random>
 #include <string>
 #include <unistd.h>
-
-#ifndef GGL_CORPUS_DIR
-#error "GGL_CORPUS_DIR must name ../shared/corpus (set by tests/unit/CMakeLists.txt)"
-#endif
 
 namespace Catch {
 template <>
@@ -79,7 +77,7 @@ void check_round_trip(const Object& value) {
     CHECK(*back == value);
 }
 
-const std::filesystem::path corpus_dir = GGL_CORPUS_DIR;
+const std::filesystem::path corpus_dir = ggl::testing::corpus_location();
 
 } // namespace
 
@@ -917,7 +915,7 @@ const Object* find_key_ignoring_case(const Map& map, std::string_view key) {
 
 } // namespace
 
-TEST_CASE("every YAML recipe of the corpus loads, except the ones that are not valid YAML") {
+TEST_CASE("every YAML recipe of the corpus loads, except the ones that are not valid YAML", "[.corpus]") {
     std::filesystem::path recipes = corpus_dir / "recipes";
     INFO("corpus: " << recipes);
     REQUIRE(std::filesystem::is_directory(recipes));
@@ -953,7 +951,7 @@ TEST_CASE("every YAML recipe of the corpus loads, except the ones that are not v
     CHECK(loaded >= 70);
 }
 
-TEST_CASE("truncated corpus recipes give an error or a value, never a crash") {
+TEST_CASE("truncated corpus recipes give an error or a value, never a crash", "[.corpus]") {
     std::string text =
         read_text(corpus_dir / "recipes/labs/awslabs__aws-greengrass-labs-database-influxdb__recipe.yaml");
     REQUIRE(text.size() > 1000);
@@ -964,7 +962,7 @@ TEST_CASE("truncated corpus recipes give an error or a value, never a crash") {
     }
 }
 
-TEST_CASE("the nucleus lite sample config loads with its scalars typed") {
+TEST_CASE("the nucleus lite sample config loads with its scalars typed", "[.corpus]") {
     ggl::Result<Object> config = ggl::yaml_parse_file((corpus_dir / "lite-sample_nucleus_config.yaml").string());
     INFO((config ? std::string() : config.error().message));
     REQUIRE(config.ok());

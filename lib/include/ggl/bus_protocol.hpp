@@ -1,4 +1,4 @@
-// The core bus wire protocol (DESIGN §4): frames, requests and replies.
+// The core bus wire protocol (docs/bus.md): frames, requests and replies.
 #pragma once
 
 #include "ggl/error.hpp"

@@ -1,4 +1,4 @@
-// The core bus server: serves one service's methods on a Unix socket (DESIGN §4).
+// The core bus server: serves one service's methods on a Unix socket (docs/bus.md).
 #pragma once
 
 #include "ggl/bus_protocol.hpp"

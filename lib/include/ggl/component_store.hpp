@@ -1,4 +1,4 @@
-// The component store under $GGL_ROOT (DESIGN §7): where recipes and artifacts are put, safely.
+// The component store under $GGL_ROOT (docs/deployments.md): where recipes and artifacts are put, safely.
 #pragma once
 
 #include "ggl/error.hpp"
@@ -59,7 +59,7 @@ Result<std::string> sha256_base64(const std::filesystem::path& file);
 // the expected and the actual digest.
 Result<void> verify_digest(const std::filesystem::path& file, const Artifact& artifact);
 
-// The mode an artifact file is stored with (DESIGN decision, see component_store.cpp):
+// The mode an artifact file is stored with (see component_store.cpp):
 // owner read always (the store must be able to re-hash its own copies); Read ALL adds
 // r for group and others; Execute OWNER adds owner x; Execute ALL adds r and x for
 // everyone (execution needs read). Nobody gets write: store copies are immutable and are

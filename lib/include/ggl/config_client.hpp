@@ -1,4 +1,4 @@
-// A typed client for gg_config (DESIGN §5), for daemons that read and change the
+// A typed client for gg_config (docs/configuration.md), for daemons that read and change the
 // configuration over the bus.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The configuration tree in sqlite (DESIGN §5): schema, merge rules, transactions,
+// The configuration tree in sqlite (docs/configuration.md): schema, merge rules, transactions,
 // migrations, snapshots. Served by ggconfigd and used directly by `ggl config --db`.
 #pragma once
 
@@ -22,7 +22,7 @@ using KeyPath = std::vector<std::string>;
 // relationTable, valueTable, version); opening one migrates it in place.
 inline constexpr int kSchemaVersion = 2;
 
-// Timestamps of DESIGN §5: recipe defaults, files loaded at start; runtime writes use
+// Timestamps (docs/configuration.md): recipe defaults, files loaded at start; runtime writes use
 // wall-clock ms.
 inline constexpr int64_t kRecipeDefaultTimestamp = 1;
 inline constexpr int64_t kConfigFileTimestamp = 2;
@@ -74,10 +74,10 @@ public:
     // Child names in stored spelling. NOENTRY when absent, INVALID on a leaf.
     Result<std::vector<std::string>> list(const KeyPath& path);
     // What a write does with a leaf whose stored timestamp is newer than its own: leave it
-    // and write the rest (DESIGN §5, "older loses"), or fail the whole write with EXPECTED
+    // and write the rest ("older loses", docs/configuration.md), or fail the whole write with EXPECTED
     // naming the key and write nothing (IPC UpdateConfiguration's condition check).
     enum class OlderWrite { Ignore, Fail };
-    // Merges value at path in one transaction (DESIGN §5 rules). Appends to changes
+    // Merges value at path in one transaction (docs/configuration.md). Appends to changes
     // what actually changed (nothing for an unchanged value or an older timestamp).
     Result<void> write(const KeyPath& path, const Object& value, int64_t timestamp,
                        std::vector<Change>* changes = nullptr, OlderWrite older = OlderWrite::Ignore);

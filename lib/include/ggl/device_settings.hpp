@@ -30,7 +30,7 @@ struct DeviceSettings {
     InterpolationContext interpolation_context(const Recipe& recipe) const;
 };
 
-// Reads the configuration tree shape of DESIGN §5 (config.yaml, or what gg_config
+// Reads the configuration tree shape of docs/configuration.md (config.yaml, or what gg_config
 // returns): {system: {...}, services: {...}}. Keys of the well-known parts are matched
 // case-insensitively. Missing parts leave defaults ($GGL_ROOT for the root path).
 DeviceSettings device_settings_from_tree(const Object& tree);

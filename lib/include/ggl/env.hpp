@@ -1,4 +1,4 @@
-// The environment and path contract of DESIGN §8, read in one place.
+// The environment and path contract (docs/processes.md), read in one place.
 #pragma once
 
 #include "ggl/error.hpp"

@@ -9,7 +9,7 @@
 
 namespace ggl {
 
-// Nesting deeper than this is refused when decoding (DESIGN §4).
+// Nesting deeper than this is refused when decoding (docs/bus.md).
 inline constexpr size_t kMaxDecodeDepth = 32;
 
 // Appends the msgpack encoding of value to out.

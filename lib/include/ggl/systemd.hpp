@@ -1,4 +1,4 @@
-// The service manager through sd-bus (DESIGN §7): the system manager on a device, the
+// The service manager through sd-bus (docs/deployments.md): the system manager on a device, the
 // per-user manager's private socket ($XDG_RUNTIME_DIR/systemd/private) for development
 // and tests. Used by gghealthd (unit states, change signals) and ggdeploymentd (reload,
 // start, stop). Never shells out to systemctl.

@@ -1,4 +1,4 @@
-// systemd units for a component (DESIGN §6): ggl.<name>.service and its phase units.
+// systemd units for a component (docs/recipes-and-units.md): ggl.<name>.service and its phase units.
 #pragma once
 
 #include "ggl/error.hpp"

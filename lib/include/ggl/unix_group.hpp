@@ -19,8 +19,7 @@ std::optional<gid_t> find_in_group_file(std::string_view content, std::string_vi
 // name's gid. /etc/group is read directly; a group it does not hold is looked up with
 // `getent group NAME` in a child process, so groups from other NSS sources (LDAP, sssd,
 // systemd-userdb) are still found, but their modules are loaded into that short-lived
-// child rather than into the daemon (libnss_systemd and libcap alone cost a daemon about
-// 300 KiB of PSS for the rest of its life).
+// child rather than into the daemon for the rest of its life (why: docs/footprint.md).
 std::optional<gid_t> lookup_gid(const std::string& name);
 
 } // namespace ggl::unix_group

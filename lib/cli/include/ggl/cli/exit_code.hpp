@@ -1,4 +1,4 @@
-// Exit statuses shared by every ggl command (DESIGN §8) and the one mapping from errors to them.
+// Exit statuses shared by every ggl command (docs/cli.md) and the one mapping from errors to them.
 #pragma once
 
 #include "ggl/error.hpp"
