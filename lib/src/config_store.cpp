@@ -388,6 +388,12 @@ Result<void> ConfigStore::exec(const char* sql) {
 }
 
 Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, OpenOptions options) {
+    // The statements use UPSERT (3.24); the package's Depends come from the symbols the
+    // library exports (dpkg-shlibdeps), which cannot tell.
+    if (sqlite3_libversion_number() < 3024000) {
+        return make_error(ErrorCode::Unsupported, path + ": libsqlite3 " + sqlite3_libversion() +
+                                                      " is too old; the configuration store needs 3.24 or later");
+    }
     struct stat info{};
     bool exists = ::stat(path.c_str(), &info) == 0;
     if (!exists) {

@@ -35,7 +35,7 @@ echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 # the units need; never a library of ggl's own.
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for needed in 'libc6 (>=' 'libstdc++6 (>=' 'libsystemd0 (>=' 'libsqlite3-0 (>=' 'libssl3 (>=' 'libyaml-0-2 (>=' \
+for needed in 'libc6 (>=' 'libstdc++6 (>=' 'libsystemd0 (>=' 'libsqlite3-0 (>=' 'libssl3 (>=' 'libyaml-0-2' 'libarchive13 (>=' \
     'libmsgpackc2 (>=' 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
     case ", $depends," in *", $needed"*) ;; *) fail "Depends lacks $needed" ;; esac
 done

@@ -109,7 +109,7 @@ struct DirectoryEntry {
 Result<std::vector<DirectoryEntry>> scan_artifact_directory(const std::filesystem::path& source_dir,
                                                             const Manifest& manifest);
 
-// The mode a copied, unlisted file is stored with (DESIGN decision, see
+// The mode a copied, unlisted file is stored with (the reasons are in
 // component_store.cpp): the source's read and execute bits (so an executable stays
 // executable, for the same classes), owner read always, never write, setuid, setgid or
 // sticky.
