@@ -5,38 +5,76 @@
 #   - installed size: du of the install tree (stripped), goal <= 1.1 MB;
 #   - ready time: `systemctl --user start ggl.target` until every daemon said READY=1
 #     (Type=notify: the start job returns then), median of ROUNDS, goal < 300 ms;
-#   - PSS and RSS of each daemon idle after the sample deployment (/proc/PID/smaps_rollup)
-#     and the total PSS, goal < 6 MiB.
+#   - memory of each daemon (/proc/PID/smaps_rollup): PSS, and of it the anonymous part
+#     (Pss_Anon: heap, stacks, written data; only this is the daemon's own) and the
+#     file-backed part (Pss_File: code and read-only data, shared through the page cache),
+#     and RSS, after the sample deployment
+#       (a) while serving: bench-load sends every bus service (gg_config, gg_health,
+#           gg_deployment, gg_pubsub) and ggipcd (one connected IPC client) about 10
+#           requests/s each; sampled after LOAD_SAMPLE_AT seconds of it;
+#       (b) idle: the load over and nothing asked of any daemon for IDLE seconds;
+#     with the totals of both; the total while serving (goal < 6 MiB) is the headline.
 # Figures only: nothing here passes or fails on a goal.
 # Usage: bench/footprint.sh DIR [ROUNDS]
-#   GGL_FOOTPRINT_MAPPINGS=N: also the N largest mappings of each daemon (PSS, private dirty).
 #   DIR: a build's bin/ directory (installed, stripped, into a temp dir first) or the bin/
 #   of an install tree (DESTDIR=T cmake --install BUILD --strip; then T/usr/bin).
+#   GGL_BENCH_LOAD: the bench-load program (default: DIR/../bench/bench-load of a build).
+#   GGL_FOOTPRINT_MAPPINGS=N: also the N largest mappings of each daemon while serving
+#   (PSS, anonymous, private dirty kB).
 set -u
 dir=$(realpath "$1")
 rounds=${2:-7}
 src=$(dirname "$(realpath "$0")")/..
+load_seconds=8     # bench-load runs this long, then stops by itself
+load_sample_at=5   # seconds into the load when the daemons are sampled
+idle_seconds=3     # after the load: each daemon trims its heap after 1 s idle
 
 if [ -z "${GGL_IN_PRIVATE_NAMESPACE:-}" ] && [ -f "$dir/../CMakeCache.txt" ]; then
-    # A build tree: install it, stripped, the way a package would, and measure that.
+    # A build tree: install it, stripped, the way a package would (DESTDIR: the configured
+    # prefix, and /etc/greengrass, all land in the temp dir), and measure that.
+    build=$(cd "$dir/.." && pwd)
+    : "${GGL_BENCH_LOAD:=$build/bench/bench-load}"
+    export GGL_BENCH_LOAD
     stage=$(mktemp -d)
     trap 'rm -rf "$stage"' EXIT
-    DESTDIR="$stage" cmake --install "$dir/.." --strip > /dev/null || { echo "cmake --install failed" >&2; exit 1; }
-    prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$dir/../CMakeCache.txt")
-    "$0" "$stage$prefix/bin" "$rounds"
+    DESTDIR="$stage" cmake --install "$build" --strip > /dev/null || { echo "cmake --install failed" >&2; exit 1; }
+    prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+    bindir=$(sed -n 's/^CMAKE_INSTALL_BINDIR:PATH=//p' "$build/CMakeCache.txt")
+    "$0" "$stage$prefix/${bindir:-bin}" "$rounds"
     exit $?
+fi
+: "${GGL_BENCH_LOAD:=$dir/../bench/bench-load}"
+if [ ! -x "$GGL_BENCH_LOAD" ]; then
+    echo "no bench-load at $GGL_BENCH_LOAD: build it (ninja -C BUILD bench-load) or set GGL_BENCH_LOAD" >&2
+    exit 1
 fi
 bin=$dir
 . "$src/tests/integration/user_manager.sh"
 . "$src/tests/integration/ggl_daemons.sh"
 
 # The install tree: the directory that holds the prefix (DESTDIR), or the prefix itself.
-tree=$(cd "$bin/.." && pwd)
+prefix_dir=$(cd "$bin/.." && pwd)
+tree=$prefix_dir
 case $tree in */usr) tree=${tree%/usr} ;; */usr/local) tree=${tree%/usr/local} ;; esac
 echo "installed size: $(du -sk "$tree" | cut -f1) KiB = $(du -sb "$tree" | awk '{ printf "%.2f", $1 / 1e6 }') MB, du of $tree (goal <= 1.1 MB)"
-echo "  $(du -sk "$bin" | cut -f1) KiB  $(cd "$bin" && pwd | sed "s|^$tree||") (ggl: $(stat -c %s "$bin/ggl") bytes; the rest are links to it)"
-if [ -d "$bin/../share" ]; then
-    echo "  $(du -sk "$bin/../share" | cut -f1) KiB  $(cd "$bin/../share" && pwd | sed "s|^$tree||") (man pages, completions)"
+# Where it is: the programs (each executable's size, or what a link points to), ggl's
+# private libraries wherever the install put them, and the rest.
+echo "  $(du -sk "$bin" | cut -f1) KiB  $(cd "$bin" && pwd | sed "s|^$tree||")"
+for program in "$bin"/*; do
+    if [ -L "$program" ]; then
+        printf '      %-16s -> %s\n' "$(basename "$program")" "$(readlink "$program")"
+    elif [ -f "$program" ]; then
+        printf '      %-16s %8s bytes\n' "$(basename "$program")" "$(stat -c %s "$program")"
+    fi
+done
+for libdir in $(find "$prefix_dir" -path "$bin" -prune -o -name 'libggl*.so*' -exec dirname {} \; | sort -u); do
+    echo "  $(du -sk "$libdir" | cut -f1) KiB  $(echo "$libdir" | sed "s|^$tree||") (ggl's private libraries)"
+    for library in "$libdir"/libggl*.so*; do
+        [ -f "$library" ] && [ ! -L "$library" ] && printf '      %-24s %8s bytes\n' "$(basename "$library")" "$(stat -c %s "$library")"
+    done
+done
+if [ -d "$prefix_dir/share" ]; then
+    echo "  $(du -sk "$prefix_dir/share" | cut -f1) KiB  $(echo "$prefix_dir/share" | sed "s|^$tree||") (man pages, completions)"
 fi
 
 cat > "$GGL_CONFIG_DIR/config.yaml" <<'YAML'
@@ -62,21 +100,65 @@ echo "ready: systemctl --user start ggl.target until every daemon is ready: medi
 "$bin/ggl" deploy local -r "$src/samples/recipes" -a "$src/samples/artifacts" -c com.example.HelloWorld=1.0.0 --wait > /dev/null \
     || { echo "the sample deployment failed" >&2; ggl_daemon_journals; exit 1; }
 "$bin/ggl" component list | grep -q 'com.example.HelloWorld.*RUNNING' || { echo "the sample is not RUNNING" >&2; exit 1; }
-sleep 2  # idle: the deployment's work is done and its buffers released
-total=0
+
+# The daemons of ggl.target, as "service pid" lines.
+daemons=""
 for service in $(ctl show -p After --value ggl.target); do
     case $service in *.service) ;; *) continue ;; esac
     pid=$(ctl show -p MainPID --value "$service")
-    pss=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")
-    rss=$(awk '/^Rss:/ { print $2 }' "/proc/$pid/smaps_rollup")
-    printf '  %-22s PSS %5s kB  RSS %5s kB\n' "${service%.service}" "$pss" "$rss"
-    if [ -n "${GGL_FOOTPRINT_MAPPINGS:-}" ]; then
-        # Where each daemon's PSS is: per mapping, PSS and private dirty kB, largest first.
-        awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 == "" ? "[anon]" : $6 }
-             /^Pss:/ { pss[name] += $2 } /^Private_Dirty:/ { dirty[name] += $2 }
-             END { for (n in pss) if (pss[n] > 0) printf "      %5d %5d  %s\n", pss[n], dirty[n], n }' \
-            "/proc/$pid/smaps" | sort -rn | head -n "$GGL_FOOTPRINT_MAPPINGS"
-    fi
-    total=$((total + pss))
+    [ -n "$pid" ] && [ "$pid" -gt 0 ] || { echo "$service has no main process" >&2; exit 1; }
+    daemons="$daemons${service%.service} $pid
+"
 done
-echo "PSS of the daemons idle after the sample deployment: total $total kB = $(awk -v k="$total" 'BEGIN { printf "%.2f", k / 1024 }') MiB (goal < 6 MiB)"
+
+# sample TITLE [MAPPINGS]: each daemon's figures (kB) and their totals.
+sample() {
+    title=$1
+    mappings=${2:-}
+    printf '%s\n' "$daemons" | {
+        total_pss=0 total_anon=0 total_file=0 total_rss=0
+        while read -r name pid; do
+            [ -n "$name" ] || continue
+            set -- $(awk '/^Pss:/ { p = $2 } /^Pss_Anon:/ { a = $2 } /^Pss_File:/ { f = $2 } /^Rss:/ { r = $2 }
+                          END { print p + 0, a + 0, f + 0, r + 0 }' "/proc/$pid/smaps_rollup")
+            printf '  %-14s PSS %5s kB  (anon %5s, file %5s)  RSS %5s kB\n' "$name" "$1" "$2" "$3" "$4"
+            total_pss=$((total_pss + $1)) total_anon=$((total_anon + $2))
+            total_file=$((total_file + $3)) total_rss=$((total_rss + $4))
+            if [ -n "$mappings" ]; then
+                # Where each daemon's PSS is: per mapping, PSS, anonymous and private dirty kB.
+                awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 == "" ? "[anon]" : $6 }
+                     /^Pss:/ { pss[name] += $2 } /^Pss_Anon:/ { anon[name] += $2 } /^Private_Dirty:/ { dirty[name] += $2 }
+                     END { for (n in pss) if (pss[n] > 0) printf "      %5d %5d %5d  %s\n", pss[n], anon[n], dirty[n], n }' \
+                    "/proc/$pid/smaps" | sort -rn | head -n "$mappings"
+            fi
+        done
+        printf '  %-14s PSS %5s kB  (anon %5s, file %5s)  RSS %5s kB\n' total "$total_pss" "$total_anon" "$total_file" "$total_rss"
+        echo "$title $total_pss $total_anon" > "$UM_TOP/total.$title"
+    }
+}
+mib() { awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }'; }
+
+# (a) While serving: a steady light load, bounded in time (bench-load stops by itself).
+"$GGL_BENCH_LOAD" --seconds "$load_seconds" --rate 10 --component com.example.HelloWorld > "$UM_TOP/load.out" 2>&1 &
+load=$!
+load_running=1
+um_on_exit 'if [ -n "$load_running" ]; then kill "$load" 2>/dev/null; fi'
+sleep "$load_sample_at"
+kill -0 "$load" 2>/dev/null || { echo "bench-load ended early:" >&2; cat "$UM_TOP/load.out" >&2; exit 1; }
+echo "while serving ~10 requests/s to each service, $load_sample_at s into the load (bench-load):"
+sample serving "${GGL_FOOTPRINT_MAPPINGS:-}"
+wait "$load"
+status=$?
+load_running=""
+sed 's/^/  /' "$UM_TOP/load.out"
+[ "$status" -eq 0 ] || { echo "bench-load failed (exit $status): the figures above are not of a served load" >&2; exit 1; }
+
+# (b) Idle: nothing asked of any daemon since the load ended.
+sleep "$idle_seconds"
+echo "idle, $idle_seconds s after the load:"
+sample idle
+
+read -r _ serving_pss serving_anon < "$UM_TOP/total.serving"
+read -r _ idle_pss idle_anon < "$UM_TOP/total.idle"
+echo "PSS of the daemons idle: total $idle_pss kB = $(mib "$idle_pss") MiB, of it anonymous $idle_anon kB = $(mib "$idle_anon") MiB"
+echo "PSS of the daemons while serving: total $serving_pss kB = $(mib "$serving_pss") MiB, of it anonymous $serving_anon kB = $(mib "$serving_anon") MiB (goal < 6 MiB)"

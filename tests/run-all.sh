@@ -46,7 +46,7 @@ build/bench/bench-config
 step "deployment benchmark (deploy --wait to RUNNING for 1 and 20 components; daemon PSS)"
 bench/deploy.sh build/bin 1
 
-step "footprint (installed size, ggl.target ready time, daemons' PSS idle; figures only)"
+step "footprint (installed size, ggl.target ready time, daemons' PSS while serving a light load and idle; figures only)"
 bench/footprint.sh build/bin 5
 
 step "IPC benchmark (PublishToTopic -> subscriber messages/s, latency, ggipcd + ggpubsubd PSS)"

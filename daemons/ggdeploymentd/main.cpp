@@ -44,8 +44,8 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     }
 
     // One malloc arena: the deployment thread's garbage then lies in the main heap, which
-    // the idle release (ggl/idle_memory.hpp) hands back whole (a thread's own arena keeps
-    // its top).
+    // the idle heap trim (ggl/heap.hpp) hands back whole (a thread's own arena keeps its
+    // top).
     ::mallopt(M_ARENA_MAX, 1);
     EventLoop loop;
     if (!daemon::prepare(loop)) {

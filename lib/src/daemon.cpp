@@ -1,7 +1,7 @@
 // The shared parts of a daemon's life (daemon.hpp).
 #include "ggl/daemon.hpp"
 
-#include "ggl/idle_memory.hpp"
+#include "ggl/heap.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
 
@@ -10,7 +10,7 @@
 namespace ggl::daemon {
 
 bool prepare(EventLoop& loop) {
-    loop.on_idle(std::chrono::seconds(1), release_idle_memory);
+    loop.on_idle(std::chrono::seconds(1), trim_heap);
     if (auto handled = loop.stop_on_termination_signals(); !handled) {
         GGL_LOGE("cannot handle signals: %s", handled.error().to_string().c_str());
         return false;
@@ -19,7 +19,7 @@ bool prepare(EventLoop& loop) {
 }
 
 bool serve(EventLoop& loop) {
-    release_idle_memory();
+    trim_heap();
     service_manager::notify("READY=1");
     auto ran = loop.run();
     service_manager::notify("STOPPING=1");
