@@ -274,6 +274,21 @@ Result<void> move_aside(const fs::path& path, Undo& undo) {
     return make_error(ErrorCode::Failure, "cannot find a free name to move " + path.string() + " aside");
 }
 
+// Renames `temporary` to `target`, a file already there (`exists`) moved aside first;
+// the undo puts the old file back.
+Result<void> replace_file(const fs::path& temporary, const fs::path& target, bool exists, Undo& undo) {
+    if (exists) {
+        if (auto moved = move_aside(target, undo); !moved) {
+            return moved;
+        }
+    }
+    if (::rename(temporary.c_str(), target.c_str()) != 0) {
+        return io_error(target, "cannot rename into", errno);
+    }
+    undo.add([target] { ::unlink(target.c_str()); });
+    return {};
+}
+
 // lchown of a tree; the modes are set again after (chown clears setuid-like bits, and
 // the store never sets those, but a mode must not depend on that).
 Result<void> give_tree(const fs::path& root, const FileOwner& owner) {
@@ -754,15 +769,9 @@ Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, 
                 continue;
             }
         }
-        if (exists) {
-            if (auto moved = move_aside(target, undo); !moved) {
-                return moved;
-            }
+        if (auto replaced = replace_file(*temporary, target, exists, undo); !replaced) {
+            return replaced.error();
         }
-        if (::rename(temporary->c_str(), target.c_str()) != 0) {
-            return io_error(target, "cannot rename into", errno);
-        }
-        undo.add([target] { ::unlink(target.c_str()); });
         filled.insert(target.parent_path());
     }
     for (const Planned& item : plan) {
@@ -799,15 +808,9 @@ Result<void> install_artifacts(const StoreLayout& layout, const Recipe& recipe, 
                     return make_error(checked.error().code, component + ": " + checked.error().message);
                 }
             }
-            if (exists) {
-                if (auto moved = move_aside(target, undo); !moved) {
-                    return moved;
-                }
+            if (auto replaced = replace_file(*temporary, target, exists, undo); !replaced) {
+                return replaced.error();
             }
-            if (::rename(temporary->c_str(), target.c_str()) != 0) {
-                return io_error(target, "cannot rename into", errno);
-            }
-            undo.add([target] { ::unlink(target.c_str()); });
         }
 
         if (item.unarchive) {
