@@ -4,14 +4,14 @@
 // subscriber, publish->receive latency one message at a time and under that load, and the
 // PSS of ggipcd and ggpubsubd idle and with 100 connected, subscribed clients.
 //   bench-ipc [--quick]      (--quick: 1 s of throughput instead of 3)
+#include "ipc_client.hpp"
+
 #include "ggl/bus_client.hpp"
 #include "ggl/env.hpp"
-#include "ggl/event_stream.hpp"
 #include "ggl/json.hpp"
 #include "ggl/log.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -36,127 +36,28 @@
 extern char** environ;
 
 using namespace ggl;
+using namespace ggl::bench;
 using namespace ggl::event_stream;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int32_t kApplicationMessage = 0, kConnect = 4, kConnectAck = 5;
-constexpr int32_t kAccepted = 1;
 constexpr const char* kPublisherToken = "BenchPublisherToken0123456789abcdef";
 constexpr const char* kSubscriberToken = "BenchSubscriberToken0123456789abcde";
 constexpr size_t kWindow = 128;  // PublishToTopic requests in flight
-
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "bench-ipc: %s\n", what.c_str());
-    std::exit(1);
-}
+constexpr int kTimeoutMs = 5000;  // how long a client waits for an answer unless told
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
 
-int32_t int_header(const Message& message, const char* name) {
-    const Header* header = message.find(name);
-    return header == nullptr ? -1 : static_cast<int32_t>(header->integer);
+void subscribe(IpcClient& client, const std::string& topic) {
+    std::string error;
+    if (!client.call("SubscribeToTopic", "{\"topic\":\"" + topic + "\"}", "aws.greengrass#SubscribeToTopicResponse",
+                     error)) {
+        die(error);
+    }
 }
-
-std::string string_header(const Message& message, const char* name) {
-    const Header* header = message.find(name);
-    return header == nullptr ? std::string() : header->bytes;
-}
-
-// The client side of event-stream RPC, blocking, as small as a benchmark needs.
-class Connection {
-public:
-    explicit Connection(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            die("connect " + path + ": " + std::strerror(errno));
-        }
-    }
-    ~Connection() { ::close(fd_); }
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
-
-    void send_raw(std::string_view bytes) {
-        while (!bytes.empty()) {
-            ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n <= 0) die(std::string("send: ") + std::strerror(errno));
-            bytes.remove_prefix(static_cast<size_t>(n));
-        }
-    }
-
-    // The next message; false when none came within timeout_ms.
-    bool receive(Message& message, int timeout_ms = 5000) {
-        for (;;) {
-            auto status = decoder_.next(message);
-            if (status == StreamDecoder::Status::Message) return true;
-            if (status == StreamDecoder::Status::Failed) die("decoding a frame: " + decoder_.error().message);
-            pollfd watched{fd_, POLLIN, 0};
-            if (::poll(&watched, 1, timeout_ms) <= 0) return false;
-            char* area = decoder_.write_area(65536);
-            ssize_t n = ::recv(fd_, area, decoder_.write_space(), 0);
-            if (n <= 0) die("ggipcd closed a connection");
-            decoder_.commit(static_cast<size_t>(n));
-        }
-    }
-
-    void connect(const std::string& token) {
-        Message message;
-        message.headers = {Header::int32(":message-type", kConnect), Header::int32(":message-flags", 0),
-                           Header::int32(":stream-id", 0), Header::string(":version", "0.1.0")};
-        message.payload = "{\"authToken\":\"" + token + "\"}";
-        std::string bytes;
-        if (!append_message(bytes, message)) die("encoding CONNECT");
-        send_raw(bytes);
-        Message ack;
-        if (!receive(ack) || int_header(ack, ":message-type") != kConnectAck ||
-            (int_header(ack, ":message-flags") & kAccepted) == 0) {
-            die("CONNECT was not accepted");
-        }
-    }
-
-    // Appends a request starting a new stream to out; returns its stream id.
-    int32_t append_request(std::string& out, const std::string& operation, std::string json) {
-        int32_t id = next_stream_++;
-        Message message;
-        message.headers = {Header::int32(":message-type", kApplicationMessage), Header::int32(":message-flags", 0),
-                           Header::int32(":stream-id", id), Header::string("operation", "aws.greengrass#" + operation),
-                           Header::string(":content-type", "application/json")};
-        message.payload = std::move(json);
-        if (!append_message(out, message)) die("encoding " + operation);
-        return id;
-    }
-
-    // Sends one request and waits for the first answer on its stream.
-    Message call(const std::string& operation, std::string json) {
-        std::string bytes;
-        int32_t id = append_request(bytes, operation, std::move(json));
-        send_raw(bytes);
-        Message answer;
-        while (receive(answer)) {
-            if (int_header(answer, ":stream-id") == id) return answer;
-        }
-        die("no answer to " + operation);
-    }
-
-    void subscribe(const std::string& topic) {
-        Message answer = call("SubscribeToTopic", "{\"topic\":\"" + topic + "\"}");
-        if (string_header(answer, "service-model-type") != "aws.greengrass#SubscribeToTopicResponse") {
-            die("SubscribeToTopic answered " + string_header(answer, "service-model-type") + " " + answer.payload);
-        }
-    }
-
-    int fd() const { return fd_; }
-
-private:
-    int fd_;
-    StreamDecoder decoder_;
-    int32_t next_stream_ = 1;
-};
 
 std::string publish_body(int64_t sent_ns) {
     return "{\"topic\":\"bench/ipc\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"t\":" + std::to_string(sent_ns) +
@@ -229,6 +130,7 @@ void write_token(const std::string& root, const std::string& component, const st
 } // namespace
 
 int main(int argc, char** argv) {
+    program_name = "bench-ipc";
     bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
     auto round = std::chrono::milliseconds(quick ? 1000 : 3000);
     std::string bin = env::executable_dir() + "/../bin";
@@ -258,15 +160,16 @@ int main(int argc, char** argv) {
     Memory ipcd_idle = memory_of(ipcd);
     Memory pubsubd_idle = memory_of(pubsubd);
 
-    Connection subscriber(socket_path);
-    subscriber.connect(kSubscriberToken);
-    subscriber.subscribe("bench/ipc");
-    Connection publisher(socket_path);
-    publisher.connect(kPublisherToken);
-    Message answer = publisher.call("PublishToTopic", publish_body(now_ns()));
-    if (string_header(answer, "service-model-type") != "aws.greengrass#PublishToTopicResponse") {
-        die("PublishToTopic answered " + string_header(answer, "service-model-type") + " " + answer.payload);
+    IpcClient subscriber(socket_path, kTimeoutMs);
+    subscriber.connect(kSubscriberToken, "com.bench.Subscriber");
+    subscribe(subscriber, "bench/ipc");
+    IpcClient publisher(socket_path, kTimeoutMs);
+    publisher.connect(kPublisherToken, "com.bench.Publisher");
+    if (std::string error;
+        !publisher.call("PublishToTopic", publish_body(now_ns()), "aws.greengrass#PublishToTopicResponse", error)) {
+        die(error);
     }
+    Message answer;
     Message message;
     if (!subscriber.receive(message)) die("the subscriber received nothing");
 
@@ -325,11 +228,11 @@ int main(int argc, char** argv) {
     double seconds = std::chrono::duration<double>(last_received - start_time).count();
 
     // 100 more clients, each connected and subscribed.
-    std::vector<std::unique_ptr<Connection>> clients;
+    std::vector<std::unique_ptr<IpcClient>> clients;
     for (int i = 0; i < 100; ++i) {
-        clients.push_back(std::make_unique<Connection>(socket_path));
-        clients.back()->connect(kSubscriberToken);
-        clients.back()->subscribe("bench/clients/" + std::to_string(i));
+        clients.push_back(std::make_unique<IpcClient>(socket_path, kTimeoutMs));
+        clients.back()->connect(kSubscriberToken, "com.bench.Subscriber");
+        subscribe(*clients.back(), "bench/clients/" + std::to_string(i));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     Memory ipcd_clients = memory_of(ipcd);

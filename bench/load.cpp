@@ -12,132 +12,32 @@
 // Prints what it sent and received; exits 1 when any request failed.
 //   bench-load [--seconds S] [--rate R] [--component NAME]
 //   (defaults: 8 s, 10 requests/s per service, com.example.HelloWorld)
+#include "ipc_client.hpp"
+
 #include "ggl/bus_client.hpp"
 #include "ggl/env.hpp"
-#include "ggl/event_stream.hpp"
 #include "ggl/file.hpp"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <thread>
 
 using namespace ggl;
-using namespace ggl::event_stream;
+using namespace ggl::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr const char* kComponent = "com.bench.Load";
-constexpr int32_t kApplicationMessage = 0, kConnect = 4, kConnectAck = 5;
-constexpr int32_t kAccepted = 1;
 constexpr int kTimeoutMs = 2000;  // for every request: a daemon that does not answer fails the run
-
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "bench-load: %s\n", what.c_str());
-    std::exit(1);
-}
-
-int32_t int_header(const Message& message, const char* name) {
-    const Header* header = message.find(name);
-    return header == nullptr ? -1 : static_cast<int32_t>(header->integer);
-}
-
-std::string string_header(const Message& message, const char* name) {
-    const Header* header = message.find(name);
-    return header == nullptr ? std::string() : header->bytes;
-}
-
-// The client side of Greengrass IPC (event-stream RPC), blocking, one request at a time.
-class IpcConnection {
-public:
-    explicit IpcConnection(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            die("connect " + path + ": " + std::strerror(errno));
-        }
-    }
-    ~IpcConnection() { ::close(fd_); }
-    IpcConnection(const IpcConnection&) = delete;
-    IpcConnection& operator=(const IpcConnection&) = delete;
-
-    void connect(const std::string& token) {
-        Message message;
-        message.headers = {Header::int32(":message-type", kConnect), Header::int32(":message-flags", 0),
-                           Header::int32(":stream-id", 0), Header::string(":version", "0.1.0")};
-        message.payload = "{\"authToken\":\"" + token + "\"}";
-        send(message);
-        Message ack;
-        if (!receive(ack) || int_header(ack, ":message-type") != kConnectAck ||
-            (int_header(ack, ":message-flags") & kAccepted) == 0) {
-            die("ggipcd did not accept the CONNECT of " + std::string(kComponent));
-        }
-    }
-
-    // One request on a new stream; the answer's service-model-type, or the error's text.
-    bool call(const std::string& operation, std::string json, const std::string& expected, std::string& error) {
-        int32_t id = next_stream_++;
-        Message message;
-        message.headers = {Header::int32(":message-type", kApplicationMessage), Header::int32(":message-flags", 0),
-                           Header::int32(":stream-id", id), Header::string("operation", "aws.greengrass#" + operation),
-                           Header::string(":content-type", "application/json")};
-        message.payload = std::move(json);
-        send(message);
-        Message answer;
-        while (receive(answer)) {
-            if (int_header(answer, ":stream-id") != id) continue;
-            if (string_header(answer, "service-model-type") == expected) return true;
-            error = operation + " answered " + string_header(answer, "service-model-type") + " " + answer.payload;
-            return false;
-        }
-        error = operation + ": no answer within " + std::to_string(kTimeoutMs) + " ms";
-        return false;
-    }
-
-private:
-    void send(const Message& message) {
-        std::string bytes;
-        if (!append_message(bytes, message)) die("encoding an IPC message");
-        std::string_view rest = bytes;
-        while (!rest.empty()) {
-            ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
-            if (n <= 0) die(std::string("ggipcd: send: ") + std::strerror(errno));
-            rest.remove_prefix(static_cast<size_t>(n));
-        }
-    }
-
-    bool receive(Message& message) {
-        for (;;) {
-            auto status = decoder_.next(message);
-            if (status == StreamDecoder::Status::Message) return true;
-            if (status == StreamDecoder::Status::Failed) die("decoding an IPC frame: " + decoder_.error().message);
-            pollfd watched{fd_, POLLIN, 0};
-            if (::poll(&watched, 1, kTimeoutMs) <= 0) return false;
-            char* area = decoder_.write_area(65536);
-            ssize_t n = ::recv(fd_, area, decoder_.write_space(), 0);
-            if (n <= 0) die("ggipcd closed the connection");
-            decoder_.commit(static_cast<size_t>(n));
-        }
-    }
-
-    int fd_;
-    StreamDecoder decoder_;
-    int32_t next_stream_ = 1;
-};
 
 int positive(const char* option, const char* text, int most) {
     int value = 0;
@@ -158,6 +58,7 @@ struct Counts {
 } // namespace
 
 int main(int argc, char** argv) {
+    program_name = "bench-load";
     int seconds = 8;
     int rate = 10;
     std::string component = "com.example.HelloWorld";
@@ -204,8 +105,8 @@ int main(int argc, char** argv) {
         die("gg_pubsub did not accept the subscription" +
             (reply ? ": " + reply->error.to_string() : ": " + reply.error().to_string()));
     }
-    IpcConnection ipc(env::runtime_dir() + "/gg-ipc.socket");
-    ipc.connect(token);
+    IpcClient ipc(env::runtime_dir() + "/gg-ipc.socket", kTimeoutMs);
+    ipc.connect(token, kComponent);
 
     Counts counts[5];
     unsigned long writes = 0, delivered = 0, published = 0;
