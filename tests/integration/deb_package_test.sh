@@ -144,7 +144,7 @@ done
 installed_kib=$(dpkg-deb -f "$deb" Installed-Size)
 du_kib=$(grep -v '/$' "$top/files.txt" | while read -r path; do [ -f "$root$path" ] && [ ! -L "$root$path" ] && echo "$root$path"; done \
     | xargs du -ck 2>/dev/null | tail -n 1 | cut -f1)
-echo "installed size: ${du_kib} KiB on disk (du of the package's files), Installed-Size ${installed_kib} KiB (goal <= 1100 kB)"
+echo "installed size: ${du_kib} KiB on disk (du of the package's files), Installed-Size ${installed_kib} KiB (goal <= 2500 kB)"
 
 # Removal leaves the conffile only, and purge leaves nothing but the accounts (and the
 # lock file of the account databases).
