@@ -165,6 +165,10 @@ TEST_CASE("each mistake is one line that names it and points at the verb's --hel
     CHECK(error_of({"frobnicate"}) == "prog: error: unknown verb 'frobnicate' (see 'prog --help')\n");
     CHECK(error_of({"call", "s"}) == "prog: error: METHOD is required (see 'prog call --help')\n");
     CHECK(error_of({"call", "s", "m", "extra"}) == "prog: error: unexpected argument 'extra' (see 'prog call --help')\n");
+    CHECK(error_of({"call", "s", "m", "{\"a\": 1}", "more"}) ==
+          "prog: error: unexpected argument '{\"a\": 1}' (see 'prog call --help')\n");
+    CHECK(error_of({"call", "s", "m", "--no=1", "more"}) ==
+          "prog: error: unknown option '--no' (see 'prog call --help')\n");
     CHECK(error_of({"call", "--nope", "s", "m"}) == "prog: error: unknown option '--nope' (see 'prog call --help')\n");
     CHECK(error_of({"call", "-x", "s", "m"}) == "prog: error: unknown option '-x' (see 'prog call --help')\n");
     CHECK(error_of({"call", "s", "m", "--timeout"}) == "prog: error: --timeout needs a value (see 'prog call --help')\n");
@@ -209,6 +213,9 @@ TEST_CASE("--help prints the command's help and ends with 0, whatever else is mi
           std::string::npos);
     CHECK(top.out.find("secret") == std::string::npos);
     CHECK(top.out.find("--version") != std::string::npos);
+    // CLI11's own help() is the same text: the formatter is ggl's.
+    CHECK(q.app.help() == top.out);
+    CHECK(q.call->help() == cli::help_text(*q.call));
 }
 
 TEST_CASE("a long option name pushes its description to the next line") {

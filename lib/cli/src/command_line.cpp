@@ -101,16 +101,14 @@ void use_formatter(CLI::App& app, const std::shared_ptr<Formatter>& formatter) {
 }
 
 // The usage error for a CLI11 parse error, in ggl's words.
-std::string describe(const CLI::App& leaf, const CLI::ParseError& error) {
+std::string describe(const CLI::App& app, const CLI::App& leaf, const CLI::ParseError& error) {
     std::string what = error.what();
     std::string kind = error.get_name();
-    // ExtrasError, which CLI11 names after the command rather than "ExtrasError":
-    // "The following argument(s) was/were not expected: WORDS", the first last.
-    if (what.starts_with("The following argument")) {
-        size_t listed = what.find("expected: ");
-        if (listed == std::string::npos) return what;
-        std::string words = what.substr(listed + 10);
-        std::string word = words.substr(words.rfind(' ') == std::string::npos ? 0 : words.rfind(' ') + 1);
+    // ExtrasError, which CLI11 names after the command rather than "ExtrasError": "The
+    // following argument(s) was/were not expected: WORDS". Name the first of them.
+    if (std::vector<std::string> left = app.remaining(true);
+        what.starts_with("The following argument") && !left.empty()) {
+        const std::string& word = left.front();
         if (word.size() > 1 && word.starts_with('-')) {
             return "unknown option '" + word.substr(0, word.find('=')) + "'";
         }
@@ -215,7 +213,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
         return kExitOk;
     } catch (const CLI::ParseError& error) {
         const CLI::App& leaf = chosen_leaf(app);
-        return report_usage_error(describe(leaf, error) + " (see '" + path_of(leaf) + " --help')");
+        return report_usage_error(describe(app, leaf, error) + " (see '" + path_of(leaf) + " --help')");
     }
     if (const CLI::App& leaf = chosen_leaf(app); has_verbs(leaf)) {
         return report_usage_error("no verb given (see '" + path_of(leaf) + " --help')");
