@@ -194,7 +194,8 @@ std::string help_text(const CLI::App& app) {
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     set_program_label(app.get_name());
-    if (app.get_version_ptr() == nullptr) {
+    // Not where --version is an option of the program's own (recipe-runner's).
+    if (app.get_version_ptr() == nullptr && app.get_option_no_throw("--version") == nullptr) {
         app.set_version_flag("--version", app.get_name() + " " + GGL_VERSION);
     }
     use_formatter(app, std::make_shared<Formatter>());
