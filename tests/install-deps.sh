@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libmsgpack-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
+  libmsgpack-dev libcli11-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev catch2 libyaml-dev zlib1g-dev libarchive-dev
   clang libclang-rt-14-dev            # the fuzzer
   python3 python3-msgpack             # the interoperability test speaks msgpack without our code

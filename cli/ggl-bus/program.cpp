@@ -82,30 +82,30 @@ Exit status: 0 ok; 2 bad service name; 3 cannot reach the service; 4 remote erro
 
 using Verb = cli::VerbEntry<VerbArguments, int (*)(const GlobalOptions& options, const VerbArguments& arguments)>;
 
-void add_service(cli::Command& verb, VerbArguments& arguments) {
+void add_service(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("SERVICE", arguments.service, "Service name (socket $GGL_RUNTIME_DIR/SERVICE)")
         ->required()
-        ->complete_with(service_candidates);
+        ->check(cli::completer(service_candidates));
 }
 
-void add_request(cli::Command& verb, VerbArguments& arguments) {
+void add_request(CLI::App& verb, VerbArguments& arguments) {
     add_service(verb, arguments);
     verb.add_option("METHOD", arguments.method, "Method name (see 'ggl bus describe SERVICE')")
         ->required()
-        ->complete_with(method_candidates);
+        ->check(cli::completer(method_candidates));
     verb.add_option("JSON", arguments.params_json,
                     "Params: a JSON object, or - to read it from standard input ({} when omitted)")
         ->each([&arguments](const std::string&) { arguments.params_given = true; });
 }
 
-void add_subscription(cli::Command& verb, VerbArguments& arguments) {
+void add_subscription(CLI::App& verb, VerbArguments& arguments) {
     add_request(verb, arguments);
     verb.add_option("--count", arguments.count, "Cancel after N events")
         ->type_name("N")
         ->check(cli::positive_integer());
 }
 
-void add_nothing(cli::Command&, VerbArguments&) {}
+void add_nothing(CLI::App&, VerbArguments&) {}
 
 constexpr Verb kVerbs[] = {
     {"call", "Call a method and print its result as JSON", kCallFooter, add_request, run_call},
@@ -118,7 +118,7 @@ constexpr Verb kVerbs[] = {
 
 // Added to the program and to every verb, so they work before or after the verb
 // and show in each verb's --help.
-void add_global_options(cli::Command& app, GlobalOptions& options) {
+void add_global_options(CLI::App& app, GlobalOptions& options) {
     cli::add_output_option(app, options.format);
     app.add_option("--timeout", options.timeout_seconds,
                    "Seconds to wait for the service to answer (fractions allowed; default 10)")
@@ -133,12 +133,12 @@ void add_global_options(cli::Command& app, GlobalOptions& options) {
 int ggl::programs::ggl_bus(int argc, char** argv) {
     cli::set_program_label("ggl bus");
 
-    cli::Command app{"Call, subscribe to and inspect the services on the ggl core bus.", "ggl bus"};
+    CLI::App app{"Call, subscribe to and inspect the services on the ggl core bus.", "ggl bus"};
     cli::set_footer(app, kProgramFooter);
     GlobalOptions options;
     VerbArguments arguments;
     add_global_options(app, options);
-    cli::add_verbs(app, kVerbs, [&](const Verb& verb, cli::Command& command) {
+    cli::add_verbs(app, kVerbs, [&](const Verb& verb, CLI::App& command) {
         add_global_options(command, options);
         verb.add_arguments(command, arguments);
     });

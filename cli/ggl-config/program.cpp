@@ -107,54 +107,54 @@ Exit status: 0 ok; 1 no such snapshot; 2 usage error; 3 cannot reach ggconfigd;
 
 using Verb = cli::VerbEntry<VerbArguments, int (*)(const GlobalOptions& options, const VerbArguments& arguments)>;
 
-void add_path(cli::Command& verb, VerbArguments& arguments, const char* positionals_help) {
-    verb.add_option("ARGS", arguments.positionals, positionals_help)->complete_with(config_path_candidates);
+void add_path(CLI::App& verb, VerbArguments& arguments, const char* positionals_help) {
+    verb.add_option("ARGS", arguments.positionals, positionals_help)->check(cli::completer(config_path_candidates));
     verb.add_option("--path", arguments.path_json, "The key path as a JSON list of names, instead of PATH")
         ->type_name("JSON");
 }
 
-void add_timestamp(cli::Command& verb, VerbArguments& arguments) {
+void add_timestamp(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("--timestamp", arguments.timestamp, "Milliseconds since the epoch (default now)")
         ->type_name("MS")
         ->check(cli::non_negative_integer());
 }
 
-void add_get(cli::Command& verb, VerbArguments& arguments) { add_path(verb, arguments, "PATH"); }
+void add_get(CLI::App& verb, VerbArguments& arguments) { add_path(verb, arguments, "PATH"); }
 
-void add_set(cli::Command& verb, VerbArguments& arguments) {
+void add_set(CLI::App& verb, VerbArguments& arguments) {
     add_path(verb, arguments, "PATH VALUE (only VALUE with --path)");
     verb.add_flag("--string", arguments.force_string, "Store VALUE as a string even when it reads as JSON");
     add_timestamp(verb, arguments);
 }
 
-void add_list(cli::Command& verb, VerbArguments& arguments) {
+void add_list(CLI::App& verb, VerbArguments& arguments) {
     add_path(verb, arguments, "PATH (default: the top level)");
     verb.add_flag("-r,--recursive", arguments.recursive, "List every key below PATH, as full paths");
 }
 
-void add_delete(cli::Command& verb, VerbArguments& arguments) {
+void add_delete(CLI::App& verb, VerbArguments& arguments) {
     add_path(verb, arguments, "PATH");
     add_timestamp(verb, arguments);
 }
 
-void add_watch(cli::Command& verb, VerbArguments& arguments) {
+void add_watch(CLI::App& verb, VerbArguments& arguments) {
     add_path(verb, arguments, "PATH (default: everything)");
     verb.add_option("--count", arguments.count, "Stop after N events")->type_name("N")->check(cli::positive_integer());
 }
 
-void add_import(cli::Command& verb, VerbArguments& arguments) {
-    verb.add_option("FILE", arguments.positionals, "YAML, JSON or config.tlog file")->complete_files();
+void add_import(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("FILE", arguments.positionals, "YAML, JSON or config.tlog file")->check(cli::file_names());
     add_timestamp(verb, arguments);
 }
 
-void add_export(cli::Command& verb, VerbArguments& arguments) {
+void add_export(CLI::App& verb, VerbArguments& arguments) {
     add_path(verb, arguments, "PATH (default: everything)");
     verb.add_option("--format", arguments.export_format, "yaml (default) or json")
         ->type_name("FORMAT")
-        ->choices({"yaml", "json"});
+        ->check(cli::choices({"yaml", "json"}));
 }
 
-void add_name(cli::Command& verb, VerbArguments& arguments) {
+void add_name(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("NAME", arguments.positionals, "Snapshot name (default \"default\")");
 }
 
@@ -171,7 +171,7 @@ constexpr Verb kVerbs[] = {
 };
 
 // Added to the program and to every verb, so they work before or after the verb.
-void add_global_options(cli::Command& app, GlobalOptions& options) {
+void add_global_options(CLI::App& app, GlobalOptions& options) {
     cli::add_output_option(app, options.format);
     app.add_option("--db", options.db_path, "Work on this sqlite database directly, without ggconfigd")
         ->type_name("PATH");
@@ -185,12 +185,12 @@ void add_global_options(cli::Command& app, GlobalOptions& options) {
 int ggl::programs::ggl_config(int argc, char** argv) {
     cli::set_program_label("ggl config");
 
-    cli::Command app{"Read and change the ggl configuration, through ggconfigd or in its database.", "ggl config"};
+    CLI::App app{"Read and change the ggl configuration, through ggconfigd or in its database.", "ggl config"};
     cli::set_footer(app, kProgramFooter);
     GlobalOptions options;
     VerbArguments arguments;
     add_global_options(app, options);
-    cli::add_verbs(app, kVerbs, [&](const Verb& verb, cli::Command& command) {
+    cli::add_verbs(app, kVerbs, [&](const Verb& verb, CLI::App& command) {
         add_global_options(command, options);
         verb.add_arguments(command, arguments);
     });

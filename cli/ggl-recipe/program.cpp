@@ -86,7 +86,7 @@ Examples:
 Exit status: 0 ok; 1 invalid recipe, no manifest for the platform, or a variable
 that cannot be resolved ({iot:thingName} without a thing name); 2 bad arguments.)";
 
-void add_device_options(cli::Command& verb, VerbArguments& arguments) {
+void add_device_options(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("--config", arguments.config_file,
                     "Device configuration file (config.yaml shape) for thing name, root path, region, "
                     "runWith and component configuration")
@@ -97,14 +97,14 @@ void add_device_options(cli::Command& verb, VerbArguments& arguments) {
         ->type_name("PATH");
 }
 
-void add_platform_option(cli::Command& verb, VerbArguments& arguments) {
+void add_platform_option(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("--platform", arguments.platform_spec,
                     "Platform attributes over the detected ones, e.g. os=linux,architecture=aarch64")
         ->type_name("KEY=VALUE,...");
 }
 
-void add_translate(cli::Command& verb, VerbArguments& arguments) {
-    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->complete_files();
+void add_translate(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->check(cli::file_names());
     verb.add_option("-o,--output", arguments.output_dir, "Write the units into DIR (- or absent: standard output)")
         ->type_name("DIR|-");
     verb.add_option("--check", arguments.check_dir, "Compare with the units in DIR instead of writing")
@@ -114,17 +114,17 @@ void add_translate(cli::Command& verb, VerbArguments& arguments) {
     verb.get_option("--check")->excludes(verb.get_option("--output"));
 }
 
-void add_validate(cli::Command& verb, VerbArguments& arguments) {
-    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->complete_files();
+void add_validate(CLI::App& verb, VerbArguments& arguments) {
+    verb.add_option("RECIPE", arguments.recipes, "Recipe files (YAML, or .json)")->required()->check(cli::file_names());
     add_platform_option(verb, arguments);
     cli::add_output_option(verb, arguments.format);
 }
 
-void add_show(cli::Command& verb, VerbArguments& arguments) {
+void add_show(CLI::App& verb, VerbArguments& arguments) {
     verb.add_option("RECIPE", arguments.recipes, "Recipe file (YAML, or .json)")
         ->required()
         ->expected(1)
-        ->complete_files();
+        ->check(cli::file_names());
     add_device_options(verb, arguments);
     add_platform_option(verb, arguments);
     cli::add_output_option(verb, arguments.format);
@@ -143,10 +143,10 @@ constexpr Verb kVerbs[] = {
 int ggl::programs::ggl_recipe(int argc, char** argv) {
     cli::set_program_label("ggl recipe");
 
-    cli::Command app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};
+    CLI::App app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};
     cli::set_footer(app, kProgramFooter);
     VerbArguments arguments;
     cli::add_verbs(app, kVerbs,
-                   [&](const Verb& verb, cli::Command& command) { verb.add_arguments(command, arguments); });
+                   [&](const Verb& verb, CLI::App& command) { verb.add_arguments(command, arguments); });
     return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) { return verb.run(arguments); });
 }

@@ -611,7 +611,7 @@ bool utf8_terminal() {
 }  // namespace
 
 int run_check_command(int argc, char** argv) {
-    cli::Command app{
+    CLI::App app{
         "Check that this device's configuration, identity, clock, disk, daemons and components are healthy.",
         "ggl check"};
     cli::set_footer(app, kFooter);

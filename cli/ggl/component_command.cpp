@@ -244,16 +244,18 @@ int run_logs(const Arguments& arguments) {
     return cli::kExitOk;
 }
 
-void add_name(cli::Command& verb, Arguments& arguments) {
-    verb.add_option("NAME", arguments.name, "Component name")->required()->complete_with(component_candidates);
+void add_name(CLI::App& verb, Arguments& arguments) {
+    verb.add_option("NAME", arguments.name, "Component name")->required()->check(cli::completer(component_candidates));
 }
 
-void add_nothing(cli::Command&, Arguments&) {}
+void add_nothing(CLI::App&, Arguments&) {}
 
-void add_logs(cli::Command& verb, Arguments& arguments) {
+void add_logs(CLI::App& verb, Arguments& arguments) {
     add_name(verb, arguments);
     verb.add_flag("-f,--follow", arguments.follow, "Print new lines as they come, until Ctrl-C");
-    verb.add_option("-n,--lines", arguments.lines, "Print the last N lines (default 50)")->type_name("N");
+    verb.add_option("-n,--lines", arguments.lines, "Print the last N lines (default 50)")
+        ->type_name("N")
+        ->check(cli::non_negative_integer());
 }
 
 constexpr Verb kVerbs[] = {
@@ -264,7 +266,7 @@ constexpr Verb kVerbs[] = {
     {"logs", "Print a component's log from the journal", kLogsFooter, add_logs, run_logs},
 };
 
-void add_global_options(cli::Command& app, Arguments& arguments) {
+void add_global_options(CLI::App& app, Arguments& arguments) {
     cli::add_output_option(app, arguments.format);
     app.add_option("--socket", arguments.socket_path, "gghealthd's socket (default $GGL_RUNTIME_DIR/gg_health)")
         ->type_name("PATH");
@@ -292,7 +294,7 @@ std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& c
 }
 
 int run_component_command(int argc, char** argv) {
-    cli::Command app{"List, inspect, restart and stop components, and read their logs.", "ggl component"};
+    CLI::App app{"List, inspect, restart and stop components, and read their logs.", "ggl component"};
     cli::set_footer(app, kProgramFooter);
     Arguments arguments;
     return cli::run_verb_program(app, argc, argv, kVerbs, arguments, add_global_options);

@@ -355,22 +355,26 @@ int run_list(const Arguments& arguments) {
 
 using Verb = cli::VerbEntry<Arguments, int (*)(const Arguments& arguments)>;
 
-void add_local(cli::Command& verb, Arguments& arguments) {
+void add_local(CLI::App& verb, Arguments& arguments) {
     verb.add_option("-r,--recipe-dir", arguments.recipe_dir, "Directory of recipes (NAME-VERSION.yaml|.json)")
         ->type_name("DIR");
     verb.add_option("-a,--artifact-dir", arguments.artifact_dir, "Directory of artifacts (NAME/VERSION/FILE)")
         ->type_name("DIR");
-    verb.add_option("-c,--add", arguments.add, "Add or update a root component (repeatable)")->type_name("NAME=VERSION");
+    // One value each time, as getopt_long users expect: "-c a=1 b" leaves b unexpected.
+    verb.add_option("-c,--add", arguments.add, "Add or update a root component (repeatable)")
+        ->type_name("NAME=VERSION")
+        ->allow_extra_args(false);
     verb.add_option("-d,--remove", arguments.remove, "Remove a root component (repeatable)")
         ->type_name("NAME")
-        ->complete_with(component_candidates);
+        ->allow_extra_args(false)
+        ->check(cli::completer(component_candidates));
     verb.add_option("--update-config", arguments.update_config,
                     "Configuration updates {\"NAME\":{\"MERGE\":{...},\"RESET\":[...]}}, or @FILE")
         ->type_name("JSON");
     verb.add_option("-g,--group", arguments.group, "Deployment group (default LOCAL_DEPLOYMENTS)")->type_name("GROUP");
     verb.add_option("--failure-policy", arguments.failure_policy, "On failure: rollback (default) or none")
         ->type_name("POLICY")
-        ->choices({"rollback", "none"});
+        ->check(cli::choices({"rollback", "none"}));
     verb.add_flag("--dry-run", arguments.dry_run, "Print the plan and change nothing");
     verb.add_flag("--wait", arguments.wait, "Follow the deployment to its end; exit 1 if it fails");
     verb.add_option("--component-timeout", arguments.component_timeout,
@@ -399,12 +403,12 @@ std::vector<cli::Candidate> deployment_candidates(const cli::CompletionContext&)
     return ids;
 }
 
-void add_status(cli::Command& verb, Arguments& arguments) {
+void add_status(CLI::App& verb, Arguments& arguments) {
     verb.add_option("ID", arguments.positionals, "Deployment id (default: the most recent)")
-        ->complete_with(deployment_candidates);
+        ->check(cli::completer(deployment_candidates));
 }
 
-void add_nothing(cli::Command&, Arguments&) {}
+void add_nothing(CLI::App&, Arguments&) {}
 
 constexpr Verb kVerbs[] = {
     {"local", "Deploy components from local recipes and artifacts", kLocalFooter, add_local, run_local},
@@ -412,7 +416,7 @@ constexpr Verb kVerbs[] = {
     {"list", "List the recorded deployments", kListFooter, add_nothing, run_list},
 };
 
-void add_global_options(cli::Command& app, Arguments& arguments) {
+void add_global_options(CLI::App& app, Arguments& arguments) {
     cli::add_output_option(app, arguments.format);
     app.add_option("--timeout", arguments.timeout_seconds, "Seconds to wait for ggdeploymentd to answer (default 10)")
         ->type_name("SECONDS")
@@ -422,7 +426,7 @@ void add_global_options(cli::Command& app, Arguments& arguments) {
 } // namespace
 
 int run_deploy_command(int argc, char** argv) {
-    cli::Command app{"Deploy components locally through ggdeploymentd, and follow deployments.", "ggl deploy"};
+    CLI::App app{"Deploy components locally through ggdeploymentd, and follow deployments.", "ggl deploy"};
     cli::set_footer(app, kProgramFooter);
     Arguments arguments;
     return cli::run_verb_program(app, argc, argv, kVerbs, arguments, add_global_options);

@@ -71,33 +71,4 @@ std::optional<std::string> find_program(std::string_view program) {
     return std::nullopt;
 }
 
-void print_help(std::FILE* out) {
-    std::string verbs;
-    for (const Verb& verb : kVerbs) {
-        std::string name(verb.name);
-        name.resize(10, ' ');
-        verbs += "  " + name + std::string(verb.summary) + "\n";
-    }
-    std::fprintf(out,
-                 "ggl: the command line of ggl, a lean AWS IoT Greengrass v2 device runtime.\n"
-                 "\n"
-                 "Usage: ggl VERB [ARGUMENTS...]\n"
-                 "       ggl --help | --version\n"
-                 "\n"
-                 "Verbs:\n"
-                 "%s"
-                 "\n"
-                 "Run 'ggl VERB --help' for a verb's options and examples.\n"
-                 "\n"
-                 "Environment:\n"
-                 "  GGL_RUNTIME_DIR  bus sockets (default /run/greengrass)\n"
-                 "  GGL_ROOT         root path (default /var/lib/greengrass)\n"
-                 "  GGL_CONFIG_DB    configuration database (default $GGL_ROOT/config.db)\n"
-                 "  GGL_LOG_LEVEL    error, warn, info (default), debug or trace\n"
-                 "\n"
-                 "Exit status: 0 ok; 1 not found or failed; 2 usage error; 3 cannot reach the\n"
-                 "daemon; 4 the daemon answered with an error.\n",
-                 verbs.c_str());
-}
-
 } // namespace ggl::front

@@ -29,9 +29,10 @@ const Verb* find_verb_by_program(std::string_view program);
 // Every verb, in the order of the help, for completion.
 std::span<const Verb> verbs();
 
-// ggl __complete WORDS... (completion_command.cpp): the candidates for the last word,
-// from the verb tables and then the chosen verb's own command line tree.
-int run_completion(int count, char** words);
+// `ggl ARGS...` (front_command.cpp): --help, --version, `__complete WORDS...` (the
+// candidates for the last word: the verbs, then the chosen verb's own CLI11 app), or
+// the verb ARGS name, run with the words after it.
+int run_front(int argc, char** argv);
 // Component names as gghealthd lists them (component_command.cpp); none when it does
 // not answer within cli::kCompletionTimeout.
 std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& context);
@@ -44,8 +45,5 @@ int run_check_command(int argc, char** argv);
 
 // A program (a daemon, for `ggl check`) beside this executable, else on PATH.
 std::optional<std::string> find_program(std::string_view program);
-
-// ggl --help: the verbs and the environment.
-void print_help(std::FILE* out);
 
 } // namespace ggl::front

@@ -37,9 +37,9 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 } // namespace
 
 int main(int argc, char** argv) {
-    cli::Command app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
-                     "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
-                     "ggconfigd"};
+    CLI::App app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
+                 "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
+                 "ggconfigd"};
     if (auto status = cli::parse_command_line(app, argc, argv)) {
         return *status;
     }

@@ -18,10 +18,10 @@
 using namespace ggl;
 
 int main(int argc, char** argv) {
-    cli::Command app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
-                     "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
-                     "failure.",
-                     "ggdeploymentd"};
+    CLI::App app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
+                 "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
+                 "failure.",
+                 "ggdeploymentd"};
     cli::set_footer(app, R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
 daemons need no restart for a component's bootstrap, so the deployment goes on. One
 that exits 101 (reboot the device) leaves its deployment IN_PROGRESS in phase

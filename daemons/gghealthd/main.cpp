@@ -20,9 +20,9 @@ constexpr const char* kService = "gg_health";
 } // namespace
 
 int main(int argc, char** argv) {
-    cli::Command app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
-                     "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
-                     "gghealthd"};
+    CLI::App app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
+                 "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
+                 "gghealthd"};
     if (auto status = cli::parse_command_line(app, argc, argv)) {
         return *status;
     }

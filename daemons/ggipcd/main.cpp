@@ -86,9 +86,9 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 } // namespace
 
 int main(int argc, char** argv) {
-    cli::Command app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
-                     "authenticate with the SVCUID their deployment issued them.",
-                     "ggipcd"};
+    CLI::App app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
+                 "authenticate with the SVCUID their deployment issued them.",
+                 "ggipcd"};
     std::string socket_option;
     app.add_option("--socket", socket_option,
                    "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)")

@@ -20,10 +20,10 @@ constexpr const char* kService = "gg_pubsub";
 
 int main(int argc, char** argv) {
     pubsubd::QueueLimits limits;
-    cli::Command app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
-                     "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
-                     "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",
-                     "ggpubsubd"};
+    CLI::App app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
+                 "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
+                 "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",
+                 "ggpubsubd"};
     app.add_option("--queue-messages", limits.queue_messages,
                    "Messages a subscriber's queue holds before dropping (1 to 10000000; default " +
                        std::to_string(limits.queue_messages) + ")")

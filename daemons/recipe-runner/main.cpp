@@ -1,70 +1,62 @@
 // recipe-runner: what a component unit's ExecStart/ExecStop/ExecCondition runs for one phase.
 #include "phase_runner.hpp"
 
+#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/error_report.hpp"
 #include "ggl/log.hpp"
 
-#include <getopt.h>
-
 #include <cstdio>
-#include <cstring>
+#include <string>
 
 using namespace ggl;
 using namespace ggl::runner;
 
 namespace {
 
-constexpr const char* kUsage =
-    "Usage: recipe-runner --component NAME --version VERSION --phase PHASE\n"
-    "                     [--recipe FILE] [--platform KEY=VALUE,...] [--config FILE] [--skipif]\n"
-    "\n"
-    "Runs one lifecycle phase (bootstrap, install, startup, run, shutdown, recover) of a\n"
-    "component as its systemd unit asks: reads the recipe (FILE, else\n"
-    "$GGL_ROOT/packages/recipes/NAME-VERSION.{yaml,json}), selects the manifest for this\n"
-    "platform, reads the configuration from ggconfigd (else --config, else\n"
-    "$GGL_CONFIG_DIR/config.yaml, over the recipe defaults), sets Setenv, changes to\n"
-    "$GGL_ROOT/work/NAME and execs /bin/sh -c SCRIPT with the variables substituted.\n"
-    "--skipif only evaluates the phase's Skipif: exit 1 to skip, 0 to run.\n"
-    "\n"
-    "Exit status: that of the script; 1 the phase could not start (or --skipif: skip);\n"
-    "2 usage error.\n";
+constexpr const char* kFooter = R"(Reads the recipe (FILE, else $GGL_ROOT/packages/recipes/NAME-VERSION.{yaml,json}),
+selects the manifest for this platform, reads the configuration from ggconfigd (else
+--config, else $GGL_CONFIG_DIR/config.yaml, over the recipe defaults), sets Setenv,
+changes to $GGL_ROOT/work/NAME and execs /bin/sh -c SCRIPT with the variables
+substituted. --skipif only evaluates the phase's Skipif: exit 1 to skip, 0 to run.
+
+Exit status: that of the script; 1 the phase could not start (or --skipif: skip);
+2 usage error.
+)";
 
 } // namespace
 
 int main(int argc, char** argv) {
+    CLI::App app{"Runs one lifecycle phase (bootstrap, install, startup, run, shutdown, recover) of a "
+                 "component as its systemd unit asks.",
+                 "recipe-runner"};
+    cli::set_footer(app, kFooter);
     RunRequest request;
     std::string phase;
-    const option options[] = {
-        {"component", required_argument, nullptr, 'c'}, {"version", required_argument, nullptr, 'v'},
-        {"phase", required_argument, nullptr, 'p'},     {"recipe", required_argument, nullptr, 'r'},
-        {"platform", required_argument, nullptr, 'P'},  {"config", required_argument, nullptr, 'C'},
-        {"skipif", no_argument, nullptr, 's'},          {"help", no_argument, nullptr, 'h'},
-        {nullptr, 0, nullptr, 0},
-    };
-    int option_char;
-    while ((option_char = ::getopt_long(argc, argv, "h", options, nullptr)) != -1) {
-        switch (option_char) {
-        case 'c': request.component = optarg; break;
-        case 'v': request.version = optarg; break;
-        case 'p': phase = optarg; break;
-        case 'r': request.recipe_path = optarg; break;
-        case 'P': request.platform_spec = optarg; break;
-        case 'C': request.config_file = optarg; break;
-        case 's': request.skipif_only = true; break;
-        case 'h': std::fputs(kUsage, stdout); return 0;
-        default: std::fputs(kUsage, stderr); return kRunnerUsage;
-        }
-    }
-    auto parsed_phase = phase_from_name(phase);
-    if (optind != argc || request.component.empty() || request.version.empty() || !parsed_phase) {
-        std::fprintf(stderr, "recipe-runner: error: %s\n%s",
-                     optind != argc ? "unexpected argument" : "--component, --version and a valid --phase are required",
-                     kUsage);
-        return kRunnerUsage;
+    app.add_option("--component", request.component, "The component")->type_name("NAME")->required();
+    app.add_option("--version", request.version, "Its version")->type_name("VERSION")->required();
+    app.add_option("--phase", phase, "bootstrap, install, startup, run, shutdown or recover")
+        ->type_name("PHASE")
+        ->required()
+        ->check(CLI::Validator(
+            [](std::string& name) -> std::string {
+                if (phase_from_name(name)) return {};  // any case, as recipes spell them
+                return "must be bootstrap, install, startup, run, shutdown or recover, not '" + name + "'";
+            },
+            "", ""));
+    app.add_option("--recipe", request.recipe_path, "The recipe, instead of the one in the component store")
+        ->type_name("FILE");
+    app.add_option("--platform", request.platform_spec, "Platform attributes over the detected ones")
+        ->type_name("KEY=VALUE,...");
+    app.add_option("--config", request.config_file, "A config.yaml to read when ggconfigd does not answer")
+        ->type_name("FILE");
+    app.add_flag("--skipif", request.skipif_only, "Only evaluate the phase's Skipif: exit 1 to skip, 0 to run");
+    if (auto status = cli::parse_command_line(app, argc, argv)) {
+        return *status == cli::kExitUsage ? kRunnerUsage : *status;
     }
     if (!is_valid_component_name(request.component)) {
-        std::fprintf(stderr, "recipe-runner: error: invalid component name\n");
+        cli::report_usage_error("--component: invalid component name '" + request.component + "'");
         return kRunnerUsage;
     }
-    request.phase = *parsed_phase;
+    request.phase = *phase_from_name(phase);
     return run_phase(request);
 }

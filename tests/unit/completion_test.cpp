@@ -1,4 +1,5 @@
-// Shell completion read off a command tree (lib/cli completion.cpp).
+// Shell completion read off a CLI11 app (lib/cli completion.cpp).
+#include "ggl/cli/command_line.hpp"
 #include "ggl/cli/completion.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,7 +15,7 @@ namespace {
 
 // A program shaped like the ggl commands: global options, verbs, positionals.
 struct Program {
-    cli::Command app{"test program", "prog"};
+    CLI::App app{"test program", "prog"};
     std::string db, format, service, method, dir;
     std::vector<std::string> files;
     bool json = false;
@@ -22,23 +23,23 @@ struct Program {
 
     Program() {
         app.add_option("--db", db)->type_name("PATH");
-        cli::Command* call = app.add_subcommand("call", "Call a method");
+        CLI::App* call = app.add_subcommand("call", "Call a method");
         call->group("Verbs");
         call->add_flag("-v,--verbose", json, "Say more");
         call->add_option("-n,--count", count, "How many")->type_name("N");
-        call->add_option("--format", format, "yaml or json")->choices({"yaml", "json"});
+        call->add_option("--format", format, "yaml or json")->check(cli::choices({"yaml", "json"}));
         call->add_flag("--json", json, "JSON")->option_text("[=pretty|short]");
         call->add_option("SERVICE", service, "Service name")
-            ->complete_with([](const cli::CompletionContext& context) {
+            ->check(cli::completer([](const cli::CompletionContext& context) {
                 // Echoes what it was told, so the test sees the context.
                 return std::vector<cli::Candidate>{{"svc-a", "db=" + context.option("--db")}, {"svc-b", {}}};
-            });
+            }));
         call->add_option("METHOD", method, "Method name");
-        cli::Command* load = app.add_subcommand("load", "Load files");
+        CLI::App* load = app.add_subcommand("load", "Load files");
         load->group("Verbs");
         load->add_option("FILE", files, "Files to load");
         load->add_option("-o,--output", dir, "Where")->type_name("DIR");
-        cli::Command* hidden = app.add_subcommand("secret", "Not listed");
+        CLI::App* hidden = app.add_subcommand("secret", "Not listed");
         hidden->group("");
     }
 
@@ -101,7 +102,7 @@ TEST_CASE("a positional without candidates gets a hint, files and directories go
     CHECK(program.complete({"load", "-o", ""}) == Lines{":dirs"});
     CHECK(program.complete({"--db", ""}) == Lines{":files"});
     Program marked;
-    marked.app.find_subcommand("load")->get_option("FILE")->complete_files();
+    marked.app.get_subcommand("load")->get_option("FILE")->check(cli::file_names());
     CHECK(marked.complete({"load", "a.yaml", ""}) == Lines{":files"});
 }
 

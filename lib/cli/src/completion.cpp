@@ -1,34 +1,159 @@
-// Shell completion read off the command tree: verbs, options, option values and
-// positionals of whatever command a program built, plus the completers it attached.
+// Shell completion read off the CLI11 app: verbs, options, option values and
+// positionals of whatever app a program built, plus the completers it attached.
 #include "ggl/cli/completion.hpp"
+
+#include "ggl/cli/command_line.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace ggl::cli {
 namespace {
 
-bool is_help_or_version(const Option& option) { return option.name() == "--help" || option.name() == "--version"; }
+enum class ValueKind { Plain, Files, Directories };
+
+// What an option completes with travels in the option itself, as a check that accepts
+// every value and is named "ggl-complete:TAG" (TAG: files, or the index of its
+// completer), so that it lives and dies with the option.
+constexpr std::string_view kTagPrefix = "ggl-complete:";
+
+// Completers are only added (a handful per program), never removed: an index stays valid.
+std::vector<Completer>& completers() {
+    static std::vector<Completer> table;
+    return table;
+}
+
+CLI::Validator tag(const std::string& tag) {
+    return CLI::Validator([](std::string&) { return std::string(); }, "", std::string(kTagPrefix) + tag);
+}
+
+std::string tag_of(const CLI::Option* option) {
+    // CLI11 offers the checks only through a non-const option; reading them changes nothing.
+    auto* readable = const_cast<CLI::Option*>(option);
+    for (int index = 0;; ++index) {
+        const CLI::Validator* validator = nullptr;
+        try {
+            validator = readable->get_validator(index);
+        } catch (const CLI::OptionNotFound&) {
+            return {};
+        }
+        if (validator->get_name().starts_with(kTagPrefix)) {
+            return validator->get_name().substr(kTagPrefix.size());
+        }
+    }
+}
+
+bool is_positional(const CLI::Option* option) { return !option->nonpositional(); }
+
+bool takes_value(const CLI::Option* option) { return option->get_items_expected_max() > 0; }
+
+// "--db" for an option named "-d,--db"; "-n" when it has only short names.
+std::string key_of(const CLI::Option* option) {
+    if (!option->get_lnames().empty()) return "--" + option->get_lnames().front();
+    if (!option->get_snames().empty()) return "-" + option->get_snames().front();
+    return option->get_name();
+}
+
+const CLI::Option* find_long(const CLI::App& app, const std::string& name) {
+    for (const CLI::Option* option : app.get_options()) {
+        if (!is_positional(option) && option->check_lname(name)) return option;
+    }
+    return nullptr;
+}
+
+const CLI::Option* find_short(const CLI::App& app, char name) {
+    for (const CLI::Option* option : app.get_options()) {
+        if (!is_positional(option) && option->check_sname(std::string(1, name))) return option;
+    }
+    return nullptr;
+}
+
+std::vector<const CLI::App*> listed_verbs(const CLI::App& app) {
+    std::vector<const CLI::App*> verbs;
+    for (const CLI::App* verb : app.get_subcommands({})) {
+        if (!verb->get_name().empty() && !verb->get_group().empty() && !verb->get_disabled()) verbs.push_back(verb);
+    }
+    return verbs;
+}
+
+const CLI::App* find_verb(const CLI::App& app, const std::string& name) {
+    for (const CLI::App* verb : listed_verbs(app)) {
+        if (verb->get_name() == name) return verb;
+    }
+    return nullptr;
+}
+
+// The positional that receives the next positional word, if any does.
+const CLI::Option* next_positional(const CLI::App& app, size_t given) {
+    for (const CLI::Option* option : app.get_options()) {
+        if (!is_positional(option)) continue;
+        auto room = static_cast<size_t>(std::max(option->get_items_expected_max(), 1));
+        if (given < room) return option;
+        given -= room;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (;;) {
+        size_t end = text.find(separator, start);
+        parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) return parts;
+        start = end + 1;
+    }
+}
+
+// The choices a check names in the type ("FORMAT:{yaml,json}", cli::choices()), or
+// the help shows for a flag's optional value ("[=pretty|short]").
+std::vector<std::string> choices_of(const CLI::Option* option) {
+    const std::string& text = option->get_option_text();
+    if (text.starts_with("[=") && text.ends_with("]")) {
+        return split(text.substr(2, text.size() - 3), '|');
+    }
+    std::string type = option->get_type_name();
+    size_t open = type.find(":{");
+    size_t close = type.find('}', open == std::string::npos ? 0 : open);
+    if (open == std::string::npos || close == std::string::npos) return {};
+    return split(type.substr(open + 2, close - open - 2), ',');
+}
+
+ValueKind kind_of(const CLI::Option* option) {
+    if (tag_of(option) == "files") return ValueKind::Files;
+    std::string base = option->get_type_name();
+    base = base.substr(0, base.find(':'));
+    for (const std::string& piece : split(base, '|')) {
+        if (piece == "DIR") return ValueKind::Directories;
+        if (piece == "FILE" || piece == "PATH") return ValueKind::Files;
+    }
+    return ValueKind::Plain;
+}
 
 // Candidates for a value of option; prefix is what precedes the value in the word
 // ("--format=" for --format=ya).
-void print_values(const Option& option, const CompletionContext& context, const std::string& prefix,
+void print_values(const CLI::Option* option, const CompletionContext& context, const std::string& prefix,
                   std::FILE* out) {
     std::vector<Candidate> candidates;
-    if (option.completer()) {
-        candidates = option.completer()(context);
+    std::string tagged = tag_of(option);
+    if (!tagged.empty() && tagged.find_first_not_of("0123456789") == std::string::npos) {
+        candidates = completers().at(std::stoul(tagged))(context);
     }
-    for (const std::string& value : option.offered()) {
-        candidates.push_back({value, {}});
+    for (std::string& choice : choices_of(option)) {
+        candidates.push_back({std::move(choice), {}});
     }
     if (candidates.empty()) {
-        ValueKind kind = option.value_kind();
+        ValueKind kind = kind_of(option);
         if (kind != ValueKind::Plain && prefix.empty()) {
             std::fputs(kind == ValueKind::Files ? ":files\n" : ":dirs\n", out);
             return;
         }
-        if (option.is_positional() && prefix.empty()) {
-            std::fprintf(out, ":hint %s: %s\n", option.name().c_str(), option.get_description().c_str());
+        if (is_positional(option) && prefix.empty()) {
+            std::fprintf(out, ":hint %s: %s\n", option->get_name().c_str(), option->get_description().c_str());
         }
         return;
     }
@@ -38,21 +163,28 @@ void print_values(const Option& option, const CompletionContext& context, const 
     print_candidates(candidates, prefix + context.word, out);
 }
 
-void print_options(const Command& command, const std::string& word, std::FILE* out) {
+void print_options(const CLI::App& app, const std::string& word, std::FILE* out) {
     std::vector<Candidate> candidates;
-    for (const auto& option : command.options()) {
-        if (option->is_positional()) continue;
-        for (const std::string& name : option->long_names()) {
+    for (const CLI::Option* option : app.get_options()) {
+        if (is_positional(option)) continue;
+        for (const std::string& name : option->get_lnames()) {
             candidates.push_back({"--" + name, option->get_description()});
         }
-        for (char name : option->short_names()) {
-            candidates.push_back({std::string("-") + name, option->get_description()});
+        for (const std::string& name : option->get_snames()) {
+            candidates.push_back({"-" + name, option->get_description()});
         }
     }
     print_candidates(candidates, word, out);
 }
 
 } // namespace
+
+CLI::Validator completer(Completer completer) {
+    completers().push_back(std::move(completer));
+    return tag(std::to_string(completers().size() - 1));
+}
+
+CLI::Validator file_names() { return tag("files"); }
 
 void print_candidates(const std::vector<Candidate>& candidates, std::string_view prefix, std::FILE* out) {
     for (const Candidate& candidate : candidates) {
@@ -70,49 +202,48 @@ void print_candidates(const std::vector<Candidate>& candidates, std::string_view
     }
 }
 
-void print_completions(const Command& app, const std::vector<std::string>& words, std::FILE* out) {
+void print_completions(const CLI::App& app, const std::vector<std::string>& words, std::FILE* out) {
     CompletionContext context;
     context.word = words.empty() ? std::string() : words.back();
-    const Command* current = &app;
-    const Option* pending = nullptr;  // an option whose value is the next word
-    bool only_positionals = false;    // after "--"
+    const CLI::App* current = &app;
+    const CLI::Option* pending = nullptr;  // an option whose value is the next word
+    bool only_positionals = false;         // after "--"
     for (size_t i = 0; i + 1 < words.size(); ++i) {
         const std::string& word = words[i];
         if (pending != nullptr) {
-            context.options[pending->name()] = word;
+            context.options[key_of(pending)] = word;
             pending = nullptr;
         } else if (!only_positionals && word == "--") {
             only_positionals = true;
         } else if (!only_positionals && word.starts_with("--")) {
             size_t equals = word.find('=');
-            const Option* option = current->find_long(word.substr(2, equals == std::string::npos ? equals : equals - 2));
+            const CLI::Option* option =
+                find_long(*current, word.substr(2, equals == std::string::npos ? equals : equals - 2));
             if (option == nullptr) continue;
             if (equals != std::string::npos) {
-                context.options[option->name()] = word.substr(equals + 1);
-            } else if (option->takes_value()) {
+                context.options[key_of(option)] = word.substr(equals + 1);
+            } else if (takes_value(option)) {
                 pending = option;
             } else {
-                context.options[option->name()] = "true";
+                context.options[key_of(option)] = "true";
             }
         } else if (!only_positionals && word.size() > 1 && word.starts_with('-') &&
-                   current->find_short(word[1]) != nullptr) {
+                   find_short(*current, word[1]) != nullptr) {
             // A cluster of short options; the first that takes a value takes the rest.
             for (size_t at = 1; at < word.size(); ++at) {
-                const Option* option = current->find_short(word[at]);
+                const CLI::Option* option = find_short(*current, word[at]);
                 if (option == nullptr) break;
-                if (!option->takes_value()) {
-                    context.options[option->name()] = "true";
+                if (!takes_value(option)) {
+                    context.options[key_of(option)] = "true";
                 } else if (at + 1 < word.size()) {
-                    context.options[option->name()] = word.substr(at + 1);
+                    context.options[key_of(option)] = word.substr(at + 1);
                     break;
                 } else {
                     pending = option;
                 }
             }
-        } else if (const Command* verb = context.positionals.empty() && !only_positionals
-                                             ? current->find_subcommand(word)
-                                             : nullptr;
-                   verb != nullptr && verb->is_listed()) {
+        } else if (const CLI::App* verb =
+                       context.positionals.empty() && !only_positionals ? find_verb(*current, word) : nullptr) {
             current = verb;
             context.verbs.push_back(verb->get_name());
         } else {
@@ -122,16 +253,17 @@ void print_completions(const Command& app, const std::vector<std::string>& words
 
     const std::string& word = context.word;
     if (pending != nullptr) {
-        print_values(*pending, context, {}, out);
+        print_values(pending, context, {}, out);
         return;
     }
     if (!only_positionals && word.starts_with("--") && word.find('=') != std::string::npos) {
         size_t equals = word.find('=');
-        if (const Option* option = current->find_long(word.substr(2, equals - 2));
-            option != nullptr && !is_help_or_version(*option)) {
+        std::string name = word.substr(2, equals - 2);
+        if (const CLI::Option* option = find_long(*current, name);
+            option != nullptr && name != "help" && name != "version") {
             CompletionContext value_context = context;
             value_context.word = word.substr(equals + 1);
-            print_values(*option, value_context, word.substr(0, equals + 1), out);
+            print_values(option, value_context, word.substr(0, equals + 1), out);
         }
         return;
     }
@@ -141,13 +273,13 @@ void print_completions(const Command& app, const std::vector<std::string>& words
     }
     if (context.positionals.empty() && !only_positionals) {
         std::vector<Candidate> verbs;
-        for (const auto& verb : current->subcommands()) {
-            if (verb->is_listed()) verbs.push_back({verb->get_name(), verb->get_description()});
+        for (const CLI::App* verb : listed_verbs(*current)) {
+            verbs.push_back({verb->get_name(), verb->get_description()});
         }
         print_candidates(verbs, word, out);
     }
-    if (const Option* positional = current->positional_after(context.positionals.size())) {
-        print_values(*positional, context, {}, out);
+    if (const CLI::Option* positional = next_positional(*current, context.positionals.size())) {
+        print_values(positional, context, {}, out);
     }
 }
 
