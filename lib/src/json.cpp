@@ -1,489 +1,259 @@
-// Object <-> JSON text: a writer and an RFC 8259 parser of our own.
+// Object <-> JSON text, on nlohmann_json: its SAX parser builds the Object directly, and
+// its serializer writes both forms.
 #include "ggl/json.hpp"
 
 #include "ggl/text.hpp"
 
+// libggl is built without exceptions: nlohmann's throw sites become std::abort(). None is
+// reached here: the parser reports errors through the SAX handler's parse_error(), and the
+// writer only builds values of known types and hands the serializer valid UTF-8.
+#define JSON_NOEXCEPTION 1
+// No stream operators: texts come and go as strings.
+#define JSON_NO_IO 1
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstdio>
+#include <cstring>
 #include <vector>
 
 namespace ggl {
 
 namespace {
 
-// JSON nested deeper than this is refused rather than recursed into.
+// ordered_json keeps a map's entries in their order (msgpack maps are ordered on the wire).
+using Json = nlohmann::ordered_json;
+
+// JSON nested deeper than this is refused rather than built.
 constexpr size_t kMaxJsonDepth = 128;
-
-void write_string(std::string_view text, std::string& out) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    size_t plain = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        out.append(text.data() + plain, i - plain);
-        plain = i + 1;
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: {
-            char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-            out.append(escaped, sizeof escaped);
-        }
-        }
-    }
-    out.append(text.data() + plain, text.size() - plain);
-    out.push_back('"');
-}
-
-void write_text_or_base64(std::string_view data, std::string& out) {
-    if (is_valid_utf8(data)) {
-        write_string(data, out);
-    } else {
-        write_string(base64_encode(data), out);
-    }
-}
-
-// The shortest text that reads back as the same double, with ".0" on an integral value so
-// that it reads back as a float ("1.0", "0.1", "1e+300"); null when not finite.
-void write_double(double d, std::string& out) {
-    if (!std::isfinite(d)) {
-        out += "null";
-        return;
-    }
-    char digits[32];
-    auto written = std::to_chars(digits, digits + sizeof digits, d);
-    std::string_view text(digits, static_cast<size_t>(written.ptr - digits));
-    out += text;
-    if (text.find_first_of(".e") == std::string_view::npos) {
-        out += ".0";
-    }
-}
-
-// A map's entries as written: keys that are not UTF-8 become base64, and when that makes
-// two keys equal, the first position is kept with the last value (as parsing does).
-std::vector<std::pair<std::string, const Object*>> written_entries(const Map& map) {
-    std::vector<std::pair<std::string, const Object*>> entries;
-    entries.reserve(map.size());
-    for (const auto& [key, item] : map) {
-        std::string name = is_valid_utf8(key) ? key : base64_encode(key);
-        auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& entry) { return entry.first == name; });
-        if (same != entries.end()) {
-            same->second = &item;
-        } else {
-            entries.emplace_back(std::move(name), &item);
-        }
-    }
-    return entries;
-}
 
 bool has_non_utf8_key(const Map& map) {
     return std::any_of(map.begin(), map.end(), [](const auto& entry) { return !is_valid_utf8(entry.first); });
 }
 
-// indent < 0: the short form, no whitespace; otherwise that many spaces per level, one
-// item per line, ": " after keys; empty containers are "[]" and "{}" in both.
-void write_value(const Object& value, int indent, int depth, std::string& out) {
-    auto new_line = [&](int level) {
-        if (indent >= 0) {
-            out.push_back('\n');
-            out.append(static_cast<size_t>(indent) * static_cast<size_t>(level), ' ');
-        }
-    };
+Json text_or_base64(std::string_view data) {
+    return Json(is_valid_utf8(data) ? std::string(data) : base64_encode(data));
+}
+
+// The nlohmann value that is written for an Object. Floats that are not finite are
+// written as null by the serializer itself.
+Json to_json_value(const Object& value) {
     switch (value.type()) {
-    case Type::Null: out += "null"; return;
-    case Type::Bool: out += value.as_bool() ? "true" : "false"; return;
-    case Type::I64: {
-        char digits[24];
-        auto written = std::to_chars(digits, digits + sizeof digits, value.as_i64());
-        out.append(digits, written.ptr);
-        return;
-    }
-    case Type::F64: write_double(value.as_f64(), out); return;
-    case Type::String: write_text_or_base64(value.as_string(), out); return;
-    case Type::Bytes: write_text_or_base64(value.as_bytes().data, out); return;
+    case Type::Null: return Json(nullptr);
+    case Type::Bool: return Json(value.as_bool());
+    case Type::I64: return Json(value.as_i64());
+    case Type::F64: return Json(value.as_f64());
+    case Type::String: return text_or_base64(value.as_string());
+    case Type::Bytes: return text_or_base64(value.as_bytes().data);
     case Type::List: {
-        const List& list = value.as_list();
-        out.push_back('[');
-        bool first = true;
-        for (const auto& item : list) {
-            if (!first) out.push_back(',');
-            first = false;
-            new_line(depth + 1);
-            write_value(item, indent, depth + 1, out);
+        Json json(Json::value_t::array);
+        auto& items = json.get_ref<Json::array_t&>();
+        items.reserve(value.as_list().size());
+        for (const auto& item : value.as_list()) {
+            items.push_back(to_json_value(item));
         }
-        if (!list.empty()) new_line(depth);
-        out.push_back(']');
-        return;
+        return json;
     }
     case Type::Map: {
         const Map& map = value.as_map();
-        auto write_entry = [&](std::string_view key, const Object& item, bool first) {
-            if (!first) out.push_back(',');
-            new_line(depth + 1);
-            write_string(key, out);
-            out += indent >= 0 ? ": " : ":";
-            write_value(item, indent, depth + 1, out);
-        };
-        out.push_back('{');
-        if (has_non_utf8_key(map)) {
-            bool first = true;
-            for (const auto& [key, item] : written_entries(map)) {
-                write_entry(key, *item, first);
-                first = false;
+        Json json(Json::value_t::object);
+        auto& entries = json.get_ref<Json::object_t&>();
+        entries.reserve(map.size());
+        if (!has_non_utf8_key(map)) {
+            // Entries as they are, in order (a decoded msgpack map may repeat a key).
+            for (const auto& [key, item] : map) {
+                entries.Container::emplace_back(key, to_json_value(item));
             }
         } else {
-            bool first = true;
+            // Keys that are not UTF-8 become base64; when that makes two keys equal, the
+            // first position is kept with the last value (as parsing does).
             for (const auto& [key, item] : map) {
-                write_entry(key, item, first);
-                first = false;
+                entries[is_valid_utf8(key) ? key : base64_encode(key)] = to_json_value(item);
             }
         }
-        if (!map.empty()) new_line(depth);
-        out.push_back('}');
-        return;
+        return json;
     }
     }
+    return Json(nullptr);
 }
 
-// A JSON parser (RFC 8259) that builds the Object directly. Integers that fit i64 are
-// I64, others F64; strings must be valid UTF-8, and \u escapes must pair surrogates. A
-// repeated key keeps its first position and takes the last value. Errors name the line
-// and the column (in bytes, from 1) of the offending character.
-class Parser {
+// Builds the Object from nlohmann's parse events, without its DOM in between. Integers
+// that fit i64 are I64, others F64; a repeated key keeps its first position and takes the
+// last value; containers deeper than kMaxJsonDepth stop the parse.
+class ObjectBuilder {
 public:
-    explicit Parser(std::string_view text) : text_(text) {}
+    using number_integer_t = Json::number_integer_t;
+    using number_unsigned_t = Json::number_unsigned_t;
+    using number_float_t = Json::number_float_t;
+    using string_t = Json::string_t;
+    using binary_t = Json::binary_t;
 
-    Result<Object> parse() {
-        if (text_.substr(0, 3) == "\xef\xbb\xbf") {
-            pos_ = 3;  // a UTF-8 byte order mark
+    bool null() { return add(Object{}); }
+    bool boolean(bool value) { return add(Object{value}); }
+    bool number_integer(number_integer_t value) { return add(Object{int64_t{value}}); }
+    bool number_unsigned(number_unsigned_t value) {
+        if (value <= static_cast<uint64_t>(INT64_MAX)) {
+            return add(Object{static_cast<int64_t>(value)});
         }
-        skip_space();
-        Object root;
-        if (!value(root, 0)) {
-            return failure();
-        }
-        skip_space();
-        if (pos_ != text_.size()) {
-            fail("unexpected ", "; expected the end of the text");
-            return failure();
-        }
-        return root;
+        return add(Object{static_cast<double>(value)});
     }
-
-private:
-    bool value(Object& out, size_t depth) {
-        if (pos_ >= text_.size()) {
-            return fail("unexpected ", "; expected a value");
-        }
-        switch (text_[pos_]) {
-        case '{': return object(out, depth + 1);
-        case '[': return array(out, depth + 1);
-        case '"': {
-            std::string text;
-            if (!string(text)) return false;
-            out = Object{std::move(text)};
-            return true;
-        }
-        case 't': return literal("true", out, Object{true});
-        case 'f': return literal("false", out, Object{false});
-        case 'n': return literal("null", out, Object{});
-        default: return number(out);
-        }
-    }
-
-    bool object(Object& out, size_t depth) {
-        if (depth > kMaxJsonDepth) return fail("nested deeper than 128 levels at ", "");
-        ++pos_;
-        out = Object{Map{}};
-        Map& map = out.as_map();
-        skip_space();
-        if (peek() == '}') {
-            ++pos_;
-            return true;
-        }
-        while (true) {
-            if (peek() != '"') return fail("unexpected ", "; expected a key string");
-            std::string key;
-            if (!string(key)) return false;
-            skip_space();
-            if (peek() != ':') return fail("unexpected ", "; expected ':'");
-            ++pos_;
-            skip_space();
-            Object item;
-            if (!value(item, depth)) return false;
-            if (Object* existing = map.find(key)) {
-                *existing = std::move(item);
-            } else {
-                map.append(std::move(key), std::move(item));
-            }
-            skip_space();
-            char next = peek();
-            ++pos_;
-            if (next == '}') return true;
-            if (next != ',') return back_and_fail("unexpected ", "; expected ',' or '}'");
-            skip_space();
-        }
-    }
-
-    bool array(Object& out, size_t depth) {
-        if (depth > kMaxJsonDepth) return fail("nested deeper than 128 levels at ", "");
-        ++pos_;
-        out = Object{List{}};
-        List& list = out.as_list();
-        skip_space();
-        if (peek() == ']') {
-            ++pos_;
-            return true;
-        }
-        while (true) {
-            list.emplace_back();
-            if (!value(list.back(), depth)) return false;
-            skip_space();
-            char next = peek();
-            ++pos_;
-            if (next == ']') return true;
-            if (next != ',') return back_and_fail("unexpected ", "; expected ',' or ']'");
-            skip_space();
-        }
-    }
-
-    bool literal(std::string_view word, Object& out, Object value) {
-        if (text_.substr(pos_, word.size()) != word) {
-            return fail("unexpected ", "; expected a value");
-        }
-        pos_ += word.size();
-        out = std::move(value);
+    bool number_float(number_float_t value, const string_t&) { return add(Object{value}); }
+    bool string(string_t& value) { return add(Object{std::move(value)}); }
+    // Only binary formats (CBOR, MessagePack...) report these; JSON text has none.
+    bool binary(binary_t& value) { return add(Object{Bytes{std::string(value.begin(), value.end())}}); }
+    bool start_object(std::size_t) { return open(Object{Map{}}); }
+    bool key(string_t& value) {
+        key_ = std::move(value);
         return true;
     }
-
-    bool number(Object& out) {
-        size_t start = pos_;
-        if (peek() == '-') ++pos_;
-        if (peek() == '0') {
-            ++pos_;
-        } else if (is_digit(peek())) {
-            while (is_digit(peek())) ++pos_;
-        } else {
-            return fail("unexpected ", "; expected a value");
-        }
-        bool integral = true;
-        if (peek() == '.') {
-            integral = false;
-            ++pos_;
-            if (!is_digit(peek())) return fail("unexpected ", "; expected a digit after '.'");
-            while (is_digit(peek())) ++pos_;
-        }
-        if (peek() == 'e' || peek() == 'E') {
-            integral = false;
-            ++pos_;
-            if (peek() == '+' || peek() == '-') ++pos_;
-            if (!is_digit(peek())) return fail("unexpected ", "; expected a digit in the exponent");
-            while (is_digit(peek())) ++pos_;
-        }
-        const char* first = text_.data() + start;
-        const char* last = text_.data() + pos_;
-        if (integral) {
-            int64_t i = 0;
-            if (auto [end, ec] = std::from_chars(first, last, i); ec == std::errc() && end == last) {
-                out = Object{i};
-                return true;
-            }
-        }
-        double d = 0;
-        auto [end, ec] = std::from_chars(first, last, d);
-        if (ec == std::errc::result_out_of_range) {
-            pos_ = start;
-            return fail("number out of range at ", "");
-        }
-        if (ec != std::errc() || end != last) {
-            pos_ = start;
-            return fail("unexpected ", "; expected a number");
-        }
-        out = Object{d};
-        return true;
-    }
-
-    // At the opening quote; leaves pos_ after the closing one.
-    bool string(std::string& out) {
-        ++pos_;
-        size_t plain = pos_;
-        while (true) {
-            if (pos_ >= text_.size()) return fail("unexpected ", "; expected '\"' to end the string");
-            auto c = static_cast<unsigned char>(text_[pos_]);
-            if (c == '"') {
-                out.append(text_.data() + plain, pos_ - plain);
-                ++pos_;
-                return true;
-            }
-            if (c < 0x20) return fail("unescaped control character ", " in a string");
-            if (c >= 0x80) {
-                size_t length = utf8_length(text_.substr(pos_));
-                if (length == 0) return fail("invalid UTF-8 ", " in a string");
-                pos_ += length;
-                continue;
-            }
-            if (c != '\\') {
-                ++pos_;
-                continue;
-            }
-            out.append(text_.data() + plain, pos_ - plain);
-            if (!escape(out)) return false;
-            plain = pos_;
-        }
-    }
-
-    // At a backslash in a string; appends what it stands for.
-    bool escape(std::string& out) {
-        ++pos_;
-        char c = peek();
-        ++pos_;
-        switch (c) {
-        case '"': out.push_back('"'); return true;
-        case '\\': out.push_back('\\'); return true;
-        case '/': out.push_back('/'); return true;
-        case 'b': out.push_back('\b'); return true;
-        case 'f': out.push_back('\f'); return true;
-        case 'n': out.push_back('\n'); return true;
-        case 'r': out.push_back('\r'); return true;
-        case 't': out.push_back('\t'); return true;
-        case 'u': break;
-        default: return back_and_fail("invalid escape ", " in a string");
-        }
-        uint32_t code = 0;
-        if (!hex4(code)) return false;
-        if (code >= 0xdc00 && code <= 0xdfff) {
-            pos_ -= 6;
-            return fail("unpaired surrogate \\u escape ", " in a string");
-        }
-        if (code >= 0xd800 && code <= 0xdbff) {
-            uint32_t low = 0;
-            if (text_.substr(pos_, 2) != "\\u") {
-                pos_ -= 6;
-                return fail("unpaired surrogate \\u escape ", " in a string");
-            }
-            pos_ += 2;
-            if (!hex4(low)) return false;
-            if (low < 0xdc00 || low > 0xdfff) {
-                pos_ -= 12;
-                return fail("unpaired surrogate \\u escape ", " in a string");
-            }
-            code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-        }
-        append_utf8(code, out);
-        return true;
-    }
-
-    bool hex4(uint32_t& code) {
-        for (int i = 0; i < 4; ++i, ++pos_) {
-            char c = peek();
-            uint32_t digit = c >= '0' && c <= '9'   ? c - '0'
-                             : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                             : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                    : 16;
-            if (digit == 16) return fail("unexpected ", "; expected 4 hex digits after \\u");
-            code = code << 4 | digit;
-        }
-        return true;
-    }
-
-    static void append_utf8(uint32_t code, std::string& out) {
-        if (code < 0x80) {
-            out.push_back(static_cast<char>(code));
-        } else if (code < 0x800) {
-            out.push_back(static_cast<char>(0xc0 | code >> 6));
-            out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
-        } else if (code < 0x10000) {
-            out.push_back(static_cast<char>(0xe0 | code >> 12));
-            out.push_back(static_cast<char>(0x80 | (code >> 6 & 0x3f)));
-            out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
-        } else {
-            out.push_back(static_cast<char>(0xf0 | code >> 18));
-            out.push_back(static_cast<char>(0x80 | (code >> 12 & 0x3f)));
-            out.push_back(static_cast<char>(0x80 | (code >> 6 & 0x3f)));
-            out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
-        }
-    }
-
-    // The length of the valid UTF-8 sequence that starts the text (its first byte >= 0x80),
-    // or 0.
-    static size_t utf8_length(std::string_view text) {
-        for (size_t length = 2; length <= 4 && length <= text.size(); ++length) {
-            if (is_valid_utf8(text.substr(0, length))) return length;
-        }
-        return 0;
-    }
-
-    static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-    char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-    void skip_space() {
-        while (pos_ < text_.size() &&
-               (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
-            ++pos_;
-        }
-    }
-
-    // Records "BEFORE<the character at pos_>AFTER" and where it is; returns false.
-    bool fail(std::string_view before, std::string_view after) {
-        std::string what;
-        if (pos_ >= text_.size()) {
-            what = "end of text";
-        } else {
-            auto c = static_cast<unsigned char>(text_[pos_]);
-            char shown[8];
-            if (c >= 0x20 && c < 0x7f) {
-                std::snprintf(shown, sizeof shown, "'%c'", c);
-            } else {
-                std::snprintf(shown, sizeof shown, "0x%02x", c);
-            }
-            what = shown;
-        }
-        error_ = std::string(before) + what + std::string(after);
-        error_pos_ = pos_;
+    bool end_object() { return close(); }
+    bool start_array(std::size_t) { return open(Object{List{}}); }
+    bool end_array() { return close(); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& error) {
+        error_position_ = position;
+        error_ = error.what();
         return false;
     }
-    // fail() for the character before pos_ (one that was consumed to look at it).
-    bool back_and_fail(std::string_view before, std::string_view after) {
-        pos_ = pos_ > 0 ? pos_ - 1 : 0;
-        return fail(before, after);
-    }
 
-    Error failure() const {
-        size_t line = 1;
-        size_t line_start = 0;
-        for (size_t i = 0; i < error_pos_ && i < text_.size(); ++i) {
-            if (text_[i] == '\n') {
-                ++line;
-                line_start = i + 1;
-            }
+    Object& root() { return root_; }
+    bool too_deep() const { return too_deep_; }
+    // What nlohmann said was wrong ("[json.exception.parse_error.101] parse error at ...")
+    // and the number of bytes it had read, the offending one included.
+    const std::string& error() const { return error_; }
+    size_t error_position() const { return error_position_; }
+
+private:
+    // Places value where the parser is: the root, the next list item, or under the last key.
+    Object* place(Object value) {
+        if (open_.empty()) {
+            root_ = std::move(value);
+            return &root_;
         }
-        return make_error(ErrorCode::Parse, "invalid JSON at line " + std::to_string(line) + ", column " +
-                                                std::to_string(error_pos_ - line_start + 1) + ": " + error_);
+        Object& parent = *open_.back();
+        if (parent.is_list()) {
+            List& list = parent.as_list();
+            list.push_back(std::move(value));
+            return &list.back();
+        }
+        Map& map = parent.as_map();
+        if (Object* existing = map.find(key_)) {
+            *existing = std::move(value);
+            return existing;
+        }
+        map.append(std::move(key_), std::move(value));
+        return &(map.end() - 1)->second;
+    }
+    bool add(Object value) {
+        place(std::move(value));
+        return true;
+    }
+    // Containers are filled in place: a pointer to one stays valid while it is open,
+    // because only the innermost open container grows.
+    bool open(Object container) {
+        if (open_.size() >= kMaxJsonDepth) {
+            too_deep_ = true;
+            return false;
+        }
+        open_.push_back(place(std::move(container)));
+        return true;
+    }
+    bool close() {
+        open_.pop_back();
+        return true;
     }
 
-    std::string_view text_;
-    size_t pos_ = 0;
-    size_t error_pos_ = 0;
+    Object root_;
+    std::vector<Object*> open_;
+    std::string key_;
+    bool too_deep_ = false;
     std::string error_;
+    size_t error_position_ = 0;
 };
+
+// The offset of the '[' or '{' that opens the first container deeper than kMaxJsonDepth,
+// in a text that nlohmann read without fault up to there.
+size_t too_deep_offset(std::string_view text) {
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxJsonDepth) {
+                return i;
+            }
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return text.size();
+}
+
+// "invalid JSON at line L, column C: WHAT", for the byte at offset (the end of the text
+// when offset is its size). Lines and columns count from 1; columns count bytes.
+Error parse_error_at(std::string_view text, size_t offset, std::string_view what) {
+    offset = std::min(offset, text.size());
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(offset), '\n'));
+    size_t line_start = text.substr(0, offset).rfind('\n');
+    size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
+    return make_error(ErrorCode::Parse, "invalid JSON at line " + std::to_string(line) + ", column " +
+                                            std::to_string(column) + ": " + std::string(what));
+}
+
+// nlohmann's message without its prefixes: "[json.exception.parse_error.101] parse error
+// at line 1, column 7: syntax error while parsing value - unexpected '}'; ..." gives
+// "syntax error while parsing value - unexpected '}'; ...".
+std::string_view nlohmann_reason(std::string_view what) {
+    if (what.starts_with("[json.exception.")) {
+        size_t end = what.find("] ");
+        what.remove_prefix(end == std::string_view::npos ? what.size() : end + 2);
+    }
+    if (what.starts_with("parse error")) {
+        size_t colon = what.find(": ");
+        if (colon != std::string_view::npos) {
+            what.remove_prefix(colon + 2);
+        }
+    }
+    return what;
+}
 
 } // namespace
 
 std::string to_json(const Object& value, JsonStyle style) {
-    std::string out;
-    write_value(value, style == JsonStyle::Pretty ? 2 : -1, 0, out);
-    return out;
+    // Every string in the value is valid UTF-8 (others were made base64), so the error
+    // handler never acts; replace rather than strict, which would abort.
+    return to_json_value(value).dump(style == JsonStyle::Pretty ? 2 : -1, ' ', false,
+                                     Json::error_handler_t::replace);
 }
 
-Result<Object> from_json(std::string_view text) { return Parser(text).parse(); }
+Result<Object> from_json(std::string_view text) {
+    ObjectBuilder builder;
+    // Strict: the whole text is one value (a UTF-8 byte order mark before it is skipped).
+    if (!Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json, true)) {
+        if (builder.too_deep()) {
+            return parse_error_at(text, too_deep_offset(text), "nested deeper than 128 levels");
+        }
+        size_t offset = builder.error_position() > 0 ? builder.error_position() - 1 : 0;
+        std::string_view reason = nlohmann_reason(builder.error());
+        if (offset < text.size() && text[offset] == '\0' && reason.find("end of input") != std::string_view::npos) {
+            // nlohmann takes a NUL byte for the end of the text.
+            return parse_error_at(text, offset, "unexpected NUL byte");
+        }
+        return parse_error_at(text, offset, reason);
+    }
+    // nlohmann takes a NUL byte for the end of the text; JSON has none outside strings
+    // (and none unescaped inside them), so text after one was not read.
+    if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+        size_t offset = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
+        return parse_error_at(text, offset, "unexpected NUL byte; expected the end of the text");
+    }
+    return std::move(builder.root());
+}
 
 } // namespace ggl
