@@ -1,5 +1,5 @@
 // Object <-> JSON text, on nlohmann_json: its SAX parser builds the Object directly, and
-// its serializer writes both forms.
+// its serializer writes every scalar and key.
 #include "ggl/json.hpp"
 
 #include "ggl/text.hpp"
@@ -26,55 +26,120 @@ using Json = nlohmann::ordered_json;
 // JSON nested deeper than this is refused rather than built.
 constexpr size_t kMaxJsonDepth = 128;
 
-bool has_non_utf8_key(const Map& map) {
-    return std::any_of(map.begin(), map.end(), [](const auto& entry) { return !is_valid_utf8(entry.first); });
-}
+// Writes an Object as JSON text without building nlohmann's DOM of it first (that doubled
+// the allocations of every IPC message): every scalar and key goes through nlohmann's
+// serializer (escapes, UTF-8, numbers), as a node of its own; a string is copied into one
+// reused node rather than allocated. Around them, the punctuation and the layout of
+// nlohmann's dump(): no whitespace in the short form; in the pretty one, indent spaces per
+// level, one item per line, ": " after keys; "[]" and "{}" when empty in both.
+class Writer {
+public:
+    explicit Writer(std::string& out)
+        : out_(out),
+          // Every string it gets is valid UTF-8 (others are made base64), so the error
+          // handler never acts; replace rather than strict, which would abort.
+          serializer_(nlohmann::detail::output_adapter<char>(out), ' ', Json::error_handler_t::replace) {}
 
-Json text_or_base64(std::string_view data) {
-    return Json(is_valid_utf8(data) ? std::string(data) : base64_encode(data));
-}
-
-// The nlohmann value that is written for an Object. Floats that are not finite are
-// written as null by the serializer itself.
-Json to_json_value(const Object& value) {
-    switch (value.type()) {
-    case Type::Null: return Json(nullptr);
-    case Type::Bool: return Json(value.as_bool());
-    case Type::I64: return Json(value.as_i64());
-    case Type::F64: return Json(value.as_f64());
-    case Type::String: return text_or_base64(value.as_string());
-    case Type::Bytes: return text_or_base64(value.as_bytes().data);
-    case Type::List: {
-        Json json(Json::value_t::array);
-        auto& items = json.get_ref<Json::array_t&>();
-        items.reserve(value.as_list().size());
-        for (const auto& item : value.as_list()) {
-            items.push_back(to_json_value(item));
-        }
-        return json;
+    void write(const Object& value, int indent) {
+        indent_ = indent;
+        this->value(value, 0);
     }
-    case Type::Map: {
-        const Map& map = value.as_map();
-        Json json(Json::value_t::object);
-        auto& entries = json.get_ref<Json::object_t&>();
-        entries.reserve(map.size());
-        if (!has_non_utf8_key(map)) {
+
+private:
+    void value(const Object& value, int depth) {
+        switch (value.type()) {
+        case Type::Null: scalar(Json(nullptr)); return;
+        case Type::Bool: scalar(Json(value.as_bool())); return;
+        case Type::I64: scalar(Json(value.as_i64())); return;
+        // Shortest round-trip digits, ".0" on an integral value, null when not finite.
+        case Type::F64: scalar(Json(value.as_f64())); return;
+        case Type::String: text(value.as_string()); return;
+        case Type::Bytes: text(value.as_bytes().data); return;
+        case Type::List: {
+            const List& list = value.as_list();
+            out_.push_back('[');
+            bool first = true;
+            for (const auto& item : list) {
+                if (!first) out_.push_back(',');
+                first = false;
+                new_line(depth + 1);
+                this->value(item, depth + 1);
+            }
+            if (!list.empty()) new_line(depth);
+            out_.push_back(']');
+            return;
+        }
+        case Type::Map: map(value.as_map(), depth); return;
+        }
+    }
+
+    void map(const Map& map, int depth) {
+        auto entry = [&](std::string_view key, const Object& item, bool first) {
+            if (!first) out_.push_back(',');
+            new_line(depth + 1);
+            text(key);
+            out_ += indent_ >= 0 ? ": " : ":";
+            value(item, depth + 1);
+        };
+        out_.push_back('{');
+        bool first = true;
+        if (std::all_of(map.begin(), map.end(), [](const auto& e) { return is_valid_utf8(e.first); })) {
             // Entries as they are, in order (a decoded msgpack map may repeat a key).
             for (const auto& [key, item] : map) {
-                entries.Container::emplace_back(key, to_json_value(item));
+                entry(key, item, first);
+                first = false;
             }
         } else {
-            // Keys that are not UTF-8 become base64; when that makes two keys equal, the
-            // first position is kept with the last value (as parsing does).
-            for (const auto& [key, item] : map) {
-                entries[is_valid_utf8(key) ? key : base64_encode(key)] = to_json_value(item);
+            for (const auto& [key, item] : written_entries(map)) {
+                entry(key, *item, first);
+                first = false;
             }
         }
-        return json;
+        if (!map.empty()) new_line(depth);
+        out_.push_back('}');
     }
+
+    // A map's entries as written: keys that are not UTF-8 become base64, and when that
+    // makes two keys equal, the first position is kept with the last value (as parsing does).
+    static std::vector<std::pair<std::string, const Object*>> written_entries(const Map& map) {
+        std::vector<std::pair<std::string, const Object*>> entries;
+        entries.reserve(map.size());
+        for (const auto& [key, item] : map) {
+            std::string name = is_valid_utf8(key) ? key : base64_encode(key);
+            auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == name; });
+            if (same != entries.end()) {
+                same->second = &item;
+            } else {
+                entries.emplace_back(std::move(name), &item);
+            }
+        }
+        return entries;
     }
-    return Json(nullptr);
-}
+
+    // Text as a JSON string: itself when UTF-8, else its base64 form.
+    void text(std::string_view data) {
+        auto& copy = string_.get_ref<Json::string_t&>();
+        if (is_valid_utf8(data)) {
+            copy.assign(data);
+        } else {
+            copy = base64_encode(data);
+        }
+        scalar(string_);
+    }
+    void scalar(const Json& node) { serializer_.dump(node, false, false, 0); }
+
+    void new_line(int level) {
+        if (indent_ >= 0) {
+            out_.push_back('\n');
+            out_.append(static_cast<size_t>(indent_) * static_cast<size_t>(level), ' ');
+        }
+    }
+
+    std::string& out_;
+    int indent_ = -1;
+    nlohmann::detail::serializer<Json> serializer_;
+    Json string_ = Json::string_t();
+};
 
 // Builds the Object from nlohmann's parse events, without its DOM in between. Integers
 // that fit i64 are I64, others F64; a repeated key keeps its first position and takes the
@@ -226,10 +291,17 @@ std::string_view nlohmann_reason(std::string_view what) {
 } // namespace
 
 std::string to_json(const Object& value, JsonStyle style) {
-    // Every string in the value is valid UTF-8 (others were made base64), so the error
-    // handler never acts; replace rather than strict, which would abort.
-    return to_json_value(value).dump(style == JsonStyle::Pretty ? 2 : -1, ' ', false,
-                                     Json::error_handler_t::replace);
+    // A serializer costs allocations and a locale lookup to set up: one per thread, kept,
+    // writing into a buffer of its own that the text is copied out of.
+    thread_local std::string buffer;
+    thread_local Writer writer(buffer);
+    buffer.clear();
+    writer.write(value, style == JsonStyle::Pretty ? 2 : -1);
+    std::string out(buffer);
+    if (buffer.capacity() > 64 * 1024) {
+        buffer = std::string();  // a large text's buffer is not kept
+    }
+    return out;
 }
 
 Result<Object> from_json(std::string_view text) {

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <vector>
@@ -390,6 +391,40 @@ TEST_CASE("JSON map keys that are not UTF-8 are written as base64") {
     repeated.append("a", 2);
     CHECK(to_json(repeated) == R"({"a":1,"a":2})");
     CHECK(from_json(to_json(repeated))->as_map() == Map{{"a", 2}});
+}
+
+TEST_CASE("what ggl writes is nlohmann_json's own dump of the same value") {
+    // The value as written: bytes and text that is not UTF-8 as their text or base64.
+    std::function<Oracle(const Object&)> to_oracle = [&](const Object& value) -> Oracle {
+        switch (value.type()) {
+        case Type::Null: return Oracle(nullptr);
+        case Type::Bool: return Oracle(value.as_bool());
+        case Type::I64: return Oracle(value.as_i64());
+        case Type::F64: return Oracle(value.as_f64());
+        case Type::String:
+        case Type::Bytes: {
+            std::string data(value.as_buffer());
+            return Oracle(is_valid_utf8(data) ? data : base64_encode(data));
+        }
+        case Type::List: {
+            Oracle list = Oracle::array();
+            for (const auto& item : value.as_list()) list.push_back(to_oracle(item));
+            return list;
+        }
+        case Type::Map: {
+            Oracle map = Oracle::object();
+            for (const auto& [key, item] : value.as_map()) map[key] = to_oracle(item);
+            return map;
+        }
+        }
+        return Oracle();
+    };
+    for (const Object& value : written_samples()) {
+        Oracle oracle = to_oracle(value);
+        INFO(oracle.dump());
+        CHECK(to_json(value) == oracle.dump());
+        CHECK(to_json(value, JsonStyle::Pretty) == oracle.dump(2));
+    }
 }
 
 TEST_CASE("what ggl writes reads back as the same value") {
