@@ -143,7 +143,9 @@ private:
 
 // Builds the Object from nlohmann's parse events, without its DOM in between. Integers
 // that fit i64 are I64, others F64; a repeated key keeps its first position and takes the
-// last value; containers deeper than kMaxJsonDepth stop the parse.
+// last value; containers deeper than kMaxJsonDepth stop the parse. The items of the open
+// containers wait on one stack and are moved into their List or Map, made at its exact
+// size, when it closes: one allocation per container rather than one per doubling.
 class ObjectBuilder {
 public:
     using number_integer_t = Json::number_integer_t;
@@ -151,6 +153,21 @@ public:
     using number_float_t = Json::number_float_t;
     using string_t = Json::string_t;
     using binary_t = Json::binary_t;
+
+    // The stacks are kept between parses (cleared, their capacity reused), per thread.
+    void reset() {
+        items_.clear();
+        keys_.clear();
+        open_.clear();
+        too_deep_ = false;
+        error_.clear();
+        error_position_ = 0;
+    }
+    // After a parse: the stacks of a large text are not kept.
+    void trim() {
+        if (items_.capacity() > 4096) items_ = {};
+        if (keys_.capacity() > 4096) keys_ = {};
+    }
 
     bool null() { return add(Object{}); }
     bool boolean(bool value) { return add(Object{value}); }
@@ -165,21 +182,51 @@ public:
     bool string(string_t& value) { return add(Object{std::move(value)}); }
     // Only binary formats (CBOR, MessagePack...) report these; JSON text has none.
     bool binary(binary_t& value) { return add(Object{Bytes{std::string(value.begin(), value.end())}}); }
-    bool start_object(std::size_t) { return open(Object{Map{}}); }
+    bool start_object(std::size_t) { return open(); }
     bool key(string_t& value) {
-        key_ = std::move(value);
+        keys_.push_back(std::move(value));
         return true;
     }
-    bool end_object() { return close(); }
-    bool start_array(std::size_t) { return open(Object{List{}}); }
-    bool end_array() { return close(); }
+    bool end_object() {
+        size_t first = open_.back();
+        open_.pop_back();
+        size_t count = items_.size() - first;
+        size_t first_key = keys_.size() - count;
+        Map map;
+        map.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+            std::string& key = keys_[first_key + i];
+            if (Object* existing = map.find(key)) {
+                *existing = std::move(items_[first + i]);
+            } else {
+                map.append(std::move(key), std::move(items_[first + i]));
+            }
+        }
+        items_.erase(items_.begin() + static_cast<ptrdiff_t>(first), items_.end());
+        keys_.erase(keys_.begin() + static_cast<ptrdiff_t>(first_key), keys_.end());
+        return add(Object{std::move(map)});
+    }
+    bool start_array(std::size_t) { return open(); }
+    bool end_array() {
+        size_t first = open_.back();
+        open_.pop_back();
+        List list(std::make_move_iterator(items_.begin() + static_cast<ptrdiff_t>(first)),
+                  std::make_move_iterator(items_.end()));
+        items_.erase(items_.begin() + static_cast<ptrdiff_t>(first), items_.end());
+        return add(Object{std::move(list)});
+    }
     bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& error) {
         error_position_ = position;
         error_ = error.what();
         return false;
     }
 
-    Object& root() { return root_; }
+    // The value read, once the parse succeeded.
+    Object take_root() {
+        Object root = std::move(items_.back());
+        items_.clear();
+        return root;
+    }
     bool too_deep() const { return too_deep_; }
     // What nlohmann said was wrong ("[json.exception.parse_error.101] parse error at ...")
     // and the number of bytes it had read, the offending one included.
@@ -187,48 +234,25 @@ public:
     size_t error_position() const { return error_position_; }
 
 private:
-    // Places value where the parser is: the root, the next list item, or under the last key.
-    Object* place(Object value) {
-        if (open_.empty()) {
-            root_ = std::move(value);
-            return &root_;
-        }
-        Object& parent = *open_.back();
-        if (parent.is_list()) {
-            List& list = parent.as_list();
-            list.push_back(std::move(value));
-            return &list.back();
-        }
-        Map& map = parent.as_map();
-        if (Object* existing = map.find(key_)) {
-            *existing = std::move(value);
-            return existing;
-        }
-        map.append(std::move(key_), std::move(value));
-        return &(map.end() - 1)->second;
-    }
     bool add(Object value) {
-        place(std::move(value));
+        items_.push_back(std::move(value));
         return true;
     }
-    // Containers are filled in place: a pointer to one stays valid while it is open,
-    // because only the innermost open container grows.
-    bool open(Object container) {
+    bool open() {
         if (open_.size() >= kMaxJsonDepth) {
             too_deep_ = true;
             return false;
         }
-        open_.push_back(place(std::move(container)));
-        return true;
-    }
-    bool close() {
-        open_.pop_back();
+        open_.push_back(items_.size());
         return true;
     }
 
-    Object root_;
-    std::vector<Object*> open_;
-    std::string key_;
+    // Finished values: the items of the open containers, innermost last.
+    std::vector<Object> items_;
+    // The keys of the open maps' items, in the same order.
+    std::vector<std::string> keys_;
+    // Where each open container's items start in items_.
+    std::vector<size_t> open_;
     bool too_deep_ = false;
     std::string error_;
     size_t error_position_ = 0;
@@ -305,7 +329,12 @@ std::string to_json(const Object& value, JsonStyle style) {
 }
 
 Result<Object> from_json(std::string_view text) {
-    ObjectBuilder builder;
+    thread_local ObjectBuilder builder;
+    builder.reset();
+    struct Trim {
+        ObjectBuilder& builder;
+        ~Trim() { builder.trim(); }
+    } trim{builder};
     // Strict: the whole text is one value (a UTF-8 byte order mark before it is skipped).
     if (!Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json, true)) {
         if (builder.too_deep()) {
@@ -325,7 +354,7 @@ Result<Object> from_json(std::string_view text) {
         size_t offset = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
         return parse_error_at(text, offset, "unexpected NUL byte; expected the end of the text");
     }
-    return std::move(builder.root());
+    return builder.take_root();
 }
 
 } // namespace ggl
