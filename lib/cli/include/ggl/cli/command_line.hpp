@@ -1,9 +1,9 @@
 // Command-line conventions shared by the ggl commands, on CLI11 (CLI::App).
 //
-// CLI11 reports through exceptions: a file that includes this header builds with them
-// (ggl_cli11_sources(), top-level CMakeLists.txt), and parse_command_line() catches
-// CLI::ParseError at the parse, so none leaves it. Checks and option callbacks run
-// inside the parse: keep them in such files, and trivial.
+// CLI11 reports through exceptions: a program or library that includes this header is
+// built with them as a whole (ggl_cli11_targets(), top-level CMakeLists.txt), and
+// parse_command_line() catches CLI::ParseError at the parse, so none leaves it. The
+// daemons, built without exceptions, use ggl/cli/program_options.hpp instead.
 #pragma once
 
 #include "ggl/cli/completion.hpp"
