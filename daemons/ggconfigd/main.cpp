@@ -5,7 +5,7 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
 #include "ggl/config_store.hpp"
-#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -37,10 +37,10 @@ std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
-                 "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.",
-                 "ggconfigd"};
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
+    cli::ProgramOptions command_line("ggconfigd",
+                                     "Serves the ggl configuration tree (bus service gg_config) from $GGL_CONFIG_DB;\n"
+                                     "loads $GGL_CONFIG_DIR/config.yaml and config.d/ at start.");
+    if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }
     EventLoop loop;

@@ -3,7 +3,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -18,11 +18,11 @@
 using namespace ggl;
 
 int main(int argc, char** argv) {
-    CLI::App app{"Runs deployments (bus service gg_deployment): resolves components, installs them into "
-                 "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
-                 "failure.",
-                 "ggdeploymentd"};
-    cli::set_footer(app, R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
+    cli::ProgramOptions command_line(
+        "ggdeploymentd", "Runs deployments (bus service gg_deployment): resolves components, installs them into "
+                         "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
+                         "failure.");
+    command_line.footer(R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
 daemons need no restart for a component's bootstrap, so the deployment goes on. One
 that exits 101 (reboot the device) leaves its deployment IN_PROGRESS in phase
 awaiting-reboot with the boot id recorded, and runs the reboot command; when
@@ -34,12 +34,11 @@ Environment: GGL_ROOT, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE, GGL_RUNTIME_DIR;
 GGL_REBOOT_COMMAND (default "systemctl reboot", run with /bin/sh -c);
 GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
     size_t settle_ms = 500;
-    app.add_option("--settle-ms", settle_ms,
-                   "How long a component must stay RUNNING before its deployment counts it as started "
-                   "(0 to 600000; default 500)")
-        ->type_name("MS")
-        ->check(cli::integer_in(0, 600000));
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
+    command_line.integer("--settle-ms", settle_ms,
+                         "How long a component must stay RUNNING before its deployment counts it as started "
+                         "(0 to 600000; default 500)",
+                         "MS", 0, 600000);
+    if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }
 

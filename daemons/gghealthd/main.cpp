@@ -3,7 +3,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/systemd.hpp"
@@ -20,10 +20,10 @@ constexpr const char* kService = "gg_health";
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Serves component lifecycle states (bus service gg_health) from the units of the service "
-                 "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).",
-                 "gghealthd"};
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
+    cli::ProgramOptions command_line(
+        "gghealthd", "Serves component lifecycle states (bus service gg_health) from the units of the service "
+                     "manager chosen by GGL_SYSTEMD_SCOPE (system, or user: $XDG_RUNTIME_DIR/systemd/private).");
+    if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }
 

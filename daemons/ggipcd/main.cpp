@@ -5,7 +5,7 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
 #include "ggl/config_client.hpp"
-#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
@@ -86,24 +86,22 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
-                 "authenticate with the SVCUID their deployment issued them.",
-                 "ggipcd"};
+    cli::ProgramOptions command_line(
+        "ggipcd", "Serves Greengrass IPC (AWS event-stream RPC) to components on a Unix socket; components "
+                  "authenticate with the SVCUID their deployment issued them.");
     std::string socket_option;
-    app.add_option("--socket", socket_option,
-                   "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)")
-        ->type_name("PATH");
+    command_line.text("--socket", socket_option,
+                      "IPC socket path (default: system/ipcSocketPath, else $GGL_RUNTIME_DIR/gg-ipc.socket)", "PATH");
     ipc::ServerOptions options;
-    app.add_option("--max-message-size", options.max_message_size,
-                   "Largest event-stream message accepted, in bytes (1024 to 1073741824; default " +
-                       std::to_string(options.max_message_size) + ")")
-        ->type_name("BYTES")
-        ->check(cli::integer_in(1024, int64_t{1} << 30));
-    app.add_option("--max-connections", options.max_connections,
-                   "Clients served at once (1 to 65536; default " + std::to_string(options.max_connections) + ")")
-        ->type_name("N")
-        ->check(cli::integer_in(1, 65536));
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
+    command_line.integer("--max-message-size", options.max_message_size,
+                         "Largest event-stream message accepted, in bytes (1024 to 1073741824; default " +
+                             std::to_string(options.max_message_size) + ")",
+                         "BYTES", 1024, int64_t{1} << 30);
+    command_line.integer("--max-connections", options.max_connections,
+                         "Clients served at once (1 to 65536; default " + std::to_string(options.max_connections) +
+                             ")",
+                         "N", 1, 65536);
+    if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }
 

@@ -3,7 +3,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 
@@ -20,21 +20,19 @@ constexpr const char* kService = "gg_pubsub";
 
 int main(int argc, char** argv) {
     pubsubd::QueueLimits limits;
-    CLI::App app{"Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
-                 "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
-                 "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.",
-                 "ggpubsubd"};
-    app.add_option("--queue-messages", limits.queue_messages,
-                   "Messages a subscriber's queue holds before dropping (1 to 10000000; default " +
-                       std::to_string(limits.queue_messages) + ")")
-        ->type_name("N")
-        ->check(cli::integer_in(1, 10'000'000));
-    app.add_option("--queue-bytes", limits.queue_bytes,
-                   "Bytes a subscriber's queue holds before dropping (1024 to 4294967296; default " +
-                       std::to_string(limits.queue_bytes) + ")")
-        ->type_name("BYTES")
-        ->check(cli::integer_in(1024, int64_t{1} << 32));
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
+    cli::ProgramOptions command_line(
+        "ggpubsubd", "Serves local publish/subscribe with MQTT-style topic filters (bus service gg_pubsub). "
+                     "Each subscriber has a bounded queue: what a subscriber that does not read cannot hold is "
+                     "dropped, counted (gg_pubsub stats) and logged, and nobody else waits.");
+    command_line.integer("--queue-messages", limits.queue_messages,
+                         "Messages a subscriber's queue holds before dropping (1 to 10000000; default " +
+                             std::to_string(limits.queue_messages) + ")",
+                         "N", 1, 10'000'000);
+    command_line.integer("--queue-bytes", limits.queue_bytes,
+                         "Bytes a subscriber's queue holds before dropping (1024 to 4294967296; default " +
+                             std::to_string(limits.queue_bytes) + ")",
+                         "BYTES", 1024, int64_t{1} << 32);
+    if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }
 

@@ -1,7 +1,7 @@
 // recipe-runner: what a component unit's ExecStart/ExecStop/ExecCondition runs for one phase.
 #include "phase_runner.hpp"
 
-#include "ggl/cli/command_line.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/cli/error_report.hpp"
 #include "ggl/log.hpp"
 
@@ -26,31 +26,28 @@ Exit status: that of the script; 1 the phase could not start (or --skipif: skip)
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Runs one lifecycle phase (bootstrap, install, startup, run, shutdown, recover) of a "
-                 "component as its systemd unit asks.",
-                 "recipe-runner"};
-    cli::set_footer(app, kFooter);
+    cli::ProgramOptions command_line("recipe-runner",
+                                     "Runs one lifecycle phase (bootstrap, install, startup, run, shutdown, "
+                                     "recover) of a component as its systemd unit asks.");
+    command_line.footer(kFooter);
     RunRequest request;
     std::string phase;
-    app.add_option("--component", request.component, "The component")->type_name("NAME")->required();
-    app.add_option("--version", request.version, "Its version")->type_name("VERSION")->required();
-    app.add_option("--phase", phase, "bootstrap, install, startup, run, shutdown or recover")
-        ->type_name("PHASE")
-        ->required()
-        ->check(CLI::Validator(
-            [](std::string& name) -> std::string {
-                if (phase_from_name(name)) return {};  // any case, as recipes spell them
-                return "must be bootstrap, install, startup, run, shutdown or recover, not '" + name + "'";
-            },
-            "", ""));
-    app.add_option("--recipe", request.recipe_path, "The recipe, instead of the one in the component store")
-        ->type_name("FILE");
-    app.add_option("--platform", request.platform_spec, "Platform attributes over the detected ones")
-        ->type_name("KEY=VALUE,...");
-    app.add_option("--config", request.config_file, "A config.yaml to read when ggconfigd does not answer")
-        ->type_name("FILE");
-    app.add_flag("--skipif", request.skipif_only, "Only evaluate the phase's Skipif: exit 1 to skip, 0 to run");
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
+    command_line.text("--component", request.component, "The component", "NAME", true);
+    command_line.text("--version", request.version, "Its version", "VERSION", true);
+    command_line.text("--phase", phase, "bootstrap, install, startup, run, shutdown or recover", "PHASE", true,
+                      [](const std::string& name) -> std::string {
+                          if (phase_from_name(name)) return {};  // any case, as recipes spell them
+                          return "must be bootstrap, install, startup, run, shutdown or recover, not '" + name +
+                                 "'";
+                      });
+    command_line.text("--recipe", request.recipe_path, "The recipe, instead of the one in the component store",
+                      "FILE");
+    command_line.text("--platform", request.platform_spec, "Platform attributes over the detected ones",
+                      "KEY=VALUE,...");
+    command_line.text("--config", request.config_file, "A config.yaml to read when ggconfigd does not answer",
+                      "FILE");
+    command_line.flag("--skipif", request.skipif_only, "Only evaluate the phase's Skipif: exit 1 to skip, 0 to run");
+    if (auto status = command_line.parse(argc, argv)) {
         return *status == cli::kExitUsage ? kRunnerUsage : *status;
     }
     if (!is_valid_component_name(request.component)) {
