@@ -5,6 +5,8 @@
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/error_report.hpp"
 
+#include "command_line_capture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -56,46 +58,14 @@ struct Program {
     }
 };
 
-struct Outcome {
-    std::optional<int> status;
-    std::string out;
-    std::string err;
-};
-
-std::string drain(int fd) {
-    std::string text;
-    char buffer[4096];
-    ::lseek(fd, 0, SEEK_SET);
-    for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<size_t>(got));
-    return text;
-}
+using Outcome = testing::ParseOutcome;
 
 // Parses words as prog's arguments, capturing what it prints.
 Outcome parse(Program& program, std::vector<std::string> words) {
-    words.insert(words.begin(), "prog");
-    std::vector<char*> argv;
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    std::fflush(nullptr);
-    std::FILE* out = std::tmpfile();
-    std::FILE* err = std::tmpfile();
-    int saved_out = ::dup(STDOUT_FILENO);
-    int saved_err = ::dup(STDERR_FILENO);
-    ::dup2(::fileno(out), STDOUT_FILENO);
-    ::dup2(::fileno(err), STDERR_FILENO);
     cli::set_program_label("prog");
-    Outcome outcome;
-    outcome.status = cli::parse_command_line(program.app, static_cast<int>(words.size()), argv.data());
-    std::fflush(nullptr);
-    ::dup2(saved_out, STDOUT_FILENO);
-    ::dup2(saved_err, STDERR_FILENO);
-    ::close(saved_out);
-    ::close(saved_err);
-    outcome.out = drain(::fileno(out));
-    outcome.err = drain(::fileno(err));
-    std::fclose(out);
-    std::fclose(err);
-    return outcome;
+    return testing::capture_parse("prog", std::move(words), [&](int argc, char** argv) {
+        return cli::parse_command_line(program.app, argc, argv);
+    });
 }
 
 } // namespace

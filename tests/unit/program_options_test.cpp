@@ -4,6 +4,8 @@
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/program_options.hpp"
 
+#include "command_line_capture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -37,46 +39,14 @@ struct Options {
     }
 };
 
-struct Outcome {
-    std::optional<int> status;
-    std::string out;
-    std::string err;
-};
-
-std::string drain(std::FILE* file) {
-    std::string text;
-    char buffer[4096];
-    std::rewind(file);
-    for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, file)) > 0;) text.append(buffer, got);
-    return text;
-}
+using Outcome = testing::ParseOutcome;
 
 // Parses words as testd's arguments, capturing what it prints.
 Outcome parse(Options& options, std::vector<std::string> words) {
-    words.insert(words.begin(), "testd");
-    std::vector<char*> argv;
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    std::fflush(nullptr);
-    std::FILE* out = std::tmpfile();
-    std::FILE* err = std::tmpfile();
-    int saved_out = ::dup(STDOUT_FILENO);
-    int saved_err = ::dup(STDERR_FILENO);
-    ::dup2(::fileno(out), STDOUT_FILENO);
-    ::dup2(::fileno(err), STDERR_FILENO);
     cli::set_program_label("testd");
-    Outcome outcome;
-    outcome.status = options.command_line.parse(static_cast<int>(words.size()), argv.data());
-    std::fflush(nullptr);
-    ::dup2(saved_out, STDOUT_FILENO);
-    ::dup2(saved_err, STDERR_FILENO);
-    ::close(saved_out);
-    ::close(saved_err);
-    outcome.out = drain(out);
-    outcome.err = drain(err);
-    std::fclose(out);
-    std::fclose(err);
-    return outcome;
+    return testing::capture_parse("testd", std::move(words), [&](int argc, char** argv) {
+        return options.command_line.parse(argc, argv);
+    });
 }
 
 std::string error_of(std::vector<std::string> words) {
