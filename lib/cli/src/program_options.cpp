@@ -1,4 +1,5 @@
-// ProgramOptions on CLI11 (built with exceptions, ggl_cli11_sources()): see program_options.hpp.
+// ProgramOptions on CLI11 (libggl-cli is built with exceptions, ggl_cli11_targets()): see
+// program_options.hpp.
 #include "ggl/cli/program_options.hpp"
 
 #include "ggl/cli/command_line.hpp"
