@@ -4,7 +4,8 @@
 #
 # Layout (under the prefix, /usr by default):
 #   bin/ggl                   the command-line tool; ggl-config, ggl-recipe, ggl-bus: links to it
-#   bin/<daemon>              each daemon and recipe-runner, an executable of its own
+#   bin/<daemon>              each daemon, recipe-runner and artifact-installer, an executable
+#                             of its own
 #   lib/<triplet>/ggl/        libggl*.so.0, private (no headers, no namelinks); the
 #                             programs find them through RUNPATH $ORIGIN/../lib/<triplet>/ggl
 #   lib/systemd/system/       <daemon>.service, <daemon>.socket, ggl.target

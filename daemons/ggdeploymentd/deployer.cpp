@@ -2,8 +2,10 @@
 // from the snapshot on, every step is in the record so a restart can roll back.
 #include "deployer.hpp"
 
+#include "artifact_installer.hpp"
 #include "resolver.hpp"
 
+#include "ggl/artifact_directory.hpp"
 #include "ggl/component_store.hpp"
 #include "ggl/config_client.hpp"
 #include "ggl/device_settings.hpp"
@@ -682,7 +684,7 @@ bool Deployer::make_plan(Record& record, Plan& plan) {
         // (copied whole, as the Greengrass CLI does) fit to copy.
         if (!component.in_store && !request.artifacts_directory.empty()) {
             fs::path directory = fs::path(request.artifacts_directory) / component.name / component.version;
-            auto copied = store::scan_artifact_directory(directory, *component.manifest);
+            auto copied = store::scan_artifact_directory(directory, component.manifest->artifacts);
             if (!copied) {
                 fail(record, failure_of(component.name, "artifacts", copied.error().message));
                 return false;
@@ -882,9 +884,16 @@ bool Deployer::prepare_store(Record& record, Plan& plan) {
                                   ? fs::path()
                                   : fs::path(record.request.artifacts_directory) / component.name / component.version;
             auto options = artifact_options(plan.component_user);
-            installed = options ? store::install_artifacts(plan.layout, *component.recipe, *component.manifest, source,
-                                                           *options)
-                                : Result<void>(std::move(options).error());
+            if (options) {
+                store::ArtifactInstallRequest request{
+                    plan.layout,
+                    store::ComponentArtifacts{component.recipe->name, component.recipe->version,
+                                              component.manifest->artifacts},
+                    source, *options};
+                installed = run_artifact_installer(artifact_installer_path(), request);
+            } else {
+                installed = std::move(options).error();
+            }
         }
         if (!installed) {
             fail(record, failure_of(component.name, "artifacts", installed.error().message));

@@ -3,6 +3,7 @@
 
 #include "ggl/env.hpp"
 #include "ggl/json.hpp"
+#include "ggl/text.hpp"
 #include "ggl/yaml.hpp"
 
 #include <algorithm>
@@ -20,10 +21,7 @@ const Object* find_key(const Object& node, std::string_view key) {
         return nullptr;
     }
     for (const auto& [name, value] : *map) {
-        if (name.size() == key.size() &&
-            std::equal(name.begin(), name.end(), key.begin(), [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-            })) {
+        if (ascii_iequals(name, key)) {
             return &value;
         }
     }

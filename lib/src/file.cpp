@@ -98,4 +98,8 @@ Result<void> write_atomically(const std::string& path, std::string_view content,
     return sync_directory(parent_of(path));
 }
 
+Error path_error(const std::string& what, const std::string& path, int error) {
+    return errno_error(what + " " + path, error);
+}
+
 } // namespace ggl::file

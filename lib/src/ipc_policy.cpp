@@ -1,6 +1,7 @@
 // Greengrass IPC authorization policies: parsing `accessControl` and matching requests.
 #include "ggl/ipc_policy.hpp"
 
+#include "ggl/text.hpp"
 #include "ggl/topic.hpp"
 
 #include <algorithm>
@@ -11,11 +12,6 @@ namespace {
 
 constexpr std::string_view kThingNameVariable = "{iot:thingName}";
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 // "a list", "an integer", "null": for "must be X, not Y".
 std::string a_type(const Object& value) {
@@ -89,12 +85,12 @@ Result<Policy> parse_policy(const Place& place, const Object& value, const Varia
     policy.service = std::string(place.service);
     bool has_operations = false;
     for (const auto& [key, field] : value.as_map()) {
-        if (equals_ignoring_case(key, "policyDescription")) {
+        if (ascii_iequals(key, "policyDescription")) {
             if (!field.is_string() && !field.is_null()) {
                 return place.error("policyDescription must be a string");
             }
             policy.description = field.is_string() ? field.as_string() : std::string();
-        } else if (equals_ignoring_case(key, "operations")) {
+        } else if (ascii_iequals(key, "operations")) {
             auto operations = string_list(place, field, "operations");
             if (!operations) {
                 return std::move(operations).error();
@@ -109,7 +105,7 @@ Result<Policy> parse_policy(const Place& place, const Object& value, const Varia
             }
             policy.operations = std::move(*operations);
             has_operations = true;
-        } else if (equals_ignoring_case(key, "resources")) {
+        } else if (ascii_iequals(key, "resources")) {
             auto resources = string_list(place, field, "resources");
             if (!resources) {
                 return std::move(resources).error();

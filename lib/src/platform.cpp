@@ -1,5 +1,6 @@
 // Platform detection and manifest selection (first match wins, as in Greengrass v2).
 #include "ggl/platform.hpp"
+#include "ggl/text.hpp"
 
 #include <regex.h>
 #include <sys/utsname.h>
@@ -10,11 +11,6 @@
 namespace ggl {
 namespace {
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
 
 std::string trimmed(std::string_view text) {
     size_t start = text.find_first_not_of(" \t");
@@ -99,7 +95,7 @@ private:
 };
 
 bool value_matches(const std::string& wanted, const std::string* actual) {
-    if (wanted == "*" || lowercase(wanted) == "all") {
+    if (wanted == "*" || ascii_lowercase(wanted) == "all") {
         return true;
     }
     if (actual == nullptr) {
@@ -109,13 +105,13 @@ bool value_matches(const std::string& wanted, const std::string* actual) {
         // A pattern that does not compile matches nothing (the loader rejected the recipe).
         return WholeMatch(std::string_view(wanted).substr(1, wanted.size() - 2)).matches(*actual);
     }
-    if (lowercase(wanted) == lowercase(*actual)) {
+    if (ascii_lowercase(wanted) == ascii_lowercase(*actual)) {
         return true;
     }
     // x86_64 is what recipes written for uname say; the JVM says amd64.
     static const std::pair<const char*, const char*> kAliases[] = {{"x86_64", "amd64"}, {"arm64", "aarch64"}};
     for (auto [alias, canonical] : kAliases) {
-        if (lowercase(wanted) == alias && *actual == canonical) {
+        if (ascii_lowercase(wanted) == alias && *actual == canonical) {
             return true;
         }
     }
@@ -168,7 +164,7 @@ Platform detect_platform() {
     std::string system = "linux";
     std::string machine = "x86_64";
     if (::uname(&names) == 0) {
-        system = lowercase(names.sysname);
+        system = ascii_lowercase(names.sysname);
         machine = names.machine;
     }
     platform.set("os", system);
@@ -189,11 +185,11 @@ Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) 
         if (equals == std::string::npos || trimmed(item.substr(0, equals)).empty()) {
             return make_error(ErrorCode::Invalid, "platform item \"" + item + "\" is not KEY=VALUE");
         }
-        std::string key = lowercase(trimmed(item.substr(0, equals)));
+        std::string key = ascii_lowercase(trimmed(item.substr(0, equals)));
         std::string value = trimmed(item.substr(equals + 1));
         if (key == "architecture") {
             architecture = value;
-            value = greengrass_architecture(lowercase(value));
+            value = greengrass_architecture(ascii_lowercase(value));
         }
         detail_given = detail_given || key == "architecture.detail";
         base.set(std::move(key), std::move(value));
@@ -203,10 +199,10 @@ Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) 
     // does not, and the detail is dropped (a manifest that wants one then does not match).
     if (architecture && !detail_given) {
         const std::string* was = base.find("architecture.detail");
-        std::string normalized = greengrass_architecture(lowercase(*architecture));
-        bool machine_name = lowercase(*architecture) != normalized;
+        std::string normalized = greengrass_architecture(ascii_lowercase(*architecture));
+        bool machine_name = ascii_lowercase(*architecture) != normalized;
         if (machine_name) {
-            base.set("architecture.detail", lowercase(*architecture));
+            base.set("architecture.detail", ascii_lowercase(*architecture));
         } else if (was != nullptr && greengrass_architecture(*was) != normalized) {
             std::erase_if(base.attributes, [](const auto& attribute) { return attribute.first == "architecture.detail"; });
         }

@@ -3,6 +3,7 @@
 
 #include "ggl/json.hpp"
 #include "ggl/platform.hpp"
+#include "ggl/text.hpp"
 #include "ggl/yaml.hpp"
 
 #include <algorithm>
@@ -31,25 +32,13 @@ std::string_view phase_name(Phase phase) {
 
 namespace {
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 } // namespace
 
 std::optional<Phase> phase_from_name(std::string_view name) {
     for (Phase phase : kAllPhases) {
-        if (iequals(phase_name(phase), name)) {
+        if (ascii_iequals(phase_name(phase), name)) {
             return phase;
         }
     }
@@ -125,7 +114,7 @@ Error recipe_load_error(const RecipeLoad& load) {
 }
 
 RecipeSyntax recipe_syntax_for(std::string_view path) {
-    return lowercase(path).ends_with(".json") ? RecipeSyntax::Json : RecipeSyntax::Yaml;
+    return ascii_lowercase(path).ends_with(".json") ? RecipeSyntax::Json : RecipeSyntax::Yaml;
 }
 
 bool is_valid_component_name(std::string_view name) {
@@ -347,7 +336,7 @@ Fields::Fields(const Map& map, std::string path, Loader& loader)
     std::vector<std::pair<std::string, std::string_view>> seen;
     size_t index = 0;
     for (const auto& [key, value] : map_) {
-        std::string folded = lowercase(key);
+        std::string folded = ascii_lowercase(key);
         for (const auto& [other_folded, other] : seen) {
             if (other_folded == folded) {
                 loader_.problem(path_join(path_, key),
@@ -366,7 +355,7 @@ Fields::Fields(const Map& map, std::string path, Loader& loader)
 const Object* Fields::get(std::string_view name) {
     size_t index = 0;
     for (const auto& [key, value] : map_) {
-        if (iequals(key, name)) {
+        if (ascii_iequals(key, name)) {
             read_[index] = true;
             return &value;
         }
@@ -377,7 +366,7 @@ const Object* Fields::get(std::string_view name) {
 
 std::string Fields::path_of(std::string_view name) const {
     for (const auto& [key, value] : map_) {
-        if (iequals(key, name)) {
+        if (ascii_iequals(key, name)) {
             return path_join(path_, key);
         }
     }
@@ -498,7 +487,7 @@ void Loader::load_configuration(Fields& fields, Recipe& recipe) {
     recipe.default_configuration = defaults->as_map();
     // The console accepts accessControl as a JSON string; the nucleus parses it.
     for (auto& [key, value] : recipe.default_configuration) {
-        if (iequals(key, "accessControl") && value.is_string()) {
+        if (ascii_iequals(key, "accessControl") && value.is_string()) {
             auto parsed = from_json(value.as_string());
             if (!parsed || !parsed->is_map()) {
                 problem(path_join(path, key), parsed ? "expected a JSON object"
@@ -546,9 +535,9 @@ void Loader::load_dependencies(Fields& fields, Recipe& recipe) {
             problem(dep_fields.path_of("VersionRequirement"), range.error().message);
         }
         if (auto type = string_field(dep_fields, "DependencyType", false)) {
-            if (iequals(*type, "HARD")) {
+            if (ascii_iequals(*type, "HARD")) {
                 dependency.type = DependencyType::Hard;
-            } else if (iequals(*type, "SOFT")) {
+            } else if (ascii_iequals(*type, "SOFT")) {
                 dependency.type = DependencyType::Soft;
             } else {
                 problem(dep_fields.path_of("DependencyType"), "expected HARD or SOFT, not \"" + *type + "\"");
@@ -674,7 +663,7 @@ Object Loader::resolve_selections(const Object& node, const std::vector<std::str
     }
     for (const std::string& selection : selections) {
         for (const Entry& entry : entries) {
-            if (iequals(entry.key, selection) && !phase_from_name(entry.key) && !iequals(entry.key, "setenv")) {
+            if (ascii_iequals(entry.key, selection) && !phase_from_name(entry.key) && !ascii_iequals(entry.key, "setenv")) {
                 return resolve_selections(entry.value, selections, logical_path, entry.real_path);
             }
         }
@@ -706,7 +695,7 @@ void Loader::load_platform(const Object& value, const std::string& path, Manifes
             problem(attribute_path, "malformed regular expression " + *text + ": " + *malformed);
             continue;
         }
-        manifest.platform.emplace_back(lowercase(key), *text);
+        manifest.platform.emplace_back(ascii_lowercase(key), *text);
     }
 }
 
@@ -726,7 +715,7 @@ void Loader::load_artifacts(const Object& value, const std::string& path, Manife
         Artifact artifact;
         artifact.uri = string_field(fields, "Uri", true).value_or("");
         std::string uri_path = fields.path_of("Uri");
-        std::string scheme = lowercase(artifact.uri.substr(0, artifact.uri.find(':')));
+        std::string scheme = ascii_lowercase(artifact.uri.substr(0, artifact.uri.find(':')));
         if (!artifact.uri.empty()) {
             if (scheme == "docker") {
                 problem(uri_path, "docker artifacts are not supported (" + artifact.uri + ")");
@@ -825,9 +814,9 @@ std::optional<LifecycleStep> Loader::load_step(Phase phase, const Object& value,
         std::string privilege_path = fields.path_of("RequiresPrivilege");
         if (privilege->is_bool()) {
             step.requires_privilege = privilege->as_bool();
-        } else if (privilege->is_string() && (iequals(privilege->as_string(), "true") ||
-                                               iequals(privilege->as_string(), "false"))) {
-            step.requires_privilege = iequals(privilege->as_string(), "true");
+        } else if (privilege->is_string() && (ascii_iequals(privilege->as_string(), "true") ||
+                                               ascii_iequals(privilege->as_string(), "false"))) {
+            step.requires_privilege = ascii_iequals(privilege->as_string(), "true");
         } else if (privilege->is_string() && privilege->as_string().find('{') != std::string::npos) {
             step.requires_privilege_expression = privilege->as_string();
             step.requires_privilege_where = real_path(privilege_path);
@@ -928,7 +917,7 @@ std::optional<Skipif> Loader::load_skipif(const Object& value, const std::string
     }
     const std::string& text = value.as_string();
     size_t space = text.find_first_of(" \t");
-    std::string verb = lowercase(text.substr(0, space));
+    std::string verb = ascii_lowercase(text.substr(0, space));
     std::string target;
     if (space != std::string::npos) {
         size_t start = text.find_first_not_of(" \t", space);

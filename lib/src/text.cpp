@@ -1,6 +1,7 @@
-// UTF-8 validation and base64.
+// UTF-8 validation, base64, ASCII case folding and safe path segments.
 #include "ggl/text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -125,6 +126,31 @@ std::optional<std::string> base64_decode(std::string_view text) {
         out += static_cast<char>(v & 0xFF);
     }
     return out;
+}
+
+namespace {
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+} // namespace
+
+std::string ascii_lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
+    return out;
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+bool is_safe_path_segment(std::string_view segment) {
+    if (segment.empty() || segment.size() > 255 || segment == "." || segment == "..") {
+        return false;
+    }
+    return std::none_of(segment.begin(), segment.end(), [](char c) {
+        auto byte = static_cast<unsigned char>(c);
+        return byte == '/' || byte < 0x20 || byte == 0x7f;
+    });
 }
 
 } // namespace ggl

@@ -4,6 +4,7 @@
 #include "ggl/zip_archive.hpp"
 
 #include "ggl/fd.hpp"
+#include "ggl/text.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -558,15 +559,6 @@ Result<ZipSummary> Extractor::run() {
 
 } // namespace
 
-bool is_safe_path_segment(std::string_view segment) {
-    if (segment.empty() || segment.size() > 255 || segment == "." || segment == "..") {
-        return false;
-    }
-    return std::none_of(segment.begin(), segment.end(), [](char c) {
-        auto byte = static_cast<unsigned char>(c);
-        return byte == '/' || byte < 0x20 || byte == 0x7f;
-    });
-}
 
 Result<ZipSummary> extract_zip(const fs::path& archive, const fs::path& destination, const ZipLimits& limits,
                                const std::function<mode_t(mode_t)>& file_mode) {

@@ -59,6 +59,7 @@ dpkg --root="$root" -L ggl > "$top/files.txt"
 # files, units, accounts, directories, the example configuration.
 unit_dir=$prefix/lib/systemd/system
 for path in $prefix/bin/ggl $prefix/bin/ggl-config $prefix/bin/ggl-bus $prefix/bin/ggl-recipe $prefix/bin/recipe-runner \
+    $prefix/bin/artifact-installer \
     $prefix/bin/ggconfigd $prefix/bin/gghealthd $prefix/bin/ggdeploymentd $prefix/bin/ggipcd $prefix/bin/ggpubsubd \
     $unit_dir/ggl.target $unit_dir/ggconfigd.service $unit_dir/ggconfigd.socket \
     $unit_dir/gghealthd.service $unit_dir/gghealthd.socket $unit_dir/ggdeploymentd.service $unit_dir/ggdeploymentd.socket \
@@ -70,8 +71,10 @@ for program in ggl-config ggl-bus ggl-recipe; do
     [ "$(readlink "$root$prefix/bin/$program")" = ggl ] || fail "$prefix/bin/$program is not a link to ggl"
 done
 # Each daemon is an executable of its own, and names exactly the libraries it calls:
-# ggpubsubd and ggipcd map neither sqlite, nor libsystemd, nor libcrypto.
-for program in recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
+# ggpubsubd and ggipcd map neither sqlite, nor libsystemd, nor libcrypto; ggdeploymentd
+# leaves digests and archives to the artifact-installer, the one program that maps
+# libcrypto and libarchive.
+for program in recipe-runner artifact-installer ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
     [ -f "$root$prefix/bin/$program" ] && [ ! -L "$root$prefix/bin/$program" ] || fail "$prefix/bin/$program is not an executable of its own"
 done
 for program in ggipcd ggpubsubd; do
@@ -79,6 +82,14 @@ for program in ggipcd ggpubsubd; do
     for library in libsqlite3 libsystemd libcrypto libyaml libarchive; do
         case $closure in *"$library"*) fail "$program maps $library, which it does not use" ;; esac
     done
+done
+closure=$(ldd "$root$prefix/bin/ggdeploymentd" 2>&1)
+for library in libcrypto libarchive; do
+    case $closure in *"$library"*) fail "ggdeploymentd maps $library: artifacts are the artifact-installer's" ;; esac
+done
+closure=$(readelf -d "$root$prefix/bin/artifact-installer" 2>&1)
+for library in libcrypto libarchive; do
+    case $closure in *"$library"*) ;; *) fail "artifact-installer does not name $library, which it calls" ;; esac
 done
 # Private libraries: in their own directory, no namelinks, no development files.
 grep -E '/libggl[^/]*\.so\.0$' "$top/files.txt" | grep -qv "^$prefix/lib/[^/]*/ggl/" \

@@ -310,6 +310,16 @@ grep -q 'escape.txt' "$out/zip.txt" || fail "zip: the entry is not named: $(cat 
 find "$GGL_ROOT" -name escape.txt | grep -q . && fail "zip: the entry escaped"
 [ ! -e "$GGL_ROOT/packages/artifacts/com.example.Zip" ] || [ -z "$(ls -A "$GGL_ROOT/packages/artifacts/com.example.Zip")" ] \
     || fail "zip: store entries left behind"
+# The artifact-installer's own error reaches the deployment as it was.
+mkdir -p "$artifacts/com.example.Tampered/1.0.0"
+echo 'not what was signed' > "$artifacts/com.example.Tampered/1.0.0/run.sh"
+recipe com.example.Tampered 1.0.0 "exec sleep 600"
+printf '    Artifacts:\n      - Uri: s3://bucket/run.sh\n        Digest: %s\n' \
+    "$(printf 'signed' | openssl dgst -sha256 -binary | base64)" >> "$recipes/com.example.Tampered-1.0.0.yaml"
+deploy -c com.example.Tampered=1.0.0 > "$out/tampered.txt" 2>&1
+[ $? -eq 1 ] || fail "tampered: exit status, expected 1"
+grep -q 'digest mismatch for artifact s3://bucket/run.sh' "$out/tampered.txt" || fail "tampered: message: $(cat "$out/tampered.txt")"
+[ ! -e "$GGL_ROOT/packages/artifacts/com.example.Tampered/1.0.0/run.sh" ] || fail "tampered: the artifact was stored"
 
 section "kill -9 of ggdeploymentd mid-deployment: no stuck IN_PROGRESS"
 cat > "$recipes/com.example.Slow-1.0.0.yaml" <<YAML

@@ -1,4 +1,6 @@
-// Unit tests of the component store: layout, names, digests, modes, installs that undo themselves, removal.
+// Unit tests of the component store and of artifact installation into it: layout, names,
+// digests, modes, installs that undo themselves, removal.
+#include "ggl/artifact_install.hpp"
 #include "ggl/component_store.hpp"
 
 #include "ggl/interpolation.hpp"
@@ -9,12 +11,11 @@
 
 using namespace ggl;
 using namespace ggl::store;
+using ggl::test::kHelloWorldDigest;
 using ggl::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kHelloWorldDigest = "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=";  // of "hello world"
 
 Artifact artifact(std::string uri, std::string digest = "", std::string read = "OWNER", std::string execute = "NONE") {
     Artifact a;
@@ -33,10 +34,13 @@ Recipe recipe(const std::string& name, const std::string& version) {
     return r;
 }
 
-Manifest manifest(std::vector<Artifact> artifacts) {
-    Manifest m;
-    m.artifacts = std::move(artifacts);
-    return m;
+// A manifest's artifacts.
+std::vector<Artifact> manifest(std::vector<Artifact> artifacts) { return artifacts; }
+
+// install_artifacts for recipe r's version.
+Result<void> install(const StoreLayout& layout, const Recipe& r, const std::vector<Artifact>& artifacts,
+                     const fs::path& source, const InstallOptions& options = {}) {
+    return install_artifacts(layout, ComponentArtifacts{r.name, r.version, artifacts}, source, options);
 }
 
 // Every path below `root`, relative, for before/after comparisons.
@@ -202,9 +206,9 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
     Recipe r = recipe("com.example.A", "1.0.0");
     Artifact zip = artifact("s3://bucket/x/good.zip", "", "ALL", "NONE");
     zip.unarchive = "ZIP";
-    Manifest m = manifest({artifact("s3://bucket/hello.txt", kHelloWorldDigest, "ALL", "OWNER"), zip});
+    std::vector<Artifact> m = manifest({artifact("s3://bucket/hello.txt", kHelloWorldDigest, "ALL", "OWNER"), zip});
 
-    auto result = install_artifacts(layout, r, m, source);
+    auto result = install(layout, r, m, source);
     INFO((result ? "" : result.error().to_string()));
     REQUIRE(result.ok());
     fs::path artifacts = layout.artifacts_dir("com.example.A", "1.0.0");
@@ -225,7 +229,7 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
         ino_t archive = test::inode_of(artifacts / "good.zip");
         ino_t folder = test::inode_of(unarchived / "good");
         auto before = tree(layout.root);
-        REQUIRE(install_artifacts(layout, r, m, source).ok());
+        REQUIRE(install(layout, r, m, source).ok());
         CHECK(test::inode_of(artifacts / "hello.txt") == file);
         CHECK(test::inode_of(artifacts / "good.zip") == archive);
         CHECK(test::inode_of(unarchived / "good") == folder);
@@ -233,15 +237,15 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
     }
     SECTION("installing again with other permissions corrects the mode only") {
         ino_t file = test::inode_of(artifacts / "hello.txt");
-        Manifest changed = manifest({artifact("s3://bucket/hello.txt", kHelloWorldDigest, "OWNER", "NONE"), zip});
-        REQUIRE(install_artifacts(layout, r, changed, source).ok());
+        std::vector<Artifact> changed = manifest({artifact("s3://bucket/hello.txt", kHelloWorldDigest, "OWNER", "NONE"), zip});
+        REQUIRE(install(layout, r, changed, source).ok());
         CHECK(test::inode_of(artifacts / "hello.txt") == file);
         CHECK(test::mode_of(artifacts / "hello.txt") == 0400);
         CHECK(test::mode_of(unarchived / "good/hello.txt") == 0444);
 
         Artifact private_zip = zip;
         private_zip.read_permission = "OWNER";
-        REQUIRE(install_artifacts(layout, r, manifest({private_zip}), source).ok());
+        REQUIRE(install(layout, r, manifest({private_zip}), source).ok());
         CHECK(test::mode_of(artifacts / "good.zip") == 0400);
         CHECK(test::mode_of(unarchived / "good/hello.txt") == 0400);
         CHECK(test::mode_of(unarchived / "good/bin/run.sh") == 0500);
@@ -252,7 +256,7 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
     SECTION("a changed archive replaces its unarchived folder") {
         fs::remove(source / "good.zip");
         fs::copy_file(test::zip_fixtures() / "zip64.zip", source / "good.zip");
-        REQUIRE(install_artifacts(layout, r, m, source).ok());
+        REQUIRE(install(layout, r, m, source).ok());
         CHECK(test::read_text(unarchived / "good/two.txt") == "stored in zip64\n");
         CHECK_FALSE(fs::exists(unarchived / "good/hello.txt"));
         CHECK(tree(unarchived) == std::vector<std::string>{"good", "good/big", "good/big/one.txt", "good/two.txt"});
@@ -262,8 +266,8 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
         fs::remove(source / "good.zip");
         fs::copy_file(test::zip_fixtures() / "zip64.zip", source / "good.zip");
         test::write_text(source / "bad.txt", "not what the digest says");
-        Manifest failing = manifest({zip, artifact("s3://bucket/bad.txt", kHelloWorldDigest)});
-        auto failed = install_artifacts(layout, r, failing, source);
+        std::vector<Artifact> failing = manifest({zip, artifact("s3://bucket/bad.txt", kHelloWorldDigest)});
+        auto failed = install(layout, r, failing, source);
         REQUIRE_FALSE(failed.ok());
         CHECK(failed.error().code == ErrorCode::Invalid);
         CHECK_THAT(failed.error().message, Catch::Contains((source / "bad.txt").string()));
@@ -299,33 +303,33 @@ TEST_CASE("a failing install leaves the store as it was") {
     evil.unarchive = "ZIP";
 
     SECTION("a hostile archive after good artifacts") {
-        auto result = install_artifacts(layout, r, manifest({artifact("s3://b/hello.txt"), good, evil}), source);
+        auto result = install(layout, r, manifest({artifact("s3://b/hello.txt"), good, evil}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
         CHECK_THAT(result.error().message, Catch::Contains("com.example.A-1.0.0"));
         CHECK_THAT(result.error().message, Catch::Contains("entry \"../evil\""));
     }
     SECTION("a digest mismatch") {
-        auto result = install_artifacts(
+        auto result = install(
             layout, r, manifest({artifact("s3://b/good.zip"), artifact("s3://b/hello.txt", "AAAA")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
         CHECK_THAT(result.error().message, Catch::Contains("the recipe expects AAAA"));
     }
     SECTION("a missing artifact, named with the path it was expected at") {
-        auto result = install_artifacts(
+        auto result = install(
             layout, r, manifest({artifact("s3://b/hello.txt"), artifact("s3://b/gone.bin")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Noentry);
         CHECK_THAT(result.error().message, Catch::Contains((source / "gone.bin").string()));
     }
     SECTION("a docker artifact") {
-        auto result = install_artifacts(layout, r, manifest({artifact("docker:repo/image:latest")}), source);
+        auto result = install(layout, r, manifest({artifact("docker:repo/image:latest")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Unsupported);
     }
     SECTION("two artifacts with the same file name") {
-        auto result = install_artifacts(
+        auto result = install(
             layout, r, manifest({artifact("s3://one/hello.txt"), artifact("s3://two/hello.txt")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
@@ -334,7 +338,7 @@ TEST_CASE("a failing install leaves the store as it was") {
     SECTION("an unsupported digest algorithm") {
         Artifact md5 = artifact("s3://b/hello.txt", kHelloWorldDigest);
         md5.algorithm = "MD5";
-        auto result = install_artifacts(layout, r, manifest({md5}), source);
+        auto result = install(layout, r, manifest({md5}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Unsupported);
     }
@@ -348,7 +352,7 @@ TEST_CASE("permissions of stored artifacts") {
     for (const char* file : {"none", "owner", "all", "exec_owner", "exec_all"}) {
         test::write_text(source / file, file);
     }
-    REQUIRE(install_artifacts(layout, recipe("com.example.P", "1.0.0"),
+    REQUIRE(install(layout, recipe("com.example.P", "1.0.0"),
                               manifest({artifact("s3://b/none", "", "NONE", "NONE"),
                                         artifact("s3://b/owner", "", "OWNER", "NONE"),
                                         artifact("s3://b/all", "", "ALL", "NONE"),
@@ -371,10 +375,10 @@ TEST_CASE("a changed artifact without digest replaces the stored copy") {
     fs::path source = dir.path / "src";
     Recipe r = recipe("com.example.A", "1.0.0");
     test::write_text(source / "a.txt", "one\n");
-    REQUIRE(install_artifacts(layout, r, manifest({artifact("s3://b/a.txt")}), source).ok());
+    REQUIRE(install(layout, r, manifest({artifact("s3://b/a.txt")}), source).ok());
     fs::remove(source / "a.txt");
     test::write_text(source / "a.txt", "two\n");
-    REQUIRE(install_artifacts(layout, r, manifest({artifact("s3://b/a.txt")}), source).ok());
+    REQUIRE(install(layout, r, manifest({artifact("s3://b/a.txt")}), source).ok());
     CHECK(test::read_text(layout.artifacts_dir("com.example.A", "1.0.0") / "a.txt") == "two\n");
     CHECK(tree(layout.artifacts_dir("com.example.A", "1.0.0")) == std::vector<std::string>{"a.txt"});
 }
@@ -413,13 +417,13 @@ TEST_CASE("artifacts can be given to the component's user") {
     fs::copy_file(test::zip_fixtures() / "zip64.zip", source / "bundle.zip");
     Artifact zip = artifact("s3://b/bundle.zip");
     zip.unarchive = "ZIP";
-    Manifest m = manifest({artifact("s3://b/run.sh", "", "OWNER", "OWNER"), zip});
+    std::vector<Artifact> m = manifest({artifact("s3://b/run.sh", "", "OWNER", "OWNER"), zip});
     Recipe r = recipe("com.example.O", "1.0.0");
     // Root can give files to anyone; anyone can give files to themselves.
     FileOwner owner = ::geteuid() == 0 ? FileOwner{65534, 65534} : FileOwner{::getuid(), ::getgid()};
     InstallOptions options;
     options.owner = owner;
-    REQUIRE(install_artifacts(layout, r, m, source, options).ok());
+    REQUIRE(install(layout, r, m, source, options).ok());
 
     fs::path artifacts = layout.artifacts_dir("com.example.O", "1.0.0");
     fs::path unarchived = layout.unarchived_dir("com.example.O", "1.0.0");
@@ -436,7 +440,7 @@ TEST_CASE("artifacts can be given to the component's user") {
     CHECK(test::mode_of(unarchived / "bundle/big/one.txt") == 0400);
 
     ino_t folder = test::inode_of(unarchived / "bundle");
-    REQUIRE(install_artifacts(layout, r, m, source, options).ok());
+    REQUIRE(install(layout, r, m, source, options).ok());
     CHECK(test::inode_of(unarchived / "bundle") == folder);
 }
 
@@ -465,7 +469,7 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         CHECK(scanned_paths == std::vector<std::string>{"empty/", "hello_world.sh", "lib/", "lib/deeper/",
                                                         "lib/deeper/data.txt", "lib/util.sh", "listed.txt"});
 
-        auto result = install_artifacts(layout, r, manifest({}), source);
+        auto result = install(layout, r, manifest({}), source);
         INFO((result ? "" : result.error().to_string()));
         REQUIRE(result.ok());
         CHECK(tree(artifacts) == std::vector<std::string>{"empty", "hello_world.sh", "lib", "lib/deeper",
@@ -494,14 +498,14 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
             ino_t kept = test::inode_of(artifacts / "lib/util.sh");
             fs::remove(source / "hello_world.sh");
             test::write_text(source / "hello_world.sh", "#!/bin/sh\necho changed\n");
-            REQUIRE(install_artifacts(layout, r, manifest({}), source).ok());
+            REQUIRE(install(layout, r, manifest({}), source).ok());
             CHECK(test::inode_of(artifacts / "lib/util.sh") == kept);
             CHECK(test::read_text(artifacts / "hello_world.sh") == "#!/bin/sh\necho changed\n");
             CHECK(test::mode_of(artifacts / "hello_world.sh") == 0444);  // the new file is not executable
         }
     }
     SECTION("listed artifacts keep their digest check and Permission, the rest is copied beside them") {
-        auto result = install_artifacts(layout, r, manifest({artifact("s3://b/listed.txt", kHelloWorldDigest, "OWNER")}),
+        auto result = install(layout, r, manifest({artifact("s3://b/listed.txt", kHelloWorldDigest, "OWNER")}),
                                         source);
         INFO((result ? "" : result.error().to_string()));
         REQUIRE(result.ok());
@@ -513,7 +517,7 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         CHECK(std::none_of(scanned->begin(), scanned->end(),
                            [](const DirectoryEntry& entry) { return entry.relative == "listed.txt"; }));
 
-        auto mismatch = install_artifacts(
+        auto mismatch = install(
             layout, recipe("com.example.HelloWorld", "1.0.0"),
             manifest({artifact("s3://b/listed.txt", "AAAA")}), source);
         REQUIRE_FALSE(mismatch.ok());
@@ -521,7 +525,7 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
     }
     SECTION("a symbolic link in the tree is refused, naming it, before the store is touched") {
         fs::create_symlink("/etc/passwd", source / "lib/deeper/passwd");
-        auto result = install_artifacts(layout, r, manifest({}), source);
+        auto result = install(layout, r, manifest({}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
         CHECK_THAT(result.error().message, Catch::Contains((source / "lib/deeper/passwd").string() +
@@ -543,7 +547,7 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
                    Catch::Contains((source / "lib/pipe").string() + " is neither a regular file nor a directory"));
     }
     SECTION("a failure after the tree was copied undoes the copies") {
-        REQUIRE(install_artifacts(layout, r, manifest({}), source).ok());
+        REQUIRE(install(layout, r, manifest({}), source).ok());
         auto before = tree(layout.root);
         ino_t util = test::inode_of(artifacts / "lib/util.sh");
         test::write_text(source / "lib/new/added.txt", "added\n");  // in a new directory
@@ -553,15 +557,15 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         fs::copy_file(test::zip_fixtures() / "traversal.zip", source / "evil.zip");
         Artifact evil = artifact("s3://b/evil.zip");
         evil.unarchive = "ZIP";
-        auto failed = install_artifacts(layout, r, manifest({evil}), source);
+        auto failed = install(layout, r, manifest({evil}), source);
         REQUIRE_FALSE(failed.ok());
         CHECK(tree(layout.root) == before);
         CHECK(test::inode_of(artifacts / "lib/util.sh") == util);
         CHECK(test::read_text(artifacts / "lib/util.sh") == "util\n");
     }
     SECTION("no directory, or none given: nothing to copy") {
-        REQUIRE(install_artifacts(layout, r, manifest({}), dir.path / "absent").ok());
-        REQUIRE(install_artifacts(layout, r, manifest({}), fs::path()).ok());
+        REQUIRE(install(layout, r, manifest({}), dir.path / "absent").ok());
+        REQUIRE(install(layout, r, manifest({}), fs::path()).ok());
         CHECK(test::is_empty_dir(artifacts));
         CHECK(scan_artifact_directory(dir.path / "absent", manifest({}))->empty());
         auto not_directory = scan_artifact_directory(source / "listed.txt", manifest({}));
@@ -579,7 +583,7 @@ TEST_CASE("copied files can be given to the component's user; their directories 
     FileOwner owner = ::geteuid() == 0 ? FileOwner{65534, 65534} : FileOwner{::getuid(), ::getgid()};
     InstallOptions options;
     options.owner = owner;
-    REQUIRE(install_artifacts(layout, recipe("com.example.O", "1.0.0"), manifest({}), source, options).ok());
+    REQUIRE(install(layout, recipe("com.example.O", "1.0.0"), manifest({}), source, options).ok());
     fs::path artifacts = layout.artifacts_dir("com.example.O", "1.0.0");
     struct stat info {};
     REQUIRE(::lstat((artifacts / "bin/run.sh").c_str(), &info) == 0);

@@ -14,6 +14,9 @@
 
 namespace ggl::test {
 
+// The SHA-256 of "hello world", base64, as a recipe's Digest writes it.
+inline constexpr const char* kHelloWorldDigest = "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=";
+
 // A fresh directory under $TMPDIR, removed with everything in it (read-only files too).
 struct TempDir {
     std::filesystem::path path;

@@ -20,4 +20,8 @@ Result<void> write_atomically(const std::string& path, std::string_view content,
 // fsync of a directory, so that renames and new entries in it are durable.
 Result<void> sync_directory(const std::string& path);
 
+// The error of a system call on `path` that failed with `error` (an errno value):
+// "WHAT PATH: strerror", NOENTRY for ENOENT, FAILURE otherwise.
+Error path_error(const std::string& what, const std::string& path, int error);
+
 } // namespace ggl::file

@@ -12,10 +12,6 @@
 
 namespace ggl::store {
 
-// One path component that cannot climb out of or alias its directory: non-empty, not "."
-// or "..", no '/', no NUL or other control character (nor DEL), at most 255 bytes.
-bool is_safe_path_segment(std::string_view segment);
-
 // Bounds an archive must stay within; checked against the central directory before
 // anything is written, and again against the bytes actually read and inflated.
 struct ZipLimits {
