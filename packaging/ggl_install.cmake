@@ -4,8 +4,10 @@
 #
 # Layout (under the prefix, /usr by default):
 #   bin/ggl                   the command-line tool; ggl-config, ggl-recipe, ggl-bus: links to it
-#   bin/<daemon>              each daemon, recipe-runner and artifact-installer, an executable
-#                             of its own
+#   bin/<daemon>              each daemon and recipe-runner, an executable of its own
+#   libexec/ggl/              programs that other ggl programs run: the ggl command's helpers
+#                             (ggl-check, ...: docs/cli.md) and ggdeploymentd's
+#                             artifact-installer; RUNPATH $ORIGIN/../../lib/<triplet>/ggl
 #   lib/<triplet>/ggl/        libggl*.so.0, private (no headers, no namelinks); the
 #                             programs find them through RUNPATH $ORIGIN/../lib/<triplet>/ggl
 #   lib/systemd/system/       <daemon>.service, <daemon>.socket, ggl.target
@@ -25,6 +27,35 @@ set(GGL_INSTALL_LIBDIR "${CMAKE_INSTALL_LIBDIR}/ggl")
 # are looked up through the library's own RUNPATH, not the executable's). One directory
 # each: the loader tries every RUNPATH directory for every library, the system's too.
 set(CMAKE_INSTALL_RPATH "$ORIGIN/../${GGL_INSTALL_LIBDIR}")
+
+# ggl's libexec directory: the ggl command's helper programs (docs/cli.md), the parts of
+# verbs that need sqlite, libsystemd or libcrypto, which ggl does not map (it replaces
+# itself with them), and ggdeploymentd's artifact-installer. They are found relative to
+# the running program's directory (GGL_HELPER_DIR_FROM_BINDIR, ../libexec/ggl),
+# so the build tree has the same layout: build/bin/ggl, build/libexec/ggl/.
+set(GGL_INSTALL_HELPERDIR "${CMAKE_INSTALL_LIBEXECDIR}/ggl")
+file(RELATIVE_PATH GGL_HELPER_DIR_FROM_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBEXECDIR}/ggl")
+cmake_path(ABSOLUTE_PATH GGL_HELPER_DIR_FROM_BINDIR BASE_DIRECTORY "${CMAKE_RUNTIME_OUTPUT_DIRECTORY}" NORMALIZE
+  OUTPUT_VARIABLE GGL_HELPERS_BUILD_DIR)
+file(RELATIVE_PATH GGL_BINDIR_FROM_HELPER_DIR "${CMAKE_INSTALL_FULL_LIBEXECDIR}/ggl" "${CMAKE_INSTALL_FULL_BINDIR}")
+file(RELATIVE_PATH ggl_helper_to_libdir "${CMAKE_INSTALL_FULL_LIBEXECDIR}/ggl" "${CMAKE_INSTALL_FULL_LIBDIR}/ggl")
+
+# ggl_libexec_program(TARGET): a program other ggl programs run, not a user: in the
+# build's libexec/ggl/ and installed in ${GGL_INSTALL_HELPERDIR}, finding the private
+# libraries through RUNPATH from there (found with ggl::cli::helper_path()).
+function(ggl_libexec_program target)
+  set_target_properties(${target} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY "${GGL_HELPERS_BUILD_DIR}"
+    INSTALL_RPATH "$ORIGIN/${ggl_helper_to_libdir}")
+  install(TARGETS ${target} RUNTIME DESTINATION ${GGL_INSTALL_HELPERDIR})
+endfunction()
+
+# ggl_helper_program(TARGET): a helper program of the ggl command (a libexec program);
+# building ggl builds it.
+function(ggl_helper_program target)
+  ggl_libexec_program(${target})
+  add_dependencies(ggl-front ${target})
+endfunction()
 
 # The unit directories are relative to the prefix so that an install under another
 # prefix (or a staging DESTDIR) stays self-contained; with prefix /usr this is

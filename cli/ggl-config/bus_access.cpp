@@ -3,6 +3,7 @@
 
 #include "ggl/bus_client.hpp"
 #include "ggl/cli/subscription.hpp"
+#include "ggl/config_files.hpp"
 
 namespace ggl::config_cli {
 namespace {

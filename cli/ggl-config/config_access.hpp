@@ -2,7 +2,7 @@
 // file itself (--db). The verbs are written once against this interface.
 #pragma once
 
-#include "ggl/config_store.hpp"
+#include "ggl/config_path.hpp"
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
 
@@ -34,10 +34,20 @@ public:
 };
 
 std::unique_ptr<ConfigAccess> make_bus_access(std::chrono::milliseconds timeout);
+
+// The database file itself (--db) is opened only in the helper program ggl-config-db
+// (database_access.cpp): the ggl executable does not map sqlite. There
+// (database_handoff.cpp), reach_database() hands the whole command over to
+// ggl-config-db, which parses the same words, and returns only when it cannot; so do
+// the two below, which ggl reaches only in completion. In ggl-config-db,
+// reach_database() returns at once. Called once the command line is parsed, before the
+// verb reads anything.
+Result<void> reach_database();
 // UNAUTHORIZED, NOENTRY or FAILURE when the file cannot be opened as a database.
 Result<std::unique_ptr<ConfigAccess>> make_database_access(const std::string& path);
-// Over a store opened by the caller (with its own open options).
-std::unique_ptr<ConfigAccess> make_database_access(std::unique_ptr<config::ConfigStore> store);
+// For completion: an existing file only, never created, waiting at most
+// cli::kCompletionTimeout for a lock.
+Result<std::unique_ptr<ConfigAccess>> open_database_for_completion(const std::string& path);
 
 // True when ggconfigd answers on its socket (so --db changes reach no subscriber).
 bool daemon_is_running();

@@ -3,6 +3,7 @@
 
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/subscription.hpp"
+#include "ggl/config_files.hpp"
 #include "ggl/json.hpp"
 #include "ggl/yaml.hpp"
 

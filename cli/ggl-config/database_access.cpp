@@ -1,5 +1,9 @@
-// `ggl config --db`: the same store code as ggconfigd, on the file directly.
+// `ggl config --db` in the helper program ggl-config-db: the same store code as
+// ggconfigd, on the file directly.
 #include "config_access.hpp"
+
+#include "ggl/cli/completion.hpp"
+#include "ggl/config_store.hpp"
 
 namespace ggl::config_cli {
 namespace {
@@ -66,16 +70,25 @@ private:
 
 } // namespace
 
+Result<void> reach_database() { return {}; }
+
 Result<std::unique_ptr<ConfigAccess>> make_database_access(const std::string& path) {
     auto store = config::ConfigStore::open(path);
     if (!store) {
         return std::move(store).error();
     }
-    return make_database_access(std::move(*store));
+    return std::unique_ptr<ConfigAccess>(std::make_unique<DatabaseAccess>(std::move(*store)));
 }
 
-std::unique_ptr<ConfigAccess> make_database_access(std::unique_ptr<config::ConfigStore> store) {
-    return std::make_unique<DatabaseAccess>(std::move(store));
+Result<std::unique_ptr<ConfigAccess>> open_database_for_completion(const std::string& path) {
+    config::OpenOptions options;
+    options.create = false;
+    options.busy_timeout_ms = static_cast<int>(cli::kCompletionTimeout.count());
+    auto store = config::ConfigStore::open(path, options);
+    if (!store) {
+        return std::move(store).error();
+    }
+    return std::unique_ptr<ConfigAccess>(std::make_unique<DatabaseAccess>(std::move(*store)));
 }
 
 } // namespace ggl::config_cli

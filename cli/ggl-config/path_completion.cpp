@@ -1,5 +1,6 @@
 // Completion of configuration paths: the keys under the path typed so far, from
-// ggconfigd or, with --db, from the database file (never created for this).
+// ggconfigd or, with --db, from the database file (never created for this; the ggl
+// executable hands such a completion over to ggl-config-db).
 #include "config_verbs.hpp"
 
 #include <filesystem>
@@ -16,14 +17,7 @@ Result<std::unique_ptr<ConfigAccess>> access_for(const cli::CompletionContext& c
     if (!std::filesystem::is_regular_file(db, error)) {
         return make_error(ErrorCode::Noentry, db);
     }
-    config::OpenOptions options;
-    options.create = false;
-    options.busy_timeout_ms = static_cast<int>(cli::kCompletionTimeout.count());
-    auto store = config::ConfigStore::open(db, options);
-    if (!store) {
-        return std::move(store).error();
-    }
-    return make_database_access(std::move(*store));
+    return open_database_for_completion(db);
 }
 
 } // namespace

@@ -195,5 +195,12 @@ int ggl::programs::ggl_config(int argc, char** argv) {
         verb.add_arguments(command, arguments);
     });
 
-    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) { return verb.run(options, arguments); });
+    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) -> int {
+        // --db: before the verb reads anything (import may read stdin), the ggl
+        // executable hands the command over to ggl-config-db (config_access.hpp).
+        if (!options.db_path.empty()) {
+            if (auto reached = reach_database(); !reached) return cli::report_error(reached.error());
+        }
+        return verb.run(options, arguments);
+    });
 }

@@ -1,10 +1,10 @@
 // ggl check: diagnostics of a device (configuration, identity files, clock, disk, the
-// daemons on the bus and under systemd, BROKEN components), one finding per line.
+// daemons on the bus and under systemd, BROKEN components), one finding per line. In the
+// helper program ggl-check (check_command.hpp).
+#include "check_command.hpp"
 #include "check_rules.hpp"
-#include "front_verbs.hpp"
 
 #include "ggl/bus_client.hpp"
-#include "ggl/cli/command_line.hpp"
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/exit_code.hpp"
 #include "ggl/cli/output.hpp"
@@ -29,12 +29,17 @@
 #include <cerrno>
 #include <clocale>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <optional>
 
 #ifndef GGL_BUILD_EPOCH
 #define GGL_BUILD_EPOCH 0
+#endif
+#ifndef GGL_BINDIR_FROM_HELPER_DIR
+#error "GGL_BINDIR_FROM_HELPER_DIR (bin/ relative to libexec/ggl) comes from cli/ggl/CMakeLists.txt"
 #endif
 
 namespace ggl::front {
@@ -43,37 +48,6 @@ namespace {
 using check::Finding;
 using check::Status;
 using config::KeyPath;
-
-constexpr double kDefaultTimeoutSeconds = 2;
-
-constexpr const char* kFooter = R"(Checks, in order: the configuration (read through ggconfigd, else from its
-database file): system/thingName, the device certificate, private key and root CA
-(readable, the key matching the certificate, the certificate valid and not expiring
-within 30 days), the AWS IoT endpoints, the root path; free disk space and inodes
-under the root path (and under $GGL_ROOT when it is another filesystem); the clock;
-each daemon answering on the bus (ggconfigd, gghealthd, ggdeploymentd, and where
-installed ggpubsubd, iotcored, tesd, and ggipcd's IPC socket); their systemd units;
-components in the BROKEN state.
-
-Each check prints one line: ✓ ok, ‼ warning, × error, – skipped (because of a problem
-another line reports), with what to do for warnings and errors on the line below. On a
-terminal that is not UTF-8, or with --ascii, the marks are [ OK ] [WARN] [FAIL] [SKIP].
---json prints a list of {check, status (ok|warning|error|skipped), detail, remedy}.
-
-Examples:
-  ggl check
-  ggl check --user --json=short
-  sudo -u ggcore ggl check     # the identity files as the daemons' user reads them
-
-Exit status: 0 no errors (warnings allowed); 1 at least one error; 2 usage error.)";
-
-struct Arguments {
-    cli::OutputFormat format = cli::OutputFormat::Human;
-    bool ascii = false;
-    bool user_scope = false;
-    bool system_scope = false;
-    double timeout_seconds = kDefaultTimeoutSeconds;
-};
 
 // The daemons that serve the bus (docs/processes.md); optional ones are checked only where
 // installed. ggipcd serves components on the IPC socket rather than the bus (check_ipc).
@@ -95,7 +69,6 @@ using ConfigReader = std::function<Result<std::optional<Object>>(const KeyPath& 
 
 // What a check run knows that several checks use.
 struct Context {
-    Arguments arguments;
     systemd::Scope scope = systemd::Scope::System;
     std::chrono::milliseconds timeout{2000};
     int64_t now_seconds = 0;
@@ -426,6 +399,33 @@ void check_clock(Context& context) {
     context.findings.push_back(check::grade_clock(facts));
 }
 
+bool is_executable_file(const std::string& path) {
+    struct stat info{};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// A daemon's program beside the ggl command (GGL_BINDIR_FROM_HELPER_DIR: ../../bin from
+// libexec/ggl, where ggl-check runs), else on PATH: a build tree or an install under
+// any prefix checks its own programs rather than whatever PATH offers.
+std::optional<std::string> find_program(std::string_view program) {
+    std::string beside = env::executable_dir() + "/" GGL_BINDIR_FROM_HELPER_DIR "/" + std::string(program);
+    if (is_executable_file(beside)) {
+        return beside;
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "";
+    while (!dirs.empty()) {
+        size_t colon = dirs.find(':');
+        std::string_view dir = dirs.substr(0, colon);
+        dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
+        std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + '/' + std::string(program);
+        if (is_executable_file(candidate)) {
+            return candidate;
+        }
+    }
+    return std::nullopt;
+}
+
 bool is_installed(const Daemon& daemon, const std::string& socket_path) {
     struct stat info{};
     return find_program(daemon.program).has_value() || ::stat(socket_path.c_str(), &info) == 0;
@@ -610,27 +610,8 @@ bool utf8_terminal() {
 
 }  // namespace
 
-int run_check_command(int argc, char** argv) {
-    CLI::App app{
-        "Check that this device's configuration, identity, clock, disk, daemons and components are healthy.",
-        "ggl check"};
-    cli::set_footer(app, kFooter);
+int run_checks(const CheckArguments& arguments) {
     Context context;
-    Arguments& arguments = context.arguments;
-    cli::add_output_option(app, arguments.format);
-    app.add_flag("--ascii", arguments.ascii, "Mark findings with [ OK ] [WARN] [FAIL] [SKIP] instead of ✓ ‼ × –");
-    app.add_flag("--user", arguments.user_scope,
-                 "The daemons' units are in the user service manager (default: $GGL_SYSTEMD_SCOPE)");
-    app.add_flag("--system", arguments.system_scope, "The daemons' units are in the system service manager");
-    app.add_option("--timeout", arguments.timeout_seconds, "Seconds to wait for each daemon (default 2)")
-        ->type_name("SECONDS")
-        ->check(cli::positive_seconds());
-    if (auto status = cli::parse_command_line(app, argc, argv)) {
-        return *status;
-    }
-    if (arguments.user_scope && arguments.system_scope) {
-        return cli::report_usage_error("--user and --system exclude each other (see 'ggl check --help')");
-    }
     if (arguments.user_scope || arguments.system_scope) {
         context.scope = arguments.user_scope ? systemd::Scope::User : systemd::Scope::System;
     } else {

@@ -1,5 +1,7 @@
 // ggl component: components' lifecycle states, restart and stop through gghealthd
-// (gg_health), and their logs from the journal.
+// (gg_health), and their logs from the journal (component_logs.hpp: in the helper
+// program ggl-component-logs).
+#include "component_logs.hpp"
 #include "front_verbs.hpp"
 
 #include "ggl/bus_client.hpp"
@@ -8,17 +10,12 @@
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/exit_code.hpp"
 #include "ggl/cli/output.hpp"
-#include "ggl/cli/subscription.hpp"
 #include "ggl/env.hpp"
-#include "ggl/systemd.hpp"
-
 
 #include <signal.h>
 
 #include <cmath>
-#include <csignal>
 #include <cstring>
-#include <ctime>
 
 namespace ggl::front {
 namespace {
@@ -214,34 +211,8 @@ int run_job(const Arguments& arguments, const char* method, const char* doing) {
 int run_restart(const Arguments& arguments) { return run_job(arguments, "restart_component", "restarting"); }
 int run_stop(const Arguments& arguments) { return run_job(arguments, "stop_component", "stopping"); }
 
-void print_line(const systemd::JournalLine& line, cli::OutputFormat format) {
-    if (cli::is_json(format)) {
-        Map object{{"time", static_cast<int64_t>(line.realtime_usec / 1000)},
-                   {"identifier", line.identifier},
-                   {"pid", line.pid},
-                   {"message", line.message}};
-        cli::print_json(Object(std::move(object)), JsonStyle::Short);
-        return;
-    }
-    std::string when = cli::format_local_time(static_cast<int64_t>(line.realtime_usec / 1000), true);
-    std::printf("%s %s[%u]: %s\n", when.c_str(), line.identifier.c_str(), line.pid, line.message.c_str());
-    std::fflush(stdout);
-}
-
 int run_logs(const Arguments& arguments) {
-    if (!arguments.follow) {
-        auto lines = systemd::journal_tail(arguments.name, arguments.lines);
-        if (!lines) return report(lines.error(), arguments, "reading the journal");
-        for (const auto& line : *lines) print_line(line, arguments.format);
-        return cli::kExitOk;
-    }
-    // Ctrl-C interrupts the journal wait, and the loop ends cleanly.
-    cli::install_stop_handlers();
-    auto followed = systemd::journal_follow(
-        arguments.name, arguments.lines, [&](const systemd::JournalLine& line) { print_line(line, arguments.format); },
-        [] { return cli::stop_requested(); });
-    if (!followed) return report(followed.error(), arguments, "following the journal");
-    return cli::kExitOk;
+    return run_component_logs(arguments.name, arguments.lines, arguments.follow, arguments.format);
 }
 
 void add_name(CLI::App& verb, Arguments& arguments) {

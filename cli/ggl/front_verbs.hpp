@@ -1,10 +1,10 @@
-// The verbs of the `ggl` command (all run in-process), completion, and finding programs.
+// The verbs of the `ggl` command (run in-process; three finish in a helper program,
+// docs/cli.md), and completion.
 #pragma once
 
 #include "ggl/cli/completion.hpp"
 
 #include <cstdio>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,10 +40,7 @@ std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& c
 // ggl deploy (deploy_command.cpp) and ggl component (component_command.cpp).
 int run_deploy_command(int argc, char** argv);
 int run_component_command(int argc, char** argv);
-// ggl check (check_command.cpp).
+// ggl check's command line (check_command_line.cpp), also the main of ggl-check.
 int run_check_command(int argc, char** argv);
-
-// A program (a daemon, for `ggl check`) beside this executable, else on PATH.
-std::optional<std::string> find_program(std::string_view program);
 
 } // namespace ggl::front

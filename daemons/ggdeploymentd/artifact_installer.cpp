@@ -1,7 +1,7 @@
 // ggdeploymentd's side of the artifact-installer: the request through a memfd, the answer through a pipe.
 #include "artifact_installer.hpp"
 
-#include "ggl/env.hpp"
+#include "ggl/cli/helper_program.hpp"
 #include "ggl/fd.hpp"
 #include "ggl/msgpack.hpp"
 
@@ -67,7 +67,7 @@ std::string how_it_ended(int status) {
 
 } // namespace
 
-std::string artifact_installer_path() { return env::executable_dir() + "/artifact-installer"; }
+std::string artifact_installer_path() { return cli::helper_path("artifact-installer"); }
 
 Result<void> run_artifact_installer(const std::string& program, const store::ArtifactInstallRequest& request) {
     auto input = request_file(request);

@@ -8,7 +8,7 @@
 
 namespace ggl::deployment {
 
-// The artifact-installer beside this program (as recipe-runner is).
+// The artifact-installer in ggl's libexec directory (../libexec/ggl from bin/).
 std::string artifact_installer_path();
 
 // Runs `program` with the request on its standard input and returns its answer: success

@@ -10,6 +10,8 @@ set -u
 build=$(realpath "$1")
 # The package installs under the build's prefix (/usr unless configured otherwise).
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+# The ggl command's helper programs (docs/cli.md): /usr/libexec/ggl.
+helper_dir=$prefix/$(sed -n 's/^CMAKE_INSTALL_LIBEXECDIR:PATH=//p' "$build/CMakeCache.txt")/ggl
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (dpkg --root with chown of /var/lib/greengrass)"; exit 77; }
 for tool in cpack dpkg-deb dpkg-shlibdeps systemd-analyze; do
     command -v "$tool" > /dev/null || { echo "$tool is needed (tests/install-deps.sh)" >&2; exit 1; }
@@ -55,14 +57,15 @@ if ! dpkg_root -i "$deb" > "$top/install.log" 2>&1; then
 fi
 dpkg --root="$root" -L ggl > "$top/files.txt"
 
-# The file list: the executables, ggl's links, ggl's private libraries and no development
-# files, units, accounts, directories, the example configuration.
+# The file list: the executables, ggl's links and helpers, ggl's private libraries and no
+# development files, units, accounts, directories, the example configuration.
 unit_dir=$prefix/lib/systemd/system
 for path in $prefix/bin/ggl $prefix/bin/ggl-config $prefix/bin/ggl-bus $prefix/bin/ggl-recipe $prefix/bin/recipe-runner \
-    $prefix/bin/artifact-installer \
+    $helper_dir/artifact-installer \
     $prefix/bin/ggconfigd $prefix/bin/gghealthd $prefix/bin/ggdeploymentd $prefix/bin/ggipcd $prefix/bin/ggpubsubd \
     $unit_dir/ggl.target $unit_dir/ggconfigd.service $unit_dir/ggconfigd.socket \
     $unit_dir/gghealthd.service $unit_dir/gghealthd.socket $unit_dir/ggdeploymentd.service $unit_dir/ggdeploymentd.socket \
+    $helper_dir/ggl-check $helper_dir/ggl-component-logs $helper_dir/ggl-config-db \
     $prefix/lib/sysusers.d/ggl.conf $prefix/lib/tmpfiles.d/ggl.conf /etc/greengrass/config.yaml; do
     grep -qx "$path" "$top/files.txt" || fail "the package lacks $path"
     [ -e "$root$path" ] || fail "$path is not installed"
@@ -74,7 +77,7 @@ done
 # ggpubsubd and ggipcd map neither sqlite, nor libsystemd, nor libcrypto; ggdeploymentd
 # leaves digests and archives to the artifact-installer, the one program that maps
 # libcrypto and libarchive.
-for program in recipe-runner artifact-installer ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
+for program in recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
     [ -f "$root$prefix/bin/$program" ] && [ ! -L "$root$prefix/bin/$program" ] || fail "$prefix/bin/$program is not an executable of its own"
 done
 for program in ggipcd ggpubsubd; do
@@ -83,11 +86,36 @@ for program in ggipcd ggpubsubd; do
         case $closure in *"$library"*) fail "$program maps $library, which it does not use" ;; esac
     done
 done
+# ggl itself links (readelf -d) and maps (ldd) neither sqlite, nor libsystemd, nor
+# libcrypto; the helpers it hands those verbs to each link what their verb uses.
+needed() { readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; }
+ggl_needed=$(needed "$root$prefix/bin/ggl")
+ggl_closure=$(ldd "$root$prefix/bin/ggl" 2>&1)
+for library in libsqlite3 libsystemd libcrypto libggl-config-store libggl-systemd; do
+    case " $(echo $ggl_needed) " in *" $library"*) fail "ggl needs $library (a helper's, docs/cli.md)" ;; esac
+    case $ggl_closure in *"$library"*) fail "ggl maps $library" ;; esac
+done
+check_needs() {  # HELPER LIBRARY...
+    local helper=$1 list library
+    shift
+    list=" $(needed "$root$helper_dir/$helper" | tr '\n' ' ')"
+    for library in "$@"; do
+        case $list in *" $library"*) ;; *) fail "$helper_dir/$helper does not need $library:$list" ;; esac
+    done
+}
+check_needs ggl-check libcrypto libggl-config-store libggl-systemd
+check_needs ggl-component-logs libggl-systemd
+check_needs ggl-config-db libggl-config-store
+for helper in ggl-component-logs ggl-config-db; do
+    case $(needed "$root$helper_dir/$helper") in *libcrypto*) fail "$helper needs libcrypto" ;; esac
+done
+case $(needed "$root$helper_dir/ggl-config-db") in *libggl-systemd*) fail "ggl-config-db needs libggl-systemd" ;; esac
+case $(needed "$root$helper_dir/ggl-component-logs") in *libggl-config-store*) fail "ggl-component-logs needs libggl-config-store" ;; esac
 closure=$(ldd "$root$prefix/bin/ggdeploymentd" 2>&1)
 for library in libcrypto libarchive; do
     case $closure in *"$library"*) fail "ggdeploymentd maps $library: artifacts are the artifact-installer's" ;; esac
 done
-closure=$(readelf -d "$root$prefix/bin/artifact-installer" 2>&1)
+closure=$(readelf -d "$root$helper_dir/artifact-installer" 2>&1)
 for library in libcrypto libarchive; do
     case $closure in *"$library"*) ;; *) fail "artifact-installer does not name $library, which it calls" ;; esac
 done
@@ -106,12 +134,16 @@ done
 
 # The programs run from the tree: RUNPATH finds the private libraries there, and every
 # other library is one the Depends above provides.
-for program in "$root$prefix"/bin/*; do
+for program in "$root$prefix"/bin/* "$root$helper_dir"/*; do
     if ldd "$program" 2>&1 | grep -q 'not found'; then
         fail "$(basename "$program") has unresolved libraries: $(ldd "$program" | grep 'not found' | tr -s ' \t' ' ')"
     fi
 done
 version=$("$root$prefix/bin/ggl" --version 2>&1) || fail "ggl --version from the installed tree: $version"
+# ggl finds its helper in the tree (../libexec/ggl), and the helper its libraries.
+stored=$(GGL_LOG_LEVEL=warn "$root$prefix/bin/ggl" config --db "$top/image.db" set system/thingName deb-1 2>&1 &&
+    "$root$prefix/bin/ggl" config --db "$top/image.db" get system/thingName 2>&1)
+[ "$stored" = deb-1 ] || fail "ggl config --db from the installed tree: $stored"
 [ "$(stat -c %s "$root$prefix/bin/ggconfigd")" -gt 0 ] && file "$root$prefix/bin/ggconfigd" | grep -q 'not stripped' \
     && fail "ggconfigd is not stripped"
 

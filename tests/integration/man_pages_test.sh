@@ -94,7 +94,10 @@ for verb in $verbs; do
     done
 done
 for page in "${pages[@]}"; do
-    [[ $page == *.8 ]] && check_options "$page" "$bin_dir/${page%.8}"
+    # A daemon is in bin/; a program only other ggl programs run, in ggl's libexec directory.
+    program=$bin_dir/${page%.8}
+    [[ -x $program ]] || program=$bin_dir/../libexec/ggl/${page%.8}
+    [[ $page == *.8 ]] && check_options "$page" "$program"
 done
 
 if ((failures > 0)); then

@@ -3,6 +3,7 @@
 #include "ggl/cli/command_line.hpp"
 
 #include "ggl/cli/error_report.hpp"
+#include "ggl/cli/helper_program.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -194,6 +195,7 @@ std::string help_text(const CLI::App& app) {
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     set_program_label(app.get_name());
+    remember_command_line(argc, argv);
     // Not where --version is an option of the program's own (recipe-runner's).
     if (app.get_version_ptr() == nullptr && app.get_option_no_throw("--version") == nullptr) {
         app.set_version_flag("--version", app.get_name() + " " + GGL_VERSION);

@@ -1,7 +1,11 @@
 // The configuration tree in sqlite (docs/configuration.md): schema, merge rules, transactions,
-// migrations, snapshots. Served by ggconfigd and used directly by `ggl config --db`.
+// migrations, snapshots. Served by ggconfigd and used directly by `ggl config --db`. Key paths
+// (config_path.hpp) and configuration files (config_files.hpp) need no database: they are
+// in libggl and libggl-yaml, for the programs that do not map sqlite.
 #pragma once
 
+#include "ggl/config_files.hpp"
+#include "ggl/config_path.hpp"
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
 
@@ -16,30 +20,9 @@ struct sqlite3;
 
 namespace ggl::config {
 
-using KeyPath = std::vector<std::string>;
-
 // The schema this code writes. Version 1 is the nucleus-lite layout (keyTable,
 // relationTable, valueTable, version); opening one migrates it in place.
 inline constexpr int kSchemaVersion = 2;
-
-// Timestamps (docs/configuration.md): recipe defaults, files loaded at start; runtime writes use
-// wall-clock ms.
-inline constexpr int64_t kRecipeDefaultTimestamp = 1;
-inline constexpr int64_t kConfigFileTimestamp = 2;
-int64_t now_ms();
-
-// A bus key_path param: a list of non-empty strings. INVALID names the bad segment.
-// The empty list (the root) is accepted; callers that must not act on the root check.
-Result<KeyPath> key_path_from_object(const Object& value);
-Object key_path_to_object(const KeyPath& path);
-// "a/b/c" → [a, b, c]; empty segments ("a//b", "/a") are INVALID. "" is the root.
-Result<KeyPath> key_path_from_text(std::string_view text);
-// [a, b/c] → "a/b/c" for messages; ambiguity with '/' in names is acceptable there.
-std::string key_path_to_text(const KeyPath& path);
-// ASCII case folding, the same as sqlite's NOCASE collation that the store uses.
-bool key_equal(std::string_view a, std::string_view b);
-// True when `inner` is `outer` or lies below it (case-insensitively).
-bool key_path_within(const KeyPath& inner, const KeyPath& outer);
 
 // A node whose value changed, appeared or went away, in the stored spelling.
 struct Change {
@@ -150,27 +133,5 @@ struct TlogReport {
     std::vector<std::string> problems;  // "config.tlog:3: ..."
 };
 Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std::vector<Change>* changes = nullptr);
-
-// One parsed tlog line; shared by the direct import and the one over the bus.
-struct TlogEntry {
-    size_t line = 0;
-    int64_t timestamp = 0;
-    KeyPath key_path;
-    enum class Kind { Changed, Removed, InteriorAdded, Ignored } kind = Kind::Changed;
-    Object value;
-};
-struct TlogParse {
-    std::vector<TlogEntry> entries;
-    std::vector<std::string> problems;
-};
-// NOENTRY when the file cannot be read.
-Result<TlogParse> parse_tlog_file(const std::string& file);
-
-// A YAML or JSON config file (JSON when it ends in .json) whose top level is a map.
-// Errors start with the file name and give line and column.
-Result<Map> load_config_file(const std::string& file);
-// True when the file looks like a tlog (name ends in .tlog, or its first line is a
-// JSON object with "TP").
-bool looks_like_tlog(const std::string& file);
 
 } // namespace ggl::config

@@ -25,7 +25,8 @@ namespace ggl::cli {
 // the failing verb's --help: "ggl config: error: --timeout: must be a positive number
 // of seconds, not '0' (see 'ggl config get --help')". A command that has verbs needs
 // one. `PROGRAM __complete WORDS...` prints shell completions for WORDS instead
-// (completion.hpp) and returns 0.
+// (completion.hpp) and returns 0. argv is what a helper program is then given
+// (helper_program.hpp).
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // The --help text of app, as parse_command_line() prints it: description, usage,
