@@ -73,6 +73,12 @@ for libdir in $(find "$prefix_dir" -path "$bin" -prune -o -name 'libggl*.so*' -e
         [ -f "$library" ] && [ ! -L "$library" ] && printf '      %-24s %8s bytes\n' "$(basename "$library")" "$(stat -c %s "$library")"
     done
 done
+for helper_dir in $(find "$prefix_dir" -type d -path '*/libexec/ggl'); do
+    echo "  $(du -sk "$helper_dir" | cut -f1) KiB  $(echo "$helper_dir" | sed "s|^$tree||") (programs ggl's programs run)"
+    for program in "$helper_dir"/*; do
+        [ -f "$program" ] && printf '      %-24s %8s bytes\n' "$(basename "$program")" "$(stat -c %s "$program")"
+    done
+done
 if [ -d "$prefix_dir/share" ]; then
     echo "  $(du -sk "$prefix_dir/share" | cut -f1) KiB  $(echo "$prefix_dir/share" | sed "s|^$tree||") (man pages, completions)"
 fi
