@@ -61,14 +61,12 @@ public:
         return discard(client_.call("restore", Map{{"name", name}}));
     }
 
-    Result<size_t> replay_tlog(const std::string& file, std::vector<std::string>& problems) override {
-        auto parse = config::parse_tlog_file(file);
-        if (!parse) {
-            return std::move(parse).error();
-        }
-        problems.insert(problems.end(), parse->problems.begin(), parse->problems.end());
+    Result<size_t> replay_tlog(const std::string& file, std::string_view text,
+                               std::vector<std::string>& problems) override {
+        config::TlogParse parse = config::parse_tlog_text(file, text);
+        problems.insert(problems.end(), parse.problems.begin(), parse.problems.end());
         size_t applied = 0;
-        for (const config::TlogEntry& entry : parse->entries) {
+        for (const config::TlogEntry& entry : parse.entries) {
             Result<void> done;
             switch (entry.kind) {
             case config::TlogEntry::Kind::Changed:

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ggl::config_cli {
@@ -26,9 +27,11 @@ public:
     virtual Result<void> remove(const config::KeyPath& path, std::optional<int64_t> timestamp) = 0;
     virtual Result<void> backup(const std::string& name) = 0;
     virtual Result<void> restore(const std::string& name) = 0;
-    // Replays a parsed tlog; the database applies it in one transaction, the daemon
-    // one request per line. Lines it could not apply are added to problems.
-    virtual Result<size_t> replay_tlog(const std::string& file, std::vector<std::string>& problems) = 0;
+    // Replays a tlog's text, read from file (named in problems); the database applies it
+    // in one transaction, the daemon one request per line. Lines it could not read or
+    // apply are added to problems.
+    virtual Result<size_t> replay_tlog(const std::string& file, std::string_view text,
+                                       std::vector<std::string>& problems) = 0;
     // Calls on_event for each event until it returns false. UNSUPPORTED without a daemon.
     virtual Result<void> watch(const config::KeyPath& path, const std::function<bool(const Object&)>& on_event) = 0;
 };

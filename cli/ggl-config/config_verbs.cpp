@@ -253,15 +253,20 @@ int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
     if (arguments.positionals.size() != 1) {
         return cli::report_usage_error("import needs exactly one FILE");
     }
-    const std::string& file = arguments.positionals[0];
-    bool tlog = config::looks_like_tlog(file);
+    // Read once ("-", /dev/stdin and <(...) are pipes: a second read would find them
+    // drained), and before reaching the store: a broken file changes nothing.
+    auto input = config::read_config_input(arguments.positionals[0]);
+    if (!input) {
+        Error error = std::move(input).error();
+        return error.code == ErrorCode::Range ? usage(error) : report(error);
+    }
+    const std::string& name = input->name;
+    bool tlog = config::looks_like_tlog(name, input->text);
     Result<Map> content = Map{};
     if (!tlog) {
-        // Read before reaching the store: a broken file changes nothing.
-        content = config::load_config_file(file);
+        content = config::parse_config_text(name, input->text);
         if (!content) {
-            Error error = std::move(content).error();
-            return error.code == ErrorCode::Noentry ? report(error) : usage(error);
+            return usage(content.error());
         }
     }
     auto access = access_for(options, true);
@@ -275,7 +280,7 @@ int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
         return cli::kExitOk;
     }
     std::vector<std::string> problems;
-    auto applied = (*access)->replay_tlog(file, problems);
+    auto applied = (*access)->replay_tlog(name, input->text, problems);
     if (!applied) {
         return report(applied.error());
     }
@@ -284,7 +289,7 @@ int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
     }
     if (!problems.empty()) {
         std::fprintf(stderr, "%s: imported %zu entries of %s; %zu lines skipped\n", cli::program_label().c_str(),
-                     *applied, file.c_str(), problems.size());
+                     *applied, name.c_str(), problems.size());
         return cli::kExitFailed;
     }
     return cli::kExitOk;

@@ -50,8 +50,9 @@ public:
     Result<void> backup(const std::string& name) override { return as_store_answer(store_->backup(name)); }
     Result<void> restore(const std::string& name) override { return as_store_answer(store_->restore(name)); }
 
-    Result<size_t> replay_tlog(const std::string& file, std::vector<std::string>& problems) override {
-        auto report = config::import_tlog(*store_, file);
+    Result<size_t> replay_tlog(const std::string& file, std::string_view text,
+                               std::vector<std::string>& problems) override {
+        auto report = config::import_tlog_text(*store_, file, text);
         if (!report) {
             return std::move(report).error();
         }

@@ -80,10 +80,13 @@ FILE is YAML, JSON (*.json), or a Greengrass v2 config.tlog (*.tlog, or a file o
 {"TS","TP","W","V"} lines), replayed with its own timestamps and removals. YAML and
 JSON merge at the top level with --timestamp MS (default now), all or nothing. A tlog
 applies every line it can (in one transaction with --db), then names each line it
-could not use.
+could not use. FILE "-" is standard input (YAML or a tlog); pipes such as /dev/stdin
+work too. FILE is read once, whole, before anything is written; more than 64 MiB is
+refused.
 
-Exit status: 0 ok; 1 FILE missing, or tlog lines skipped; 2 FILE is malformed (nothing
-written); 3 cannot reach ggconfigd; 4 refused (CONFLICT).)";
+Exit status: 0 ok; 1 FILE missing or unreadable, or tlog lines skipped; 2 FILE is
+malformed or too large (nothing written); 3 cannot reach ggconfigd; 4 refused
+(CONFLICT).)";
 
 constexpr const char* kExportFooter = R"(
 Prints the tree under PATH (everything without PATH) as YAML, or as JSON with
@@ -143,7 +146,8 @@ void add_watch(CLI::App& verb, VerbArguments& arguments) {
 }
 
 void add_import(CLI::App& verb, VerbArguments& arguments) {
-    verb.add_option("FILE", arguments.positionals, "YAML, JSON or config.tlog file")->check(cli::file_names());
+    verb.add_option("FILE", arguments.positionals, "YAML, JSON or config.tlog file; - for standard input")
+        ->check(cli::file_names());
     add_timestamp(verb, arguments);
 }
 

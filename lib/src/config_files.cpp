@@ -2,29 +2,18 @@
 // lines, YAML and JSON files.
 #include "ggl/config_files.hpp"
 
+#include "ggl/file.hpp"
 #include "ggl/json.hpp"
 #include "ggl/yaml.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <unistd.h>
 
 namespace ggl::config {
 namespace {
 
+// Read once (a pipe has no second chance) and bounded.
 Result<std::string> read_whole_file(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        return make_error(errno == ENOENT ? ErrorCode::Noentry : ErrorCode::Failure,
-                          file + ": cannot read: " + std::strerror(errno));
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad()) {
-        return make_error(ErrorCode::Failure, file + ": read error");
-    }
-    return content.str();
+    return file::read(file, kMaxConfigFileBytes);
 }
 
 bool ends_with(std::string_view text, std::string_view suffix) {
@@ -92,8 +81,12 @@ Result<TlogParse> parse_tlog_file(const std::string& file) {
     if (!content) {
         return std::move(content).error();
     }
+    return parse_tlog_text(file, *content);
+}
+
+TlogParse parse_tlog_text(const std::string& file, std::string_view text) {
     TlogParse parse;
-    std::string_view rest = *content;
+    std::string_view rest = text;
     size_t line_number = 0;
     while (!rest.empty()) {
         size_t newline = rest.find('\n');
@@ -117,19 +110,29 @@ Result<TlogParse> parse_tlog_file(const std::string& file) {
     return parse;
 }
 
+Result<ConfigInput> read_config_input(const std::string& file) {
+    if (file == "-") {
+        auto text = file::read_fd(STDIN_FILENO, kStandardInputName, kMaxConfigFileBytes);
+        if (!text) {
+            return std::move(text).error();
+        }
+        return ConfigInput{kStandardInputName, std::move(*text)};
+    }
+    auto text = read_whole_file(file);
+    if (!text) {
+        return std::move(text).error();
+    }
+    return ConfigInput{file, std::move(*text)};
+}
+
 namespace {
 
-Result<Object> parse_config_file(const std::string& file) {
-    if (!ends_with(file, ".json")) {
-        return yaml_parse_file(file);  // its errors already start with the file name
-    }
-    auto content = read_whole_file(file);
-    if (!content) {
-        return std::move(content).error();
-    }
-    auto parsed = from_json(*content);
+Result<Object> parse_config_document(const std::string& file, std::string_view text) {
+    auto parsed = ends_with(file, ".json") ? from_json(text) : yaml_parse(text);
     if (!parsed) {
-        return make_error(parsed.error().code, file + ": " + parsed.error().message);
+        Error error = std::move(parsed).error();
+        error.message = file + ": " + error.message;
+        return error;
     }
     return parsed;
 }
@@ -137,7 +140,15 @@ Result<Object> parse_config_file(const std::string& file) {
 } // namespace
 
 Result<Map> load_config_file(const std::string& file) {
-    auto parsed = parse_config_file(file);
+    auto text = read_whole_file(file);
+    if (!text) {
+        return std::move(text).error();
+    }
+    return parse_config_text(file, *text);
+}
+
+Result<Map> parse_config_text(const std::string& file, std::string_view text) {
+    auto parsed = parse_config_document(file, text);
     if (!parsed) {
         return std::move(parsed).error();
     }
@@ -151,13 +162,12 @@ Result<Map> load_config_file(const std::string& file) {
     return std::move(parsed->as_map());
 }
 
-bool looks_like_tlog(const std::string& file) {
+bool looks_like_tlog(std::string_view file, std::string_view text) {
     if (ends_with(file, ".tlog")) {
         return true;
     }
-    std::ifstream in(file, std::ios::binary);
-    std::string first_line;
-    if (!in || !std::getline(in, first_line)) {
+    std::string_view first_line = text.substr(0, text.find('\n'));
+    if (first_line.empty()) {
         return false;
     }
     auto parsed = from_json(first_line);

@@ -2,18 +2,15 @@
 #include "ggl/config_store.hpp"
 
 namespace ggl::config {
+namespace {
 
-Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std::vector<Change>* changes) {
-    auto parse = parse_tlog_file(file);
-    if (!parse) {
-        return std::move(parse).error();
-    }
+Result<TlogReport> replay(ConfigStore& store, const std::string& file, TlogParse& parse, std::vector<Change>* changes) {
     TlogReport report;
-    report.problems = std::move(parse->problems);
+    report.problems = std::move(parse.problems);
     if (auto begun = store.begin(); !begun) {
         return std::move(begun).error();
     }
-    for (const TlogEntry& entry : parse->entries) {
+    for (const TlogEntry& entry : parse.entries) {
         Result<void> applied;
         switch (entry.kind) {
         case TlogEntry::Kind::Changed:
@@ -43,6 +40,22 @@ Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std:
         return std::move(committed).error();
     }
     return report;
+}
+
+} // namespace
+
+Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std::vector<Change>* changes) {
+    auto parse = parse_tlog_file(file);
+    if (!parse) {
+        return std::move(parse).error();
+    }
+    return replay(store, file, *parse, changes);
+}
+
+Result<TlogReport> import_tlog_text(ConfigStore& store, const std::string& file, std::string_view text,
+                                    std::vector<Change>* changes) {
+    TlogParse parse = parse_tlog_text(file, text);
+    return replay(store, file, parse, changes);
 }
 
 } // namespace ggl::config

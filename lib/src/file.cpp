@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace ggl::file {
@@ -28,11 +29,19 @@ std::string parent_of(const std::string& path) {
 } // namespace
 
 Result<std::string> read(const std::string& path) {
+    return read(path, SIZE_MAX);
+}
+
+Result<std::string> read(const std::string& path, size_t max_bytes) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return errno_error(path, errno);
     }
     UniqueFd owned(fd);
+    return read_fd(fd, path, max_bytes);
+}
+
+Result<std::string> read_fd(int fd, const std::string& name, size_t max_bytes) {
     std::string content;
     char buffer[65536];
     for (;;) {
@@ -41,10 +50,16 @@ Result<std::string> read(const std::string& path) {
             if (errno == EINTR) {
                 continue;
             }
-            return errno_error(path + ": read", errno);
+            return errno_error(name + ": read", errno);
         }
         if (got == 0) {
             return content;
+        }
+        if (static_cast<size_t>(got) > max_bytes - content.size()) {
+            constexpr size_t kMiB = size_t{1} << 20;
+            std::string bound = max_bytes % kMiB == 0 ? std::to_string(max_bytes / kMiB) + " MiB"
+                                                      : std::to_string(max_bytes) + " bytes";
+            return make_error(ErrorCode::Range, name + ": larger than " + bound);
         }
         content.append(buffer, static_cast<size_t>(got));
     }

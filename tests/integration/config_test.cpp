@@ -101,6 +101,13 @@ struct Device {
         args.insert(args.begin(), "config");
         return ggl(std::move(args));
     }
+    // `ggl config ARGS` with input on standard input (a pipe, as from `printf ... |`).
+    Finished config_with_input(std::vector<std::string> args, std::string input) const {
+        args.insert(args.begin(), {GGL_FRONT_EXE, "config"});
+        ProcessOptions piped = options();
+        piped.stdin_text = std::move(input);
+        return run(std::move(args), std::move(piped));
+    }
     std::unique_ptr<Process> watch(std::vector<std::string> args) const {
         args.insert(args.begin(), {GGL_FRONT_EXE, "config", "watch"});
         return std::make_unique<Process>(std::move(args), options());
@@ -436,6 +443,73 @@ TEST_CASE("a corrupted tlog imports every whole line and names the bad one", "[.
     CHECK(device.config({"--db", device.db, "get", "keep"}).out == "me\n");
     CHECK(device.config({"--db", device.db, "list", "services/DeploymentService/ComponentToGroups"}).out ==
           "aws.greengrass.LambdaRuntimes\n");
+}
+
+// A pipe can be read only once: import reads FILE whole, then tells YAML from a tlog.
+constexpr const char* kPipedYaml = "system:\n  thingName: piped\nitems: [1, two]\n";
+constexpr const char* kPipedTlog =
+    R"({"TS":100,"TP":["tl","a"],"W":"changed","V":"one"})" "\n"
+    R"({"TS":101,"TP":["tl","b"],"W":"changed","V":2})" "\n"
+    R"({"TS":102,"TP":["tl","a"],"W":"removed"})" "\n";
+
+TEST_CASE("import reads YAML and tlogs through a pipe, /dev/stdin or -, through the daemon") {
+    Device device;
+    REQUIRE(device.start());
+    auto yaml = device.config_with_input({"import", "/dev/stdin"}, kPipedYaml);
+    CHECK(yaml.exit_code == 0);
+    CHECK(yaml.err.empty());
+    CHECK(device.config({"get", "system/thingName"}).out == "piped\n");
+    CHECK(device.config({"get", "items", "--json=short"}).out == "[1,\"two\"]\n");
+
+    auto tlog = device.config_with_input({"import", "/dev/stdin"}, kPipedTlog);
+    CHECK(tlog.exit_code == 0);
+    CHECK(tlog.err.empty());
+    CHECK(device.config({"list", "tl"}).out == "b\n");
+    CHECK(device.config({"get", "tl/b"}).out == "2\n");
+
+    auto dash = device.config_with_input({"import", "-"}, "system:\n  thingName: dashed\n");
+    CHECK(dash.exit_code == 0);
+    CHECK(dash.err.empty());
+    CHECK(device.config({"get", "system/thingName"}).out == "dashed\n");
+    auto dash_tlog =
+        device.config_with_input({"import", "-"}, R"({"TS":200,"TP":["tl","c"],"W":"changed","V":true})" "\n");
+    CHECK(dash_tlog.exit_code == 0);
+    CHECK(device.config({"get", "tl/c"}).out == "true\n");
+}
+
+TEST_CASE("import through a pipe with --db: YAML, a tlog, -, and a broken document changes nothing") {
+    Device device;
+    auto yaml = device.config_with_input({"--db", device.db, "import", "/dev/stdin"}, kPipedYaml);
+    CHECK(yaml.exit_code == 0);
+    CHECK(yaml.err.empty());
+    CHECK(device.config({"--db", device.db, "get", "system/thingName"}).out == "piped\n");
+
+    auto tlog = device.config_with_input({"--db", device.db, "import", "/dev/stdin"}, kPipedTlog);
+    CHECK(tlog.exit_code == 0);
+    CHECK(tlog.err.empty());
+    CHECK(device.config({"--db", device.db, "list", "tl"}).out == "b\n");
+
+    auto dash = device.config_with_input({"import", "-", "--db", device.db}, "dash: {x: 1}\n");
+    CHECK(dash.exit_code == 0);
+    CHECK(device.config({"--db", device.db, "get", "dash/x"}).out == "1\n");
+
+    // Problems name standard input as the file, by line; the other lines still apply.
+    auto bad_line = device.config_with_input({"--db", device.db, "import", "-"},
+                                             std::string(R"({"TS":300,"TP":["tl","d"],"W":"changed","V":4})") +
+                                                 "\n{\"TS\":301,\"TP\":[\"tl\",\"e\"],\"W\":\"bogus\"}\n");
+    CHECK(bad_line.exit_code == 1);
+    CHECK_THAT(bad_line.err, Catch::Contains("standard input:2: unknown W") &&
+                                 Catch::Contains("imported 1 entries of standard input; 1 lines skipped"));
+    CHECK(device.config({"--db", device.db, "get", "tl/d"}).out == "4\n");
+
+    std::string before = device.config({"--db", device.db, "export"}).out;
+    auto broken = device.config_with_input({"--db", device.db, "import", "-"}, "system:\n  thingName: [\n");
+    CHECK(broken.exit_code == 2);
+    CHECK_THAT(broken.err, Catch::Contains("standard input: line") && Catch::Contains("column"));
+    auto broken_pipe = device.config_with_input({"--db", device.db, "import", "/dev/stdin"}, "a: 1\na: 2\n");
+    CHECK(broken_pipe.exit_code == 2);
+    CHECK_THAT(broken_pipe.err, Catch::Contains("/dev/stdin: line 2, column 1"));
+    CHECK(device.config({"--db", device.db, "export"}).out == before);
 }
 
 TEST_CASE("export then import into a new database gives the same tree") {

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -384,6 +385,137 @@ TEST_CASE("a malformed config file is reported with file, line and column") {
     CHECK_THAT(content.error().message, Catch::Contains(file.string()));
     CHECK_THAT(content.error().message, Catch::Contains("line"));
     CHECK_THAT(content.error().message, Catch::Contains("column"));
+}
+
+TEST_CASE("a tlog's text replays under the name it was read from") {
+    TempDb db;
+    auto store = open_store(db.path);
+    REQUIRE(store->write({"leaf"}, 1, 5).ok());
+    std::string text = R"({"TS":10,"TP":["a","b"],"W":"changed","V":"one"})" "\n"
+                       R"({"TS":11,"TP":["a","c"],"W":"interiorAdded"})" "\r\n"
+                       "\n"
+                       R"({"TS":12,"TP":["a","b"],"W":"removed"})" "\n"
+                       R"({"TS":13,"TP":["leaf","below"],"W":"changed","V":2})" "\n"
+                       "not json\n"
+                       R"({"TS":14,"TP":["a","d"],"W":"timestampUpdated"})";  // no final newline
+    std::vector<Change> changes;
+    auto report = import_tlog_text(*store, "standard input", text, &changes);
+    REQUIRE(report.ok());
+    CHECK(report->applied == 4);  // the ignored kind counts as applied, as import_tlog does
+    REQUIRE(report->problems.size() == 2);
+    CHECK_THAT(report->problems[0], Catch::StartsWith("standard input:6: not JSON"));
+    CHECK_THAT(report->problems[1], Catch::StartsWith("standard input:5: ") && Catch::Contains("CONFLICT"));
+    CHECK(read_json(*store, {"a"}) == R"({"c":{}})");
+    CHECK(read_json(*store, {"leaf"}) == "1");
+    CHECK_FALSE(changes.empty());
+
+    TlogParse parse = parse_tlog_text("x.tlog", "");
+    CHECK(parse.entries.empty());
+    CHECK(parse.problems.empty());
+}
+
+TEST_CASE("config text parses as YAML, or JSON by the name, with the name, line and column in errors") {
+    auto yaml = parse_config_text("/dev/stdin", "a:\n  b: [1, two]\n");
+    REQUIRE(yaml.ok());
+    CHECK(to_json(Object(*yaml)) == R"({"a":{"b":[1,"two"]}})");
+    auto json_text = parse_config_text("c.json", R"({"n": 86400, "s": "1.0.0"})");
+    REQUIRE(json_text.ok());
+    CHECK(to_json(Object(*json_text)) == R"({"n":86400,"s":"1.0.0"})");
+    auto empty = parse_config_text("standard input", "");
+    REQUIRE(empty.ok());
+    CHECK(empty->empty());
+
+    auto broken = parse_config_text("standard input", "a:\n  b: [1,\n");
+    REQUIRE_FALSE(broken.ok());
+    CHECK(broken.error().code == ErrorCode::Parse);
+    CHECK_THAT(broken.error().message, Catch::StartsWith("standard input: line ") && Catch::Contains("column"));
+    auto duplicate = parse_config_text("/dev/fd/63", "a: 1\na: 2\n");
+    REQUIRE_FALSE(duplicate.ok());
+    CHECK_THAT(duplicate.error().message, Catch::StartsWith("/dev/fd/63: line 2, column 1: duplicate key"));
+    auto bad_json = parse_config_text("c.json", "{\"a\": }");
+    REQUIRE_FALSE(bad_json.ok());
+    CHECK_THAT(bad_json.error().message, Catch::StartsWith("c.json: ") && Catch::Contains("line 1"));
+    auto list = parse_config_text("l.yaml", "- 1\n");
+    REQUIRE_FALSE(list.ok());
+    CHECK(list.error().code == ErrorCode::Invalid);
+    CHECK_THAT(list.error().message, Catch::StartsWith("l.yaml: the top level must be a map"));
+}
+
+TEST_CASE("a tlog is told by its name or by the first line of its text") {
+    CHECK(looks_like_tlog("config.tlog", ""));
+    CHECK(looks_like_tlog("standard input", R"({"TS":1,"TP":["a"],"W":"changed","V":1})" "\nwhatever"));
+    CHECK(looks_like_tlog("-", R"({"TP":["a"],"TS":1})"));
+    CHECK_FALSE(looks_like_tlog("standard input", ""));
+    CHECK_FALSE(looks_like_tlog("standard input", "\n" R"({"TS":1,"TP":["a"]})"));
+    CHECK_FALSE(looks_like_tlog("/dev/stdin", "TS: 1\nTP: [a]\n"));
+    CHECK_FALSE(looks_like_tlog("c.json", R"({"TS":1,"W":"changed"})"));
+}
+
+namespace {
+
+// A pipe holding text, its writing end closed; the reading end is returned.
+int pipe_holding(std::string_view text) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(text.size() < 65536);  // the pipe's buffer: no reader needed
+    REQUIRE(::write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+    return fds[0];
+}
+
+} // namespace
+
+TEST_CASE("config input is read once, whole: files, pipes by path, - for standard input, a bound") {
+    TempDb db;
+    std::filesystem::create_directories(db.dir);
+    auto file = db.dir / "in.yaml";
+    write_file(file, "a: 1\n");
+    auto from_file = read_config_input(file.string());
+    REQUIRE(from_file.ok());
+    CHECK(from_file->name == file.string());
+    CHECK(from_file->text == "a: 1\n");
+
+    // A pipe opened by its path (as /dev/stdin or <(...) are): everything, in one read.
+    int piped = pipe_holding("b: 2\nc: 3\n");
+    std::string pipe_path = "/proc/self/fd/" + std::to_string(piped);
+    auto from_pipe = read_config_input(pipe_path);
+    ::close(piped);
+    REQUIRE(from_pipe.ok());
+    CHECK(from_pipe->name == pipe_path);
+    CHECK(from_pipe->text == "b: 2\nc: 3\n");
+
+    // "-": standard input itself.
+    int saved = ::dup(STDIN_FILENO);
+    REQUIRE(saved >= 0);
+    int input = pipe_holding(R"({"TS":1,"TP":["x"],"W":"changed","V":1})" "\n");
+    REQUIRE(::dup2(input, STDIN_FILENO) == STDIN_FILENO);
+    ::close(input);
+    auto from_stdin = read_config_input("-");
+    ::dup2(saved, STDIN_FILENO);
+    ::close(saved);
+    REQUIRE(from_stdin.ok());
+    CHECK(from_stdin->name == kStandardInputName);
+    CHECK(from_stdin->text == R"({"TS":1,"TP":["x"],"W":"changed","V":1})" "\n");
+
+    auto missing = read_config_input((db.dir / "absent.yaml").string());
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().code == ErrorCode::Noentry);
+    CHECK_THAT(missing.error().message, Catch::StartsWith((db.dir / "absent.yaml").string() + ": "));
+
+    auto large = db.dir / "large.yaml";
+    write_file(large, "");
+    std::filesystem::resize_file(large, kMaxConfigFileBytes + 1);
+    auto too_large = read_config_input(large.string());
+    REQUIRE_FALSE(too_large.ok());
+    CHECK(too_large.error().code == ErrorCode::Range);
+    CHECK(too_large.error().message == large.string() + ": larger than 64 MiB");
+    std::filesystem::resize_file(large, kMaxConfigFileBytes);
+    CHECK(read_config_input(large.string()).ok());
+    // load_config_file, which ggconfigd uses, has the same bound.
+    std::filesystem::resize_file(large, kMaxConfigFileBytes + 1);
+    auto load_large = load_config_file(large.string());
+    REQUIRE_FALSE(load_large.ok());
+    CHECK(load_large.error().code == ErrorCode::Range);
 }
 
 TEST_CASE("100,000 keys under one map keep lookups fast") {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ggl::config {
@@ -25,14 +26,33 @@ struct TlogParse {
     std::vector<TlogEntry> entries;
     std::vector<std::string> problems;
 };
-// NOENTRY when the file cannot be read.
+// The errors of read_config_input (NOENTRY when the file does not exist).
 Result<TlogParse> parse_tlog_file(const std::string& file);
+// The lines of text, read from file: problems read "FILE:LINE: ...".
+TlogParse parse_tlog_text(const std::string& file, std::string_view text);
 
-// A YAML or JSON config file (JSON when it ends in .json) whose top level is a map.
-// Errors start with the file name and give line and column.
+// A config file, tlog or import larger than this is refused rather than read into memory.
+inline constexpr size_t kMaxConfigFileBytes = size_t{64} << 20;
+// What FILE "-" (standard input) is called in messages.
+inline constexpr const char* kStandardInputName = "standard input";
+
+// A file's whole content, read once, and the name to give it in messages.
+struct ConfigInput {
+    std::string name;  // the path as given, or kStandardInputName
+    std::string text;
+};
+// Reads file with a single pass, so that a pipe (/dev/stdin, <(...)) reads whole; "-"
+// is standard input. NOENTRY when the file does not exist, RANGE when it holds more
+// than kMaxConfigFileBytes, FAILURE otherwise; messages start with the name.
+Result<ConfigInput> read_config_input(const std::string& file);
+
+// A YAML or JSON config file (JSON when it ends in .json) whose top level is a map,
+// at most kMaxConfigFileBytes. Errors start with the file name and give line and column.
 Result<Map> load_config_file(const std::string& file);
-// True when the file looks like a tlog (name ends in .tlog, or its first line is a
-// JSON object with "TP").
-bool looks_like_tlog(const std::string& file);
+// The same on text already read from file (a name only: nothing is opened).
+Result<Map> parse_config_text(const std::string& file, std::string_view text);
+// True when text read from file looks like a tlog (file ends in .tlog, or the first
+// line of text is a JSON object with "TP" and "TS").
+bool looks_like_tlog(std::string_view file, std::string_view text);
 
 } // namespace ggl::config

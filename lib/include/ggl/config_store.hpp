@@ -133,5 +133,8 @@ struct TlogReport {
     std::vector<std::string> problems;  // "config.tlog:3: ..."
 };
 Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std::vector<Change>* changes = nullptr);
+// The same on text already read from file (the name is only used in problems).
+Result<TlogReport> import_tlog_text(ConfigStore& store, const std::string& file, std::string_view text,
+                                    std::vector<Change>* changes = nullptr);
 
 } // namespace ggl::config

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,11 @@ namespace ggl::file {
 
 // The file's bytes; NOENTRY when it does not exist, FAILURE naming the path otherwise.
 Result<std::string> read(const std::string& path);
+// The same, RANGE ("PATH: larger than 64 MiB", say) when it holds more than max_bytes.
+Result<std::string> read(const std::string& path, size_t max_bytes);
+// The rest of fd's bytes, in a single pass to its end (a pipe's too), at most max_bytes;
+// errors start with name.
+Result<std::string> read_fd(int fd, const std::string& name, size_t max_bytes);
 
 // Writes a temporary sibling, fsyncs it, renames it over path and fsyncs the directory:
 // after a crash path holds either the old content or the new, never a mix.
