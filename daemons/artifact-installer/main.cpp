@@ -22,7 +22,7 @@ constexpr const char* kFooter = R"(Reads one request (a msgpack map: the store r
 artifacts, the directory they come from, their owner and the ZIP limits) on standard
 input, installs the artifacts, and writes one answer (a msgpack map: empty, or the
 error's code and message) on standard output. ggdeploymentd runs it; the protocol is
-lib/include/ggl/artifact_install_request.hpp.
+lib/store/include/ggl/artifact_install_request.hpp.
 
 Exit status: 0 an answer was written (the install itself may have failed: the answer
 says); 1 no request could be read or no answer written; 2 usage error.

@@ -1,4 +1,4 @@
-// ggl's JSON reader and writer (lib/src/json.cpp, on nlohmann_json): the exact values read
+// ggl's JSON reader and writer (lib/codec/src/json.cpp, on nlohmann_json): the exact values read
 // and texts written, the errors with their line and column, the nesting limit, repeated
 // keys, bytes and text that is not UTF-8, round trips; and, on the real JSON recipes of
 // the corpus, that the Objects built from nlohmann's parse events are the values of
@@ -9,7 +9,7 @@
 #include "corpus.hpp"
 
 #include <catch2/catch.hpp>
-// As lib/src/json.cpp includes it: every inline function of nlohmann the same in both.
+// As lib/codec/src/json.cpp includes it: every inline function of nlohmann the same in both.
 #define JSON_NOEXCEPTION 1
 #define JSON_NO_IO 1
 #include <nlohmann/json.hpp>

@@ -2,15 +2,44 @@
 // msgpack map each way, on the program's stdin and stdout (docs/deployments.md).
 #pragma once
 
-#include "ggl/artifact_install.hpp"
+#include "ggl/component_store.hpp"
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
+#include "ggl/recipe.hpp"
+#include "ggl/semver.hpp"
+#include "ggl/zip_limits.hpp"
+
+#include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace ggl::store {
 
-// One call of install_artifacts, as data.
+// One component version's artifacts: those of its recipe's manifest for this device.
+struct ComponentArtifacts {
+    std::string name;
+    SemVer version;
+    std::vector<Artifact> artifacts;
+};
+
+struct FileOwner {
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+struct InstallOptions {
+    ZipLimits zip_limits;
+    // Under the system manager a component runs as its runWith user, not as the daemon:
+    // when set, stored artifact files and their unarchived trees are given to this user
+    // and group, so that Read/Execute OWNER mean that user, as in Greengrass (needs
+    // CAP_CHOWN). Unset, they belong to the installing process (the user manager case).
+    std::optional<FileOwner> owner;
+};
+
+// One call of install_artifacts (artifact_install.hpp), as data.
 struct ArtifactInstallRequest {
     StoreLayout layout;
     ComponentArtifacts component;

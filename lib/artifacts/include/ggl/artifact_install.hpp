@@ -1,9 +1,11 @@
 // Artifacts into the component store (docs/deployments.md): digests, modes, owners, ZIPs.
 // This is the part of the store that needs libcrypto and libarchive; ggdeploymentd does not
-// link it, it runs the artifact-installer program (artifact_install_request.hpp).
+// link it, it runs the artifact-installer program with an ArtifactInstallRequest
+// (artifact_install_request.hpp, which also has the types used here).
 #pragma once
 
 #include "ggl/artifact_directory.hpp"
+#include "ggl/artifact_install_request.hpp"
 #include "ggl/component_store.hpp"
 #include "ggl/error.hpp"
 #include "ggl/recipe.hpp"
@@ -37,26 +39,6 @@ Result<void> verify_digest(const std::filesystem::path& file, const Artifact& ar
 // INVALID for a permission other than NONE, OWNER or ALL.
 Result<mode_t> artifact_mode(const Artifact& artifact);
 
-// One component version's artifacts: those of its recipe's manifest for this device.
-struct ComponentArtifacts {
-    std::string name;
-    SemVer version;
-    std::vector<Artifact> artifacts;
-};
-
-struct FileOwner {
-    uid_t uid = 0;
-    gid_t gid = 0;
-};
-
-struct InstallOptions {
-    ZipLimits zip_limits;
-    // Under the system manager a component runs as its runWith user, not as the daemon:
-    // when set, stored artifact files and their unarchived trees are given to this user
-    // and group, so that Read/Execute OWNER mean that user, as in Greengrass (needs
-    // CAP_CHOWN). Unset, they belong to the installing process (the user manager case).
-    std::optional<FileOwner> owner;
-};
 
 // The mode a copied, unlisted file is stored with (the reasons are in
 // artifact_install.cpp): the source's read and execute bits (so an executable stays

@@ -16,7 +16,7 @@
 
 namespace ggl::store {
 
-// The paths of the store, as lib/src/interpolation.cpp resolves {artifacts:path} and
+// The paths of the store, as lib/recipe/src/interpolation.cpp resolves {artifacts:path} and
 // {artifacts:decompressedPath}:
 //   <root>/packages/recipes/<name>-<version>.<yaml|json>
 //   <root>/packages/artifacts/<name>/<version>/<file>
