@@ -6,6 +6,7 @@ packages=(
   libmsgpack-dev libcli11-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev catch2 libyaml-dev zlib1g-dev libarchive-dev
   clang libclang-rt-14-dev            # the fuzzer
+  clang-format                        # tests/check-format.sh: the style of .clang-format
   python3 python3-msgpack             # the interoperability test speaks msgpack without our code
   systemd                             # systemd-socket-activate, the user manager, journald
   strace                              # bench-config counts fsyncs per write
