@@ -11,8 +11,16 @@
 namespace ggl::systemd {
 class Manager;
 }
+namespace ggl::config {
+class Client;
+}
 
 namespace ggl::deployment {
+
+// The deployer's parts (deployer_steps.hpp).
+struct Plan;
+struct LifecycleWork;
+class Health;
 
 struct DeployerOptions {
     std::string unit_dir;         // where units are written (GGL_UNIT_DIR)
@@ -43,15 +51,17 @@ public:
     void recover(Record& record);
 
 private:
-    struct Plan;
-    struct LifecycleWork;
-    class Health;
     enum class Outcome { Done, Failed, AwaitingReboot };
 
     bool make_plan(Record& record, Plan& plan);
     bool validate_configuration(Record& record, const Plan& plan);
     bool prepare_store(Record& record, Plan& plan);
     Outcome apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health);
+    // apply's steps; false: the step failed, and fail() has run.
+    bool take_snapshot(Record& record, const Plan& plan, config::Client& config);
+    bool remove_components(Record& record, const Plan& plan, systemd::Manager& manager, config::Client& config);
+    bool write_configuration(Record& record, const Plan& plan, config::Client& config);
+    bool write_units(Record& record, const Plan& plan, systemd::Manager& manager);
     Outcome run_lifecycle(Record& record, LifecycleWork work, systemd::Manager& manager, Health& health);
     Outcome request_reboot(Record& record, const std::string& component, LifecycleWork remaining);
     void resume_after_reboot(Record& record);

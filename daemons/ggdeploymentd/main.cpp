@@ -14,10 +14,14 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 using namespace ggl;
 
-int main(int argc, char** argv) {
+namespace {
+
+// The command line (--help says what the daemon does); a status when it is to exit now.
+std::optional<int> parse_command_line(int argc, char** argv, size_t& settle_ms) {
     cli::ProgramOptions command_line(
         "ggdeploymentd", "Runs deployments (bus service gg_deployment): resolves components, installs them into "
                          "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
@@ -33,12 +37,33 @@ deployments. A deployment interrupted otherwise is rolled back at the next start
 Environment: GGL_ROOT, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE, GGL_RUNTIME_DIR;
 GGL_REBOOT_COMMAND (default "systemctl reboot", run with /bin/sh -c);
 GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
-    size_t settle_ms = 500;
     command_line.integer("--settle-ms", settle_ms,
                          "How long a component must stay RUNNING before its deployment counts it as started "
                          "(0 to 600000; default 500)",
                          "MS", 0, 600000);
-    if (auto status = command_line.parse(argc, argv)) {
+    return command_line.parse(argc, argv);
+}
+
+// Where the deployer works, and how it reboots the device, from the environment.
+deployment::DeployerOptions deployer_options(size_t settle_ms) {
+    deployment::DeployerOptions options;
+    options.root_dir = env::root_dir();
+    options.unit_dir = env::unit_dir();
+    options.settle = std::chrono::milliseconds(settle_ms);
+    if (const char* command = std::getenv("GGL_REBOOT_COMMAND"); command != nullptr && *command != '\0') {
+        options.reboot_command = command;
+    }
+    if (const char* path = std::getenv("GGL_BOOT_ID_PATH"); path != nullptr && *path != '\0') {
+        options.boot_id_path = path;
+    }
+    return options;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    size_t settle_ms = 500;
+    if (auto status = parse_command_line(argc, argv, settle_ms)) {
         return *status;
     }
 
@@ -51,16 +76,7 @@ GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
         return 1;
     }
 
-    deployment::DeployerOptions options;
-    options.root_dir = env::root_dir();
-    options.unit_dir = env::unit_dir();
-    options.settle = std::chrono::milliseconds(settle_ms);
-    if (const char* command = std::getenv("GGL_REBOOT_COMMAND"); command != nullptr && *command != '\0') {
-        options.reboot_command = command;
-    }
-    if (const char* path = std::getenv("GGL_BOOT_ID_PATH"); path != nullptr && *path != '\0') {
-        options.boot_id_path = path;
-    }
+    deployment::DeployerOptions options = deployer_options(settle_ms);
     std::filesystem::path records = std::filesystem::path(options.root_dir) / "deployments";
 
     bus::Server server(loop, "gg_deployment", GGL_VERSION);
