@@ -14,6 +14,7 @@
 #include "ggl/ipc_policy.hpp"
 #include "ggl/log.hpp"
 #include "ggl/platform.hpp"
+#include "ggl/services/health.hpp"
 #include "ggl/systemd.hpp"
 #include "ggl/unit_writer.hpp"
 
@@ -277,7 +278,7 @@ struct Deployer::LifecycleWork {
 class Deployer::Health {
 public:
     Result<void> open() {
-        auto id = events_.send(bus::Op::Subscribe, "subscribe_to_all_component_state_changes", Map{});
+        auto id = events_.send(bus::Op::Subscribe, services::health::kSubscribeToAllComponentStateChanges.name, Map{});
         if (!id) return std::move(id).error();
         subscription_ = *id;
         if (auto flushed = events_.flush(); !flushed) return flushed;
@@ -355,9 +356,9 @@ public:
         pending_.clear();
         // The states as they are now, for targets whose last transition came before the
         // subscription caught up.
-        bus::Client status_client = bus::Client::for_service("gg_health");
+        services::HealthClient status_client;
         for (auto& [name, target] : targets) {
-            auto status = status_client.call("get_status", Map{{"component_name", name}});
+            auto status = status_client.get_status(name);
             if (status && !apply(*status)) return make_error(ErrorCode::Failure, failure.reason);
         }
         for (;;) {
@@ -405,7 +406,7 @@ public:
     }
 
 private:
-    bus::Client events_ = bus::Client::for_service("gg_health");
+    bus::Client events_ = bus::Client::for_service(services::health::kService);
     uint64_t subscription_ = 0;
     std::vector<Object> pending_;
 };

@@ -3,6 +3,18 @@
 
 namespace ggl::services {
 
+namespace {
+
+// A call whose answer carries nothing: only whether it worked.
+Result<void> without_answer(Result<Object> result) {
+    if (!result) {
+        return std::move(result).error();
+    }
+    return {};
+}
+
+} // namespace
+
 namespace config {
 
 Map key_path_params(const KeyPath& path) {
@@ -77,11 +89,7 @@ Result<void> ConfigClient::write(const config::KeyPath& path, Object value, std:
     if (timestamp) {
         params.set(config::param::kTimestamp, *timestamp);
     }
-    auto result = call(config::kWrite, std::move(params), ggl::config::key_path_to_text(path));
-    if (!result) {
-        return std::move(result).error();
-    }
-    return {};
+    return without_answer(call(config::kWrite, std::move(params), ggl::config::key_path_to_text(path)));
 }
 
 Result<void> ConfigClient::remove(const config::KeyPath& path, std::optional<int64_t> timestamp) {
@@ -89,27 +97,15 @@ Result<void> ConfigClient::remove(const config::KeyPath& path, std::optional<int
     if (timestamp) {
         params.set(config::param::kTimestamp, *timestamp);
     }
-    auto result = call(config::kDelete, std::move(params), ggl::config::key_path_to_text(path));
-    if (!result) {
-        return std::move(result).error();
-    }
-    return {};
+    return without_answer(call(config::kDelete, std::move(params), ggl::config::key_path_to_text(path)));
 }
 
 Result<void> ConfigClient::backup(std::string_view name) {
-    auto result = call(config::kBackup, Map{{config::param::kName, std::string(name)}}, name);
-    if (!result) {
-        return std::move(result).error();
-    }
-    return {};
+    return without_answer(call(config::kBackup, Map{{config::param::kName, std::string(name)}}, name));
 }
 
 Result<void> ConfigClient::restore(std::string_view name) {
-    auto result = call(config::kRestore, Map{{config::param::kName, std::string(name)}}, name);
-    if (!result) {
-        return std::move(result).error();
-    }
-    return {};
+    return without_answer(call(config::kRestore, Map{{config::param::kName, std::string(name)}}, name));
 }
 
 } // namespace ggl::services

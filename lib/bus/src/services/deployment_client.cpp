@@ -11,14 +11,6 @@ Error invalid(std::string message) {
     return make_error(ErrorCode::Invalid, std::move(message));
 }
 
-List string_list(const std::vector<std::string>& strings) {
-    List list;
-    for (const std::string& text : strings) {
-        list.emplace_back(text);
-    }
-    return list;
-}
-
 // A path a daemon can use whatever its working directory: absolute, and a directory.
 Result<std::string> directory_param(const Map& params, std::string_view key) {
     const Object* value = params.find(key);
@@ -230,7 +222,7 @@ Map Request::to_object() const {
     }
     Map object{
         {param::kRootComponentVersionsToAdd, std::move(add_map)},
-        {param::kRootComponentVersionsToRemove, string_list(remove)},
+        {param::kRootComponentVersionsToRemove, List(remove.begin(), remove.end())},
         {param::kGroupName, group},
         {param::kFailureHandlingPolicy, rollback ? "ROLLBACK" : "DO_NOTHING"},
         {param::kDryRun, dry_run},
