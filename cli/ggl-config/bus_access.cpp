@@ -1,65 +1,33 @@
 // `ggl config` through ggconfigd: each verb is one gg_config request.
 #include "config_access.hpp"
 
-#include "ggl/bus_client.hpp"
 #include "ggl/cli/subscription.hpp"
 #include "ggl/config_files.hpp"
+#include "ggl/services/config.hpp"
 
 namespace ggl::config_cli {
 namespace {
 
-constexpr const char* kService = "gg_config";
-
 class BusAccess final : public ConfigAccess {
 public:
     explicit BusAccess(std::chrono::milliseconds timeout)
-        : client_(bus::Client::for_service(kService, bus::ClientOptions{timeout, 0})) {}
+        : client_(bus::ClientOptions{timeout, 0}, services::ConfigClient::Errors::AsAnswered) {}
 
-    Result<Object> read(const config::KeyPath& path) override {
-        return client_.call("read", Map{{"key_path", config::key_path_to_object(path)}});
-    }
+    Result<Object> read(const config::KeyPath& path) override { return client_.read(path); }
 
-    Result<std::vector<std::string>> list(const config::KeyPath& path) override {
-        auto result = client_.call("list", Map{{"key_path", config::key_path_to_object(path)}});
-        if (!result) {
-            return std::move(result).error();
-        }
-        std::vector<std::string> names;
-        if (const List* items = result->if_list()) {
-            for (const Object& item : *items) {
-                if (item.is_buffer()) {
-                    names.emplace_back(item.as_buffer());
-                }
-            }
-            return names;
-        }
-        return make_error(ErrorCode::Remote, "gg_config.list answered with a " +
-                                                 std::string(type_name(result->type())) + ", not a list");
-    }
+    Result<std::vector<std::string>> list(const config::KeyPath& path) override { return client_.list(path); }
 
     Result<void> write(const config::KeyPath& path, const Object& value, std::optional<int64_t> timestamp) override {
-        Map params{{"key_path", config::key_path_to_object(path)}, {"value", value}};
-        if (timestamp) {
-            params.set("timestamp", *timestamp);
-        }
-        return discard(client_.call("write", std::move(params)));
+        return client_.write(path, value, timestamp);
     }
 
     Result<void> remove(const config::KeyPath& path, std::optional<int64_t> timestamp) override {
-        Map params{{"key_path", config::key_path_to_object(path)}};
-        if (timestamp) {
-            params.set("timestamp", *timestamp);
-        }
-        return discard(client_.call("delete", std::move(params)));
+        return client_.remove(path, timestamp);
     }
 
-    Result<void> backup(const std::string& name) override {
-        return discard(client_.call("backup", Map{{"name", name}}));
-    }
+    Result<void> backup(const std::string& name) override { return client_.backup(name); }
 
-    Result<void> restore(const std::string& name) override {
-        return discard(client_.call("restore", Map{{"name", name}}));
-    }
+    Result<void> restore(const std::string& name) override { return client_.restore(name); }
 
     Result<size_t> replay_tlog(const std::string& file, std::string_view text,
                                std::vector<std::string>& problems) override {
@@ -96,8 +64,9 @@ public:
     // Ctrl-C (after cli::install_stop_handlers) and on_event returning false cancel the
     // subscription on the bus; both are a success.
     Result<void> watch(const config::KeyPath& path, const std::function<bool(const Object&)>& on_event) override {
-        auto streamed = cli::stream_subscription(client_, "subscribe", Map{{"key_path", config::key_path_to_object(path)}},
-                                                 client_.options().timeout, on_event);
+        auto streamed = cli::stream_subscription(client_.bus(), services::config::kSubscribe.name,
+                                                 services::config::key_path_params(path), client_.bus().options().timeout,
+                                                 on_event);
         if (!streamed) {
             return std::move(streamed).error();
         }
@@ -105,14 +74,7 @@ public:
     }
 
 private:
-    static Result<void> discard(Result<Object> result) {
-        if (!result) {
-            return std::move(result).error();
-        }
-        return {};
-    }
-
-    bus::Client client_;
+    services::ConfigClient client_;
 };
 
 } // namespace
@@ -122,7 +84,7 @@ std::unique_ptr<ConfigAccess> make_bus_access(std::chrono::milliseconds timeout)
 }
 
 bool daemon_is_running() {
-    auto client = bus::Client::for_service(kService, bus::ClientOptions{std::chrono::milliseconds(500), 0});
+    services::ConfigClient client(bus::ClientOptions{std::chrono::milliseconds(500), 0});
     return client.connect().ok();
 }
 

@@ -8,12 +8,15 @@
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/exit_code.hpp"
 #include "ggl/cli/output.hpp"
-#include "ggl/config_client.hpp"
 #include "ggl/config_store.hpp"
 #include "ggl/device_settings.hpp"
 #include "ggl/env.hpp"
 #include "ggl/fd.hpp"
 #include "ggl/file.hpp"
+#include "ggl/services/config.hpp"
+#include "ggl/services/deployment.hpp"
+#include "ggl/services/health.hpp"
+#include "ggl/services/pubsub.hpp"
 #include "ggl/systemd.hpp"
 
 
@@ -57,8 +60,9 @@ struct Daemon {
     bool optional;
 };
 constexpr Daemon kDaemons[] = {
-    {"ggconfigd", "gg_config", false}, {"gghealthd", "gg_health", false},  {"ggdeploymentd", "gg_deployment", false},
-    {"ggpubsubd", "gg_pubsub", true},  {"iotcored", "aws_iot_mqtt", true}, {"tesd", "aws_iot_tes", true},
+    {"ggconfigd", services::config::kService, false},   {"gghealthd", services::health::kService, false},
+    {"ggdeploymentd", services::deployment::kService, false}, {"ggpubsubd", services::pubsub::kService, true},
+    {"iotcored", "aws_iot_mqtt", true},                 {"tesd", "aws_iot_tes", true},
 };
 constexpr Daemon kIpcDaemon{"ggipcd", nullptr, true};
 
@@ -88,16 +92,6 @@ struct Context {
     }
 };
 
-KeyPath key_path(std::string_view text) {
-    KeyPath path;
-    while (!text.empty()) {
-        size_t slash = text.find('/');
-        path.emplace_back(text.substr(0, slash));
-        text = slash == std::string_view::npos ? std::string_view{} : text.substr(slash + 1);
-    }
-    return path;
-}
-
 std::string set_command(std::string_view key, std::string_view value) {
     return "ggl config set " + std::string(key) + " " + std::string(value);
 }
@@ -106,7 +100,8 @@ std::string set_command(std::string_view key, std::string_view value) {
 // failed read adds an error finding and gives nullopt as well.
 std::optional<std::string> read_text(Context& context, const ConfigReader& read, const std::string& check,
                                      const std::string& key) {
-    auto value = read(key_path(key));
+    auto path = config::key_path_from_text(key);
+    auto value = path ? read(*path) : Result<std::optional<Object>>(std::move(path).error());
     if (!value) {
         context.add(check, Status::Error, "cannot read " + key + ": " + value.error().to_string(),
                     "make sure ggconfigd answers (its bus check below), then run ggl check again");
@@ -130,8 +125,8 @@ std::string errno_text(int err) { return std::strerror(err); }
 // The configuration through ggconfigd when it answers, else straight from its database
 // file (read-only use; ggconfigd may be down because of the very problem being looked for).
 std::optional<ConfigReader> open_configuration(Context& context) {
-    if (context.is_reachable("gg_config")) {
-        auto client = std::make_shared<config::Client>(bus::ClientOptions{context.timeout, 0});
+    if (context.is_reachable(services::config::kService)) {
+        auto client = std::make_shared<services::ConfigClient>(bus::ClientOptions{context.timeout, 0});
         context.add("configuration", Status::Ok, "read through ggconfigd (gg_config)");
         return ConfigReader([client](const KeyPath& path) { return client->read_optional(path); });
     }
@@ -567,12 +562,12 @@ void check_units(Context& context, const std::vector<const Daemon*>& daemons) {
 }
 
 void check_components(Context& context) {
-    if (!context.is_reachable("gg_health")) {
+    if (!context.is_reachable(services::health::kService)) {
         context.add("components", Status::Skipped, "gghealthd does not answer");
         return;
     }
-    bus::Client client = bus::Client::for_service("gg_health", bus::ClientOptions{context.timeout, 0});
-    auto result = client.call("list_components", Map{});
+    services::HealthClient client(bus::ClientOptions{context.timeout, 0});
+    auto result = client.list_components();
     if (!result) {
         context.add("components", Status::Error, "gg_health list_components: " + result.error().to_string(),
                     "see " + context.journalctl() + " gghealthd.service");

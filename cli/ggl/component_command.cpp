@@ -4,13 +4,13 @@
 #include "component_logs.hpp"
 #include "front_verbs.hpp"
 
-#include "ggl/bus_client.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
 #include "ggl/cli/exit_code.hpp"
 #include "ggl/cli/output.hpp"
 #include "ggl/env.hpp"
+#include "ggl/services/health.hpp"
 
 #include <signal.h>
 
@@ -20,7 +20,7 @@
 namespace ggl::front {
 namespace {
 
-constexpr const char* kService = "gg_health";
+constexpr const char* kService = services::health::kService;
 constexpr double kDefaultTimeoutSeconds = 10;
 // Restarting a component waits for its startup script, which may take its Timeout.
 constexpr double kDefaultJobTimeoutSeconds = 150;
@@ -114,10 +114,11 @@ std::string socket_path_of(const Arguments& arguments) {
     return path ? *path : env::runtime_dir() + "/" + kService;
 }
 
-bus::Client client_for(const Arguments& arguments, double default_seconds) {
+services::HealthClient client_for(const Arguments& arguments, double default_seconds) {
     double seconds = arguments.timeout_seconds > 0 ? arguments.timeout_seconds : default_seconds;
     auto ms = static_cast<int64_t>(std::ceil(seconds * 1000.0));
-    return bus::Client::for_path(socket_path_of(arguments), bus::ClientOptions{std::chrono::milliseconds(ms < 1 ? 1 : ms), 0});
+    return services::HealthClient::at_path(socket_path_of(arguments),
+                                           bus::ClientOptions{std::chrono::milliseconds(ms < 1 ? 1 : ms), 0});
 }
 
 // Not found and failed operations end with 1; gghealthd out of reach with 3, naming
@@ -148,19 +149,20 @@ std::string how_it_ended(const Map& status) {
     return "-";
 }
 
-Result<Map> call_for_map(bus::Client& client, std::string_view method, Map params) {
-    auto result = client.call(method, std::move(params));
+// A method's answer, which must be a map.
+Result<Map> answer_map(Result<Object> result, const services::Method& method) {
     if (!result) return std::move(result).error();
     if (!result->is_map()) {
-        return make_error(ErrorCode::Remote, "gg_health." + std::string(method) + " answered with a " +
-                                                 std::string(type_name(result->type())) + ", not a map");
+        return make_error(ErrorCode::Remote, std::string(kService) + "." + std::string(method.name) +
+                                                 " answered with a " + std::string(type_name(result->type())) +
+                                                 ", not a map");
     }
     return std::move(result->as_map());
 }
 
 int run_list(const Arguments& arguments) {
-    bus::Client client = client_for(arguments, kDefaultTimeoutSeconds);
-    auto result = call_for_map(client, "list_components", Map{});
+    services::HealthClient client = client_for(arguments, kDefaultTimeoutSeconds);
+    auto result = answer_map(client.list_components(), services::health::kListComponents);
     if (!result) return report(result.error(), arguments, "listing components");
     cli::Table table({"name", "version", "state", "since"});
     if (const Object* components = result->find("components"); components && components->is_list()) {
@@ -183,8 +185,8 @@ int run_list(const Arguments& arguments) {
 }
 
 int run_status(const Arguments& arguments) {
-    bus::Client client = client_for(arguments, kDefaultTimeoutSeconds);
-    auto status = call_for_map(client, "get_status", Map{{"component_name", arguments.name}});
+    services::HealthClient client = client_for(arguments, kDefaultTimeoutSeconds);
+    auto status = answer_map(client.get_status(arguments.name), services::health::kGetStatus);
     if (!status) return report(status.error(), arguments, "reading the status of " + arguments.name);
     if (cli::is_json(arguments.format)) {
         cli::print_json(Object(*status), cli::json_style(arguments.format));
@@ -201,15 +203,18 @@ int run_status(const Arguments& arguments) {
     return cli::kExitOk;
 }
 
-int run_job(const Arguments& arguments, const char* method, const char* doing) {
-    bus::Client client = client_for(arguments, kDefaultJobTimeoutSeconds);
-    auto result = client.call(method, Map{{"component_name", arguments.name}});
+int run_job(const Arguments& arguments, Result<Object> (services::HealthClient::*method)(std::string_view),
+            const char* doing) {
+    services::HealthClient client = client_for(arguments, kDefaultJobTimeoutSeconds);
+    auto result = (client.*method)(arguments.name);
     if (!result) return report(result.error(), arguments, std::string(doing) + " " + arguments.name);
     return cli::kExitOk;
 }
 
-int run_restart(const Arguments& arguments) { return run_job(arguments, "restart_component", "restarting"); }
-int run_stop(const Arguments& arguments) { return run_job(arguments, "stop_component", "stopping"); }
+int run_restart(const Arguments& arguments) {
+    return run_job(arguments, &services::HealthClient::restart_component, "restarting");
+}
+int run_stop(const Arguments& arguments) { return run_job(arguments, &services::HealthClient::stop_component, "stopping"); }
 
 int run_logs(const Arguments& arguments) {
     return run_component_logs(arguments.name, arguments.lines, arguments.follow, arguments.format);
@@ -252,8 +257,8 @@ void add_global_options(CLI::App& app, Arguments& arguments) {
 std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& context) {
     Arguments arguments;
     arguments.socket_path = context.option("--socket");
-    auto client = bus::Client::for_path(socket_path_of(arguments), bus::ClientOptions{cli::kCompletionTimeout, 0});
-    auto listed = call_for_map(client, "list_components", Map{});
+    auto client = services::HealthClient::at_path(socket_path_of(arguments), bus::ClientOptions{cli::kCompletionTimeout, 0});
+    auto listed = answer_map(client.list_components(), services::health::kListComponents);
     std::vector<cli::Candidate> names;
     const Object* components = listed ? listed->find("components") : nullptr;
     if (components != nullptr && components->is_list()) {

@@ -1,7 +1,6 @@
 // ggl deploy: local deployments through ggdeploymentd (gg_deployment), and their status.
 #include "front_verbs.hpp"
 
-#include "ggl/bus_client.hpp"
 #include "ggl/cli/command_line.hpp"
 #include "ggl/cli/completion.hpp"
 #include "ggl/cli/error_report.hpp"
@@ -11,6 +10,7 @@
 #include "ggl/cli/subscription.hpp"
 #include "ggl/file.hpp"
 #include "ggl/json.hpp"
+#include "ggl/services/deployment.hpp"
 
 #include <unistd.h>
 
@@ -20,7 +20,7 @@
 namespace ggl::front {
 namespace {
 
-constexpr const char* kService = "gg_deployment";
+namespace contract = services::deployment;
 // Ctrl-C during --wait, as a shell reports a command ended by SIGINT.
 constexpr int kExitInterrupted = 130;
 
@@ -92,10 +92,10 @@ struct Arguments {
     std::vector<std::string> positionals;
 };
 
-bus::Client client_for(const Arguments& arguments) {
+services::DeploymentClient client_for(const Arguments& arguments) {
     bus::ClientOptions options;
     options.timeout = std::chrono::milliseconds(static_cast<int64_t>(arguments.timeout_seconds * 1000));
-    return bus::Client::for_service(kService, options);
+    return services::DeploymentClient(options);
 }
 
 Result<std::string> absolute_directory(const std::string& path, const char* what) {
@@ -187,12 +187,12 @@ int exit_for_state(const std::string& state) {
 
 // Follows a deployment to its end; returns the final status, or null when Ctrl-C
 // stopped the following (the deployment goes on).
-Result<Object> follow(bus::Client& client, const std::string& id, bool show_progress) {
+Result<Object> follow(services::DeploymentClient& client, const std::string& id, bool show_progress) {
     Object final_status;
     auto start = std::chrono::steady_clock::now();
     cli::install_stop_handlers();
     auto followed = cli::stream_subscription(
-        client, "subscribe_to_deployment", Map{{"deployment_id", id}}, client.options().timeout,
+        client.bus(), contract::kSubscribeToDeployment.name, contract::id_params(id), client.bus().options().timeout,
         [&](const Object& event) {
             if (show_progress) {
                 double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -211,37 +211,31 @@ Result<Object> follow(bus::Client& client, const std::string& id, bool show_prog
     }
     if (final_status.is_null()) {
         // The subscription ended without a final event: ask for the record.
-        return client.call("get_deployment_status", Map{{"deployment_id", id}});
+        return client.get_deployment_status(id);
     }
     return final_status;
 }
 
 int run_local(const Arguments& arguments) {
-    Map params;
+    contract::Request request;
     if (!arguments.recipe_dir.empty()) {
         auto dir = absolute_directory(arguments.recipe_dir, "recipe directory");
         if (!dir) return cli::report_usage_error(dir.error().message);
-        params.set("recipe_directory_path", *dir);
+        request.recipe_directory = *dir;
     }
     if (!arguments.artifact_dir.empty()) {
         auto dir = absolute_directory(arguments.artifact_dir, "artifact directory");
         if (!dir) return cli::report_usage_error(dir.error().message);
-        params.set("artifacts_directory_path", *dir);
+        request.artifacts_directory = *dir;
     }
-    Map add;
     for (const std::string& item : arguments.add) {
         size_t equals = item.find('=');
         if (equals == std::string::npos || equals == 0 || equals + 1 == item.size()) {
             return cli::report_usage_error("--add \"" + item + "\": expected NAME=VERSION");
         }
-        add.set(item.substr(0, equals), item.substr(equals + 1));
+        request.add[item.substr(0, equals)] = item.substr(equals + 1);
     }
-    if (!add.empty()) params.set("root_component_versions_to_add", std::move(add));
-    if (!arguments.remove.empty()) {
-        List remove;
-        for (const std::string& name : arguments.remove) remove.emplace_back(name);
-        params.set("root_component_versions_to_remove", std::move(remove));
-    }
+    request.remove = arguments.remove;
     if (!arguments.update_config.empty()) {
         std::string text = arguments.update_config;
         if (text.starts_with("@")) {
@@ -251,20 +245,18 @@ int run_local(const Arguments& arguments) {
         }
         auto parsed = cli::read_json_object(text, "--update-config");
         if (!parsed) return cli::report_error(parsed.error());
-        params.set("component_to_configuration", std::move(*parsed));
+        request.configuration = std::move(*parsed);
     }
-    if (!arguments.group.empty()) params.set("group_name", arguments.group);
-    params.set("failure_handling_policy", arguments.failure_policy == "none" ? "DO_NOTHING" : "ROLLBACK");
-    if (arguments.dry_run) params.set("dry_run", true);
-    if (arguments.component_timeout > 0) params.set("timeout_seconds", int64_t{arguments.component_timeout});
-    if (arguments.validation_timeout > 0) {
-        params.set("configuration_validation_timeout_seconds", int64_t{arguments.validation_timeout});
-    }
+    if (!arguments.group.empty()) request.group = arguments.group;
+    request.rollback = arguments.failure_policy != "none";
+    request.dry_run = arguments.dry_run;
+    if (arguments.component_timeout > 0) request.timeout_seconds = arguments.component_timeout;
+    if (arguments.validation_timeout > 0) request.configuration_validation_timeout_seconds = arguments.validation_timeout;
 
-    bus::Client client = client_for(arguments);
-    auto created = client.call("create_local_deployment", std::move(params));
+    services::DeploymentClient client = client_for(arguments);
+    auto created = client.create_local_deployment(request);
     if (!created) return cli::report_error(created.error(), "creating the deployment");
-    std::string id = string_field(*created, "deployment_id");
+    std::string id = string_field(*created, contract::param::kDeploymentId);
     if (!arguments.wait && !arguments.dry_run) {
         if (cli::is_json(arguments.format)) {
             cli::print_json(*created, cli::json_style(arguments.format));
@@ -306,10 +298,10 @@ int run_local(const Arguments& arguments) {
 }
 
 int run_status(const Arguments& arguments) {
-    bus::Client client = client_for(arguments);
+    services::DeploymentClient client = client_for(arguments);
     std::string id = arguments.positionals.empty() ? "" : arguments.positionals.front();
     if (id.empty()) {
-        auto listed = client.call("list_deployments", Map{});
+        auto listed = client.list_deployments();
         if (!listed) return cli::report_error(listed.error(), "listing deployments");
         const Object* deployments = find_field(*listed, "deployments");
         if (!deployments || !deployments->is_list() || deployments->as_list().empty()) {
@@ -318,7 +310,7 @@ int run_status(const Arguments& arguments) {
         }
         id = string_field(deployments->as_list().back(), "deployment_id");
     }
-    auto status = client.call("get_deployment_status", Map{{"deployment_id", id}});
+    auto status = client.get_deployment_status(id);
     if (!status) {
         if (status.error().remote && status.error().code == ErrorCode::Noentry) {
             cli::print_error("no deployment " + id);
@@ -335,8 +327,8 @@ int run_status(const Arguments& arguments) {
 }
 
 int run_list(const Arguments& arguments) {
-    bus::Client client = client_for(arguments);
-    auto listed = client.call("list_deployments", Map{});
+    services::DeploymentClient client = client_for(arguments);
+    auto listed = client.list_deployments();
     if (!listed) return cli::report_error(listed.error(), "listing deployments");
     cli::Table table({"id", "state", "group", "created", "components"});
     if (const Object* deployments = find_field(*listed, "deployments"); deployments && deployments->is_list()) {
@@ -391,8 +383,8 @@ void add_local(CLI::App& verb, Arguments& arguments) {
 std::vector<cli::Candidate> deployment_candidates(const cli::CompletionContext&) {
     bus::ClientOptions options;
     options.timeout = cli::kCompletionTimeout;
-    auto client = bus::Client::for_service(kService, options);
-    auto listed = client.call("list_deployments", Map{});
+    services::DeploymentClient client(options);
+    auto listed = client.list_deployments();
     std::vector<cli::Candidate> ids;
     const Object* deployments = listed ? find_field(*listed, "deployments") : nullptr;
     if (deployments != nullptr && deployments->is_list()) {

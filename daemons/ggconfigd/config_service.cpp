@@ -2,23 +2,22 @@
 #include "config_service.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 #include <memory>
 
 namespace ggl::configd {
 namespace {
 
-using bus::Dispatch;
-using bus::ParamType;
-
-constexpr const char* kDefaultBackupName = "default";
+namespace contract = services::config;
+namespace param = services::config::param;
 
 Result<config::KeyPath> key_path_param(const bus::Call& call) {
-    return config::key_path_from_object(*call.param("key_path"));
+    return config::key_path_from_object(*call.param(param::kKeyPath));
 }
 
 Result<std::optional<int64_t>> timestamp_param(const bus::Call& call) {
-    const Object* timestamp = call.param("timestamp");
+    const Object* timestamp = call.param(param::kTimestamp);
     if (!timestamp || timestamp->is_null()) {
         return std::optional<int64_t>();
     }
@@ -29,12 +28,8 @@ Result<std::optional<int64_t>> timestamp_param(const bus::Call& call) {
 }
 
 std::string backup_name_param(const bus::Call& call) {
-    const Object* name = call.param("name");
-    return name && name->is_buffer() ? std::string(name->as_buffer()) : kDefaultBackupName;
-}
-
-bus::ParamSpec key_path_spec(const char* help) {
-    return {"key_path", ParamType::List, true, help};
+    const Object* name = call.param(param::kName);
+    return name && name->is_buffer() ? std::string(name->as_buffer()) : contract::kDefaultBackupName;
 }
 
 } // namespace
@@ -52,36 +47,13 @@ ConfigService::ConfigService(EventLoop& loop, bus::Server& server, std::unique_p
 }
 
 void ConfigService::register_methods(bus::Server& server) {
-    server.add_call({"read", {key_path_spec("Key to read; [] is the whole tree")},
-                     "The value at key_path (maps rebuilt). NOENTRY when absent."},
-                    [this](const bus::Call& call) { return read(call); });
-    server.add_call({"list", {key_path_spec("Map whose children to list; [] is the top level")},
-                     "Child names of the map at key_path. NOENTRY when absent, INVALID on a value."},
-                    [this](const bus::Call& call) { return list(call); });
-    server.add_async_call({"write",
-                           {key_path_spec("Key to write; [] merges a map at the top level"),
-                            {"value", ParamType::Any, true, "Value or map; maps merge recursively"},
-                            {"timestamp", ParamType::Int, false, "ms since the epoch (default: now)"},
-                            {"fail_if_older", ParamType::Bool, false,
-                             "true: a stored value newer than timestamp fails the write with EXPECTED, nothing written"}},
-                           "Merges value at key_path; a value older than the stored one is ignored. "
-                           "CONFLICT for a value onto a map or a map onto a value. Answered once durable."},
-                          [this](bus::Call call) { write(std::move(call)); });
-    server.add_async_call({"delete",
-                           {key_path_spec("Key to delete with everything below it"),
-                            {"timestamp", ParamType::Int, false, "Keep values written after this (ms)"}},
-                           "Deletes key_path recursively; a missing key is OK. Answered once durable."},
-                          [this](bus::Call call) { remove(std::move(call)); });
-    server.add_async_call({"backup",
-                           {{"name", ParamType::String, false, "Snapshot name (default \"default\")"}},
-                           "Snapshots the whole configuration under name."},
-                          [this](bus::Call call) { backup(std::move(call)); });
-    server.add_async_call({"restore",
-                           {{"name", ParamType::String, false, "Snapshot name (default \"default\")"}},
-                           "Replaces the configuration with a snapshot; subscribers of changed keys are told."},
-                          [this](bus::Call call) { restore(std::move(call)); });
-    server.add_subscribe({"subscribe", {key_path_spec("Key to watch; it need not exist yet")},
-                          "Events {key_path, deleted?} for every change at or below key_path."},
+    server.add_call(contract::kRead.spec(), [this](const bus::Call& call) { return read(call); });
+    server.add_call(contract::kList.spec(), [this](const bus::Call& call) { return list(call); });
+    server.add_async_call(contract::kWrite.spec(), [this](bus::Call call) { write(std::move(call)); });
+    server.add_async_call(contract::kDelete.spec(), [this](bus::Call call) { remove(std::move(call)); });
+    server.add_async_call(contract::kBackup.spec(), [this](bus::Call call) { backup(std::move(call)); });
+    server.add_async_call(contract::kRestore.spec(), [this](bus::Call call) { restore(std::move(call)); });
+    server.add_subscribe(contract::kSubscribe.spec(),
                          [this](bus::Subscription subscription) { subscribe(std::move(subscription)); });
 }
 
@@ -158,12 +130,12 @@ void ConfigService::write(bus::Call call) {
         return;
     }
     int64_t ts = timestamp->value_or(config::now_ms());
-    const Object* fail_if_older = call.param("fail_if_older");
+    const Object* fail_if_older = call.param(param::kFailIfOlder);
     auto older = fail_if_older != nullptr && fail_if_older->is_bool() && fail_if_older->as_bool()
                      ? config::ConfigStore::OlderWrite::Fail
                      : config::ConfigStore::OlderWrite::Ignore;
     // The call (and so its params) outlives the change: the value is not copied.
-    const Object* value = call.param("value");
+    const Object* value = call.param(param::kValue);
     submit(std::move(call), [path = std::move(*path), value, ts, older](config::ConfigStore& store,
                                                                          std::vector<config::Change>& changes) {
         return store.write(path, *value, ts, &changes, older);
@@ -216,7 +188,7 @@ void ConfigService::restore(bus::Call call) {
 }
 
 void ConfigService::subscribe(bus::Subscription subscription) {
-    auto path = config::key_path_from_object(*subscription.param("key_path"));
+    auto path = config::key_path_from_object(*subscription.param(param::kKeyPath));
     if (!path) {
         subscription.reject(std::move(path).error());
         return;

@@ -9,6 +9,7 @@
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 #include <csignal>
 #include <cstdint>
@@ -19,7 +20,7 @@ using namespace ggl;
 
 namespace {
 
-constexpr const char* kService = "gg_config";
+constexpr const char* kService = services::config::kService;
 
 // One connection, used only on the event loop (config_service.hpp).
 std::unique_ptr<config::ConfigStore> open_store(const std::string& db) {

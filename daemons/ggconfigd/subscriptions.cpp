@@ -2,6 +2,7 @@
 #include "subscriptions.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 namespace ggl::configd {
 namespace {
@@ -20,9 +21,9 @@ void SubscriptionRegistry::add(config::KeyPath key_path, bus::Subscription subsc
 }
 
 void SubscriptionRegistry::send(Watcher& watcher, const config::KeyPath& key_path, bool deleted) {
-    Map event{{"key_path", config::key_path_to_object(key_path)}};
+    Map event{{services::config::event::kKeyPath, config::key_path_to_object(key_path)}};
     if (deleted) {
-        event.set("deleted", true);
+        event.set(services::config::event::kDeleted, true);
     }
     watcher.subscription.send(std::move(event));
 }

@@ -11,8 +11,8 @@
 namespace ggl::systemd {
 class Manager;
 }
-namespace ggl::config {
-class Client;
+namespace ggl::services {
+class ConfigClient;
 }
 
 namespace ggl::deployment {
@@ -58,9 +58,9 @@ private:
     bool prepare_store(Record& record, Plan& plan);
     Outcome apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health);
     // apply's steps; false: the step failed, and fail() has run.
-    bool take_snapshot(Record& record, const Plan& plan, config::Client& config);
-    bool remove_components(Record& record, const Plan& plan, systemd::Manager& manager, config::Client& config);
-    bool write_configuration(Record& record, const Plan& plan, config::Client& config);
+    bool take_snapshot(Record& record, const Plan& plan, services::ConfigClient& config);
+    bool remove_components(Record& record, const Plan& plan, systemd::Manager& manager, services::ConfigClient& config);
+    bool write_configuration(Record& record, const Plan& plan, services::ConfigClient& config);
     bool write_units(Record& record, const Plan& plan, systemd::Manager& manager);
     Outcome run_lifecycle(Record& record, LifecycleWork work, systemd::Manager& manager, Health& health);
     Outcome request_reboot(Record& record, const std::string& component, LifecycleWork remaining);

@@ -2,9 +2,9 @@
 // written and enabled, then the lifecycle run (bootstrap, install, start) and the wait.
 #include "deployer_steps.hpp"
 
-#include "ggl/config_client.hpp"
 #include "ggl/env.hpp"
 #include "ggl/file.hpp"
+#include "ggl/services/config.hpp"
 #include "ggl/systemd.hpp"
 
 #include <sys/random.h>
@@ -169,7 +169,7 @@ std::set<std::string> active_component_units(systemd::Manager& manager) {
 
 // RESET, defaults at timestamp 1, MERGE now; the version; the token its IPC client presents.
 std::optional<Failure> configure_component(const Request& request, const Plan& plan, const Plan::Component& component,
-                                           config::Client& config) {
+                                           services::ConfigClient& config) {
     std::error_code error;
     config::KeyPath configuration = component_path(component.name, {"configuration"});
     const Object* update = request.configuration.find(component.name);
@@ -209,7 +209,7 @@ std::optional<Failure> configure_component(const Request& request, const Plan& p
 }
 
 // The groups' root components, as the deployment leaves them.
-std::optional<Failure> write_group_roots(const Plan& plan, config::Client& config) {
+std::optional<Failure> write_group_roots(const Plan& plan, services::ConfigClient& config) {
     Map groups;
     for (const auto& [group, roots] : plan.groups) {
         Map group_map;
@@ -257,7 +257,7 @@ LifecycleWork lifecycle_work(const Plan& plan, systemd::Manager& manager, const 
 } // namespace
 
 Deployer::Outcome Deployer::apply(Record& record, Plan& plan, systemd::Manager& manager, Health& health) {
-    config::Client config;
+    services::ConfigClient config;
     if (!take_snapshot(record, plan, config)) return Outcome::Failed;
     std::set<std::string> active_before = active_component_units(manager);
     if (!remove_components(record, plan, manager, config)) return Outcome::Failed;
@@ -267,7 +267,7 @@ Deployer::Outcome Deployer::apply(Record& record, Plan& plan, systemd::Manager& 
 }
 
 // Snapshot: from here on, a failure rolls back.
-bool Deployer::take_snapshot(Record& record, const Plan& plan, config::Client& config) {
+bool Deployer::take_snapshot(Record& record, const Plan& plan, services::ConfigClient& config) {
     progress_(record, "snapshot of the configuration and units");
     std::error_code error;
     fs::create_directories(options_.unit_dir, error);
@@ -292,7 +292,7 @@ bool Deployer::take_snapshot(Record& record, const Plan& plan, config::Client& c
 }
 
 // Components no longer needed: stopped, units and store entries gone.
-bool Deployer::remove_components(Record& record, const Plan& plan, systemd::Manager& manager, config::Client& config) {
+bool Deployer::remove_components(Record& record, const Plan& plan, systemd::Manager& manager, services::ConfigClient& config) {
     std::error_code error;
     for (const auto& [name, version] : plan.removed) {
         progress_(record, "removing " + name + " " + version);
@@ -309,7 +309,7 @@ bool Deployer::remove_components(Record& record, const Plan& plan, systemd::Mana
 }
 
 // Configuration: RESET, defaults at timestamp 1, MERGE now; the version; the groups.
-bool Deployer::write_configuration(Record& record, const Plan& plan, config::Client& config) {
+bool Deployer::write_configuration(Record& record, const Plan& plan, services::ConfigClient& config) {
     for (const auto& component : plan.components) {
         if (!component.needs_restart()) continue;
         if (auto failure = configure_component(record.request, plan, component, config)) {

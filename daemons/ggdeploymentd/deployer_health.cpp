@@ -36,7 +36,7 @@ std::vector<std::string> journal_of(const std::string& component) {
 }
 
 Result<void> Health::open() {
-    auto id = events_.send(bus::Op::Subscribe, "subscribe_to_all_component_state_changes", Map{});
+    auto id = events_.send(bus::Op::Subscribe, services::health::kSubscribeToAllComponentStateChanges.name, Map{});
     if (!id) return std::move(id).error();
     subscription_ = *id;
     if (auto flushed = events_.flush(); !flushed) return flushed;
@@ -60,7 +60,7 @@ Result<void> Health::wait(std::vector<std::string> names, int64_t since_ms, Cloc
     for (const std::string& name : names) {
         targets[name].name = name;
     }
-    bus::Client status_client = bus::Client::for_service("gg_health");
+    services::HealthClient status_client;
     if (auto caught_up = catch_up(targets, status_client, since_ms, failure); !caught_up) return caught_up;
     for (;;) {
         auto now = Clock::now();
@@ -120,13 +120,13 @@ bool Health::observe(Targets& targets, const Object& event, int64_t since_ms, Fa
 
 // The events that came with the subscription, then the states as they are now, for
 // targets whose last transition came before the subscription caught up.
-Result<void> Health::catch_up(Targets& targets, bus::Client& status_client, int64_t since_ms, Failure& failure) {
+Result<void> Health::catch_up(Targets& targets, services::HealthClient& status_client, int64_t since_ms, Failure& failure) {
     for (const Object& event : pending_) {
         if (!observe(targets, event, since_ms, failure)) return make_error(ErrorCode::Failure, failure.reason);
     }
     pending_.clear();
     for (auto& [name, target] : targets) {
-        auto status = status_client.call("get_status", Map{{"component_name", name}});
+        auto status = status_client.get_status(name);
         if (status && !observe(targets, *status, since_ms, failure)) return make_error(ErrorCode::Failure, failure.reason);
     }
     return {};

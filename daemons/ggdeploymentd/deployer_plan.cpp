@@ -3,12 +3,12 @@
 #include "deployer_steps.hpp"
 
 #include "ggl/artifact_directory.hpp"
-#include "ggl/config_client.hpp"
 #include "ggl/device_settings.hpp"
 #include "ggl/env.hpp"
 #include "ggl/file.hpp"
 #include "ggl/ipc_policy.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 #include <strings.h>
 
@@ -123,7 +123,7 @@ void index_recipes(const fs::path& directory, bool in_store, CandidateIndex& ind
 }
 
 // What is deployed now: the services' and system configuration, the versions installed.
-std::optional<Failure> read_deployed(config::Client& config, Plan& plan) {
+std::optional<Failure> read_deployed(services::ConfigClient& config, Plan& plan) {
     if (auto connected = config.connect(); !connected) {
         return failure_of("", "validate", "cannot reach ggconfigd: " + connected.error().message);
     }
@@ -423,7 +423,7 @@ std::string plan_summary(const Plan& plan) {
 bool Deployer::make_plan(Record& record, Plan& plan) {
     const Request& request = record.request;
     progress_(record, "validating");
-    config::Client config;
+    services::ConfigClient config;
     Resolution resolution;
     std::optional<Failure> failure = read_deployed(config, plan);
     if (!failure) failure = change_group_roots(request, plan);

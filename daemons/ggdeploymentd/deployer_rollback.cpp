@@ -2,8 +2,8 @@
 // recovery after a restart (recover), and the reboot a bootstrap step asks for.
 #include "deployer_steps.hpp"
 
-#include "ggl/config_client.hpp"
 #include "ggl/file.hpp"
+#include "ggl/services/config.hpp"
 #include "ggl/systemd.hpp"
 #include "ggl/unit_writer.hpp"
 
@@ -162,7 +162,7 @@ void Deployer::roll_back(Record& record) {
             return fail_rollback(restored.error().message);
         }
     }
-    config::Client config;
+    services::ConfigClient config;
     if (auto restored = config.restore(options_.backup_name); !restored) {
         return fail_rollback(restored.error().message);
     }

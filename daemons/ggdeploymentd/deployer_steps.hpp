@@ -9,6 +9,7 @@
 #include "ggl/bus_client.hpp"
 #include "ggl/component_store.hpp"
 #include "ggl/config_path.hpp"
+#include "ggl/services/health.hpp"
 #include "ggl/platform.hpp"
 #include "ggl/unit_writer.hpp"
 
@@ -152,13 +153,13 @@ private:
 
     // One state change (or status) of a component; false: a target failed (failure says how).
     static bool observe(Targets& targets, const Object& event, int64_t since_ms, Failure& failure);
-    Result<void> catch_up(Targets& targets, bus::Client& status_client, int64_t since_ms, Failure& failure);
+    Result<void> catch_up(Targets& targets, services::HealthClient& status_client, int64_t since_ms, Failure& failure);
     static bool settled(Targets& targets, Clock::time_point now, std::chrono::milliseconds settle,
                         Clock::time_point& next_check);
     static Result<void> time_out(const Targets& targets, Failure& failure);
     Result<void> take_reply(Targets& targets, Result<bus::Reply> reply, int64_t since_ms, Failure& failure);
 
-    bus::Client events_ = bus::Client::for_service("gg_health");
+    bus::Client events_ = bus::Client::for_service(services::health::kService);
     uint64_t subscription_ = 0;
     std::vector<Object> pending_;
 };

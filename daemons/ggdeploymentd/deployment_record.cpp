@@ -1,4 +1,4 @@
-// Deployment records: request validation, (de)serialization and their files.
+// Deployment records: (de)serialization and their files; requests checked by their contract.
 #include "deployment_record.hpp"
 
 #include "ggl/file.hpp"
@@ -52,32 +52,13 @@ std::vector<std::string> strings_of(const Map& map, std::string_view key) {
     return strings;
 }
 
-// A path a daemon can use whatever its working directory: absolute, and a directory.
-Result<std::string> directory_param(const Map& params, std::string_view key) {
-    const Object* value = params.find(key);
-    if (value == nullptr || value->is_null()) {
-        return std::string{};
+// SemVer's message for a version that is not one (the request's rules).
+Result<void> semver_check(std::string_view version) {
+    auto parsed = SemVer::parse(version);
+    if (!parsed) {
+        return std::move(parsed).error();
     }
-    if (!value->is_buffer()) {
-        return invalid(std::string(key) + ": expected a string (a directory path)");
-    }
-    std::string path(value->as_buffer());
-    if (path.empty() || path.front() != '/') {
-        return invalid(std::string(key) + ": \"" + path + "\" is not an absolute path");
-    }
-    return path;
-}
-
-bool is_safe_group_name(std::string_view name) {
-    if (name.empty() || name.size() > 128 || name == "." || name == "..") {
-        return false;
-    }
-    for (unsigned char c : name) {
-        if (c < 0x20 || c == '/' || c == 0x7f) {
-            return false;
-        }
-    }
-    return true;
+    return {};
 }
 
 } // namespace
@@ -104,153 +85,9 @@ bool is_final(State state) {
     return state != State::Queued && state != State::InProgress;
 }
 
-Result<Request> Request::from_params(const Map& params) {
-    static const std::string_view kKnown[] = {
-        "recipe_directory_path", "artifacts_directory_path", "root_component_versions_to_add",
-        "root_component_versions_to_remove", "component_to_configuration", "group_name",
-        "failure_handling_policy", "dry_run", "timeout_seconds", "configuration_validation_timeout_seconds"};
-    for (const auto& [key, value] : params) {
-        if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
-            return invalid("unknown parameter \"" + key + "\"");
-        }
-    }
-    Request request;
-    auto recipes = directory_param(params, "recipe_directory_path");
-    if (!recipes) return std::move(recipes).error();
-    request.recipe_directory = std::move(*recipes);
-    auto artifacts = directory_param(params, "artifacts_directory_path");
-    if (!artifacts) return std::move(artifacts).error();
-    request.artifacts_directory = std::move(*artifacts);
-
-    if (const Object* add = params.find("root_component_versions_to_add"); add != nullptr && !add->is_null()) {
-        if (!add->is_map()) {
-            return invalid("root_component_versions_to_add: expected a map of component name to version");
-        }
-        for (const auto& [name, version] : add->as_map()) {
-            if (!is_valid_component_name(name)) {
-                return invalid("root_component_versions_to_add: \"" + name + "\" is not a valid component name");
-            }
-            if (!version.is_buffer()) {
-                return invalid("root_component_versions_to_add." + name + ": expected a version string");
-            }
-            if (auto parsed = SemVer::parse(version.as_buffer()); !parsed) {
-                return invalid("root_component_versions_to_add." + name + ": \"" + std::string(version.as_buffer()) +
-                               "\" is not a SemVer 2.0 version: " + parsed.error().message);
-            }
-            request.add[name] = std::string(version.as_buffer());
-        }
-    }
-    if (const Object* remove = params.find("root_component_versions_to_remove");
-        remove != nullptr && !remove->is_null()) {
-        if (!remove->is_list()) {
-            return invalid("root_component_versions_to_remove: expected a list of component names");
-        }
-        for (const Object& name : remove->as_list()) {
-            if (!name.is_buffer() || !is_valid_component_name(name.as_buffer())) {
-                return invalid("root_component_versions_to_remove: expected component names");
-            }
-            std::string text(name.as_buffer());
-            if (request.add.count(text)) {
-                return invalid("component " + text + " is both added and removed");
-            }
-            request.remove.push_back(std::move(text));
-        }
-    }
-    if (const Object* configuration = params.find("component_to_configuration");
-        configuration != nullptr && !configuration->is_null()) {
-        if (!configuration->is_map()) {
-            return invalid("component_to_configuration: expected a map of component name to {MERGE, RESET}");
-        }
-        for (const auto& [name, update] : configuration->as_map()) {
-            std::string where = "component_to_configuration." + name;
-            if (!is_valid_component_name(name)) {
-                return invalid(where + ": not a valid component name");
-            }
-            if (!update.is_map()) {
-                return invalid(where + ": expected a map with MERGE and/or RESET");
-            }
-            for (const auto& [key, value] : update.as_map()) {
-                if (key == "MERGE") {
-                    if (!value.is_map()) {
-                        return invalid(where + ".MERGE: expected a map");
-                    }
-                } else if (key == "RESET") {
-                    if (!value.is_list()) {
-                        return invalid(where + ".RESET: expected a list of JSON pointers");
-                    }
-                    for (const Object& pointer : value.as_list()) {
-                        if (!pointer.is_buffer() ||
-                            (!pointer.as_buffer().empty() && pointer.as_buffer().front() != '/')) {
-                            return invalid(where + ".RESET: expected JSON pointers (\"\" or \"/a/b\")");
-                        }
-                    }
-                } else {
-                    return invalid(where + ": unknown key \"" + key + "\" (expected MERGE or RESET)");
-                }
-            }
-        }
-        request.configuration = configuration->as_map();
-    }
-    if (const Object* group = params.find("group_name"); group != nullptr && !group->is_null()) {
-        if (!group->is_buffer() || !is_safe_group_name(group->as_buffer())) {
-            return invalid("group_name: expected a name without '/' or control characters");
-        }
-        request.group = std::string(group->as_buffer());
-    }
-    if (const Object* policy = params.find("failure_handling_policy"); policy != nullptr && !policy->is_null()) {
-        std::string_view text = policy->is_buffer() ? policy->as_buffer() : "";
-        if (text == "ROLLBACK") {
-            request.rollback = true;
-        } else if (text == "DO_NOTHING") {
-            request.rollback = false;
-        } else {
-            return invalid("failure_handling_policy: expected ROLLBACK or DO_NOTHING");
-        }
-    }
-    if (const Object* dry = params.find("dry_run"); dry != nullptr && !dry->is_null()) {
-        if (!dry->is_bool()) {
-            return invalid("dry_run: expected true or false");
-        }
-        request.dry_run = dry->as_bool();
-    }
-    if (const Object* timeout = params.find("timeout_seconds"); timeout != nullptr && !timeout->is_null()) {
-        if (!timeout->is_i64() || timeout->as_i64() <= 0 || timeout->as_i64() > 86400) {
-            return invalid("timeout_seconds: expected a whole number of seconds, 1 to 86400");
-        }
-        request.timeout_seconds = timeout->as_i64();
-    }
-    if (const Object* timeout = params.find("configuration_validation_timeout_seconds");
-        timeout != nullptr && !timeout->is_null()) {
-        if (!timeout->is_i64() || timeout->as_i64() <= 0 || timeout->as_i64() > 86400) {
-            return invalid("configuration_validation_timeout_seconds: expected a whole number of seconds, 1 to 86400");
-        }
-        request.configuration_validation_timeout_seconds = timeout->as_i64();
-    }
-    if (request.add.empty() && request.remove.empty() && request.configuration.empty()) {
-        return invalid("nothing to deploy: give root_component_versions_to_add, "
-                       "root_component_versions_to_remove or component_to_configuration");
-    }
-    return request;
-}
-
-Map Request::to_object() const {
-    Map add_map;
-    for (const auto& [name, version] : add) {
-        add_map.set(name, version);
-    }
-    Map object{
-        {"root_component_versions_to_add", std::move(add_map)},
-        {"root_component_versions_to_remove", string_list(remove)},
-        {"group_name", group},
-        {"failure_handling_policy", rollback ? "ROLLBACK" : "DO_NOTHING"},
-        {"dry_run", dry_run},
-        {"timeout_seconds", timeout_seconds},
-        {"configuration_validation_timeout_seconds", configuration_validation_timeout_seconds},
-    };
-    if (!recipe_directory.empty()) object.set("recipe_directory_path", recipe_directory);
-    if (!artifacts_directory.empty()) object.set("artifacts_directory_path", artifacts_directory);
-    if (!configuration.empty()) object.set("component_to_configuration", configuration);
-    return object;
+Result<Request> parse_request(const Map& params) {
+    static const services::deployment::RequestRules kRules{is_valid_component_name, semver_check};
+    return Request::from_object(params, kRules);
 }
 
 Map Failure::to_object() const {
@@ -339,7 +176,7 @@ Result<Record> Record::from_object(const Object& object) {
     if (request == nullptr || !request->is_map()) {
         return invalid("request missing");
     }
-    auto parsed = Request::from_params(request->as_map());
+    auto parsed = parse_request(request->as_map());
     if (!parsed) {
         return invalid("request: " + parsed.error().message);
     }

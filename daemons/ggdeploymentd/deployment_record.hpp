@@ -4,6 +4,7 @@
 
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
+#include "ggl/services/deployment.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -15,7 +16,7 @@
 
 namespace ggl::deployment {
 
-inline constexpr const char* kLocalGroup = "LOCAL_DEPLOYMENTS";
+using services::deployment::kLocalGroup;
 inline constexpr const char* kAwaitingReboot = "awaiting-reboot";
 
 enum class State {
@@ -33,24 +34,10 @@ std::string_view state_name(State state);  // "FAILED_ROLLBACK_COMPLETE"
 std::optional<State> state_from_name(std::string_view name);
 bool is_final(State state);
 
-// create_local_deployment's params, checked (INVALID naming the field otherwise).
-struct Request {
-    std::string recipe_directory;     // absolute, or empty
-    std::string artifacts_directory;  // absolute, or empty
-    std::map<std::string, std::string> add;  // component -> version
-    std::vector<std::string> remove;
-    Map configuration;  // component -> {MERGE: map, RESET: [JSON pointer]}
-    std::string group = kLocalGroup;
-    bool rollback = true;  // failure_handling_policy ROLLBACK (else DO_NOTHING)
-    bool dry_run = false;
-    int64_t timeout_seconds = 300;  // for the components to become RUNNING/FINISHED
-    // For a component that subscribed to configuration validation to report on its new
-    // configuration (Greengrass's configurationValidationPolicy.timeoutInSeconds).
-    int64_t configuration_validation_timeout_seconds = 30;
-
-    static Result<Request> from_params(const Map& params);
-    Map to_object() const;
-};
+// create_local_deployment's params, checked (services::deployment::Request), with the
+// recipe library's rules for component names and versions.
+using Request = services::deployment::Request;
+Result<Request> parse_request(const Map& params);
 
 // Why a deployment failed: the component, its phase and what its unit said.
 struct Failure {

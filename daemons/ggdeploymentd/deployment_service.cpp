@@ -2,16 +2,19 @@
 #include "deployment_service.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/deployment.hpp"
 
 #include <algorithm>
 
 namespace ggl::deployment {
 namespace {
 
+namespace contract = services::deployment;
+
 constexpr size_t kKeptFinishedRecords = 100;
 
 std::string id_param(const Map& params) {
-    const Object* id = params.find("deployment_id");
+    const Object* id = params.find(contract::param::kDeploymentId);
     return id != nullptr && id->is_buffer() ? std::string(id->as_buffer()) : std::string{};
 }
 
@@ -24,36 +27,11 @@ Map step(const std::string& message) {
 DeploymentService::DeploymentService(bus::Server& server, RecordStore store, DeployerOptions options)
     : store_(std::move(store)),
       deployer_(std::move(options), [this](Record& record, const std::string& message) { progress(record, message); }) {
-    using bus::ParamSpec;
-    using bus::ParamType;
-    server.add_call({"create_local_deployment",
-                     {{"recipe_directory_path", ParamType::String, false, "absolute path of a directory of recipes"},
-                      {"artifacts_directory_path", ParamType::String, false, "absolute path: <dir>/<name>/<version>/<files>"},
-                      {"root_component_versions_to_add", ParamType::Map, false, "{name: version}"},
-                      {"root_component_versions_to_remove", ParamType::List, false, "[name]"},
-                      {"component_to_configuration", ParamType::Map, false, "{name: {MERGE: {...}, RESET: [pointer]}}"},
-                      {"group_name", ParamType::String, false, "default LOCAL_DEPLOYMENTS"},
-                      {"failure_handling_policy", ParamType::String, false, "ROLLBACK (default) or DO_NOTHING"},
-                      {"dry_run", ParamType::Bool, false, "plan only; change nothing"},
-                      {"timeout_seconds", ParamType::Int, false, "for components to run (default 300)"},
-                      {"configuration_validation_timeout_seconds", ParamType::Int, false,
-                       "for components to report on their new configuration (default 30)"}},
-                     "Queues a deployment; returns {deployment_id}."},
-                    [this](const bus::Call& call) { return create(call); });
-    server.add_call({"get_deployment_status",
-                     {{"deployment_id", ParamType::String, true, "the deployment"}},
-                     "The deployment's record: state, steps, plan, failure."},
-                    [this](const bus::Call& call) { return status(call); });
-    server.add_call({"list_deployments", {}, "Every recorded deployment, oldest first."},
-                    [this](const bus::Call& call) { return list(call); });
-    server.add_call({"cancel_deployment",
-                     {{"deployment_id", ParamType::String, true, "a QUEUED deployment"}},
-                     "Cancels a deployment that has not started."},
-                    [this](const bus::Call& call) { return cancel(call); });
-    server.add_subscribe({"subscribe_to_deployment",
-                          {{"deployment_id", ParamType::String, true, "the deployment"}},
-                          "Progress events {deployment_id, state, time, message, final}; the final one carries "
-                          "the whole status, then the subscription ends."},
+    server.add_call(contract::kCreateLocalDeployment.spec(), [this](const bus::Call& call) { return create(call); });
+    server.add_call(contract::kGetDeploymentStatus.spec(), [this](const bus::Call& call) { return status(call); });
+    server.add_call(contract::kListDeployments.spec(), [this](const bus::Call& call) { return list(call); });
+    server.add_call(contract::kCancelDeployment.spec(), [this](const bus::Call& call) { return cancel(call); });
+    server.add_subscribe(contract::kSubscribeToDeployment.spec(),
                          [this](bus::Subscription subscription) { subscribe(std::move(subscription)); });
 }
 
@@ -200,7 +178,7 @@ void DeploymentService::worker() {
 }
 
 Result<Object> DeploymentService::create(const bus::Call& call) {
-    auto request = Request::from_params(call.params());
+    auto request = parse_request(call.params());
     if (!request) {
         return std::move(request).error();
     }

@@ -7,6 +7,7 @@
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/deployment.hpp"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -79,14 +80,14 @@ int main(int argc, char** argv) {
     deployment::DeployerOptions options = deployer_options(settle_ms);
     std::filesystem::path records = std::filesystem::path(options.root_dir) / "deployments";
 
-    bus::Server server(loop, "gg_deployment", GGL_VERSION);
+    bus::Server server(loop, services::deployment::kService, GGL_VERSION);
     deployment::DeploymentService service(server, deployment::RecordStore(records), options);
     if (auto started = service.start(); !started) {
         GGL_LOGE("cannot use %s: %s", records.c_str(), started.error().message.c_str());
         return 1;
     }
     if (auto listening = server.listen(); !listening) {
-        GGL_LOGE("gg_deployment: cannot listen: %s", listening.error().to_string().c_str());
+        GGL_LOGE("%s: cannot listen: %s", services::deployment::kService, listening.error().to_string().c_str());
         return 1;
     }
     GGL_LOGI("ggdeploymentd %s: store %s, units %s, socket %s", GGL_VERSION, options.root_dir.c_str(),

@@ -10,14 +10,14 @@ constexpr std::chrono::seconds kQuietAfterFailure{3};
 } // namespace
 
 ComponentVersions::ComponentVersions()
-    : client_(bus::Client::for_service("gg_config", bus::ClientOptions{kTimeout, 0})) {}
+    : client_(bus::ClientOptions{kTimeout, 0}, services::ConfigClient::Errors::AsAnswered) {}
 
 std::optional<std::string> ComponentVersions::version_of(const std::string& component) {
     auto now = std::chrono::steady_clock::now();
     if (now < quiet_until_) {
         return std::nullopt;
     }
-    auto value = client_.call("read", Map{{"key_path", List{"services", component, "version"}}});
+    auto value = client_.read({"services", component, "version"});
     if (!value) {
         if (!value.error().remote) {
             GGL_LOGD("gg_config does not answer (%s); versions are left out for a while",

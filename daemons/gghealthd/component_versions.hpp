@@ -2,7 +2,7 @@
 // so that gghealthd answers promptly when ggconfigd is slow or absent.
 #pragma once
 
-#include "ggl/bus_client.hpp"
+#include "ggl/services/config.hpp"
 
 #include <chrono>
 #include <optional>
@@ -19,7 +19,7 @@ public:
     std::optional<std::string> version_of(const std::string& component);
 
 private:
-    bus::Client client_;
+    services::ConfigClient client_;
     std::chrono::steady_clock::time_point quiet_until_{};
 };
 

@@ -3,6 +3,7 @@
 #include "health_service.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/health.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -11,7 +12,8 @@
 namespace ggl::healthd {
 namespace {
 
-using bus::ParamType;
+namespace contract = services::health;
+namespace param = services::health::param;
 
 constexpr std::string_view kUnitPrefix = "ggl.";
 constexpr std::string_view kUnitSuffix = ".service";
@@ -43,8 +45,6 @@ bool is_completion(LifecycleState state) {
            state == LifecycleState::Errored || state == LifecycleState::Broken;
 }
 
-bus::ParamSpec component_spec(const char* help) { return {"component_name", ParamType::String, true, help}; }
-
 Error no_component(const std::string& name) {
     return make_error(ErrorCode::Noentry, "no component " + name + " (no unit " + main_unit(name) + ")");
 }
@@ -56,32 +56,15 @@ HealthService::HealthService(bus::Server& server, systemd::Manager& manager) : m
 }
 
 void HealthService::register_methods(bus::Server& server) {
-    server.add_call({"get_status", {component_spec("Component to describe")},
-                     "{component_name, version?, lifecycle_state, since (ms), n_restarts, phase, exit_status?, "
-                     "exit_signal?}. NOENTRY for an unknown component."},
-                    [this](const bus::Call& call) { return get_status(call); });
-    server.add_call({"list_components", {}, "{components: [the get_status map of every component]}"},
-                    [this](const bus::Call& call) { return list_components(call); });
-    server.add_async_call({"restart_component", {component_spec("Component to restart")},
-                           "Clears a failed state (BROKEN) and restarts the component's unit; answers {} when "
-                           "the job is done, FAILURE with the job's result otherwise."},
+    server.add_call(contract::kGetStatus.spec(), [this](const bus::Call& call) { return get_status(call); });
+    server.add_call(contract::kListComponents.spec(), [this](const bus::Call& call) { return list_components(call); });
+    server.add_async_call(contract::kRestartComponent.spec(),
                           [this](bus::Call call) { restart_component(std::move(call)); });
-    server.add_async_call({"stop_component", {component_spec("Component to stop")},
-                           "Stops the component's unit; answers {} when the job is done."},
-                          [this](bus::Call call) { stop_component(std::move(call)); });
-    server.add_call({"update_status",
-                     {component_spec("Component reporting its state"),
-                      {"lifecycle_state", ParamType::String, true, "RUNNING or ERRORED"}},
-                     "IPC UpdateState: RUNNING makes a STARTING component RUNNING; ERRORED is published and "
-                     "stops a component still starting, so that the manager records the failure."},
-                    [this](const bus::Call& call) { return update_status(call); });
-    server.add_subscribe({"subscribe_to_lifecycle_completion", {component_spec("Component to follow (it may not exist yet)")},
-                          "An event (the get_status map) each time the component becomes RUNNING, FINISHED, "
-                          "ERRORED or BROKEN."},
+    server.add_async_call(contract::kStopComponent.spec(), [this](bus::Call call) { stop_component(std::move(call)); });
+    server.add_call(contract::kUpdateStatus.spec(), [this](const bus::Call& call) { return update_status(call); });
+    server.add_subscribe(contract::kSubscribeToLifecycleCompletion.spec(),
                          [this](bus::Subscription s) { subscribe_to_lifecycle_completion(std::move(s)); });
-    server.add_subscribe({"subscribe_to_all_component_state_changes", {},
-                          "An event {component_name, lifecycle_state, previous_state, since, phase, n_restarts, "
-                          "exit_status?, exit_signal?} for every change of any component's state."},
+    server.add_subscribe(contract::kSubscribeToAllComponentStateChanges.spec(),
                          [this](bus::Subscription s) { subscribe_to_all_component_state_changes(std::move(s)); });
 }
 
@@ -323,7 +306,7 @@ void HealthService::publish(const std::string& name, Component& component, Lifec
 }
 
 Result<Object> HealthService::get_status(const bus::Call& call) {
-    auto name = component_name_param(call.param("component_name"));
+    auto name = component_name_param(call.param(param::kComponentName));
     if (!name) {
         return std::move(name).error();
     }
@@ -373,7 +356,7 @@ Result<Object> HealthService::list_components(const bus::Call&) {
 }
 
 void HealthService::restart_component(bus::Call call) {
-    auto name = component_name_param(call.param("component_name"));
+    auto name = component_name_param(call.param(param::kComponentName));
     if (!name) {
         call.fail(std::move(name).error());
         return;
@@ -407,7 +390,7 @@ void HealthService::restart_component(bus::Call call) {
 }
 
 void HealthService::stop_component(bus::Call call) {
-    auto name = component_name_param(call.param("component_name"));
+    auto name = component_name_param(call.param(param::kComponentName));
     if (!name) {
         call.fail(std::move(name).error());
         return;
@@ -432,11 +415,11 @@ void HealthService::stop_component(bus::Call call) {
 }
 
 Result<Object> HealthService::update_status(const bus::Call& call) {
-    auto name = component_name_param(call.param("component_name"));
+    auto name = component_name_param(call.param(param::kComponentName));
     if (!name) {
         return std::move(name).error();
     }
-    std::string_view state_name = call.param("lifecycle_state")->as_buffer();
+    std::string_view state_name = call.param(param::kLifecycleState)->as_buffer();
     auto state = lifecycle_state_from_name(state_name);
     if (!state || (*state != LifecycleState::Running && *state != LifecycleState::Errored)) {
         return make_error(ErrorCode::Invalid,
@@ -468,7 +451,7 @@ Result<Object> HealthService::update_status(const bus::Call& call) {
 }
 
 void HealthService::subscribe_to_lifecycle_completion(bus::Subscription subscription) {
-    auto name = component_name_param(subscription.param("component_name"));
+    auto name = component_name_param(subscription.param(param::kComponentName));
     if (!name) {
         subscription.reject(std::move(name).error());
         return;

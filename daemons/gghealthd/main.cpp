@@ -6,6 +6,7 @@
 #include "ggl/cli/program_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/health.hpp"
 #include "ggl/systemd.hpp"
 
 #include <csignal>
@@ -15,7 +16,7 @@ using namespace ggl;
 
 namespace {
 
-constexpr const char* kService = "gg_health";
+constexpr const char* kService = services::health::kService;
 
 } // namespace
 

@@ -2,6 +2,7 @@
 #include "access_control.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 #include <strings.h>
 
@@ -34,11 +35,12 @@ void AccessControl::start() {
         subscribed_ = false;
         for (auto& [name, entry] : entries_) entry.current = false;
     };
-    config_.subscribe("subscribe", Map{{"key_path", List{Object("services")}}}, std::move(handlers));
+    config_.subscribe(services::config::kSubscribe.name, services::config::key_path_params({"services"}),
+                      std::move(handlers));
 }
 
 void AccessControl::on_change(const Object& event) {
-    const Object* path = find_field(event, "key_path");
+    const Object* path = find_field(event, services::config::event::kKeyPath);
     if (path == nullptr || !path->is_list()) return;
     const List& segments = path->as_list();
     // services/<component>[/configuration[/accessControl...]]: anything at or above the
@@ -66,7 +68,7 @@ void AccessControl::load(const std::string& component) {
     // {iot:thingName} in resources is the device's name: read with the policies, as it
     // may be provisioned after ggipcd started. (Renaming a provisioned device reaches a
     // component's loaded policies when they next change, or when ggipcd restarts.)
-    config_.call("read", Map{{"key_path", List{Object("system"), Object("thingName")}}},
+    config_.call(services::config::kRead.name, services::config::key_path_params({"system", "thingName"}),
                  [this, component](Result<Object> thing) {
                      ipc_policy::Variables variables;
                      if (thing && thing->is_buffer()) {
@@ -77,8 +79,8 @@ void AccessControl::load(const std::string& component) {
 }
 
 void AccessControl::load_policies(const std::string& component, ipc_policy::Variables variables) {
-    config_.call("read", Map{{"key_path", List{Object("services"), Object(component), Object("configuration"),
-                                               Object("accessControl")}}},
+    config_.call(services::config::kRead.name,
+                 services::config::key_path_params({"services", component, "configuration", "accessControl"}),
                  [this, component, variables = std::move(variables)](Result<Object> value) {
                      Entry& entry = entries_[component];
                      entry.loading = false;

@@ -9,6 +9,8 @@ namespace ggl::ipc {
 
 namespace {
 
+namespace contract = services::config;
+
 // keyPath: a list of strings, or absent (the whole configuration).
 std::optional<std::vector<std::string>> key_path_of(const Request& request) {
     std::vector<std::string> path;
@@ -30,10 +32,11 @@ std::optional<std::vector<std::string>> key_path_of(const Request& request) {
     return path;
 }
 
-List bus_path(const std::string& component, const std::vector<std::string>& key_path) {
-    List path{Object("services"), Object(component), Object("configuration")};
-    for (const std::string& segment : key_path) path.emplace_back(segment);
-    return path;
+// {key_path: services/<component>/configuration/<key_path>}.
+Map path_params(const std::string& component, const std::vector<std::string>& key_path) {
+    config::KeyPath path{"services", component, "configuration"};
+    path.insert(path.end(), key_path.begin(), key_path.end());
+    return contract::key_path_params(path);
 }
 
 void get_configuration(Request& request) {
@@ -43,7 +46,7 @@ void get_configuration(Request& request) {
     if (!key_path) return;
     auto stream = request.stream;
     BusLink& config = request.services.config;
-    config.call("read", Map{{"key_path", bus_path(component, *key_path)}},
+    config.call(contract::kRead.name, path_params(component, *key_path),
                 [stream, component, key_path = *key_path, &config](Result<Object> value) {
                     if (!value) {
                         if (value.error().code == ErrorCode::Noentry) {
@@ -87,7 +90,8 @@ void update_configuration(Request& request) {
         return;
     }
     // The SDKs send the timestamp as seconds since the epoch (a number, maybe fractional).
-    Map params{{"key_path", bus_path(request.component, *key_path)}, {"value", *value}};
+    Map params = path_params(request.component, *key_path);
+    params.set(contract::param::kValue, *value);
     if (const Object* timestamp = request.params.find("timestamp"); timestamp != nullptr && !timestamp->is_null()) {
         double seconds = timestamp->is_i64() ? static_cast<double>(timestamp->as_i64())
                          : timestamp->is_f64() ? timestamp->as_f64()
@@ -96,13 +100,13 @@ void update_configuration(Request& request) {
             request.stream->fail(invalid_arguments("timestamp must be seconds since the epoch"));
             return;
         }
-        params.set("timestamp", static_cast<int64_t>(std::llround(seconds * 1000)));
+        params.set(contract::param::kTimestamp, static_cast<int64_t>(std::llround(seconds * 1000)));
         // A stored value newer than the request fails it, as on Greengrass (not ignored).
-        params.set("fail_if_older", true);
+        params.set(contract::param::kFailIfOlder, true);
     }
     auto stream = request.stream;
     BusLink& config = request.services.config;
-    config.call("write", std::move(params), [stream, &config](Result<Object> written) {
+    config.call(contract::kWrite.name, std::move(params), [stream, &config](Result<Object> written) {
         if (!written) {
             if (written.error().code == ErrorCode::Expected) {
                 stream->fail(IpcError{"FailedUpdateConditionCheckError", written.error().message});
@@ -133,7 +137,7 @@ void subscribe_to_configuration_update(Request& request) {
     handlers.on_event = [stream, component](const Object& event) {
         // {key_path: ["services", component, "configuration", ...]} -> the part under configuration.
         List changed;
-        if (const Object* path = find_field(event, "key_path"); path != nullptr && path->is_list()) {
+        if (const Object* path = find_field(event, contract::event::kKeyPath); path != nullptr && path->is_list()) {
             const List& segments = path->as_list();
             for (size_t i = 3; i < segments.size(); ++i) changed.push_back(segments[i]);
         }
@@ -147,7 +151,7 @@ void subscribe_to_configuration_update(Request& request) {
             stream->end();
         }
     };
-    uint64_t id = config.subscribe("subscribe", Map{{"key_path", bus_path(component, *key_path)}}, std::move(handlers));
+    uint64_t id = config.subscribe(contract::kSubscribe.name, path_params(component, *key_path), std::move(handlers));
     stream->on_close([&config, id] { config.cancel(id); });
 }
 

@@ -5,6 +5,9 @@ namespace ggl::ipc {
 
 namespace {
 
+namespace contract = services::deployment;
+namespace param = services::deployment::param;
+
 constexpr const char* kCliService = "aws.greengrass.Cli";
 
 // gg_deployment's record summary -> the SDK's LocalDeployment.
@@ -37,13 +40,13 @@ void create_local_deployment(Request& request) {
     Map params;
     // The SDK's field names -> gg_deployment's (docs/deployments.md).
     const std::pair<const char*, const char*> kFields[] = {
-        {"groupName", "group_name"},
-        {"rootComponentVersionsToAdd", "root_component_versions_to_add"},
-        {"rootComponentsToRemove", "root_component_versions_to_remove"},
-        {"componentToConfiguration", "component_to_configuration"},
-        {"recipeDirectoryPath", "recipe_directory_path"},
-        {"artifactsDirectoryPath", "artifacts_directory_path"},
-        {"failureHandlingPolicy", "failure_handling_policy"},
+        {"groupName", param::kGroupName},
+        {"rootComponentVersionsToAdd", param::kRootComponentVersionsToAdd},
+        {"rootComponentsToRemove", param::kRootComponentVersionsToRemove},
+        {"componentToConfiguration", param::kComponentToConfiguration},
+        {"recipeDirectoryPath", param::kRecipeDirectoryPath},
+        {"artifactsDirectoryPath", param::kArtifactsDirectoryPath},
+        {"failureHandlingPolicy", param::kFailureHandlingPolicy},
     };
     for (const auto& [ipc_name, bus_name] : kFields) {
         const Object* value = request.params.find(ipc_name);
@@ -51,12 +54,12 @@ void create_local_deployment(Request& request) {
     }
     auto stream = request.stream;
     BusLink& deployment = request.services.deployment;
-    deployment.call("create_local_deployment", std::move(params), [stream, &deployment](Result<Object> created) {
+    deployment.call(contract::kCreateLocalDeployment.name, std::move(params), [stream, &deployment](Result<Object> created) {
         if (!created) {
             stream->fail(bus_failure(deployment, created.error()));
             return;
         }
-        stream->respond(Map{{"deploymentId", string_field(*created, "deployment_id")}});
+        stream->respond(Map{{"deploymentId", string_field(*created, param::kDeploymentId)}});
     });
 }
 
@@ -66,7 +69,7 @@ void get_local_deployment_status(Request& request) {
     if (!request.authorize(kCliService, *id)) return;
     auto stream = request.stream;
     BusLink& deployment = request.services.deployment;
-    deployment.call("get_deployment_status", Map{{"deployment_id", *id}},
+    deployment.call(contract::kGetDeploymentStatus.name, contract::id_params(*id),
                     [stream, &deployment, id = *id](Result<Object> record) {
                         if (!record) {
                             if (record.error().code == ErrorCode::Noentry) {
@@ -84,7 +87,7 @@ void list_local_deployments(Request& request) {
     if (!request.authorize(kCliService, "*")) return;
     auto stream = request.stream;
     BusLink& deployment = request.services.deployment;
-    deployment.call("list_deployments", Map{}, [stream, &deployment](Result<Object> listed) {
+    deployment.call(contract::kListDeployments.name, Map{}, [stream, &deployment](Result<Object> listed) {
         if (!listed) {
             stream->fail(bus_failure(deployment, listed.error()));
             return;

@@ -6,6 +6,8 @@ namespace ggl::ipc {
 
 namespace {
 
+namespace contract = services::health;
+
 constexpr const char* kCliService = "aws.greengrass.Cli";
 
 // gg_health's status map -> the SDK's ComponentDetails.
@@ -24,7 +26,9 @@ void update_state(Request& request) {
     }
     auto stream = request.stream;
     BusLink& health = request.services.health;
-    health.call("update_status", Map{{"component_name", request.component}, {"lifecycle_state", *state}},
+    Map params = contract::component_params(request.component);
+    params.set(contract::param::kLifecycleState, *state);
+    health.call(contract::kUpdateStatus.name, std::move(params),
                 [stream, &health](Result<Object> done) {
                     if (!done) {
                         stream->fail(bus_failure(health, done.error()));
@@ -40,7 +44,8 @@ void get_component_details(Request& request) {
     if (!request.authorize(kCliService, *name)) return;
     auto stream = request.stream;
     BusLink& health = request.services.health;
-    health.call("get_status", Map{{"component_name", *name}}, [stream, &health, name = *name](Result<Object> status) {
+    health.call(contract::kGetStatus.name, contract::component_params(*name),
+                [stream, &health, name = *name](Result<Object> status) {
         if (!status) {
             if (status.error().code == ErrorCode::Noentry) {
                 stream->fail(resource_not_found("Component " + name + " not found"));
@@ -57,7 +62,7 @@ void list_components(Request& request) {
     if (!request.authorize(kCliService, "*")) return;
     auto stream = request.stream;
     BusLink& health = request.services.health;
-    health.call("list_components", Map{}, [stream, &health](Result<Object> listed) {
+    health.call(contract::kListComponents.name, Map{}, [stream, &health](Result<Object> listed) {
         if (!listed) {
             stream->fail(bus_failure(health, listed.error()));
             return;
@@ -71,13 +76,13 @@ void list_components(Request& request) {
 }
 
 // RestartComponent and StopComponent: a failed job is a FAILED status, not an error.
-void change_component(Request& request, const char* method, const char* status_field) {
+void change_component(Request& request, const services::Method& method, const char* status_field) {
     auto name = required_string(request, "componentName");
     if (!name) return;
     if (!request.authorize(kCliService, *name)) return;
     auto stream = request.stream;
     BusLink& health = request.services.health;
-    health.call(method, Map{{"component_name", *name}},
+    health.call(method.name, contract::component_params(*name),
                 [stream, &health, name = *name, status_field](Result<Object> done) {
                     if (!done) {
                         if (done.error().code == ErrorCode::Noentry) {
@@ -100,9 +105,9 @@ void add_lifecycle_operations(OperationTable& table) {
     table.add({model_name("GetComponentDetails"), kCliService, get_component_details});
     table.add({model_name("ListComponents"), kCliService, list_components});
     table.add({model_name("RestartComponent"), kCliService,
-               [](Request& request) { change_component(request, "restart_component", "restartStatus"); }});
+               [](Request& request) { change_component(request, contract::kRestartComponent, "restartStatus"); }});
     table.add({model_name("StopComponent"), kCliService,
-               [](Request& request) { change_component(request, "stop_component", "stopStatus"); }});
+               [](Request& request) { change_component(request, contract::kStopComponent, "stopStatus"); }});
 }
 
 } // namespace ggl::ipc

@@ -4,7 +4,7 @@
 
 #include "ggl/bus_server.hpp"
 #include "ggl/daemon.hpp"
-#include "ggl/config_client.hpp"
+#include "ggl/services/config.hpp"
 #include "ggl/cli/program_options.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
@@ -22,7 +22,7 @@ std::string socket_path(const std::string& from_command_line) {
     if (!from_command_line.empty()) {
         return from_command_line;
     }
-    config::Client config(bus::ClientOptions{std::chrono::milliseconds(2000), 0});
+    services::ConfigClient config(bus::ClientOptions{std::chrono::milliseconds(2000), 0});
     auto configured = config.read_optional({"system", "ipcSocketPath"});
     if (configured && *configured && (*configured)->is_string() && !(*configured)->as_string().empty()) {
         return (*configured)->as_string();

@@ -7,10 +7,10 @@
 namespace ggl::ipc {
 
 Services::Services(EventLoop& loop)
-    : config(loop, "gg_config"),
-      health(loop, "gg_health", std::chrono::seconds(120)),
-      deployment(loop, "gg_deployment"),
-      pubsub(loop, "gg_pubsub"),
+    : config(loop, services::config::kService),
+      health(loop, services::health::kService, std::chrono::seconds(120)),
+      deployment(loop, services::deployment::kService),
+      pubsub(loop, services::pubsub::kService),
       iot_mqtt(loop, "aws_iot_mqtt"),
       tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")),
       validation(loop) {}

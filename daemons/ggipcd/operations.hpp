@@ -10,6 +10,10 @@
 #include "svcuid_registry.hpp"
 
 #include "ggl/object.hpp"
+#include "ggl/services/config.hpp"
+#include "ggl/services/deployment.hpp"
+#include "ggl/services/health.hpp"
+#include "ggl/services/pubsub.hpp"
 
 #include <functional>
 #include <map>

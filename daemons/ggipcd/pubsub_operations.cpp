@@ -49,12 +49,8 @@ void publish_to_topic(Request& request) {
     if (!request.authorize(kPubsubService, *topic)) return;
     auto stream = request.stream;
     BusLink& pubsub = request.services.pubsub;
-    Map params;
-    params.reserve(3);
-    params.append("topic", std::move(*topic));
-    params.append("message", std::move(message));
-    params.append("sender", request.component);
-    pubsub.call("publish", std::move(params), [stream, &pubsub](Result<Object> published) {
+    pubsub.call(services::pubsub::kPublish.name,
+                services::pubsub::publish_params(std::move(*topic), std::move(message), request.component), [stream, &pubsub](Result<Object> published) {
         if (!published) {
             stream->fail(bus_failure(pubsub, published.error()));
             return;
@@ -118,7 +114,7 @@ void subscribe_to_topic(Request& request) {
         }
     };
     uint64_t id = pubsub.subscribe(
-        "subscribe", Map{{"topic_filter", *topic}, {"receive_mode", mode}, {"subscriber", request.component}},
+        services::pubsub::kSubscribe.name, services::pubsub::subscribe_params(*topic, mode, request.component),
         std::move(handlers));
     stream->on_close([&pubsub, id] { pubsub.cancel(id); });
 }

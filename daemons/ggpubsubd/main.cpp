@@ -6,6 +6,7 @@
 #include "ggl/cli/program_options.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/pubsub.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -14,7 +15,7 @@ using namespace ggl;
 
 namespace {
 
-constexpr const char* kService = "gg_pubsub";
+constexpr const char* kService = services::pubsub::kService;
 
 } // namespace
 

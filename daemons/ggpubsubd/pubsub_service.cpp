@@ -3,6 +3,7 @@
 #include "pubsub_service.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/pubsub.hpp"
 #include "ggl/topic.hpp"
 
 #include <vector>
@@ -10,11 +11,12 @@
 namespace ggl::pubsubd {
 namespace {
 
-using bus::ParamType;
+namespace contract = services::pubsub;
+namespace param = services::pubsub::param;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kReceiveAll = "RECEIVE_ALL_MESSAGES";
-constexpr std::string_view kReceiveFromOthers = "RECEIVE_MESSAGES_FROM_OTHERS";
+constexpr std::string_view kReceiveAll = contract::kReceiveAllMessages;
+constexpr std::string_view kReceiveFromOthers = contract::kReceiveMessagesFromOthers;
 constexpr auto kDropLogInterval = std::chrono::seconds(10);
 
 // {json: any} or {binary: bytes}; a binary given as a string travels on as bytes.
@@ -90,38 +92,21 @@ PubsubService::~PubsubService() {
 }
 
 void PubsubService::register_methods(bus::Server& server) {
-    server.add_call({"publish",
-                     {{"topic", ParamType::String, true, "Topic to publish to (no wildcards)"},
-                      {"message", ParamType::Map, true, "{json: any} or {binary: bytes}"},
-                      {"sender", ParamType::String, false, "Publishing component, for RECEIVE_MESSAGES_FROM_OTHERS"}},
-                     "Delivers {topic, message, sender?} to every subscription whose filter matches; answers {} "
-                     "without waiting for any subscriber."},
-                    [this](const bus::Call& call) { return publish(call); });
-    server.add_subscribe({"subscribe",
-                          {{"topic_filter", ParamType::String, true, "MQTT-style filter: + one level, # the rest"},
-                           {"receive_mode", ParamType::String, false,
-                            "RECEIVE_ALL_MESSAGES (default) or RECEIVE_MESSAGES_FROM_OTHERS"},
-                           {"subscriber", ParamType::String, false,
-                            "Subscribing component; required for RECEIVE_MESSAGES_FROM_OTHERS"}},
-                          "An event {topic, message: {json}|{binary}, sender?} per matching publish. A subscriber "
-                          "that does not keep up loses messages beyond its queue (see stats)."},
-                         [this](bus::Subscription s) { subscribe(std::move(s)); });
-    server.add_call({"stats", {},
-                     "{published, delivered, dropped, queue_limits: {messages, bytes}, subscriptions: [{id, "
-                     "topic_filter, subscriber?, receive_mode, delivered, queued, dropped}]}"},
-                    [this](const bus::Call& call) { return stats(call); });
+    server.add_call(contract::kPublish.spec(), [this](const bus::Call& call) { return publish(call); });
+    server.add_subscribe(contract::kSubscribe.spec(), [this](bus::Subscription s) { subscribe(std::move(s)); });
+    server.add_call(contract::kStats.spec(), [this](const bus::Call& call) { return stats(call); });
 }
 
 Result<Object> PubsubService::publish(const bus::Call& call) {
-    std::string topic(call.param("topic")->as_buffer());
+    std::string topic(call.param(param::kTopic)->as_buffer());
     if (auto valid = topic::validate_topic(topic); !valid) {
         return make_error(ErrorCode::Invalid, "publish: " + valid.error().message);
     }
-    const Object& message = *call.param("message");
+    const Object& message = *call.param(param::kMessage);
     if (auto valid = check_message(message); !valid) {
         return make_error(ErrorCode::Invalid, "publish: " + valid.error().message);
     }
-    auto sender = optional_name(call.param("sender"), "sender");
+    auto sender = optional_name(call.param(param::kSender), "sender");
     if (!sender) {
         return make_error(ErrorCode::Invalid, "publish: " + sender.error().message);
     }
@@ -246,13 +231,13 @@ void PubsubService::log_drops(Subscriber& subscriber, const char* when) {
 }
 
 void PubsubService::subscribe(bus::Subscription subscription) {
-    std::string filter(subscription.param("topic_filter")->as_buffer());
+    std::string filter(subscription.param(param::kTopicFilter)->as_buffer());
     if (auto valid = topic::validate_filter(filter); !valid) {
         subscription.reject(make_error(ErrorCode::Invalid, "subscribe: " + valid.error().message));
         return;
     }
     std::string mode(kReceiveAll);
-    if (const Object* value = subscription.param("receive_mode")) {
+    if (const Object* value = subscription.param(param::kReceiveMode)) {
         mode = std::string(value->as_buffer());
     }
     if (mode != kReceiveAll && mode != kReceiveFromOthers) {
@@ -262,7 +247,7 @@ void PubsubService::subscribe(bus::Subscription subscription) {
                                                                mode.substr(0, 64) + "\""));
         return;
     }
-    auto name = optional_name(subscription.param("subscriber"), "subscriber");
+    auto name = optional_name(subscription.param(param::kSubscriber), "subscriber");
     if (!name) {
         subscription.reject(make_error(ErrorCode::Invalid, "subscribe: " + name.error().message));
         return;

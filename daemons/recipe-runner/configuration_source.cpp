@@ -1,9 +1,9 @@
 // Where the runner gets configuration: ggconfigd over the bus, else a config file offline.
 #include "phase_runner.hpp"
 
-#include "ggl/bus_client.hpp"
 #include "ggl/env.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 #include <sys/stat.h>
 
@@ -11,14 +11,13 @@ namespace ggl::runner {
 namespace {
 
 // Reads key_path from gg_config into tree at the same place; a missing key leaves it out.
-Result<void> read_into(bus::Client& client, Map& tree, const std::vector<std::string>& key_path) {
-    List path(key_path.begin(), key_path.end());
-    auto value = client.call("read", Map{{"key_path", std::move(path)}});
+Result<void> read_into(services::ConfigClient& client, Map& tree, const config::KeyPath& key_path) {
+    auto value = client.read_optional(key_path);
     if (!value) {
-        if (value.error().code == ErrorCode::Noentry) {
-            return {};
-        }
         return std::move(value).error();
+    }
+    if (!value->has_value()) {
+        return {};
     }
     Map* node = &tree;
     for (size_t i = 0; i + 1 < key_path.size(); ++i) {
@@ -28,7 +27,7 @@ Result<void> read_into(bus::Client& client, Map& tree, const std::vector<std::st
         }
         node = &child->as_map();
     }
-    node->set(key_path.back(), std::move(*value));
+    node->set(key_path.back(), std::move(**value));
     return {};
 }
 
@@ -40,10 +39,10 @@ Result<DeviceSettings> load_device_settings(const RunRequest& request, const Rec
     }
     bus::ClientOptions options;
     options.timeout = std::chrono::milliseconds(5000);
-    bus::Client client = bus::Client::for_service("gg_config", options);
+    services::ConfigClient client(options, services::ConfigClient::Errors::AsAnswered);
     if (auto connected = client.connect(); connected) {
         Map tree;
-        std::vector<std::vector<std::string>> paths = {
+        std::vector<config::KeyPath> paths = {
             {"system"}, {"services", kNucleusComponent}, {"services", recipe.name}};
         for (const Dependency& dependency : recipe.dependencies) {
             paths.push_back({"services", dependency.name});

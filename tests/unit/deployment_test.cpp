@@ -152,7 +152,7 @@ TEST_CASE("create_local_deployment params are checked, naming the field") {
     auto error_of = [](const char* json) {
         auto params = from_json(json);
         REQUIRE(params.ok());
-        auto request = Request::from_params(params->as_map());
+        auto request = parse_request(params->as_map());
         REQUIRE_FALSE(request.ok());
         CHECK(request.error().code == ErrorCode::Invalid);
         return request.error().message;
@@ -183,13 +183,13 @@ TEST_CASE("create_local_deployment params are checked, naming the field") {
 TEST_CASE("the configuration validation timeout defaults to Greengrass's 30 s and survives the record") {
     auto params = from_json(R"({"root_component_versions_to_add":{"a":"1.0.0"}})");
     REQUIRE(params.ok());
-    auto request = Request::from_params(params->as_map());
+    auto request = parse_request(params->as_map());
     REQUIRE(request.ok());
     CHECK(request->configuration_validation_timeout_seconds == 30);
     params->as_map().set("configuration_validation_timeout_seconds", int64_t{7});
-    request = Request::from_params(params->as_map());
+    request = parse_request(params->as_map());
     REQUIRE(request.ok());
-    auto again = Request::from_params(request->to_object());
+    auto again = parse_request(request->to_object());
     REQUIRE(again.ok());
     CHECK(again->configuration_validation_timeout_seconds == 7);
 }
@@ -203,7 +203,7 @@ TEST_CASE("a deployment record survives a round trip through its file") {
                                 "component_to_configuration":{"com.example.A":{"MERGE":{"x":1},"RESET":["/y"]}},
                                 "failure_handling_policy":"DO_NOTHING","group_name":"fleet"})");
     REQUIRE(params.ok());
-    auto request = Request::from_params(params->as_map());
+    auto request = parse_request(params->as_map());
     REQUIRE(request.ok());
     Record record;
     record.id = new_deployment_id();
