@@ -67,6 +67,81 @@ Result<Map> lifecycle_object(const Lifecycle& lifecycle, const InterpolationCont
     return out;
 }
 
+// The selected manifest as the effective recipe shows it: name, platform, selections, artifacts.
+Map manifest_object(const Manifest& manifest) {
+    Map platform_map;
+    for (const auto& [key, value] : manifest.platform) {
+        platform_map.set(key, value);
+    }
+    List artifacts;
+    for (const Artifact& artifact : manifest.artifacts) {
+        Map entry{{"Uri", artifact.uri}, {"Unarchive", artifact.unarchive},
+                  {"Permission", Map{{"Read", artifact.read_permission}, {"Execute", artifact.execute_permission}}}};
+        if (!artifact.digest.empty()) {
+            entry.set("Digest", artifact.digest);
+            entry.set("Algorithm", artifact.algorithm);
+        }
+        artifacts.emplace_back(std::move(entry));
+    }
+    Map manifest_map;
+    if (!manifest.name.empty()) {
+        manifest_map.set("Name", manifest.name);
+    }
+    manifest_map.set("Platform", std::move(platform_map));
+    if (!manifest.selections.empty()) {
+        List selections(manifest.selections.begin(), manifest.selections.end());
+        manifest_map.set("Selections", std::move(selections));
+    }
+    manifest_map.set("Artifacts", std::move(artifacts));
+    return manifest_map;
+}
+
+Map dependencies_object(const Recipe& recipe) {
+    Map dependencies;
+    for (const Dependency& dependency : recipe.dependencies) {
+        dependencies.set(dependency.name,
+                         Map{{"VersionRequirement", dependency.requirement_text},
+                             {"DependencyType", dependency.type == DependencyType::Hard ? "HARD" : "SOFT"}});
+    }
+    return dependencies;
+}
+
+// The recipe as it runs here: the detected platform, its manifest, the configuration and
+// the interpolated lifecycle.
+Map effective_recipe(const Recipe& recipe, const Manifest& manifest, const Platform& platform,
+                     const InterpolationContext& context, Map lifecycle) {
+    Map effective{
+        {"RecipeFormatVersion", recipe.format_version},
+        {"ComponentName", recipe.name},
+        {"ComponentVersion", recipe.version.to_string()},
+        {"ComponentType", recipe.type},
+    };
+    if (!recipe.description.empty()) effective.set("ComponentDescription", recipe.description);
+    if (!recipe.publisher.empty()) effective.set("ComponentPublisher", recipe.publisher);
+    effective.set("Platform", Map{{"detected", platform.to_string()}});
+    effective.set("ComponentDependencies", dependencies_object(recipe));
+    effective.set("Configuration", context.component.configuration);
+    effective.set("Manifest", manifest_object(manifest));
+    effective.set("Lifecycle", std::move(lifecycle));
+    return effective;
+}
+
+// YAML, or JSON as --format asks.
+int print_effective(const Map& effective, const VerbArguments& arguments, const std::string& path) {
+    if (cli::is_json(arguments.format)) {
+        cli::print_json(effective, cli::json_style(arguments.format));
+    } else {
+        auto yaml = to_yaml(effective);
+        if (!yaml) {
+            cli::print_error(path + ": " + yaml.error().message);
+            return cli::kExitFailed;
+        }
+        std::fputs(yaml->c_str(), stdout);
+        std::fflush(stdout);
+    }
+    return cli::kExitOk;
+}
+
 } // namespace
 
 int run_show(const VerbArguments& arguments) {
@@ -94,64 +169,8 @@ int run_show(const VerbArguments& arguments) {
         cli::print_error(path + ": " + lifecycle.error().message);
         return cli::kExitFailed;
     }
-
-    Map platform_map;
-    for (const auto& [key, value] : (*manifest)->platform) {
-        platform_map.set(key, value);
-    }
-    List artifacts;
-    for (const Artifact& artifact : (*manifest)->artifacts) {
-        Map entry{{"Uri", artifact.uri}, {"Unarchive", artifact.unarchive},
-                  {"Permission", Map{{"Read", artifact.read_permission}, {"Execute", artifact.execute_permission}}}};
-        if (!artifact.digest.empty()) {
-            entry.set("Digest", artifact.digest);
-            entry.set("Algorithm", artifact.algorithm);
-        }
-        artifacts.emplace_back(std::move(entry));
-    }
-    Map dependencies;
-    for (const Dependency& dependency : recipe->dependencies) {
-        dependencies.set(dependency.name,
-                         Map{{"VersionRequirement", dependency.requirement_text},
-                             {"DependencyType", dependency.type == DependencyType::Hard ? "HARD" : "SOFT"}});
-    }
-    Map manifest_map;
-    if (!(*manifest)->name.empty()) {
-        manifest_map.set("Name", (*manifest)->name);
-    }
-    manifest_map.set("Platform", std::move(platform_map));
-    if (!(*manifest)->selections.empty()) {
-        List selections((*manifest)->selections.begin(), (*manifest)->selections.end());
-        manifest_map.set("Selections", std::move(selections));
-    }
-    manifest_map.set("Artifacts", std::move(artifacts));
-
-    Map effective{
-        {"RecipeFormatVersion", recipe->format_version},
-        {"ComponentName", recipe->name},
-        {"ComponentVersion", recipe->version.to_string()},
-        {"ComponentType", recipe->type},
-    };
-    if (!recipe->description.empty()) effective.set("ComponentDescription", recipe->description);
-    if (!recipe->publisher.empty()) effective.set("ComponentPublisher", recipe->publisher);
-    effective.set("Platform", Map{{"detected", platform->to_string()}});
-    effective.set("ComponentDependencies", std::move(dependencies));
-    effective.set("Configuration", context.component.configuration);
-    effective.set("Manifest", std::move(manifest_map));
-    effective.set("Lifecycle", std::move(*lifecycle));
-
-    if (cli::is_json(arguments.format)) {
-        cli::print_json(effective, cli::json_style(arguments.format));
-    } else {
-        auto yaml = to_yaml(effective);
-        if (!yaml) {
-            cli::print_error(path + ": " + yaml.error().message);
-            return cli::kExitFailed;
-        }
-        std::fputs(yaml->c_str(), stdout);
-        std::fflush(stdout);
-    }
-    return cli::kExitOk;
+    Map effective = effective_recipe(*recipe, **manifest, *platform, context, std::move(*lifecycle));
+    return print_effective(effective, arguments, path);
 }
 
 } // namespace ggl::recipe_cli

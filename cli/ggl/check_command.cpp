@@ -2,6 +2,7 @@
 // daemons on the bus and under systemd, BROKEN components), one finding per line. In the
 // helper program ggl-check (check_command.hpp).
 #include "check_command.hpp"
+#include "check_context.hpp"
 #include "check_rules.hpp"
 
 #include "ggl/bus_client.hpp"
@@ -48,10 +49,6 @@
 namespace ggl::front {
 namespace {
 
-using check::Finding;
-using check::Status;
-using config::KeyPath;
-
 // The daemons that serve the bus (docs/processes.md); optional ones are checked only where
 // installed. ggipcd serves components on the IPC socket rather than the bus (check_ipc).
 struct Daemon {
@@ -65,60 +62,6 @@ constexpr Daemon kDaemons[] = {
     {"iotcored", "aws_iot_mqtt", true},                 {"tesd", "aws_iot_tes", true},
 };
 constexpr Daemon kIpcDaemon{"ggipcd", nullptr, true};
-
-const std::string kNucleusConfiguration = std::string("services/") + kNucleusComponent + "/configuration";
-
-// Reads one key of the configuration; nullopt when absent.
-using ConfigReader = std::function<Result<std::optional<Object>>(const KeyPath& path)>;
-
-// What a check run knows that several checks use.
-struct Context {
-    systemd::Scope scope = systemd::Scope::System;
-    std::chrono::milliseconds timeout{2000};
-    int64_t now_seconds = 0;
-    std::vector<Finding> findings;
-    // Services that answered ggl.describe.
-    std::vector<std::string> reachable;
-
-    void add(std::string check, Status status, std::string detail, std::string remedy = {}) {
-        findings.push_back(Finding{std::move(check), status, std::move(detail), std::move(remedy)});
-    }
-    bool is_reachable(std::string_view service) const {
-        return std::find(reachable.begin(), reachable.end(), service) != reachable.end();
-    }
-    std::string systemctl() const { return scope == systemd::Scope::User ? "systemctl --user" : "systemctl"; }
-    std::string journalctl() const {
-        return scope == systemd::Scope::User ? "journalctl --user-unit" : "journalctl -u";
-    }
-};
-
-std::string set_command(std::string_view key, std::string_view value) {
-    return "ggl config set " + std::string(key) + " " + std::string(value);
-}
-
-// A setting holding text: nullopt when absent or empty. A value of another type or a
-// failed read adds an error finding and gives nullopt as well.
-std::optional<std::string> read_text(Context& context, const ConfigReader& read, const std::string& check,
-                                     const std::string& key) {
-    auto path = config::key_path_from_text(key);
-    auto value = path ? read(*path) : Result<std::optional<Object>>(std::move(path).error());
-    if (!value) {
-        context.add(check, Status::Error, "cannot read " + key + ": " + value.error().to_string(),
-                    "make sure ggconfigd answers (its bus check below), then run ggl check again");
-        return std::nullopt;
-    }
-    if (!value->has_value() || (**value).is_null()) {
-        return std::nullopt;
-    }
-    const std::string* text = (**value).if_string();
-    if (text == nullptr) {
-        context.add(check, Status::Error, key + " is a " + std::string(type_name((**value).type())) + ", not text",
-                    set_command(key, "TEXT"));
-        return std::nullopt;
-    }
-    if (text->empty()) return std::nullopt;
-    return *text;
-}
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -156,147 +99,6 @@ std::optional<ConfigReader> open_configuration(Context& context) {
         if (value.error().code == ErrorCode::Noentry) return std::optional<Object>();
         return std::move(value).error();
     });
-}
-
-// A file named by a setting, read whole; adds an error finding when it cannot be read.
-std::optional<std::string> read_identity_file(Context& context, const std::string& check, const std::string& key,
-                                              const std::string& path) {
-    auto content = file::read(path);
-    if (!content) {
-        context.add(check, Status::Error, "cannot read " + path + " (" + key + "): " + content.error().message,
-                    "check the path, and that the daemons' user may read it (" + set_command(key, "PATH") + ")");
-        return std::nullopt;
-    }
-    return std::move(*content);
-}
-
-void check_thing_name(Context& context, const ConfigReader& read) {
-    size_t before = context.findings.size();
-    auto thing_name = read_text(context, read, "thing name", "system/thingName");
-    if (thing_name) {
-        context.add("thing name", Status::Ok, *thing_name);
-    } else if (context.findings.size() == before) {
-        context.add("thing name", Status::Error, "system/thingName is not set",
-                    set_command("system/thingName", "NAME"));
-    }
-}
-
-void check_identity(Context& context, const ConfigReader& read) {
-    const std::string certificate_key = "system/certificateFilePath";
-    const std::string private_key_key = "system/privateKeyPath";
-    const std::string root_ca_key = "system/rootCaPath";
-    size_t before = context.findings.size();
-    auto certificate_path = read_text(context, read, "device certificate", certificate_key);
-    auto private_key_path = read_text(context, read, "private key", private_key_key);
-    auto root_ca_path = read_text(context, read, "root CA", root_ca_key);
-    auto reported = [&](std::string_view check) {
-        for (size_t i = before; i < context.findings.size(); ++i) {
-            if (context.findings[i].check == check) return true;
-        }
-        return false;
-    };
-    constexpr const char* kCloudOnly = " is not set (needed to connect to AWS IoT)";
-
-    std::optional<std::string> certificate_pem;
-    if (certificate_path) {
-        certificate_pem = read_identity_file(context, "device certificate", certificate_key, *certificate_path);
-    } else if (!reported("device certificate")) {
-        context.add("device certificate", Status::Warning, certificate_key + kCloudOnly,
-                    set_command(certificate_key, "/path/to/device.pem.crt"));
-    }
-    if (certificate_pem) {
-        auto info = check::read_certificate(*certificate_pem);
-        if (!info) {
-            context.add("device certificate", Status::Error, *certificate_path + ": " + info.error().message,
-                        "point " + certificate_key + " at the device's PEM certificate");
-            certificate_pem.reset();
-        } else {
-            Status status = check::grade_validity(*info, context.now_seconds);
-            std::string detail = *certificate_path + " (" + info->subject + ")";
-            std::string remedy;
-            if (context.now_seconds < info->not_before) {
-                detail += " is not valid before " + check::format_utc(info->not_before);
-                remedy = "check the clock, or install a certificate that is valid now";
-            } else if (context.now_seconds > info->not_after) {
-                detail += " expired on " + check::format_utc(info->not_after);
-                remedy = "issue a new device certificate and point " + certificate_key + " at it";
-            } else {
-                int64_t days = (info->not_after - context.now_seconds) / 86400;
-                detail +=
-                    ", valid until " + check::format_utc(info->not_after) + " (" + std::to_string(days) + " days)";
-                if (status == Status::Warning) {
-                    remedy = "renew the device certificate before it expires";
-                }
-            }
-            context.add("device certificate", status, std::move(detail), std::move(remedy));
-        }
-    }
-
-    if (private_key_path) {
-        auto key_pem = read_identity_file(context, "private key", private_key_key, *private_key_path);
-        if (key_pem && certificate_pem) {
-            auto matches = check::key_matches_certificate(*certificate_pem, *key_pem);
-            if (!matches) {
-                context.add("private key", Status::Error, *private_key_path + ": " + matches.error().message,
-                            "point " + private_key_key + " at the device's unencrypted PEM private key");
-            } else if (!*matches) {
-                context.add("private key", Status::Error,
-                            *private_key_path + " does not match the certificate " + *certificate_path,
-                            "set " + private_key_key +
-                                " to the key the certificate was issued for (or the "
-                                "certificate to the one issued for this key)");
-            } else {
-                context.add("private key", Status::Ok, *private_key_path + " matches the certificate");
-            }
-        } else if (key_pem) {
-            context.add("private key", Status::Skipped,
-                        *private_key_path + " is readable; no certificate to match it with");
-        }
-    } else if (!reported("private key")) {
-        context.add("private key", Status::Warning, private_key_key + kCloudOnly,
-                    set_command(private_key_key, "/path/to/private.pem.key"));
-    }
-
-    if (root_ca_path) {
-        if (auto ca_pem = read_identity_file(context, "root CA", root_ca_key, *root_ca_path)) {
-            auto counted = check::count_certificates(*ca_pem);
-            size_t count = counted ? *counted : 0;
-            if (count == 0) {
-                context.add("root CA", Status::Error, *root_ca_path + " holds no PEM certificate",
-                            "point " + root_ca_key + " at the Amazon root CA (AmazonRootCA1.pem)");
-            } else {
-                context.add("root CA", Status::Ok,
-                            *root_ca_path + " (" + std::to_string(count) +
-                                (count == 1 ? " certificate)" : " certificates)"));
-            }
-        }
-    } else if (!reported("root CA")) {
-        context.add("root CA", Status::Warning, root_ca_key + kCloudOnly,
-                    set_command(root_ca_key, "/path/to/AmazonRootCA1.pem"));
-    }
-}
-
-void check_endpoints(Context& context, const ConfigReader& read) {
-    std::vector<std::string> unset;
-    std::string detail;
-    size_t before = context.findings.size();
-    for (const char* name : {"iotDataEndpoint", "iotCredEndpoint"}) {
-        auto value = read_text(context, read, "AWS IoT endpoints", kNucleusConfiguration + "/" + name);
-        if (value) {
-            detail += (detail.empty() ? "" : ", ") + std::string(name) + " " + *value;
-        } else {
-            unset.push_back(name);
-        }
-    }
-    if (context.findings.size() != before) return;  // a value of the wrong type was reported
-    if (unset.empty()) {
-        context.add("AWS IoT endpoints", Status::Ok, detail);
-        return;
-    }
-    std::string names = unset.front() + (unset.size() > 1 ? " and " + unset.back() : "");
-    context.add("AWS IoT endpoints", Status::Warning,
-                names + (unset.size() > 1 ? " are" : " is") + " not set (needed only to connect to AWS IoT)",
-                set_command(kNucleusConfiguration + "/" + unset.front(), "HOST"));
 }
 
 // system/rootPath, else $GGL_ROOT; empty when it does not exist (reported).

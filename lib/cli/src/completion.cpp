@@ -177,6 +177,73 @@ void print_options(const CLI::App& app, const std::string& word, std::FILE* out)
     print_candidates(candidates, word, out);
 }
 
+// What the words before the one completed say: the verb reached, the options given (by
+// key) and the positionals, and an option still waiting for its value.
+struct WordsRead {
+    CompletionContext context;
+    const CLI::App* current = nullptr;
+    const CLI::Option* pending = nullptr;  // an option whose value is the next word
+    bool only_positionals = false;         // after "--"
+};
+
+// --name=value, or --name taking the next word as its value, or a flag.
+void read_long_option(const std::string& word, WordsRead& read) {
+    size_t equals = word.find('=');
+    const CLI::Option* option = find_long(*read.current, word.substr(2, equals == std::string::npos ? equals : equals - 2));
+    if (option == nullptr) return;
+    if (equals != std::string::npos) {
+        read.context.options[key_of(option)] = word.substr(equals + 1);
+    } else if (takes_value(option)) {
+        read.pending = option;
+    } else {
+        read.context.options[key_of(option)] = "true";
+    }
+}
+
+// A cluster of short options; the first that takes a value takes the rest.
+void read_short_cluster(const std::string& word, WordsRead& read) {
+    for (size_t at = 1; at < word.size(); ++at) {
+        const CLI::Option* option = find_short(*read.current, word[at]);
+        if (option == nullptr) break;
+        if (!takes_value(option)) {
+            read.context.options[key_of(option)] = "true";
+        } else if (at + 1 < word.size()) {
+            read.context.options[key_of(option)] = word.substr(at + 1);
+            break;
+        } else {
+            read.pending = option;
+        }
+    }
+}
+
+WordsRead read_words(const CLI::App& app, const std::vector<std::string>& words) {
+    WordsRead read;
+    read.context.word = words.empty() ? std::string() : words.back();
+    read.current = &app;
+    for (size_t i = 0; i + 1 < words.size(); ++i) {
+        const std::string& word = words[i];
+        if (read.pending != nullptr) {
+            read.context.options[key_of(read.pending)] = word;
+            read.pending = nullptr;
+        } else if (!read.only_positionals && word == "--") {
+            read.only_positionals = true;
+        } else if (!read.only_positionals && word.starts_with("--")) {
+            read_long_option(word, read);
+        } else if (!read.only_positionals && word.size() > 1 && word.starts_with('-') &&
+                   find_short(*read.current, word[1]) != nullptr) {
+            read_short_cluster(word, read);
+        } else if (const CLI::App* verb = read.context.positionals.empty() && !read.only_positionals
+                                              ? find_verb(*read.current, word)
+                                              : nullptr) {
+            read.current = verb;
+            read.context.verbs.push_back(verb->get_name());
+        } else {
+            read.context.positionals.push_back(word);
+        }
+    }
+    return read;
+}
+
 } // namespace
 
 CLI::Validator completer(Completer completer) {
@@ -203,54 +270,11 @@ void print_candidates(const std::vector<Candidate>& candidates, std::string_view
 }
 
 void print_completions(const CLI::App& app, const std::vector<std::string>& words, std::FILE* out) {
-    CompletionContext context;
-    context.word = words.empty() ? std::string() : words.back();
-    const CLI::App* current = &app;
-    const CLI::Option* pending = nullptr;  // an option whose value is the next word
-    bool only_positionals = false;         // after "--"
-    for (size_t i = 0; i + 1 < words.size(); ++i) {
-        const std::string& word = words[i];
-        if (pending != nullptr) {
-            context.options[key_of(pending)] = word;
-            pending = nullptr;
-        } else if (!only_positionals && word == "--") {
-            only_positionals = true;
-        } else if (!only_positionals && word.starts_with("--")) {
-            size_t equals = word.find('=');
-            const CLI::Option* option =
-                find_long(*current, word.substr(2, equals == std::string::npos ? equals : equals - 2));
-            if (option == nullptr) continue;
-            if (equals != std::string::npos) {
-                context.options[key_of(option)] = word.substr(equals + 1);
-            } else if (takes_value(option)) {
-                pending = option;
-            } else {
-                context.options[key_of(option)] = "true";
-            }
-        } else if (!only_positionals && word.size() > 1 && word.starts_with('-') &&
-                   find_short(*current, word[1]) != nullptr) {
-            // A cluster of short options; the first that takes a value takes the rest.
-            for (size_t at = 1; at < word.size(); ++at) {
-                const CLI::Option* option = find_short(*current, word[at]);
-                if (option == nullptr) break;
-                if (!takes_value(option)) {
-                    context.options[key_of(option)] = "true";
-                } else if (at + 1 < word.size()) {
-                    context.options[key_of(option)] = word.substr(at + 1);
-                    break;
-                } else {
-                    pending = option;
-                }
-            }
-        } else if (const CLI::App* verb =
-                       context.positionals.empty() && !only_positionals ? find_verb(*current, word) : nullptr) {
-            current = verb;
-            context.verbs.push_back(verb->get_name());
-        } else {
-            context.positionals.push_back(word);
-        }
-    }
-
+    const WordsRead read = read_words(app, words);
+    const CompletionContext& context = read.context;
+    const CLI::App* current = read.current;
+    const CLI::Option* pending = read.pending;
+    bool only_positionals = read.only_positionals;
     const std::string& word = context.word;
     if (pending != nullptr) {
         print_values(pending, context, {}, out);

@@ -112,6 +112,10 @@ public:
     Result<std::vector<UnitFile>> generate();
 
 private:
+    Result<void> parse_posix_user();
+    Result<std::vector<UnitFile>> oneshot_units(std::string& bootstrap_unit, std::string& install_unit);
+    void main_unit_section(UnitBuilder& unit, const std::string& bootstrap_unit, const std::string& install_unit) const;
+    Result<bool> main_start_lines(UnitBuilder& unit);
     Result<StepSettings> settings_of(Phase phase, double default_timeout);
     std::string runner_command(Phase phase, bool condition, bool privileged) const;
     void common_service_lines(UnitBuilder& unit, bool privileged) const;
@@ -246,8 +250,8 @@ Result<UnitFile> Generator::oneshot_unit(Phase phase, std::string_view suffix, s
     return UnitFile{unit_name(recipe_.name, suffix), unit.take()};
 }
 
-Result<std::vector<UnitFile>> Generator::generate() {
-    const Lifecycle& lifecycle = manifest_.lifecycle;
+// runWith posixUser as USER or USER:GROUP.
+Result<void> Generator::parse_posix_user() {
     if (!options_.posix_user.empty()) {
         size_t colon = options_.posix_user.find(':');
         user_ = options_.posix_user.substr(0, colon);
@@ -257,11 +261,15 @@ Result<std::vector<UnitFile>> Generator::generate() {
                                                       "\" is not USER or USER:GROUP");
         }
     }
+    return {};
+}
+
+// The oneshot units of bootstrap, install and recover; names the first two.
+Result<std::vector<UnitFile>> Generator::oneshot_units(std::string& bootstrap_unit, std::string& install_unit) {
+    const Lifecycle& lifecycle = manifest_.lifecycle;
     std::vector<UnitFile> units;
     // Bootstrap runs when a deployment installs the component (the deployment starts it),
     // not at every boot: later units are ordered after it but do not pull it in.
-    std::string bootstrap_unit;
-    std::string install_unit;
     if (lifecycle.bootstrap) {
         auto unit = oneshot_unit(Phase::Bootstrap, "bootstrap", "bootstrap", "");
         if (!unit) return std::move(unit).error();
@@ -279,12 +287,12 @@ Result<std::vector<UnitFile>> Generator::generate() {
         if (!unit) return std::move(unit).error();
         units.push_back(std::move(*unit));
     }
+    return units;
+}
 
-    std::optional<Phase> main_phase;
-    if (lifecycle.run) main_phase = Phase::Run;
-    if (lifecycle.startup) main_phase = Phase::Startup;
-
-    UnitBuilder unit(recipe_);
+// The main unit's [Unit] section: its dependencies, the oneshot units, restart limits.
+void Generator::main_unit_section(UnitBuilder& unit, const std::string& bootstrap_unit,
+                                  const std::string& install_unit) const {
     unit.section("Unit");
     std::string description = recipe_.description.empty() ? recipe_.name : recipe_.name + ": " + recipe_.description;
     unit.line("Description", unit_escape_text(description));
@@ -303,7 +311,7 @@ Result<std::vector<UnitFile>> Generator::generate() {
     if (!bootstrap_unit.empty()) {
         unit.line("After", bootstrap_unit);
     }
-    if (lifecycle.recover) {
+    if (manifest_.lifecycle.recover) {
         unit.line("OnFailure", unit_name(recipe_.name, "recover"));
     }
     // Greengrass marks a component BROKEN after three failed starts within an hour.
@@ -311,49 +319,74 @@ Result<std::vector<UnitFile>> Generator::generate() {
     unit.line("StartLimitBurst", "3");
     // ggl.target is the whole runtime: stopping or restarting it takes the components along.
     unit.line("PartOf", "ggl.target");
-    unit.section("Service");
-    bool privileged = false;
-    if (main_phase) {
-        auto settings = settings_of(*main_phase, *main_phase == Phase::Startup ? kDefaultStepTimeout : 0);
-        if (!settings) return std::move(settings).error();
-        privileged = settings->privileged;
-        const LifecycleStep& step = *lifecycle.step(*main_phase);
-        if (*main_phase == Phase::Startup) {
-            // The startup script leaves background processes and reports RUNNING when it
-            // exits 0: a oneshot that stays active, its leftover processes in its cgroup.
-            unit.line("Type", "oneshot");
-            unit.line("RemainAfterExit", "yes");
-            unit.line("TimeoutStartSec", seconds_text(settings->timeout));
-        } else {
-            // recipe-runner says READY=1 as it execs the script (RUNNING from then on).
-            unit.line("Type", "notify");
-            if (settings->timeout > 0) {
-                unit.line("RuntimeMaxSec", seconds_text(settings->timeout));
-            }
-        }
-        if (step.skipif) {
-            unit.line("ExecCondition", runner_command(*main_phase, true, privileged));
-        }
-        unit.line("ExecStart", runner_command(*main_phase, false, privileged));
-        unit.line("Restart", "on-failure");
-    } else {
+}
+
+// The main unit's start: the run or startup step, or nothing that runs. Whether it runs
+// privileged.
+Result<bool> Generator::main_start_lines(UnitBuilder& unit) {
+    const Lifecycle& lifecycle = manifest_.lifecycle;
+    std::optional<Phase> main_phase;
+    if (lifecycle.run) main_phase = Phase::Run;
+    if (lifecycle.startup) main_phase = Phase::Startup;
+    if (!main_phase) {
         // Nothing runs, but dependents still order after this unit and see it active
         // (systemd refuses a service without any command).
         unit.line("Type", "oneshot");
         unit.line("RemainAfterExit", "yes");
         unit.line("ExecStart", "/bin/true");
+        return false;
     }
+    auto settings = settings_of(*main_phase, *main_phase == Phase::Startup ? kDefaultStepTimeout : 0);
+    if (!settings) return std::move(settings).error();
+    bool privileged = settings->privileged;
+    const LifecycleStep& step = *lifecycle.step(*main_phase);
+    if (*main_phase == Phase::Startup) {
+        // The startup script leaves background processes and reports RUNNING when it
+        // exits 0: a oneshot that stays active, its leftover processes in its cgroup.
+        unit.line("Type", "oneshot");
+        unit.line("RemainAfterExit", "yes");
+        unit.line("TimeoutStartSec", seconds_text(settings->timeout));
+    } else {
+        // recipe-runner says READY=1 as it execs the script (RUNNING from then on).
+        unit.line("Type", "notify");
+        if (settings->timeout > 0) {
+            unit.line("RuntimeMaxSec", seconds_text(settings->timeout));
+        }
+    }
+    if (step.skipif) {
+        unit.line("ExecCondition", runner_command(*main_phase, true, privileged));
+    }
+    unit.line("ExecStart", runner_command(*main_phase, false, privileged));
+    unit.line("Restart", "on-failure");
+    return privileged;
+}
+
+Result<std::vector<UnitFile>> Generator::generate() {
+    const Lifecycle& lifecycle = manifest_.lifecycle;
+    if (auto user = parse_posix_user(); !user) {
+        return std::move(user).error();
+    }
+    std::string bootstrap_unit;
+    std::string install_unit;
+    auto units = oneshot_units(bootstrap_unit, install_unit);
+    if (!units) return std::move(units).error();
+
+    UnitBuilder unit(recipe_);
+    main_unit_section(unit, bootstrap_unit, install_unit);
+    unit.section("Service");
+    auto privileged = main_start_lines(unit);
+    if (!privileged) return std::move(privileged).error();
     if (lifecycle.shutdown) {
         auto settings = settings_of(Phase::Shutdown, kDefaultShutdownTimeout);
         if (!settings) return std::move(settings).error();
-        bool stop_privileged = settings->privileged && !privileged;
+        bool stop_privileged = settings->privileged && !*privileged;
         unit.line("ExecStop", runner_command(Phase::Shutdown, false, stop_privileged));
         unit.line("TimeoutStopSec", seconds_text(settings->timeout));
     }
-    common_service_lines(unit, privileged);
+    common_service_lines(unit, *privileged);
     unit.section("Install");
     unit.line("WantedBy", "ggl.target");
-    units.insert(units.begin(), UnitFile{unit_name(recipe_.name), unit.take()});
+    units->insert(units->begin(), UnitFile{unit_name(recipe_.name), unit.take()});
     return units;
 }
 
