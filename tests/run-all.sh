@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of ggl on a Debian 12 machine: installs what is missing, builds with
+# Runs every test of ggl on a Debian 12 machine: installs what is missing, checks the
+# C++ format, builds with
 # warnings as errors, runs ctest, runs the unit tests again under ASan+UBSan, fuzzes the
 # bus decoder for a bounded time, and prints the benchmark figures.
 # Usage: tests/run-all.sh            (FUZZ_SECONDS=60 by default)
@@ -13,6 +14,9 @@ step() { printf '\n==== %s\n' "$*"; }
 
 step "dependencies"
 tests/install-deps.sh
+
+step "format (.clang-format; tests/check-format.sh --fix formats)"
+tests/check-format.sh
 
 step "build (warnings are errors)"
 # Optimised as released, without debug info: a quarter less compile time (the sanitizer
