@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ggl on a Debian 12 machine: installs what is missing, checks the
-# C++ format, builds with
-# warnings as errors, runs ctest, runs the unit tests again under ASan+UBSan, fuzzes the
-# bus decoder for a bounded time, and prints the benchmark figures.
+# C++ format, builds with warnings as errors, runs ctest, runs the unit tests again under
+# ASan+UBSan, fuzzes the bus decoder for a bounded time, and prints the benchmark figures.
 # Usage: tests/run-all.sh            (FUZZ_SECONDS=60 by default)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
