@@ -27,6 +27,24 @@ Result<std::optional<int64_t>> timestamp_param(const bus::Call& call) {
     return std::optional<int64_t>(timestamp->as_i64());
 }
 
+// What a write or a delete changes: the key path, then the timestamp, checked in that order.
+struct ChangeParams {
+    config::KeyPath path;
+    std::optional<int64_t> timestamp;
+};
+
+Result<ChangeParams> change_params(const bus::Call& call) {
+    auto path = key_path_param(call);
+    if (!path) {
+        return std::move(path).error();
+    }
+    auto timestamp = timestamp_param(call);
+    if (!timestamp) {
+        return std::move(timestamp).error();
+    }
+    return ChangeParams{std::move(*path), *timestamp};
+}
+
 std::string backup_name_param(const bus::Call& call) {
     const Object* name = call.param(param::kName);
     return name && name->is_buffer() ? std::string(name->as_buffer()) : contract::kDefaultBackupName;
@@ -119,41 +137,31 @@ void ConfigService::finish_group(std::vector<GroupCommit::Finished>& group) {
 }
 
 void ConfigService::write(bus::Call call) {
-    auto path = key_path_param(call);
-    if (!path) {
-        call.fail(std::move(path).error());
+    auto params = change_params(call);
+    if (!params) {
+        call.fail(std::move(params).error());
         return;
     }
-    auto timestamp = timestamp_param(call);
-    if (!timestamp) {
-        call.fail(std::move(timestamp).error());
-        return;
-    }
-    int64_t ts = timestamp->value_or(config::now_ms());
+    int64_t ts = params->timestamp.value_or(config::now_ms());
     const Object* fail_if_older = call.param(param::kFailIfOlder);
     auto older = fail_if_older != nullptr && fail_if_older->is_bool() && fail_if_older->as_bool()
                      ? config::ConfigStore::OlderWrite::Fail
                      : config::ConfigStore::OlderWrite::Ignore;
     // The call (and so its params) outlives the change: the value is not copied.
     const Object* value = call.param(param::kValue);
-    submit(std::move(call), [path = std::move(*path), value, ts, older](config::ConfigStore& store,
+    submit(std::move(call), [path = std::move(params->path), value, ts, older](config::ConfigStore& store,
                                                                          std::vector<config::Change>& changes) {
         return store.write(path, *value, ts, &changes, older);
     });
 }
 
 void ConfigService::remove(bus::Call call) {
-    auto path = key_path_param(call);
-    if (!path) {
-        call.fail(std::move(path).error());
+    auto params = change_params(call);
+    if (!params) {
+        call.fail(std::move(params).error());
         return;
     }
-    auto timestamp = timestamp_param(call);
-    if (!timestamp) {
-        call.fail(std::move(timestamp).error());
-        return;
-    }
-    submit(std::move(call), [path = std::move(*path), ts = *timestamp](config::ConfigStore& store,
+    submit(std::move(call), [path = std::move(params->path), ts = params->timestamp](config::ConfigStore& store,
                                                                       std::vector<config::Change>& changes) {
         return store.remove(path, ts, &changes);
     });

@@ -7,7 +7,6 @@
 #include "ggl/services/config.hpp"
 #include "ggl/systemd.hpp"
 
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,11 +32,7 @@ config::KeyPath component_path(const std::string& name, std::initializer_list<st
 
 std::string new_svcuid() {
     unsigned char bytes[24];
-    size_t filled = 0;
-    while (filled < sizeof bytes) {
-        ssize_t got = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
-        if (got > 0) filled += static_cast<size_t>(got);
-    }
+    fill_random(bytes, sizeof bytes);
     static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     std::string token;
     for (unsigned char byte : bytes) {

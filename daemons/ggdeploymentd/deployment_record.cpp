@@ -199,15 +199,19 @@ Result<Record> Record::from_object(const Object& object) {
     return record;
 }
 
-std::string new_deployment_id() {
-    unsigned char bytes[16];
+void fill_random(unsigned char* bytes, size_t size) {
     size_t filled = 0;
-    while (filled < sizeof bytes) {
-        ssize_t got = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
+    while (filled < size) {
+        ssize_t got = ::getrandom(bytes + filled, size - filled, 0);
         if (got > 0) {
             filled += static_cast<size_t>(got);
         }
     }
+}
+
+std::string new_deployment_id() {
+    unsigned char bytes[16];
+    fill_random(bytes, sizeof bytes);
     bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
     bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
     char text[37];

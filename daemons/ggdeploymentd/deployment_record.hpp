@@ -83,6 +83,8 @@ struct Record {
     static Result<Record> from_object(const Object& object);
 };
 
+// Fills bytes[0, size) from the kernel's random source, retrying until it has them all.
+void fill_random(unsigned char* bytes, size_t size);
 // "8e1f...-....": a random (version 4) UUID.
 std::string new_deployment_id();
 bool is_valid_deployment_id(std::string_view id);

@@ -306,15 +306,11 @@ void HealthService::publish(const std::string& name, Component& component, Lifec
 }
 
 Result<Object> HealthService::get_status(const bus::Call& call) {
-    auto name = component_name_param(call.param(param::kComponentName));
-    if (!name) {
-        return std::move(name).error();
+    auto named = named_component(call);
+    if (!named) {
+        return std::move(named).error();
     }
-    auto component = find_component(*name);
-    if (!component) {
-        return std::move(component).error();
-    }
-    return Object(status_map(*name, **component, true));
+    return Object(status_map(named->name, *named->component, true));
 }
 
 Result<Object> HealthService::list_components(const bus::Call&) {
@@ -355,60 +351,67 @@ Result<Object> HealthService::list_components(const bus::Call&) {
     return Object(Map{{"components", std::move(list)}});
 }
 
-void HealthService::restart_component(bus::Call call) {
+Result<HealthService::NamedComponent> HealthService::named_component(const bus::Call& call) {
     auto name = component_name_param(call.param(param::kComponentName));
     if (!name) {
-        call.fail(std::move(name).error());
-        return;
+        return std::move(name).error();
     }
     auto component = find_component(*name);
     if (!component) {
-        call.fail(std::move(component).error());
+        return std::move(component).error();
+    }
+    return NamedComponent{std::move(*name), *component};
+}
+
+namespace {
+
+// Answers the call once the manager's job ends: {} when done, FAILURE naming the job result otherwise.
+systemd::Manager::JobDone answer_when_done(std::shared_ptr<bus::Call> shared, const char* doing, std::string unit) {
+    return [shared = std::move(shared), doing, unit = std::move(unit)](const systemd::JobResult& result) {
+        if (result.done()) {
+            shared->reply(Map{});
+        } else {
+            shared->fail(ErrorCode::Failure,
+                         std::string(doing) + " " + unit + " ended with job result '" + result.result + "'");
+        }
+    };
+}
+
+} // namespace
+
+void HealthService::restart_component(bus::Call call) {
+    auto named = named_component(call);
+    if (!named) {
+        call.fail(std::move(named).error());
         return;
     }
-    (*component)->reported = ReportedState::None;
-    std::string unit = main_unit(*name);
+    const std::string& name = named->name;
+    named->component->reported = ReportedState::None;
+    std::string unit = main_unit(name);
     // A BROKEN component hit the start limit or failed: the manager refuses to start it
     // until its failures are forgotten, install and bootstrap included.
-    for (const std::string& reset : {phase_unit(*name, "bootstrap"), phase_unit(*name, "install"), unit}) {
+    for (const std::string& reset : {phase_unit(name, "bootstrap"), phase_unit(name, "install"), unit}) {
         if (auto cleared = manager_.reset_failed_unit(reset); !cleared) {
             call.fail(std::move(cleared).error());
             return;
         }
     }
     auto shared = std::make_shared<bus::Call>(std::move(call));
-    auto queued = manager_.restart_unit_async(unit, [shared, unit](const systemd::JobResult& result) {
-        if (result.done()) {
-            shared->reply(Map{});
-        } else {
-            shared->fail(ErrorCode::Failure, "restarting " + unit + " ended with job result '" + result.result + "'");
-        }
-    });
+    auto queued = manager_.restart_unit_async(unit, answer_when_done(shared, "restarting", unit));
     if (!queued) {
         shared->fail(std::move(queued).error());
     }
 }
 
 void HealthService::stop_component(bus::Call call) {
-    auto name = component_name_param(call.param(param::kComponentName));
-    if (!name) {
-        call.fail(std::move(name).error());
+    auto named = named_component(call);
+    if (!named) {
+        call.fail(std::move(named).error());
         return;
     }
-    auto component = find_component(*name);
-    if (!component) {
-        call.fail(std::move(component).error());
-        return;
-    }
-    std::string unit = main_unit(*name);
+    std::string unit = main_unit(named->name);
     auto shared = std::make_shared<bus::Call>(std::move(call));
-    auto queued = manager_.stop_unit_async(unit, [shared, unit](const systemd::JobResult& result) {
-        if (result.done()) {
-            shared->reply(Map{});
-        } else {
-            shared->fail(ErrorCode::Failure, "stopping " + unit + " ended with job result '" + result.result + "'");
-        }
-    });
+    auto queued = manager_.stop_unit_async(unit, answer_when_done(shared, "stopping", unit));
     if (!queued) {
         shared->fail(std::move(queued).error());
     }

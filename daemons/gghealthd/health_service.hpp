@@ -62,6 +62,12 @@ private:
     void load_phase_units(const std::string& name, Component& component);
     // The component, read from the manager when not tracked yet; NOENTRY when it has no units.
     Result<Component*> find_component(const std::string& name);
+    struct NamedComponent {
+        std::string name;
+        Component* component;
+    };
+    // The call's component_name checked, and find_component of it.
+    Result<NamedComponent> named_component(const bus::Call& call);
     // Derives the state again; publishes when it changed and publish is set.
     void update(const std::string& name, Component& component, bool publish);
     void publish(const std::string& name, Component& component, LifecycleState previous);

@@ -1,5 +1,6 @@
 // A non-blocking core-bus client on the event loop.
 #include "bus_link.hpp"
+#include "socket_send.hpp"
 
 #include "ggl/env.hpp"
 #include "ggl/log.hpp"
@@ -163,14 +164,7 @@ void BusLink::fail_pending(uint64_t id, const Error& error) {
 
 void BusLink::flush() {
     flush_pending_ = false;
-    while (fd_ && out_sent_ < out_.size()) {
-        ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
-        if (n > 0) {
-            out_sent_ += static_cast<size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (fd_ && !send_queued(fd_.get(), out_, out_sent_)) {
         disconnect(make_error(ErrorCode::Noconn, "connection to " + service_ + " lost (write: " +
                                                      std::strerror(errno) + ")"));
         return;

@@ -32,6 +32,20 @@ std::optional<std::vector<std::string>> key_path_of(const Request& request) {
     return path;
 }
 
+// Whose configuration and where in it: componentName (the caller when absent or empty), then keyPath.
+struct ConfigTarget {
+    std::string component;
+    std::vector<std::string> key_path;
+};
+
+std::optional<ConfigTarget> config_target_of(const Request& request) {
+    std::string component = optional_string(request, "componentName", request.component);
+    if (component.empty()) component = request.component;
+    auto key_path = key_path_of(request);
+    if (!key_path) return std::nullopt;
+    return ConfigTarget{std::move(component), std::move(*key_path)};
+}
+
 // {key_path: services/<component>/configuration/<key_path>}.
 Map path_params(const std::string& component, const std::vector<std::string>& key_path) {
     config::KeyPath path{"services", component, "configuration"};
@@ -40,14 +54,12 @@ Map path_params(const std::string& component, const std::vector<std::string>& ke
 }
 
 void get_configuration(Request& request) {
-    std::string component = optional_string(request, "componentName", request.component);
-    if (component.empty()) component = request.component;
-    auto key_path = key_path_of(request);
-    if (!key_path) return;
+    auto target = config_target_of(request);
+    if (!target) return;
     auto stream = request.stream;
     BusLink& config = request.services.config;
-    config.call(contract::kRead.name, path_params(component, *key_path),
-                [stream, component, key_path = *key_path, &config](Result<Object> value) {
+    config.call(contract::kRead.name, path_params(target->component, target->key_path),
+                [stream, component = target->component, key_path = target->key_path, &config](Result<Object> value) {
                     if (!value) {
                         if (value.error().code == ErrorCode::Noentry) {
                             stream->fail(resource_not_found("Key not found"));
@@ -120,10 +132,9 @@ void update_configuration(Request& request) {
 }
 
 void subscribe_to_configuration_update(Request& request) {
-    std::string component = optional_string(request, "componentName", request.component);
-    if (component.empty()) component = request.component;
-    auto key_path = key_path_of(request);
-    if (!key_path) return;
+    auto target = config_target_of(request);
+    if (!target) return;
+    const std::string& component = target->component;
     auto stream = request.stream;
     BusLink& config = request.services.config;
     BusLink::SubscriptionHandlers handlers;
@@ -151,7 +162,7 @@ void subscribe_to_configuration_update(Request& request) {
             stream->end();
         }
     };
-    uint64_t id = config.subscribe(contract::kSubscribe.name, path_params(component, *key_path), std::move(handlers));
+    uint64_t id = config.subscribe(contract::kSubscribe.name, path_params(component, target->key_path), std::move(handlers));
     stream->on_close([&config, id] { config.cancel(id); });
 }
 

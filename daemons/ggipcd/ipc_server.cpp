@@ -1,6 +1,7 @@
 // The IPC server: accepting clients, the CONNECT handshake, operation streams, and a
 // bounded, non-blocking output queue per client.
 #include "ipc_server.hpp"
+#include "socket_send.hpp"
 
 #include "ggl/json.hpp"
 #include "ggl/log.hpp"
@@ -358,14 +359,7 @@ bool Connection::queue(const event_stream::Message& message, bool droppable) {
 
 void Connection::flush() {
     dirty_ = false;
-    while (!closed_ && out_sent_ < out_.size()) {
-        ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
-        if (n > 0) {
-            out_sent_ += static_cast<size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (!closed_ && !send_queued(fd_.get(), out_, out_sent_)) {
         close_now("write failed");
         return;
     }
