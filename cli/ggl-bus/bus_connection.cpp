@@ -44,6 +44,18 @@ Result<Map> params_of(const VerbArguments& arguments) {
     return cli::read_json_object(arguments.params_json, "params");
 }
 
+Result<Request> request_of(const GlobalOptions& options, const VerbArguments& arguments) {
+    auto params = params_of(arguments);
+    if (!params) {
+        return std::move(params).error();
+    }
+    auto client = client_for(options, arguments.service);
+    if (!client) {
+        return std::move(client).error();
+    }
+    return Request{std::move(*params), std::move(*client)};
+}
+
 int report_bus_error(const Error& error, const GlobalOptions& options) {
     if (error.remote || error.code != ErrorCode::Timeout) {
         return cli::report_error(error);

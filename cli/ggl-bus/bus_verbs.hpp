@@ -51,6 +51,12 @@ Result<std::string> socket_path_for(const GlobalOptions& options, std::string_vi
 Result<bus::Client> client_for(const GlobalOptions& options, std::string_view service);
 // The request params: {} when none were given.
 Result<Map> params_of(const VerbArguments& arguments);
+// What call, notify and subscribe send: the params, then a client for the service.
+struct Request {
+    Map params;
+    bus::Client client;
+};
+Result<Request> request_of(const GlobalOptions& options, const VerbArguments& arguments);
 // Reports error on stderr, saying how long was waited when it is a local timeout;
 // returns the exit status for it.
 int report_bus_error(const Error& error, const GlobalOptions& options);

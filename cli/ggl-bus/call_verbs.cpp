@@ -6,15 +6,11 @@
 namespace ggl::bus_cli {
 
 int run_call(const GlobalOptions& options, const VerbArguments& arguments) {
-    auto params = params_of(arguments);
-    if (!params) {
-        return report_bus_error(params.error(), options);
+    auto request = request_of(options, arguments);
+    if (!request) {
+        return report_bus_error(request.error(), options);
     }
-    auto client = client_for(options, arguments.service);
-    if (!client) {
-        return report_bus_error(client.error(), options);
-    }
-    auto result = client->call(arguments.method, std::move(*params));
+    auto result = request->client.call(arguments.method, std::move(request->params));
     if (!result) {
         return report_bus_error(result.error(), options);
     }
@@ -24,15 +20,11 @@ int run_call(const GlobalOptions& options, const VerbArguments& arguments) {
 }
 
 int run_notify(const GlobalOptions& options, const VerbArguments& arguments) {
-    auto params = params_of(arguments);
-    if (!params) {
-        return report_bus_error(params.error(), options);
+    auto request = request_of(options, arguments);
+    if (!request) {
+        return report_bus_error(request.error(), options);
     }
-    auto client = client_for(options, arguments.service);
-    if (!client) {
-        return report_bus_error(client.error(), options);
-    }
-    if (auto sent = client->notify(arguments.method, std::move(*params)); !sent) {
+    if (auto sent = request->client.notify(arguments.method, std::move(request->params)); !sent) {
         return report_bus_error(sent.error(), options);
     }
     return cli::kExitOk;

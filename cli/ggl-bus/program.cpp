@@ -120,10 +120,8 @@ constexpr Verb kVerbs[] = {
 // and show in each verb's --help.
 void add_global_options(CLI::App& app, GlobalOptions& options) {
     cli::add_output_option(app, options.format);
-    app.add_option("--timeout", options.timeout_seconds,
-                   "Seconds to wait for the service to answer (fractions allowed; default 10)")
-        ->type_name("SECONDS")
-        ->check(cli::positive_seconds());
+    cli::add_timeout_option(app, options.timeout_seconds,
+                            "Seconds to wait for the service to answer (fractions allowed; default 10)");
     app.add_option("--socket", options.socket_path, "Connect to this socket instead of $GGL_RUNTIME_DIR/SERVICE")
         ->type_name("PATH");
 }
@@ -137,11 +135,6 @@ int ggl::programs::ggl_bus(int argc, char** argv) {
     cli::set_footer(app, kProgramFooter);
     GlobalOptions options;
     VerbArguments arguments;
-    add_global_options(app, options);
-    cli::add_verbs(app, kVerbs, [&](const Verb& verb, CLI::App& command) {
-        add_global_options(command, options);
-        verb.add_arguments(command, arguments);
-    });
-
-    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) { return verb.run(options, arguments); });
+    return cli::run_verb_program(app, argc, argv, kVerbs, options, arguments, add_global_options,
+                                 [&](const Verb& verb) { return verb.run(options, arguments); });
 }

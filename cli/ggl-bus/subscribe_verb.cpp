@@ -30,19 +30,15 @@ private:
 } // namespace
 
 int run_subscribe(const GlobalOptions& options, const VerbArguments& arguments) {
-    auto params = params_of(arguments);
-    if (!params) {
-        return report_bus_error(params.error(), options);
-    }
-    auto client = client_for(options, arguments.service);
-    if (!client) {
-        return report_bus_error(client.error(), options);
+    auto request = request_of(options, arguments);
+    if (!request) {
+        return report_bus_error(request.error(), options);
     }
     cli::install_stop_handlers();
     EventPrinter printer(options.format, arguments.count);
     // --timeout bounds the wait for the server to accept; events may then take as long
     // as they take.
-    auto streamed = cli::stream_subscription(*client, arguments.method, std::move(*params), timeout_of(options),
+    auto streamed = cli::stream_subscription(request->client, arguments.method, std::move(request->params), timeout_of(options),
                                              [&](const Object& event) {
                                                  printer.print(event);
                                                  return !printer.reached_limit();

@@ -87,32 +87,70 @@ void print_leaf_paths(const Object& value, config::KeyPath& path, List* json_pat
     }
 }
 
-} // namespace
-
-int run_get(const GlobalOptions& options, const VerbArguments& arguments) {
+// PATH (key_path_of()) and nothing after it. root_refusal, when given, is the error
+// for the root path, which comes before one for an extra argument.
+Result<config::KeyPath> only_key_path(const VerbArguments& arguments, bool path_required,
+                                      const char* root_refusal = nullptr) {
     size_t used = 0;
-    auto path = key_path_of(arguments, true, used);
+    auto path = key_path_of(arguments, path_required, used);
     if (!path) {
-        return usage(path.error());
+        return path;
+    }
+    if (root_refusal != nullptr && path->empty()) {
+        return make_error(ErrorCode::Invalid, root_refusal);
     }
     if (auto extra = no_more_positionals(arguments, used); !extra) {
-        return usage(extra.error());
+        return std::move(extra).error();
     }
-    auto access = access_for(options, false);
+    return path;
+}
+
+// Returns act(access) on the configuration (access_for()), or the exit status of not
+// reaching it.
+template <typename Act>
+int with_access(const GlobalOptions& options, bool changes_config, Act&& act) {
+    auto access = access_for(options, changes_config);
     if (!access) {
         return report(access.error());
     }
-    auto value = (*access)->read(*path);
-    if (!value) {
-        return report(value.error());
+    return act(**access);
+}
+
+// The exit status of a verb that ends with done.
+int status_of(const Result<void>& done) { return done ? cli::kExitOk : report(done.error()); }
+
+// backup and restore: at most one NAME, "default" when none is given.
+int run_snapshot(const GlobalOptions& options, const VerbArguments& arguments, const char* too_many,
+                 bool changes_config, Result<void> (ConfigAccess::*snapshot)(const std::string& name)) {
+    if (arguments.positionals.size() > 1) {
+        return cli::report_usage_error(too_many);
     }
-    // Scalars print raw so that shell scripts can use them: $(ggl config get system/thingName).
-    if (!cli::is_json(options.format) && value->is_string()) {
-        std::printf("%s\n", value->as_string().c_str());
-    } else {
-        cli::print_json(*value, style_of(options));
+    return with_access(options, changes_config, [&](ConfigAccess& access) -> int {
+        std::string name = arguments.positionals.empty() ? "default" : arguments.positionals[0];
+        return status_of((access.*snapshot)(name));
+    });
+}
+
+} // namespace
+
+int run_get(const GlobalOptions& options, const VerbArguments& arguments) {
+    auto path = only_key_path(arguments, true);
+    if (!path) {
+        return usage(path.error());
     }
-    return cli::kExitOk;
+    return with_access(options, false, [&](ConfigAccess& access) -> int {
+        auto value = access.read(*path);
+        if (!value) {
+            return report(value.error());
+        }
+        // Scalars print raw so that shell scripts can use them: $(ggl config get system/thingName).
+        if (!cli::is_json(options.format) && value->is_string()) {
+            std::printf("%s\n", value->as_string().c_str());
+        } else {
+            cli::print_json(*value, style_of(options));
+        }
+        return cli::kExitOk;
+    });
 }
 
 int run_set(const GlobalOptions& options, const VerbArguments& arguments) {
@@ -137,116 +175,85 @@ int run_set(const GlobalOptions& options, const VerbArguments& arguments) {
             value = std::move(*parsed);
         }
     }
-    auto access = access_for(options, true);
-    if (!access) {
-        return report(access.error());
-    }
-    if (auto written = (*access)->write(*path, value, arguments.timestamp); !written) {
-        return report(written.error());
-    }
-    return cli::kExitOk;
+    return with_access(options, true, [&](ConfigAccess& access) -> int {
+        return status_of(access.write(*path, value, arguments.timestamp));
+    });
 }
 
 int run_list(const GlobalOptions& options, const VerbArguments& arguments) {
-    size_t used = 0;
-    auto path = key_path_of(arguments, false, used);
+    auto path = only_key_path(arguments, false);
     if (!path) {
         return usage(path.error());
     }
-    if (auto extra = no_more_positionals(arguments, used); !extra) {
-        return usage(extra.error());
-    }
-    auto access = access_for(options, false);
-    if (!access) {
-        return report(access.error());
-    }
-    if (arguments.recursive) {
-        auto tree = (*access)->read(*path);
-        if (!tree) {
-            return report(tree.error());
+    return with_access(options, false, [&](ConfigAccess& access) -> int {
+        if (arguments.recursive) {
+            auto tree = access.read(*path);
+            if (!tree) {
+                return report(tree.error());
+            }
+            if (!tree->is_map()) {
+                return report(
+                    make_error(ErrorCode::Invalid, config::key_path_to_text(*path) + " holds a value, not a map"));
+            }
+            config::KeyPath walk = *path;
+            if (cli::is_json(options.format)) {
+                List paths;
+                print_leaf_paths(*tree, walk, &paths);
+                cli::print_json(paths, style_of(options));
+            } else {
+                print_leaf_paths(*tree, walk, nullptr);
+            }
+            return cli::kExitOk;
         }
-        if (!tree->is_map()) {
-            return report(make_error(ErrorCode::Invalid, config::key_path_to_text(*path) + " holds a value, not a map"));
+        auto names = access.list(*path);
+        if (!names) {
+            return report(names.error());
         }
-        config::KeyPath walk = *path;
         if (cli::is_json(options.format)) {
-            List paths;
-            print_leaf_paths(*tree, walk, &paths);
-            cli::print_json(paths, style_of(options));
+            List list;
+            for (auto& name : *names) {
+                list.emplace_back(name);
+            }
+            cli::print_json(list, style_of(options));
         } else {
-            print_leaf_paths(*tree, walk, nullptr);
+            for (const auto& name : *names) {
+                std::printf("%s\n", name.c_str());
+            }
         }
         return cli::kExitOk;
-    }
-    auto names = (*access)->list(*path);
-    if (!names) {
-        return report(names.error());
-    }
-    if (cli::is_json(options.format)) {
-        List list;
-        for (auto& name : *names) {
-            list.emplace_back(name);
-        }
-        cli::print_json(list, style_of(options));
-    } else {
-        for (const auto& name : *names) {
-            std::printf("%s\n", name.c_str());
-        }
-    }
-    return cli::kExitOk;
+    });
 }
 
 int run_delete(const GlobalOptions& options, const VerbArguments& arguments) {
-    size_t used = 0;
-    auto path = key_path_of(arguments, true, used);
+    auto path = only_key_path(arguments, true, "delete needs a key PATH; the whole tree cannot be deleted");
     if (!path) {
         return usage(path.error());
     }
-    if (path->empty()) {
-        return cli::report_usage_error("delete needs a key PATH; the whole tree cannot be deleted");
-    }
-    if (auto extra = no_more_positionals(arguments, used); !extra) {
-        return usage(extra.error());
-    }
-    auto access = access_for(options, true);
-    if (!access) {
-        return report(access.error());
-    }
-    if (auto removed = (*access)->remove(*path, arguments.timestamp); !removed) {
-        return report(removed.error());
-    }
-    return cli::kExitOk;
+    return with_access(options, true, [&](ConfigAccess& access) -> int {
+        return status_of(access.remove(*path, arguments.timestamp));
+    });
 }
 
 int run_watch(const GlobalOptions& options, const VerbArguments& arguments) {
-    size_t used = 0;
-    auto path = key_path_of(arguments, false, used);
+    auto path = only_key_path(arguments, false);
     if (!path) {
         return usage(path.error());
-    }
-    if (auto extra = no_more_positionals(arguments, used); !extra) {
-        return usage(extra.error());
     }
     if (!options.db_path.empty()) {
         return cli::report_usage_error("watch needs ggconfigd: changes are announced by the daemon (drop --db)");
     }
-    auto access = access_for(options, false);
-    if (!access) {
-        return report(access.error());
-    }
-    // Ctrl-C or SIGTERM: the subscription is cancelled on the bus and watch exits 0.
-    cli::install_stop_handlers();
-    uint64_t seen = 0;
-    auto watched = (*access)->watch(*path, [&](const Object& event) {
-        // JSON lines, flushed as they come, for `| while read` loops.
-        cli::print_json(event, options.format == cli::OutputFormat::JsonPretty ? JsonStyle::Pretty : JsonStyle::Short);
-        ++seen;
-        return arguments.count == 0 || seen < arguments.count;
+    return with_access(options, false, [&](ConfigAccess& access) -> int {
+        // Ctrl-C or SIGTERM: the subscription is cancelled on the bus and watch exits 0.
+        cli::install_stop_handlers();
+        uint64_t seen = 0;
+        return status_of(access.watch(*path, [&](const Object& event) {
+            // JSON lines, flushed as they come, for `| while read` loops.
+            cli::print_json(event,
+                            options.format == cli::OutputFormat::JsonPretty ? JsonStyle::Pretty : JsonStyle::Short);
+            ++seen;
+            return arguments.count == 0 || seen < arguments.count;
+        }));
     });
-    if (!watched) {
-        return report(watched.error());
-    }
-    return cli::kExitOk;
 }
 
 int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
@@ -269,93 +276,60 @@ int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
             return usage(content.error());
         }
     }
-    auto access = access_for(options, true);
-    if (!access) {
-        return report(access.error());
-    }
-    if (!tlog) {
-        if (auto written = (*access)->write({}, Object(std::move(*content)), arguments.timestamp); !written) {
-            return report(written.error());
+    return with_access(options, true, [&](ConfigAccess& access) -> int {
+        if (!tlog) {
+            return status_of(access.write({}, Object(std::move(*content)), arguments.timestamp));
+        }
+        std::vector<std::string> problems;
+        auto applied = access.replay_tlog(name, input->text, problems);
+        if (!applied) {
+            return report(applied.error());
+        }
+        for (const auto& problem : problems) {
+            cli::print_error(problem);
+        }
+        if (!problems.empty()) {
+            std::fprintf(stderr, "%s: imported %zu entries of %s; %zu lines skipped\n",
+                         cli::program_label().c_str(), *applied, name.c_str(), problems.size());
+            return cli::kExitFailed;
         }
         return cli::kExitOk;
-    }
-    std::vector<std::string> problems;
-    auto applied = (*access)->replay_tlog(name, input->text, problems);
-    if (!applied) {
-        return report(applied.error());
-    }
-    for (const auto& problem : problems) {
-        cli::print_error(problem);
-    }
-    if (!problems.empty()) {
-        std::fprintf(stderr, "%s: imported %zu entries of %s; %zu lines skipped\n", cli::program_label().c_str(),
-                     *applied, name.c_str(), problems.size());
-        return cli::kExitFailed;
-    }
-    return cli::kExitOk;
+    });
 }
 
 int run_export(const GlobalOptions& options, const VerbArguments& arguments) {
-    size_t used = 0;
-    auto path = key_path_of(arguments, false, used);
+    auto path = only_key_path(arguments, false);
     if (!path) {
         return usage(path.error());
     }
-    if (auto extra = no_more_positionals(arguments, used); !extra) {
-        return usage(extra.error());
-    }
     bool json = arguments.export_format == "json" || cli::is_json(options.format);
-    auto access = access_for(options, false);
-    if (!access) {
-        return report(access.error());
-    }
-    auto tree = (*access)->read(*path);
-    if (!tree) {
-        return report(tree.error());
-    }
-    if (json) {
-        cli::print_json(*tree, style_of(options));
-    } else {
-        auto yaml = to_yaml(*tree);
-        if (!yaml) {
-            return report(yaml.error());
+    return with_access(options, false, [&](ConfigAccess& access) -> int {
+        auto tree = access.read(*path);
+        if (!tree) {
+            return report(tree.error());
         }
-        std::fwrite(yaml->data(), 1, yaml->size(), stdout);
-        if (!yaml->empty() && yaml->back() != '\n') {
-            std::fputc('\n', stdout);
+        if (json) {
+            cli::print_json(*tree, style_of(options));
+        } else {
+            auto yaml = to_yaml(*tree);
+            if (!yaml) {
+                return report(yaml.error());
+            }
+            std::fwrite(yaml->data(), 1, yaml->size(), stdout);
+            if (!yaml->empty() && yaml->back() != '\n') {
+                std::fputc('\n', stdout);
+            }
         }
-    }
-    return cli::kExitOk;
+        return cli::kExitOk;
+    });
 }
 
 int run_backup(const GlobalOptions& options, const VerbArguments& arguments) {
-    if (arguments.positionals.size() > 1) {
-        return cli::report_usage_error("backup takes at most one NAME");
-    }
-    auto access = access_for(options, false);
-    if (!access) {
-        return report(access.error());
-    }
-    std::string name = arguments.positionals.empty() ? "default" : arguments.positionals[0];
-    if (auto made = (*access)->backup(name); !made) {
-        return report(made.error());
-    }
-    return cli::kExitOk;
+    return run_snapshot(options, arguments, "backup takes at most one NAME", false, &ConfigAccess::backup);
 }
 
 int run_restore(const GlobalOptions& options, const VerbArguments& arguments) {
-    if (arguments.positionals.size() > 1) {
-        return cli::report_usage_error("restore takes at most one NAME");
-    }
-    auto access = access_for(options, true);
-    if (!access) {
-        return report(access.error());
-    }
-    std::string name = arguments.positionals.empty() ? "default" : arguments.positionals[0];
-    if (auto restored = (*access)->restore(name); !restored) {
-        return report(restored.error());
-    }
-    return cli::kExitOk;
+    return run_snapshot(options, arguments, "restore takes at most one NAME", true, &ConfigAccess::restore);
 }
 
 } // namespace ggl::config_cli

@@ -179,9 +179,7 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
     cli::add_output_option(app, options.format);
     app.add_option("--db", options.db_path, "Work on this sqlite database directly, without ggconfigd")
         ->type_name("PATH");
-    app.add_option("--timeout", options.timeout_seconds, "Seconds to wait for ggconfigd (default 10)")
-        ->type_name("SECONDS")
-        ->check(cli::positive_seconds());
+    cli::add_timeout_option(app, options.timeout_seconds, "Seconds to wait for ggconfigd (default 10)");
 }
 
 } // namespace
@@ -193,13 +191,8 @@ int ggl::programs::ggl_config(int argc, char** argv) {
     cli::set_footer(app, kProgramFooter);
     GlobalOptions options;
     VerbArguments arguments;
-    add_global_options(app, options);
-    cli::add_verbs(app, kVerbs, [&](const Verb& verb, CLI::App& command) {
-        add_global_options(command, options);
-        verb.add_arguments(command, arguments);
-    });
-
-    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) -> int {
+    return cli::run_verb_program(app, argc, argv, kVerbs, options, arguments, add_global_options,
+                                 [&](const Verb& verb) -> int {
         // --db: before the verb reads anything (import may read stdin), the ggl
         // executable hands the command over to ggl-config-db (config_access.hpp).
         if (!options.db_path.empty()) {

@@ -146,7 +146,6 @@ int ggl::programs::ggl_recipe(int argc, char** argv) {
     CLI::App app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};
     cli::set_footer(app, kProgramFooter);
     VerbArguments arguments;
-    cli::add_verbs(app, kVerbs,
-                   [&](const Verb& verb, CLI::App& command) { verb.add_arguments(command, arguments); });
-    return cli::parse_and_run_verb(app, argc, argv, kVerbs, [&](const Verb& verb) { return verb.run(arguments); });
+    // No global options: each verb has its own.
+    return cli::run_verb_program(app, argc, argv, kVerbs, arguments, [](CLI::App&, VerbArguments&) {});
 }

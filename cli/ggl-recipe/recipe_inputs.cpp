@@ -33,6 +33,20 @@ Result<Platform> platform_of(const VerbArguments& arguments) {
     return parse_platform_overrides(arguments.platform_spec, detect_platform());
 }
 
+Result<TargetDevice> target_device_of(const VerbArguments& arguments) {
+    auto settings = device_settings_of(arguments);
+    if (!settings) {
+        return std::move(settings).error();
+    }
+    auto platform = platform_of(arguments);
+    if (!platform) {
+        Error error = std::move(platform).error();
+        error.message = "--platform: " + error.message;
+        return error;
+    }
+    return TargetDevice{std::move(*settings), std::move(*platform)};
+}
+
 std::string no_manifest_problem(const Error& error, const VerbArguments& arguments) {
     if (!arguments.platform_spec.empty()) {
         return error.message;

@@ -33,6 +33,14 @@ int run_show(const VerbArguments& arguments);
 Result<DeviceSettings> device_settings_of(const VerbArguments& arguments);
 // The detected platform with --platform applied.
 Result<Platform> platform_of(const VerbArguments& arguments);
+// The device that translate and show write for: device_settings_of(), then
+// platform_of(); the error is the usage error to report ("--platform: ..." for the
+// platform's).
+struct TargetDevice {
+    DeviceSettings settings;
+    Platform platform;
+};
+Result<TargetDevice> target_device_of(const VerbArguments& arguments);
 // select_manifest's error, with how to choose another device's platform when --platform
 // was not given.
 std::string no_manifest_problem(const Error& error, const VerbArguments& arguments);

@@ -145,31 +145,27 @@ int print_effective(const Map& effective, const VerbArguments& arguments, const 
 } // namespace
 
 int run_show(const VerbArguments& arguments) {
-    auto settings = device_settings_of(arguments);
-    if (!settings) {
-        return cli::report_usage_error(settings.error().message);
-    }
-    auto platform = platform_of(arguments);
-    if (!platform) {
-        return cli::report_usage_error("--platform: " + platform.error().message);
+    auto device = target_device_of(arguments);
+    if (!device) {
+        return cli::report_usage_error(device.error().message);
     }
     const std::string& path = arguments.recipes.front();
     std::optional<Recipe> recipe = load_or_report(path);
     if (!recipe) {
         return cli::kExitFailed;
     }
-    auto manifest = select_manifest(*recipe, *platform);
+    auto manifest = select_manifest(*recipe, device->platform);
     if (!manifest) {
         cli::print_error(path + ": " + manifest.error().message);
         return cli::kExitFailed;
     }
-    InterpolationContext context = settings->interpolation_context(*recipe);
+    InterpolationContext context = device->settings.interpolation_context(*recipe);
     auto lifecycle = lifecycle_object((*manifest)->lifecycle, context);
     if (!lifecycle) {
         cli::print_error(path + ": " + lifecycle.error().message);
         return cli::kExitFailed;
     }
-    Map effective = effective_recipe(*recipe, **manifest, *platform, context, std::move(*lifecycle));
+    Map effective = effective_recipe(*recipe, **manifest, device->platform, context, std::move(*lifecycle));
     return print_effective(effective, arguments, path);
 }
 

@@ -144,13 +144,9 @@ int check_units(const std::vector<Translated>& results, const std::string& dir) 
 } // namespace
 
 int run_translate(const VerbArguments& arguments) {
-    auto settings = device_settings_of(arguments);
-    if (!settings) {
-        return cli::report_usage_error(settings.error().message);
-    }
-    auto platform = platform_of(arguments);
-    if (!platform) {
-        return cli::report_usage_error("--platform: " + platform.error().message);
+    auto device = target_device_of(arguments);
+    if (!device) {
+        return cli::report_usage_error(device.error().message);
     }
     if (!arguments.check_dir.empty() && !fs::is_directory(arguments.check_dir)) {
         return cli::report_usage_error("--check: " + arguments.check_dir + " is not a directory");
@@ -160,7 +156,7 @@ int run_translate(const VerbArguments& arguments) {
     bool only_no_manifest = true;  // every failure a valid recipe without a manifest for the platform
     for (const std::string& path : arguments.recipes) {
         bool no_manifest = false;
-        if (auto result = translate_one(path, *settings, *platform, arguments, no_manifest)) {
+        if (auto result = translate_one(path, device->settings, device->platform, arguments, no_manifest)) {
             results.push_back(std::move(*result));
         } else {
             failed = true;

@@ -43,9 +43,7 @@ int run_check_command(int argc, char** argv) {
     app.add_flag("--user", arguments.user_scope,
                  "The daemons' units are in the user service manager (default: $GGL_SYSTEMD_SCOPE)");
     app.add_flag("--system", arguments.system_scope, "The daemons' units are in the system service manager");
-    app.add_option("--timeout", arguments.timeout_seconds, "Seconds to wait for each daemon (default 2)")
-        ->type_name("SECONDS")
-        ->check(cli::positive_seconds());
+    cli::add_timeout_option(app, arguments.timeout_seconds, "Seconds to wait for each daemon (default 2)");
     if (auto status = cli::parse_command_line(app, argc, argv)) {
         return *status;
     }

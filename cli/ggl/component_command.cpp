@@ -246,10 +246,8 @@ void add_global_options(CLI::App& app, Arguments& arguments) {
     cli::add_output_option(app, arguments.format);
     app.add_option("--socket", arguments.socket_path, "gghealthd's socket (default $GGL_RUNTIME_DIR/gg_health)")
         ->type_name("PATH");
-    app.add_option("--timeout", arguments.timeout_seconds,
-                   "Seconds to wait for gghealthd (default 10; restart and stop 150)")
-        ->type_name("SECONDS")
-        ->check(cli::positive_seconds());
+    cli::add_timeout_option(app, arguments.timeout_seconds,
+                            "Seconds to wait for gghealthd (default 10; restart and stop 150)");
 }
 
 } // namespace

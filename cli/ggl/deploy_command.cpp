@@ -410,9 +410,7 @@ constexpr Verb kVerbs[] = {
 
 void add_global_options(CLI::App& app, Arguments& arguments) {
     cli::add_output_option(app, arguments.format);
-    app.add_option("--timeout", arguments.timeout_seconds, "Seconds to wait for ggdeploymentd to answer (default 10)")
-        ->type_name("SECONDS")
-        ->check(cli::positive_seconds());
+    cli::add_timeout_option(app, arguments.timeout_seconds, "Seconds to wait for ggdeploymentd to answer (default 10)");
 }
 
 } // namespace

@@ -243,6 +243,10 @@ void set_footer(CLI::App& app, std::string footer) {
     app.footer(std::move(footer));
 }
 
+void add_timeout_option(CLI::App& app, double& seconds, const std::string& description) {
+    app.add_option("--timeout", seconds, description)->type_name("SECONDS")->check(positive_seconds());
+}
+
 void add_output_option(CLI::App& app, OutputFormat& format) {
     // A flag rather than an option with an optional value, so that `--json SERVICE`
     // never takes SERVICE for the style. Bare, the flag gives the value "true".

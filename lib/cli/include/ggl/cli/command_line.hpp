@@ -94,19 +94,28 @@ int parse_and_run_verb(CLI::App& program, int argc, char** argv, const Verbs& ve
     return report_missing_verb(program);
 }
 
-// The whole of a program whose verbs (entries with name, summary, footer,
-// add_arguments(command, arguments) and run(arguments)) share one Arguments value:
-// global options on the program and on every verb (so they work before or after the
-// verb), each verb's own options, then parse and run the chosen verb.
+// The whole of a program whose verbs are entries with name, summary, footer and
+// add_arguments(command, arguments): global options (add_global_options(app, global))
+// on the program and on every verb (so they work before or after the verb), each verb's
+// own options, then parse and return run(verb) for the chosen verb.
+template <typename Verbs, typename Global, typename Arguments, typename AddGlobalOptions, typename Run>
+int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Global& global,
+                     Arguments& arguments, AddGlobalOptions&& add_global_options, Run&& run) {
+    add_global_options(program, global);
+    add_verbs(program, verbs, [&](const auto& verb, CLI::App& command) {
+        add_global_options(command, global);
+        verb.add_arguments(command, arguments);
+    });
+    return parse_and_run_verb(program, argc, argv, verbs, run);
+}
+
+// The same for verbs that share one Arguments value, global options included, and run
+// as run(arguments).
 template <typename Verbs, typename Arguments, typename AddGlobalOptions>
 int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Arguments& arguments,
                      AddGlobalOptions&& add_global_options) {
-    add_global_options(program, arguments);
-    add_verbs(program, verbs, [&](const auto& verb, CLI::App& command) {
-        add_global_options(command, arguments);
-        verb.add_arguments(command, arguments);
-    });
-    return parse_and_run_verb(program, argc, argv, verbs, [&](const auto& verb) { return verb.run(arguments); });
+    return run_verb_program(program, argc, argv, verbs, arguments, arguments, add_global_options,
+                            [&](const auto& verb) { return verb.run(arguments); });
 }
 
 // Sets the text after the options in app's --help: examples, exit statuses.
@@ -115,5 +124,9 @@ void set_footer(CLI::App& app, std::string footer);
 // Adds --json[=pretty|short] to app, setting format. Plain --json means pretty.
 // Add it to the program and to each verb so it is accepted before or after the verb.
 void add_output_option(CLI::App& app, OutputFormat& format);
+
+// Adds --timeout SECONDS to app, setting seconds (positive_seconds()); description says
+// what is waited for and the default.
+void add_timeout_option(CLI::App& app, double& seconds, const std::string& description);
 
 } // namespace ggl::cli
