@@ -2,6 +2,7 @@
 #include "ggl/bus_protocol.hpp"
 
 #include "ggl/msgpack.hpp"
+#include "ggl/read_buffer.hpp"
 
 #include <msgpack.h>
 
@@ -270,14 +271,9 @@ char* FrameReader::write_area(size_t min_space) {
             buffer_.shrink_to_fit();
         }
     } else if (begin_ > 0 && buffer_.size() - end_ < min_space) {
-        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
+        move_unconsumed_to_front(buffer_, begin_, end_);
     }
-    if (buffer_.size() - end_ < min_space) {
-        buffer_.resize(end_ + min_space);
-    }
-    return buffer_.data() + end_;
+    return space_after(buffer_, end_, min_space);
 }
 
 bool FrameReader::has_frame() const {

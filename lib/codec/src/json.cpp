@@ -262,17 +262,10 @@ private:
 // in a text that nlohmann read without fault up to there.
 size_t too_deep_offset(std::string_view text) {
     size_t depth = 0;
-    bool in_string = false;
     for (size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
+        if (c == '"') {
+            i = json_string_end(text, i);
         } else if (c == '[' || c == '{') {
             if (++depth > kMaxJsonDepth) {
                 return i;
@@ -313,6 +306,17 @@ std::string_view nlohmann_reason(std::string_view what) {
 }
 
 } // namespace
+
+size_t json_string_end(std::string_view text, size_t open) {
+    for (size_t i = open + 1; i < text.size(); ++i) {
+        if (text[i] == '\\') {
+            ++i;
+        } else if (text[i] == '"') {
+            return i;
+        }
+    }
+    return text.size();
+}
 
 std::string to_json(const Object& value, JsonStyle style) {
     // A serializer costs allocations and a locale lookup to set up: one per thread, kept,

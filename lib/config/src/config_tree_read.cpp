@@ -108,6 +108,17 @@ Result<std::optional<int64_t>> ConfigStore::find_node(const KeyPath& path) {
     return std::optional<int64_t>(id);
 }
 
+Result<int64_t> ConfigStore::existing_node(const KeyPath& path) {
+    auto node = find_node(path);
+    if (!node) {
+        return std::move(node).error();
+    }
+    if (!*node) {
+        return make_error(ErrorCode::Noentry, "no key " + key_path_to_text(path));
+    }
+    return **node;
+}
+
 Result<bool> ConfigStore::is_leaf(int64_t id) {
     if (id == kRootId) {
         return false;
@@ -124,14 +135,11 @@ Result<bool> ConfigStore::is_leaf(int64_t id) {
 
 Result<std::vector<std::string>> ConfigStore::list(const KeyPath& path) {
     ReadScope scope(*this);
-    auto node = find_node(path);
+    auto node = existing_node(path);
     if (!node) {
         return std::move(node).error();
     }
-    if (!*node) {
-        return make_error(ErrorCode::Noentry, "no key " + key_path_to_text(path));
-    }
-    auto leaf = is_leaf(**node);
+    auto leaf = is_leaf(*node);
     if (!leaf) {
         return std::move(leaf).error();
     }
@@ -141,7 +149,7 @@ Result<std::vector<std::string>> ConfigStore::list(const KeyPath& path) {
     std::vector<std::string> names;
     sqlite3_stmt* stmt = statements_->children.get();
     Reset reset{stmt};
-    sqlite3_bind_int64(stmt, 1, **node);
+    sqlite3_bind_int64(stmt, 1, *node);
     int stepped;
     while ((stepped = sqlite3_step(stmt)) == SQLITE_ROW) {
         names.push_back(column_text(stmt, 1));
@@ -197,17 +205,14 @@ Result<Object> ConfigStore::build(int64_t id) {
 
 Result<Object> ConfigStore::read(const KeyPath& path) {
     ReadScope scope(*this);
-    auto node = find_node(path);
+    auto node = existing_node(path);
     if (!node) {
         return std::move(node).error();
     }
-    if (!*node) {
-        return make_error(ErrorCode::Noentry, "no key " + key_path_to_text(path));
-    }
-    if (**node != kRootId) {
+    if (*node != kRootId) {
         sqlite3_stmt* get = statements_->get_value.get();
         Reset reset{get};
-        sqlite3_bind_int64(get, 1, **node);
+        sqlite3_bind_int64(get, 1, *node);
         int stepped = sqlite3_step(get);
         if (stepped == SQLITE_ROW) {
             return decode_value(column_view(get, 0));
@@ -216,7 +221,7 @@ Result<Object> ConfigStore::read(const KeyPath& path) {
             return sqlite_error("reading a value");
         }
     }
-    return build(**node);
+    return build(*node);
 }
 
 } // namespace ggl::config

@@ -1,6 +1,7 @@
 // The AWS event-stream codec: every length is checked against the CRC that covers it
 // before it is used.
 #include "ggl/event_stream.hpp"
+#include "ggl/read_buffer.hpp"
 
 #include <zlib.h>
 
@@ -113,21 +114,11 @@ Result<std::vector<Header>> decode_headers(std::string_view data) {
                                " bytes runs past the headers section");
         }
         const char* value = data.data() + at;
-        switch (header.type) {
-        case HeaderType::BoolTrue:
-        case HeaderType::BoolFalse: break;
-        case HeaderType::Byte:
-        case HeaderType::Int16:
-        case HeaderType::Int32:
-        case HeaderType::Int64:
-        case HeaderType::Timestamp:
-            header.integer = sign_extend(read_be(value, value_size), value_size);
-            break;
-        case HeaderType::ByteBuffer:
-        case HeaderType::String:
-        case HeaderType::Uuid:
+        if (header.is_buffer() || header.type == HeaderType::Uuid) {
             header.bytes.assign(value, value_size);
-            break;
+        } else if (value_size > 0) {
+            // The integer types (the bools have no value): big-endian two's complement.
+            header.integer = sign_extend(read_be(value, value_size), value_size);
         }
         at += value_size;
         headers.push_back(std::move(header));
@@ -329,14 +320,9 @@ Result<Message> decode_message(std::string_view frame, size_t max_message_size) 
 
 char* StreamDecoder::write_area(size_t min_space) {
     if (begin_ > 0 && (begin_ == end_ || begin_ >= buffer_.size() / 2)) {
-        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
+        move_unconsumed_to_front(buffer_, begin_, end_);
     }
-    if (buffer_.size() - end_ < min_space) {
-        buffer_.resize(end_ + min_space);
-    }
-    return buffer_.data() + end_;
+    return space_after(buffer_, end_, min_space);
 }
 
 void StreamDecoder::feed(std::string_view data) {
@@ -344,9 +330,7 @@ void StreamDecoder::feed(std::string_view data) {
     if (begin_ == end_) {
         begin_ = end_ = 0;
     } else if (begin_ > 0 && begin_ >= buffer_.size() / 2) {
-        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
+        move_unconsumed_to_front(buffer_, begin_, end_);
     }
     buffer_.resize(end_);
     buffer_.append(data);

@@ -23,17 +23,10 @@ namespace {
 // the comments become spaces so that error positions stay those of the file.
 std::string blank_json_comments(std::string_view text) {
     std::string out(text);
-    bool in_string = false;
     for (size_t i = 0; i < out.size(); ++i) {
         char c = out[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
+        if (c == '"') {
+            i = json_string_end(out, i);
         } else if (c == '/' && i + 1 < out.size() && out[i + 1] == '/') {
             while (i < out.size() && out[i] != '\n') {
                 out[i++] = ' ';
@@ -139,13 +132,30 @@ private:
         return decoded && decoded->is_string() ? decoded->as_string() : std::string(token);
     }
 
+    // The items of the object or array at the cursor, each read by item() from its start;
+    // the cursor moves past the closing bracket.
+    template <typename ReadItem>
+    void items(char close, ReadItem&& item) {
+        advance();
+        for (skip_space(); i_ < text_.size() && peek() != close;) {
+            item();
+            skip_space();
+            if (peek() == ',') {
+                advance();
+                skip_space();
+            }
+        }
+        if (i_ < text_.size()) {
+            advance();
+        }
+    }
+
     void value(NodePositions& out) {
         out.at = here();
         char c = peek();
         if (c == '{') {
-            advance();
             std::vector<std::string> keys;
-            for (skip_space(); i_ < text_.size() && peek() != '}';) {
+            items('}', [&] {
                 SourcePosition key_at = here();
                 std::string key = string();
                 skip_space();
@@ -164,28 +174,9 @@ private:
                     keys.push_back(std::move(key));
                     out.children.push_back(std::move(child));
                 }
-                skip_space();
-                if (peek() == ',') {
-                    advance();
-                    skip_space();
-                }
-            }
-            if (i_ < text_.size()) {
-                advance();
-            }
+            });
         } else if (c == '[') {
-            advance();
-            for (skip_space(); i_ < text_.size() && peek() != ']';) {
-                value(out.children.emplace_back());
-                skip_space();
-                if (peek() == ',') {
-                    advance();
-                    skip_space();
-                }
-            }
-            if (i_ < text_.size()) {
-                advance();
-            }
+            items(']', [&] { value(out.children.emplace_back()); });
         } else if (c == '"') {
             string();
         } else {

@@ -106,6 +106,8 @@ private:
     Result<void> migrate_from_v1();
     Result<std::optional<int64_t>> find_child(int64_t parent, std::string_view name, std::string* stored_name);
     Result<std::optional<int64_t>> find_node(const KeyPath& path);
+    // find_node, with NOENTRY "no key PATH" when there is none.
+    Result<int64_t> existing_node(const KeyPath& path);
     Result<int64_t> add_child(int64_t parent, std::string_view name);
     Result<bool> is_leaf(int64_t id);
     Result<void> merge(int64_t id, KeyPath& spelling, const Object& value, int64_t timestamp,
