@@ -31,9 +31,7 @@ namespace {
 
 constexpr size_t kPayload = 64;
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 sockaddr_un address(const std::string& path) {
     sockaddr_un addr{};
@@ -82,8 +80,7 @@ bool write_exact(int fd, const char* data, size_t size) {
         }
         std::thread([fd] {
             char message[4 + kPayload];
-            while (read_exact(fd, message, sizeof message) && write_exact(fd, message, sizeof message)) {
-            }
+            while (read_exact(fd, message, sizeof message) && write_exact(fd, message, sizeof message)) {}
             ::close(fd);
         }).detach();
     }
@@ -92,9 +89,8 @@ bool write_exact(int fd, const char* data, size_t size) {
 [[noreturn]] void run_bus_server(const std::string& path) {
     EventLoop loop;
     Server server(loop, "bench", "1");
-    server.add_call({"echo", {}, "Returns its params."}, [](const Call& call) -> Result<Object> {
-        return Object{call.params()};
-    });
+    server.add_call({"echo", {}, "Returns its params."},
+                    [](const Call& call) -> Result<Object> { return Object{call.params()}; });
     server.add_subscribe({"stream", {{"count", ParamType::Int, true, ""}}, "count events, then end."},
                          [&loop](Subscription sub) {
                              int64_t total = sub.param("count")->as_i64();
@@ -283,8 +279,8 @@ int main(int argc, char** argv) {
     pid_t raw = spawn(run_raw_server, raw_path);
     pid_t bus = spawn(run_bus_server, bus_path);
 
-    std::printf("bench-bus: %zu-byte payload, best of %d interleaved rounds of %.1f s, %u cores\n", kPayload,
-                rounds, seconds, std::thread::hardware_concurrency());
+    std::printf("bench-bus: %zu-byte payload, best of %d interleaved rounds of %.1f s, %u cores\n", kPayload, rounds,
+                seconds, std::thread::hardware_concurrency());
     // Interleaved rounds, best of each: a busy machine slows whichever figure it
     // happens to overlap, and the ratios should not depend on that luck.
     double raw_rate = 0;

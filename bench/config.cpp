@@ -40,7 +40,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kRound = std::chrono::milliseconds(1500);
-constexpr size_t kReadDepth = 64;   // requests in flight on the pipelined connection
+constexpr size_t kReadDepth = 64; // requests in flight on the pipelined connection
 constexpr size_t kWriteDepth = 16;
 // One-page commits that fill a fresh WAL to sqlite's checkpoint threshold (1000 pages).
 constexpr int kWalWarmupWrites = 1100;
@@ -158,7 +158,7 @@ double fdatasync_floor(const std::string& dir, bool append) {
     std::string path = dir + "/fdatasync-floor";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     std::vector<char> page(4096, 'f');
-    constexpr off_t kPages = 256;  // a WAL-sized file, written once so later writes overwrite
+    constexpr off_t kPages = 256; // a WAL-sized file, written once so later writes overwrite
     for (off_t i = 0; fd >= 0 && !append && i < kPages; ++i) {
         (void)::pwrite(fd, page.data(), page.size(), i * 4096);
     }
@@ -230,9 +230,8 @@ long count_syncs(pid_t pid, const std::string& dir, const std::function<void()>&
         return -1;
     }
     std::string report = dir + "/strace.txt";
-    pid_t tracer = spawn({"/usr/bin/strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", report, "-p",
-                          std::to_string(pid)},
-                         true);
+    pid_t tracer = spawn(
+        {"/usr/bin/strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", report, "-p", std::to_string(pid)}, true);
     // strace attaches to every thread before it starts counting.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     body();
@@ -284,7 +283,8 @@ int main() {
     }
     pid_t daemon = spawn_socket_activated(bin + "/ggconfigd", socket_path, notify_path);
     char ready_message[64] = {};
-    if (::recv(notify, ready_message, sizeof ready_message - 1, 0) <= 0 || std::string_view(ready_message) != "READY=1") {
+    if (::recv(notify, ready_message, sizeof ready_message - 1, 0) <= 0 ||
+        std::string_view(ready_message) != "READY=1") {
         std::fprintf(stderr, "bench-config: ggconfigd did not report READY=1\n");
         return 1;
     }
@@ -317,16 +317,19 @@ int main() {
     double warm_read_us = read_us();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     double paused_read_us = read_us();
-    std::printf("bench-config: ggconfigd on %s, %u cores; 64-byte values; one connection unless said\n",
-                dir.c_str(), std::thread::hardware_concurrency());
+    std::printf("bench-config: ggconfigd on %s, %u cores; 64-byte values; one connection unless said\n", dir.c_str(),
+                std::thread::hardware_concurrency());
 
     const std::string value64(64, 'v');
     require(client.call("write", write_params("one", value64)), "write");
-    std::printf("reads/s, one at a time:                            %10.0f\n",
-                rate([&] { require(client.call("read", Map{{"key_path", List{"bench", "one"}}}), "read"); }));
+    std::printf("reads/s, one at a time:                            %10.0f\n", rate([&] {
+                    require(client.call("read", Map{{"key_path", List{"bench", "one"}}}), "read");
+                }));
     std::printf("  floor: bare 64-byte socket round trips/s:        %10.0f\n", round_trip_floor());
     std::printf("reads/s, %zu in flight:                            %10.0f\n", kReadDepth,
-                pipelined_rate(client, kReadDepth, "read", [] { return Map{{"key_path", List{"bench", "one"}}}; }));
+                pipelined_rate(client, kReadDepth, "read", [] {
+                    return Map{{"key_path", List{"bench", "one"}}};
+                }));
 
     size_t serial = 0;
     auto next_value = [&] { return Object(value64.substr(0, 56) + std::to_string(10000000 + serial++)); };
@@ -403,12 +406,15 @@ int main() {
         return Object(std::move(map));
     };
     size_t round = 0;
-    std::printf("map writes/s, 100 leaves:                          %10.0f\n",
-                rate([&] { require(client.call("write", write_params("map100", map_of(100, round++))), "map write"); }));
-    std::printf("map writes/s, 1000 leaves:                         %10.0f\n",
-                rate([&] { require(client.call("write", write_params("map1000", map_of(1000, round++))), "map write"); }));
-    std::printf("map reads/s, 1000 leaves:                          %10.0f\n",
-                rate([&] { require(client.call("read", Map{{"key_path", List{"bench", "map1000"}}}), "map read"); }));
+    std::printf("map writes/s, 100 leaves:                          %10.0f\n", rate([&] {
+                    require(client.call("write", write_params("map100", map_of(100, round++))), "map write");
+                }));
+    std::printf("map writes/s, 1000 leaves:                         %10.0f\n", rate([&] {
+                    require(client.call("write", write_params("map1000", map_of(1000, round++))), "map write");
+                }));
+    std::printf("map reads/s, 1000 leaves:                          %10.0f\n", rate([&] {
+                    require(client.call("read", Map{{"key_path", List{"bench", "map1000"}}}), "map read");
+                }));
 
     // Subscription events: 10 subscribers on one key, each on its own connection.
     {
@@ -454,7 +460,8 @@ int main() {
 
     // 100,000 keys, written as 100 maps of 1000.
     for (int block = 0; block < 100; ++block) {
-        require(client.call("write", Map{{"key_path", List{"big", "b" + std::to_string(block)}}, {"value", map_of(1000, 0)}}),
+        require(client.call("write",
+                            Map{{"key_path", List{"big", "b" + std::to_string(block)}}, {"value", map_of(1000, 0)}}),
                 "bulk write");
     }
     // Stored, not being written: ggconfigd checkpoints the WAL once writes pause.

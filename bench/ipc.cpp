@@ -44,8 +44,8 @@ namespace {
 
 constexpr const char* kPublisherToken = "BenchPublisherToken0123456789abcdef";
 constexpr const char* kSubscriberToken = "BenchSubscriberToken0123456789abcde";
-constexpr size_t kWindow = 128;  // PublishToTopic requests in flight
-constexpr int kTimeoutMs = 5000;  // how long a client waits for an answer unless told
+constexpr size_t kWindow = 128; // PublishToTopic requests in flight
+constexpr int kTimeoutMs = 5000; // how long a client waits for an answer unless told
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
@@ -60,8 +60,8 @@ void subscribe(IpcClient& client, const std::string& topic) {
 }
 
 std::string publish_body(int64_t sent_ns) {
-    return "{\"topic\":\"bench/ipc\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"t\":" + std::to_string(sent_ns) +
-           ",\"reading\":\"a 64-byte payload of sensor data, more or less..........\"}}}}";
+    return "{\"topic\":\"bench/ipc\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"t\":" +
+           std::to_string(sent_ns) + ",\"reading\":\"a 64-byte payload of sensor data, more or less..........\"}}}}";
 }
 
 // The send time a subscriber message carries, or -1.
@@ -149,8 +149,9 @@ int main(int argc, char** argv) {
     auto config = bus::Client::for_path(dir + "/gg_config");
     for (const char* component : {"com.bench.Publisher", "com.bench.Subscriber"}) {
         auto policy = from_json(R"({"aws.greengrass.ipc.pubsub":{"bench":{"operations":["*"],"resources":["*"]}}})");
-        auto written = config.call(
-            "write", Map{{"key_path", List{"services", component, "configuration", "accessControl"}}, {"value", *policy}});
+        auto written =
+            config.call("write", Map{{"key_path", List{"services", component, "configuration", "accessControl"}},
+                                     {"value", *policy}});
         if (!written) die("writing accessControl: " + written.error().to_string());
     }
     pid_t pubsubd = start(bin + "/ggpubsubd", dir + "/gg_pubsub", log);

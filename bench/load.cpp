@@ -37,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kComponent = "com.bench.Load";
-constexpr int kTimeoutMs = 2000;  // for every request: a daemon that does not answer fails the run
+constexpr int kTimeoutMs = 2000; // for every request: a daemon that does not answer fails the run
 
 int positive(const char* option, const char* text, int most) {
     int value = 0;
@@ -90,10 +90,11 @@ int main(int argc, char** argv) {
     if (auto made = file::write_atomically(token_path, token, 0600); !made) {
         die("writing " + token_path + ": " + made.error().to_string());
     }
-    Map policy{{"aws.greengrass.ipc.pubsub", Map{{"bench.load", Map{{"operations", List{"*"}}, {"resources", List{"*"}}}}}}};
+    Map policy{
+        {"aws.greengrass.ipc.pubsub", Map{{"bench.load", Map{{"operations", List{"*"}}, {"resources", List{"*"}}}}}}};
     Map own{{"accessControl", std::move(policy)}, {"load", Map{{"value", "a configuration value of a few bytes"}}}};
-    if (auto written = config.call("write", Map{{"key_path", List{"services", kComponent, "configuration"}},
-                                                {"value", std::move(own)}});
+    if (auto written = config.call(
+            "write", Map{{"key_path", List{"services", kComponent, "configuration"}}, {"value", std::move(own)}});
         !written) {
         die("gg_config write of " + std::string(kComponent) + "'s configuration: " + written.error().to_string());
     }
@@ -122,7 +123,8 @@ int main(int argc, char** argv) {
     auto bus_call = [&](Counts& count, bus::Client& client, const char* service, const char* method, Map params,
                         Object* answer = nullptr) {
         auto reply = client.call(method, std::move(params));
-        check(count, reply.ok(), reply ? std::string() : std::string(service) + " " + method + ": " + reply.error().to_string());
+        check(count, reply.ok(),
+              reply ? std::string() : std::string(service) + " " + method + ": " + reply.error().to_string());
         if (reply && answer != nullptr) *answer = std::move(*reply);
         return reply.ok();
     };
@@ -168,7 +170,8 @@ int main(int argc, char** argv) {
         if (even || latest_deployment.empty()) {
             Object list;
             if (bus_call(counts[2], deployment, "gg_deployment", "list_deployments", Map{}, &list)) {
-                if (const Object* all = find_field(list, "deployments"); all && all->is_list() && !all->as_list().empty()) {
+                if (const Object* all = find_field(list, "deployments");
+                    all && all->is_list() && !all->as_list().empty()) {
                     latest_deployment = string_field(all->as_list().back(), "deployment_id");
                 }
             }
@@ -178,16 +181,18 @@ int main(int argc, char** argv) {
         }
         // gg_pubsub, and its subscriber
         if (bus_call(counts[3], pubsub, "gg_pubsub", "publish",
-                     Map{{"topic", "bench/load/bus"}, {"message", Map{{"json", Map{{"tick", static_cast<int64_t>(tick)}}}}}})) {
+                     Map{{"topic", "bench/load/bus"},
+                         {"message", Map{{"json", Map{{"tick", static_cast<int64_t>(tick)}}}}}})) {
             ++published;
         }
         // ggipcd
         std::string error;
         if (even) {
-            bool ok = ipc.call("PublishToTopic",
-                               "{\"topic\":\"bench/load/ipc\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"tick\":" +
-                                   std::to_string(tick) + "}}}}",
-                               "aws.greengrass#PublishToTopicResponse", error);
+            bool ok =
+                ipc.call("PublishToTopic",
+                         "{\"topic\":\"bench/load/ipc\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"tick\":" +
+                             std::to_string(tick) + "}}}}",
+                         "aws.greengrass#PublishToTopicResponse", error);
             check(counts[4], ok, error);
             published += ok ? 1 : 0;
         } else {

@@ -1,8 +1,8 @@
 // bench-recipe: recipes translated per second (parse, select, interpolate, generate) for a
 // typical recipe, and the peak RSS of `ggl recipe translate` on a 200 KB recipe.
+#include "ggl/recipe.hpp"
 #include "ggl/interpolation.hpp"
 #include "ggl/platform.hpp"
-#include "ggl/recipe.hpp"
 #include "ggl/unit_writer.hpp"
 
 #include <sys/resource.h>

@@ -5,8 +5,8 @@
 
 namespace ggl::programs {
 
-int ggl_config(int argc, char** argv);  // cli/ggl-config
-int ggl_recipe(int argc, char** argv);  // cli/ggl-recipe
-int ggl_bus(int argc, char** argv);     // cli/ggl-bus
+int ggl_config(int argc, char** argv); // cli/ggl-config
+int ggl_recipe(int argc, char** argv); // cli/ggl-recipe
+int ggl_bus(int argc, char** argv); // cli/ggl-bus
 
 } // namespace ggl::programs

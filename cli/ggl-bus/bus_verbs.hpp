@@ -19,15 +19,15 @@ inline constexpr double kDefaultTimeoutSeconds = 10;
 struct GlobalOptions {
     cli::OutputFormat format = cli::OutputFormat::Human;
     double timeout_seconds = kDefaultTimeoutSeconds;
-    std::string socket_path;  // --socket: instead of $GGL_RUNTIME_DIR/<service>
+    std::string socket_path; // --socket: instead of $GGL_RUNTIME_DIR/<service>
 };
 
 struct VerbArguments {
     std::string service;
     std::string method;
-    std::string params_json;  // a JSON object, or "-" for stdin
-    bool params_given = false;  // absent params are {}; an empty argument is a mistake
-    uint64_t count = 0;       // subscribe --count; 0: until cancelled or ended
+    std::string params_json; // a JSON object, or "-" for stdin
+    bool params_given = false; // absent params are {}; an empty argument is a mistake
+    uint64_t count = 0; // subscribe --count; 0: until cancelled or ended
 };
 
 // Verbs return the process exit status.

@@ -39,7 +39,7 @@ Result<std::vector<std::string>> socket_names(const std::string& dir) {
         if (!env::is_valid_service_name(name)) {
             continue;
         }
-        struct stat info{};
+        struct stat info {};
         if (::stat((dir + '/' + name).c_str(), &info) == 0 && S_ISSOCK(info.st_mode)) {
             names.push_back(std::move(name));
         }
@@ -81,7 +81,7 @@ struct ServiceProbe {
     std::string name;
     std::string path;
     bool live = false;
-    Object description;  // null when the service did not describe itself
+    Object description; // null when the service did not describe itself
 };
 
 // Connects (a refused connection is a stale socket left by a daemon that died) and
@@ -182,8 +182,7 @@ int run_list(const GlobalOptions& options, const VerbArguments&) {
     cli::Table table({"service", "version", "methods"});
     for (const ServiceProbe& service : services) {
         if (service.live) {
-            table.add_row({service.name, field(service.description, "version"),
-                           offered_methods(service.description)});
+            table.add_row({service.name, field(service.description, "version"), offered_methods(service.description)});
         }
     }
     table.print(options.format);

@@ -12,8 +12,7 @@ class EventPrinter {
 public:
     EventPrinter(cli::OutputFormat format, uint64_t limit)
         // JSON lines unless the user asked for pretty output.
-        : style_(format == cli::OutputFormat::JsonPretty ? JsonStyle::Pretty : JsonStyle::Short),
-          limit_(limit) {}
+        : style_(format == cli::OutputFormat::JsonPretty ? JsonStyle::Pretty : JsonStyle::Short), limit_(limit) {}
 
     void print(const Object& event) {
         cli::print_json(event, style_);
@@ -38,8 +37,8 @@ int run_subscribe(const GlobalOptions& options, const VerbArguments& arguments) 
     EventPrinter printer(options.format, arguments.count);
     // --timeout bounds the wait for the server to accept; events may then take as long
     // as they take.
-    auto streamed = cli::stream_subscription(request->client, arguments.method, std::move(request->params), timeout_of(options),
-                                             [&](const Object& event) {
+    auto streamed = cli::stream_subscription(request->client, arguments.method, std::move(request->params),
+                                             timeout_of(options), [&](const Object& event) {
                                                  printer.print(event);
                                                  return !printer.reached_limit();
                                              });

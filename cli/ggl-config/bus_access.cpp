@@ -37,21 +37,14 @@ public:
         for (const config::TlogEntry& entry : parse.entries) {
             Result<void> done;
             switch (entry.kind) {
-            case config::TlogEntry::Kind::Changed:
-                done = write(entry.key_path, entry.value, entry.timestamp);
-                break;
-            case config::TlogEntry::Kind::Removed:
-                done = remove(entry.key_path, entry.timestamp);
-                break;
-            case config::TlogEntry::Kind::InteriorAdded:
-                done = write(entry.key_path, Map{}, entry.timestamp);
-                break;
-            case config::TlogEntry::Kind::Ignored:
-                break;
+            case config::TlogEntry::Kind::Changed: done = write(entry.key_path, entry.value, entry.timestamp); break;
+            case config::TlogEntry::Kind::Removed: done = remove(entry.key_path, entry.timestamp); break;
+            case config::TlogEntry::Kind::InteriorAdded: done = write(entry.key_path, Map{}, entry.timestamp); break;
+            case config::TlogEntry::Kind::Ignored: break;
             }
             if (!done) {
                 if (!done.error().remote) {
-                    return std::move(done).error();  // the daemon went away: stop here
+                    return std::move(done).error(); // the daemon went away: stop here
                 }
                 problems.push_back(file + ":" + std::to_string(entry.line) + ": " + done.error().to_string());
                 continue;
@@ -65,8 +58,8 @@ public:
     // subscription on the bus; both are a success.
     Result<void> watch(const config::KeyPath& path, const std::function<bool(const Object&)>& on_event) override {
         auto streamed = cli::stream_subscription(client_.bus(), services::config::kSubscribe.name,
-                                                 services::config::key_path_params(path), client_.bus().options().timeout,
-                                                 on_event);
+                                                 services::config::key_path_params(path),
+                                                 client_.bus().options().timeout, on_event);
         if (!streamed) {
             return std::move(streamed).error();
         }

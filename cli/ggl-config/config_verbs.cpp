@@ -289,8 +289,8 @@ int run_import(const GlobalOptions& options, const VerbArguments& arguments) {
             cli::print_error(problem);
         }
         if (!problems.empty()) {
-            std::fprintf(stderr, "%s: imported %zu entries of %s; %zu lines skipped\n",
-                         cli::program_label().c_str(), *applied, name.c_str(), problems.size());
+            std::fprintf(stderr, "%s: imported %zu entries of %s; %zu lines skipped\n", cli::program_label().c_str(),
+                         *applied, name.c_str(), problems.size());
             return cli::kExitFailed;
         }
         return cli::kExitOk;

@@ -16,18 +16,18 @@ namespace ggl::config_cli {
 // Options accepted before or after any verb.
 struct GlobalOptions {
     cli::OutputFormat format = cli::OutputFormat::Human;
-    std::string db_path;  // --db: the database file instead of ggconfigd
+    std::string db_path; // --db: the database file instead of ggconfigd
     double timeout_seconds = 10;
 };
 
 struct VerbArguments {
     std::vector<std::string> positionals;
-    std::string path_json;  // --path '["a","b/c"]'
+    std::string path_json; // --path '["a","b/c"]'
     bool force_string = false;
     std::optional<int64_t> timestamp;
     bool recursive = false;
     std::string export_format = "yaml";
-    uint64_t count = 0;  // watch --count; 0: until interrupted
+    uint64_t count = 0; // watch --count; 0: until interrupted
 };
 
 // Verbs return the process exit status.

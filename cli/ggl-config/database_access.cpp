@@ -20,11 +20,8 @@ Result<T> as_store_answer(Result<T> result) {
     case ErrorCode::Conflict:
     case ErrorCode::Invalid:
     case ErrorCode::Noentry:
-    case ErrorCode::Unsupported:
-        error.remote = true;
-        break;
-    default:
-        break;
+    case ErrorCode::Unsupported: error.remote = true; break;
+    default: break;
     }
     return error;
 }

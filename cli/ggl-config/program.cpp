@@ -193,11 +193,12 @@ int ggl::programs::ggl_config(int argc, char** argv) {
     VerbArguments arguments;
     return cli::run_verb_program(app, argc, argv, kVerbs, options, arguments, add_global_options,
                                  [&](const Verb& verb) -> int {
-        // --db: before the verb reads anything (import may read stdin), the ggl
-        // executable hands the command over to ggl-config-db (config_access.hpp).
-        if (!options.db_path.empty()) {
-            if (auto reached = reach_database(); !reached) return cli::report_error(reached.error());
-        }
-        return verb.run(options, arguments);
-    });
+                                     // --db: before the verb reads anything (import may read stdin), the ggl
+                                     // executable hands the command over to ggl-config-db (config_access.hpp).
+                                     if (!options.db_path.empty()) {
+                                         if (auto reached = reach_database(); !reached)
+                                             return cli::report_error(reached.error());
+                                     }
+                                     return verb.run(options, arguments);
+                                 });
 }

@@ -93,8 +93,7 @@ void add_device_options(CLI::App& verb, VerbArguments& arguments) {
         ->type_name("FILE");
     verb.add_option("--thing-name", arguments.thing_name, "Thing name ({iot:thingName}, AWS_IOT_THING_NAME)")
         ->type_name("NAME");
-    verb.add_option("--root-path", arguments.root_path, "Greengrass root path (default $GGL_ROOT)")
-        ->type_name("PATH");
+    verb.add_option("--root-path", arguments.root_path, "Greengrass root path (default $GGL_ROOT)")->type_name("PATH");
 }
 
 void add_platform_option(CLI::App& verb, VerbArguments& arguments) {

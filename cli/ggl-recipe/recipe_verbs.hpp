@@ -14,12 +14,12 @@ namespace ggl::recipe_cli {
 
 struct VerbArguments {
     std::vector<std::string> recipes;
-    std::string output_dir;     // translate -o; "" or "-": standard output
-    std::string check_dir;      // translate --check
-    std::string config_file;    // --config
-    std::string thing_name;     // --thing-name
-    std::string root_path;      // --root-path
-    std::string platform_spec;  // --platform os=linux,architecture=aarch64
+    std::string output_dir; // translate -o; "" or "-": standard output
+    std::string check_dir; // translate --check
+    std::string config_file; // --config
+    std::string thing_name; // --thing-name
+    std::string root_path; // --root-path
+    std::string platform_spec; // --platform os=linux,architecture=aarch64
     cli::OutputFormat format = cli::OutputFormat::Human;
 };
 
@@ -50,7 +50,7 @@ std::optional<Recipe> load_or_report(const std::string& path);
 void report_warnings(const RecipeLoad& load);
 
 // unified_diff.cpp: `diff -u` style text, empty when old and new are equal.
-std::string unified_diff(const std::string& old_name, const std::string& old_text,
-                         const std::string& new_name, const std::string& new_text);
+std::string unified_diff(const std::string& old_name, const std::string& old_text, const std::string& new_name,
+                         const std::string& new_text);
 
 } // namespace ggl::recipe_cli

@@ -35,8 +35,8 @@ Result<Map> lifecycle_object(const Lifecycle& lifecycle, const InterpolationCont
         }
         auto script = interpolate(step->script, context, InterpolationTarget::Shell);
         if (!script) {
-            return make_error(script.error().code, "Lifecycle." + std::string(phase_name(phase)) +
-                                                       ".Script: " + script.error().message);
+            return make_error(script.error().code,
+                              "Lifecycle." + std::string(phase_name(phase)) + ".Script: " + script.error().message);
         }
         Map entry{{"Script", *script}};
         if (step->requires_privilege || !step->requires_privilege_expression.empty()) {
@@ -75,7 +75,8 @@ Map manifest_object(const Manifest& manifest) {
     }
     List artifacts;
     for (const Artifact& artifact : manifest.artifacts) {
-        Map entry{{"Uri", artifact.uri}, {"Unarchive", artifact.unarchive},
+        Map entry{{"Uri", artifact.uri},
+                  {"Unarchive", artifact.unarchive},
                   {"Permission", Map{{"Read", artifact.read_permission}, {"Execute", artifact.execute_permission}}}};
         if (!artifact.digest.empty()) {
             entry.set("Digest", artifact.digest);

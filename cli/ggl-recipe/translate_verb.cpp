@@ -130,7 +130,7 @@ int check_units(const std::vector<Translated>& results, const std::string& dir) 
                 std::find(expected.begin(), expected.end(), name) == expected.end()) {
                 differs = true;
                 std::string diff = unified_diff(path.string(), read_file(path).value_or(""), "/dev/null", "");
-                if (diff.empty()) {  // an empty file: no lines to remove, but still a difference
+                if (diff.empty()) { // an empty file: no lines to remove, but still a difference
                     diff = "--- " + path.string() + "\n+++ /dev/null\n";
                 }
                 std::fputs(diff.c_str(), stdout);
@@ -153,7 +153,7 @@ int run_translate(const VerbArguments& arguments) {
     }
     std::vector<Translated> results;
     bool failed = false;
-    bool only_no_manifest = true;  // every failure a valid recipe without a manifest for the platform
+    bool only_no_manifest = true; // every failure a valid recipe without a manifest for the platform
     for (const std::string& path : arguments.recipes) {
         bool no_manifest = false;
         if (auto result = translate_one(path, device->settings, device->platform, arguments, no_manifest)) {

@@ -17,8 +17,8 @@ std::vector<std::string> split_lines(const std::string& text) {
 }
 
 struct Edit {
-    char kind;  // ' ', '-', '+'
-    size_t old_line, new_line;  // 0-based positions before this edit
+    char kind; // ' ', '-', '+'
+    size_t old_line, new_line; // 0-based positions before this edit
     std::string text;
 };
 
@@ -29,8 +29,8 @@ std::string range_text(size_t start, size_t count) {
 
 } // namespace
 
-std::string unified_diff(const std::string& old_name, const std::string& old_text,
-                         const std::string& new_name, const std::string& new_text) {
+std::string unified_diff(const std::string& old_name, const std::string& old_text, const std::string& new_name,
+                         const std::string& new_text) {
     if (old_text == new_text) {
         return {};
     }

@@ -20,7 +20,6 @@
 #include "ggl/services/pubsub.hpp"
 #include "ggl/systemd.hpp"
 
-
 #include <langinfo.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,13 +52,16 @@ namespace {
 // installed. ggipcd serves components on the IPC socket rather than the bus (check_ipc).
 struct Daemon {
     const char* program;
-    const char* service;  // bus service; nullptr for ggipcd
+    const char* service; // bus service; nullptr for ggipcd
     bool optional;
 };
 constexpr Daemon kDaemons[] = {
-    {"ggconfigd", services::config::kService, false},   {"gghealthd", services::health::kService, false},
-    {"ggdeploymentd", services::deployment::kService, false}, {"ggpubsubd", services::pubsub::kService, true},
-    {"iotcored", "aws_iot_mqtt", true},                 {"tesd", "aws_iot_tes", true},
+    {"ggconfigd", services::config::kService, false},
+    {"gghealthd", services::health::kService, false},
+    {"ggdeploymentd", services::deployment::kService, false},
+    {"ggpubsubd", services::pubsub::kService, true},
+    {"iotcored", "aws_iot_mqtt", true},
+    {"tesd", "aws_iot_tes", true},
 };
 constexpr Daemon kIpcDaemon{"ggipcd", nullptr, true};
 
@@ -74,7 +76,7 @@ std::optional<ConfigReader> open_configuration(Context& context) {
         return ConfigReader([client](const KeyPath& path) { return client->read_optional(path); });
     }
     std::string path = env::config_db();
-    struct stat info{};
+    struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {
         int err = errno;
         context.add("configuration", Status::Error,
@@ -114,7 +116,7 @@ std::string check_root_path(Context& context, const std::optional<ConfigReader>&
             return {};
         }
     }
-    struct stat info{};
+    struct stat info {};
     if (::stat(root.c_str(), &info) != 0) {
         int err = errno;
         context.add("root path", Status::Error, root + " (" + source + "): " + errno_text(err),
@@ -135,7 +137,7 @@ void check_disk(Context& context, const std::string& root, const std::string& la
         context.add("disk space", Status::Skipped, "the root path is missing");
         return;
     }
-    struct statvfs info{};
+    struct statvfs info {};
     if (::statvfs(root.c_str(), &info) != 0) {
         int err = errno;
         context.add("disk space" + label, Status::Error,
@@ -173,8 +175,8 @@ void check_disk(Context& context, const std::string& root, const std::string& la
 // configured rootPath (the components' work directories) puts them on different ones.
 void check_disks(Context& context, const std::string& root) {
     check_disk(context, root);
-    struct stat root_info{};
-    struct stat store_info{};
+    struct stat root_info {};
+    struct stat store_info {};
     std::string store = env::root_dir();
     if (!root.empty() && ::stat(root.c_str(), &root_info) == 0 && ::stat(store.c_str(), &store_info) == 0 &&
         root_info.st_dev != store_info.st_dev) {
@@ -185,7 +187,7 @@ void check_disks(Context& context, const std::string& root) {
 // The kernel's own flag, which is what timedated's NTPSynchronized reports; nullopt when
 // adjtimex is not allowed here (a container's seccomp filter).
 std::optional<bool> clock_synchronized() {
-    struct timex state{};
+    struct timex state {};
     int result = ::adjtimex(&state);
     if (result < 0) return std::nullopt;
     return result != TIME_ERROR && (state.status & STA_UNSYNC) == 0;
@@ -197,7 +199,7 @@ void check_clock(Context& context) {
 }
 
 bool is_executable_file(const std::string& path) {
-    struct stat info{};
+    struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
@@ -224,7 +226,7 @@ std::optional<std::string> find_program(std::string_view program) {
 }
 
 bool is_installed(const Daemon& daemon, const std::string& socket_path) {
-    struct stat info{};
+    struct stat info {};
     return find_program(daemon.program).has_value() || ::stat(socket_path.c_str(), &info) == 0;
 }
 
@@ -405,7 +407,7 @@ bool utf8_terminal() {
     return codeset != nullptr && std::strcmp(codeset, "UTF-8") == 0;
 }
 
-}  // namespace
+} // namespace
 
 int run_checks(const CheckArguments& arguments) {
     Context context;
@@ -450,4 +452,4 @@ int run_checks(const CheckArguments& arguments) {
     return check::exit_status(context.findings);
 }
 
-}  // namespace ggl::front
+} // namespace ggl::front

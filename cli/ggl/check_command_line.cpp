@@ -33,9 +33,8 @@ Exit status: 0 no errors (warnings allowed); 1 at least one error; 2 usage error
 } // namespace
 
 int run_check_command(int argc, char** argv) {
-    CLI::App app{
-        "Check that this device's configuration, identity, clock, disk, daemons and components are healthy.",
-        "ggl check"};
+    CLI::App app{"Check that this device's configuration, identity, clock, disk, daemons and components are healthy.",
+                 "ggl check"};
     cli::set_footer(app, kFooter);
     CheckArguments arguments;
     cli::add_output_option(app, arguments.format);

@@ -96,13 +96,12 @@ std::optional<std::string> check_certificate(Context& context, const std::option
 }
 
 // The private key at `path`, matched against the certificate when there is one.
-void check_private_key(Context& context, const std::optional<std::string>& path, const std::string& key,
-                       bool reported, const std::optional<std::string>& certificate_pem,
+void check_private_key(Context& context, const std::optional<std::string>& path, const std::string& key, bool reported,
+                       const std::optional<std::string>& certificate_pem,
                        const std::optional<std::string>& certificate_path) {
     if (!path) {
         if (!reported) {
-            context.add("private key", Status::Warning, key + kCloudOnly,
-                        set_command(key, "/path/to/private.pem.key"));
+            context.add("private key", Status::Warning, key + kCloudOnly, set_command(key, "/path/to/private.pem.key"));
         }
         return;
     }
@@ -126,8 +125,7 @@ void check_private_key(Context& context, const std::optional<std::string>& path,
 }
 
 // The root CA at `path`: it holds at least one PEM certificate.
-void check_root_ca(Context& context, const std::optional<std::string>& path, const std::string& key,
-                   bool reported) {
+void check_root_ca(Context& context, const std::optional<std::string>& path, const std::string& key, bool reported) {
     if (!path) {
         if (!reported) {
             context.add("root CA", Status::Warning, key + kCloudOnly, set_command(key, "/path/to/AmazonRootCA1.pem"));
@@ -197,7 +195,7 @@ void check_endpoints(Context& context, const ConfigReader& read) {
             unset.push_back(name);
         }
     }
-    if (context.findings.size() != before) return;  // a value of the wrong type was reported
+    if (context.findings.size() != before) return; // a value of the wrong type was reported
     if (unset.empty()) {
         context.add("AWS IoT endpoints", Status::Ok, detail);
         return;

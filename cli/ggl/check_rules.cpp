@@ -49,7 +49,7 @@ X509Ptr first_certificate(std::string_view pem) {
 }
 
 std::optional<int64_t> seconds_of(const ASN1_TIME* time) {
-    struct tm parts{};
+    struct tm parts {};
     if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) {
         return std::nullopt;
     }
@@ -59,7 +59,7 @@ std::optional<int64_t> seconds_of(const ASN1_TIME* time) {
 std::string subject_of(const X509* certificate) {
     BioPtr bio(BIO_new(BIO_s_mem()));
     if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(certificate), 0,
-                                     XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+                                   XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
         return "";
     }
     char* data = nullptr;
@@ -72,7 +72,7 @@ std::string plural(size_t n, std::string_view one) {
     return std::to_string(n) + " " + std::string(one) + (n == 1 ? "" : "s");
 }
 
-}  // namespace
+} // namespace
 
 std::string_view status_name(Status status) {
     switch (status) {
@@ -124,7 +124,7 @@ std::string format_bytes(uint64_t bytes) {
 
 std::string format_utc(int64_t seconds) {
     time_t when = static_cast<time_t>(seconds);
-    struct tm parts{};
+    struct tm parts {};
     if (::gmtime_r(&when, &parts) == nullptr) {
         return std::to_string(seconds) + " s since the epoch";
     }
@@ -256,4 +256,4 @@ Object to_object(const std::vector<Finding>& findings) {
     return list;
 }
 
-}  // namespace ggl::check
+} // namespace ggl::check

@@ -22,10 +22,10 @@ enum class Status { Ok, Warning, Error, Skipped };
 std::string_view status_name(Status status);
 
 struct Finding {
-    std::string check;  // what was checked: "thing name", "bus gg_config"
+    std::string check; // what was checked: "thing name", "bus gg_config"
     Status status = Status::Ok;
-    std::string detail;  // what was found
-    std::string remedy;  // one line saying what to do; empty when there is nothing to do
+    std::string detail; // what was found
+    std::string remedy; // one line saying what to do; empty when there is nothing to do
 };
 
 // 1 when any finding is an error, else 0 (warnings allowed).
@@ -52,8 +52,8 @@ std::string format_bytes(uint64_t bytes);
 // The clock: an error when it reads before 2024 or before this program was built, a
 // warning when the kernel says it is not synchronized (nullopt: unknown).
 struct ClockFacts {
-    int64_t now_seconds = 0;    // CLOCK_REALTIME
-    int64_t build_seconds = 0;  // when this program was built; 0: unknown
+    int64_t now_seconds = 0; // CLOCK_REALTIME
+    int64_t build_seconds = 0; // when this program was built; 0: unknown
     std::optional<bool> synchronized;
 };
 Finding grade_clock(const ClockFacts& facts);
@@ -63,8 +63,8 @@ std::string format_utc(int64_t seconds);
 
 // The first certificate of a PEM text.
 struct CertificateInfo {
-    std::string subject;     // one line, "CN=dev-42"
-    int64_t not_before = 0;  // seconds since the epoch
+    std::string subject; // one line, "CN=dev-42"
+    int64_t not_before = 0; // seconds since the epoch
     int64_t not_after = 0;
 };
 // PARSE when the text holds no PEM certificate.
@@ -90,4 +90,4 @@ std::string render_human(const std::vector<Finding>& findings, Symbols symbols);
 // A list of {check, status, detail, remedy} (remedy null when there is none).
 Object to_object(const std::vector<Finding>& findings);
 
-}  // namespace ggl::check
+} // namespace ggl::check

@@ -96,7 +96,7 @@ journal cannot be read; 2 usage error.)";
 
 struct Arguments {
     cli::OutputFormat format = cli::OutputFormat::Human;
-    double timeout_seconds = 0;  // 0: the verb's default
+    double timeout_seconds = 0; // 0: the verb's default
     std::string socket_path;
     std::string name;
     bool follow = false;
@@ -214,7 +214,9 @@ int run_job(const Arguments& arguments, Result<Object> (services::HealthClient::
 int run_restart(const Arguments& arguments) {
     return run_job(arguments, &services::HealthClient::restart_component, "restarting");
 }
-int run_stop(const Arguments& arguments) { return run_job(arguments, &services::HealthClient::stop_component, "stopping"); }
+int run_stop(const Arguments& arguments) {
+    return run_job(arguments, &services::HealthClient::stop_component, "stopping");
+}
 
 int run_logs(const Arguments& arguments) {
     return run_component_logs(arguments.name, arguments.lines, arguments.follow, arguments.format);
@@ -255,7 +257,8 @@ void add_global_options(CLI::App& app, Arguments& arguments) {
 std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& context) {
     Arguments arguments;
     arguments.socket_path = context.option("--socket");
-    auto client = services::HealthClient::at_path(socket_path_of(arguments), bus::ClientOptions{cli::kCompletionTimeout, 0});
+    auto client =
+        services::HealthClient::at_path(socket_path_of(arguments), bus::ClientOptions{cli::kCompletionTimeout, 0});
     auto listed = answer_map(client.list_components(), services::health::kListComponents);
     std::vector<cli::Candidate> names;
     const Object* components = listed ? listed->find("components") : nullptr;

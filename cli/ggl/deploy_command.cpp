@@ -116,10 +116,12 @@ void print_failure(const Object& failure, const char* label, std::FILE* out) {
     } else {
         std::fprintf(out, "%s: %s failed in phase %s: %s\n", label, component.c_str(), phase.c_str(), reason.c_str());
     }
-    if (const Object* journal = find_field(failure, "journal"); journal && journal->is_list() && !journal->as_list().empty()) {
+    if (const Object* journal = find_field(failure, "journal");
+        journal && journal->is_list() && !journal->as_list().empty()) {
         std::fprintf(out, "Last lines of %s's log:\n", component.c_str());
         for (const Object& line : journal->as_list()) {
-            if (line.is_buffer()) std::fprintf(out, "  %.*s\n", static_cast<int>(line.as_buffer().size()), line.as_buffer().data());
+            if (line.is_buffer())
+                std::fprintf(out, "  %.*s\n", static_cast<int>(line.as_buffer().size()), line.as_buffer().data());
         }
     }
 }
@@ -131,7 +133,8 @@ void print_plan(const Object& plan, std::FILE* out) {
             std::string action = string_field(component, "action");
             std::string line = "  " + action + std::string(action.size() < 8 ? 8 - action.size() : 1, ' ') +
                                string_field(component, "component_name") + " " + string_field(component, "version");
-            if (std::string previous = string_field(component, "previous_version"); !previous.empty() && action == "update") {
+            if (std::string previous = string_field(component, "previous_version");
+                !previous.empty() && action == "update") {
                 line += " (from " + previous + ")";
             }
             std::fprintf(out, "%s\n", line.c_str());
@@ -174,11 +177,13 @@ void print_status(const Object& status) {
     if (const Object* steps = find_field(status, "steps"); steps && steps->is_list()) {
         std::printf("Steps:\n");
         for (const Object& step : steps->as_list()) {
-            std::printf("  %s  %s\n", cli::format_local_time(int_field(step, "time")).c_str(), string_field(step, "message").c_str());
+            std::printf("  %s  %s\n", cli::format_local_time(int_field(step, "time")).c_str(),
+                        string_field(step, "message").c_str());
         }
     }
     if (const Object* failure = find_field(status, "failure")) print_failure(*failure, "Failure", stdout);
-    if (const Object* failure = find_field(status, "rollback_failure")) print_failure(*failure, "Rollback failure", stdout);
+    if (const Object* failure = find_field(status, "rollback_failure"))
+        print_failure(*failure, "Rollback failure", stdout);
 }
 
 int exit_for_state(const std::string& state) {
@@ -251,7 +256,8 @@ int run_local(const Arguments& arguments) {
     request.rollback = arguments.failure_policy != "none";
     request.dry_run = arguments.dry_run;
     if (arguments.component_timeout > 0) request.timeout_seconds = arguments.component_timeout;
-    if (arguments.validation_timeout > 0) request.configuration_validation_timeout_seconds = arguments.validation_timeout;
+    if (arguments.validation_timeout > 0)
+        request.configuration_validation_timeout_seconds = arguments.validation_timeout;
 
     services::DeploymentClient client = client_for(arguments);
     auto created = client.create_local_deployment(request);
@@ -293,7 +299,8 @@ int run_local(const Arguments& arguments) {
     }
     std::fprintf(stderr, "Deployment %s: %s\n", id.c_str(), state.c_str());
     if (const Object* failure = find_field(*status, "failure")) print_failure(*failure, "Failure", stderr);
-    if (const Object* failure = find_field(*status, "rollback_failure")) print_failure(*failure, "Rollback failure", stderr);
+    if (const Object* failure = find_field(*status, "rollback_failure"))
+        print_failure(*failure, "Rollback failure", stderr);
     return cli::kExitFailed;
 }
 
@@ -336,8 +343,9 @@ int run_list(const Arguments& arguments) {
             const Object* components = find_field(deployment, "components");
             table.add_row({string_field(deployment, "deployment_id"), string_field(deployment, "state"),
                            string_field(deployment, "group_name"),
-                           cli::is_json(arguments.format) ? Object(int_field(deployment, "created"))
-                                                          : Object(cli::format_local_time(int_field(deployment, "created"))),
+                           cli::is_json(arguments.format)
+                               ? Object(int_field(deployment, "created"))
+                               : Object(cli::format_local_time(int_field(deployment, "created"))),
                            components ? *components : Object(List{})});
         }
     }

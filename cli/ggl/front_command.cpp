@@ -55,11 +55,11 @@ int run_front(int argc, char** argv) {
         cli::silence_stderr();
         std::vector<std::string> words(argv + 2, argv + argc);
         if (words.size() <= 1) {
-            cli::parse_command_line(app, argc, argv);  // the verbs and the options
+            cli::parse_command_line(app, argc, argv); // the verbs and the options
             return cli::kExitOk;
         }
         const Verb* verb = find_verb(words.front());
-        if (verb == nullptr) return cli::kExitOk;  // an unknown verb has no candidates
+        if (verb == nullptr) return cli::kExitOk; // an unknown verb has no candidates
         // The verb sees `ggl VERB __complete WORDS...`, as if typed after the verb.
         words.front() = std::string(cli::kCompleteVerb);
         return run_verb(*verb, std::move(words));

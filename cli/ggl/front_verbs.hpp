@@ -16,8 +16,8 @@ namespace ggl::front {
 // config, recipe and bus are programs linked in (cli/programs.hpp), also reached by
 // their own names (`program`: ggl-config, a link to ggl); the others are ggl's own.
 struct Verb {
-    std::string_view name;     // bus
-    std::string_view program;  // ggl-bus, or empty
+    std::string_view name; // bus
+    std::string_view program; // ggl-bus, or empty
     std::string_view summary;
     int (*run)(int argc, char** argv);
 };

@@ -53,8 +53,7 @@ std::string backup_name_param(const bus::Call& call) {
 } // namespace
 
 ConfigService::ConfigService(EventLoop& loop, bus::Server& server, std::unique_ptr<config::ConfigStore> store)
-    : store_(std::move(store)),
-      subscriptions_([this](const config::KeyPath& path) { return store_->read(path).ok(); }),
+    : store_(std::move(store)), subscriptions_([this](const config::KeyPath& path) { return store_->read(path).ok(); }),
       commit_(
           loop, *store_, [this] { store_->end_read(); },
           [this](std::vector<GroupCommit::Finished>& group) { finish_group(group); }) {
@@ -150,7 +149,7 @@ void ConfigService::write(bus::Call call) {
     // The call (and so its params) outlives the change: the value is not copied.
     const Object* value = call.param(param::kValue);
     submit(std::move(call), [path = std::move(params->path), value, ts, older](config::ConfigStore& store,
-                                                                         std::vector<config::Change>& changes) {
+                                                                               std::vector<config::Change>& changes) {
         return store.write(path, *value, ts, &changes, older);
     });
 }
@@ -161,8 +160,8 @@ void ConfigService::remove(bus::Call call) {
         call.fail(std::move(params).error());
         return;
     }
-    submit(std::move(call), [path = std::move(params->path), ts = params->timestamp](config::ConfigStore& store,
-                                                                      std::vector<config::Change>& changes) {
+    submit(std::move(call), [path = std::move(params->path),
+                             ts = params->timestamp](config::ConfigStore& store, std::vector<config::Change>& changes) {
         return store.remove(path, ts, &changes);
     });
 }

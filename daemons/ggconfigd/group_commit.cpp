@@ -51,9 +51,7 @@ GroupCommit::~GroupCommit() {
     }
 }
 
-void GroupCommit::submit(Change change, Done done) {
-    queue_.push_back({std::move(change), std::move(done), false});
-}
+void GroupCommit::submit(Change change, Done done) { queue_.push_back({std::move(change), std::move(done), false}); }
 
 void GroupCommit::submit_alone(Change change, Done done) {
     queue_.push_back({std::move(change), std::move(done), true});
@@ -94,7 +92,7 @@ void GroupCommit::schedule_checkpoint() {
     checkpoint_timer_ = loop_.add_timer(kIdleCheckpointDelay, [this] {
         checkpoint_scheduled_ = false;
         before_commit_();
-        (void)store_.checkpoint();  // best effort: a failed one is retried after the next write
+        (void)store_.checkpoint(); // best effort: a failed one is retried after the next write
         store_.release_memory();
     });
 }

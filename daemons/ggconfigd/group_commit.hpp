@@ -30,8 +30,7 @@ public:
     using GroupDone = std::function<void(std::vector<Finished>& group)>;
 
     // before_commit runs before each group (ggconfigd: ends the turn's read transaction).
-    GroupCommit(EventLoop& loop, config::ConfigStore& store, std::function<void()> before_commit,
-                GroupDone group_done);
+    GroupCommit(EventLoop& loop, config::ConfigStore& store, std::function<void()> before_commit, GroupDone group_done);
     ~GroupCommit();
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;

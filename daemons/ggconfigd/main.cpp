@@ -3,9 +3,9 @@
 #include "startup_config.hpp"
 
 #include "ggl/bus_server.hpp"
-#include "ggl/daemon.hpp"
-#include "ggl/config_store.hpp"
 #include "ggl/cli/program_options.hpp"
+#include "ggl/config_store.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"

@@ -65,7 +65,7 @@ bool load_file(config::ConfigStore& store, const std::string& file) {
 size_t load_startup_config(config::ConfigStore& store, const std::string& config_dir) {
     std::vector<std::string> files;
     std::string main_file = config_dir + "/config.yaml";
-    struct stat info{};
+    struct stat info {};
     if (::stat(main_file.c_str(), &info) == 0) {
         files.push_back(main_file);
     }

@@ -102,7 +102,7 @@ Result<void> run_artifact_installer(const std::string& program, const store::Art
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;
         if (answer.size() + static_cast<size_t>(got) > kMaxAnswerBytes) {
-            oversized = true;  // keep reading to the end, so the program is not stuck writing
+            oversized = true; // keep reading to the end, so the program is not stuck writing
             continue;
         }
         answer.append(buffer, static_cast<size_t>(got));
@@ -119,8 +119,8 @@ Result<void> run_artifact_installer(const std::string& program, const store::Art
     }
     auto object = msgpack_decode(answer);
     if (!object) {
-        return failure(program, answer.empty() ? "exited without an answer"
-                                               : "answered with something that is not msgpack");
+        return failure(program,
+                       answer.empty() ? "exited without an answer" : "answered with something that is not msgpack");
     }
     return store::artifact_install_outcome_from(*object);
 }

@@ -16,8 +16,9 @@ void Deployer::finish(Record& record, State state, const std::string& message) {
 }
 
 void Deployer::fail(Record& record, Failure failure) {
-    std::string text = failure.component.empty() ? failure.reason
-                                                 : failure.component + " failed in phase " + failure.phase + ": " + failure.reason;
+    std::string text = failure.component.empty()
+                           ? failure.reason
+                           : failure.component + " failed in phase " + failure.phase + ": " + failure.reason;
     record.failure = std::move(failure);
     if (!record.changes_started) {
         remove_added_versions(record);
@@ -26,8 +27,7 @@ void Deployer::fail(Record& record, Failure failure) {
     }
     progress_(record, "failed: " + text);
     if (!record.request.rollback) {
-        finish(record, State::FailedRollbackNotRequested,
-               "left as it is (failure_handling_policy DO_NOTHING)");
+        finish(record, State::FailedRollbackNotRequested, "left as it is (failure_handling_policy DO_NOTHING)");
         return;
     }
     roll_back(record);

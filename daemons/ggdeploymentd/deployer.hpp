@@ -23,8 +23,8 @@ struct LifecycleWork;
 class Health;
 
 struct DeployerOptions {
-    std::string unit_dir;         // where units are written (GGL_UNIT_DIR)
-    std::string root_dir;         // GGL_ROOT
+    std::string unit_dir; // where units are written (GGL_UNIT_DIR)
+    std::string root_dir; // GGL_ROOT
     // A component counts as started once RUNNING this long without failing (a run
     // script that dies at once must fail its deployment), or once FINISHED.
     std::chrono::milliseconds settle{500};
@@ -65,7 +65,8 @@ private:
     Outcome run_lifecycle(Record& record, LifecycleWork work, systemd::Manager& manager, Health& health);
     Outcome request_reboot(Record& record, const std::string& component, LifecycleWork remaining);
     void resume_after_reboot(Record& record);
-    std::string bootstrap_on_rollback(Record& record, systemd::Manager& manager, const std::vector<std::string>& targets);
+    std::string bootstrap_on_rollback(Record& record, systemd::Manager& manager,
+                                      const std::vector<std::string>& targets);
     void remove_added_versions(Record& record);
     void fail(Record& record, Failure failure);
     void roll_back(Record& record);

@@ -21,9 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-config::KeyPath group_roots_path() {
-    return {"services", kDeploymentService, "GroupToRootComponents"};
-}
+config::KeyPath group_roots_path() { return {"services", kDeploymentService, "GroupToRootComponents"}; }
 config::KeyPath component_path(const std::string& name, std::initializer_list<std::string> rest = {}) {
     config::KeyPath path{"services", name};
     path.insert(path.end(), rest);
@@ -66,7 +64,7 @@ Result<void> snapshot_units(const std::string& unit_dir, const fs::path& snapsho
 // links follow the unit files, so a rollback that restores the files restores them too.
 Result<void> enable_component_units(const std::string& unit_dir) {
     std::error_code error;
-    std::set<fs::path> wanted;  // T.wants/UNIT, relative to unit_dir
+    std::set<fs::path> wanted; // T.wants/UNIT, relative to unit_dir
     for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
         std::string name = entry.path().filename().string();
         if (!name.starts_with("ggl.") || !name.ends_with(".service") || !entry.is_regular_file()) continue;
@@ -121,7 +119,8 @@ Result<void> restore_units(const std::string& unit_dir, const fs::path& snapshot
     std::vector<fs::path> current;
     for (const auto& entry : fs::directory_iterator(unit_dir, error)) {
         // Unit files only: ggl.target.wants/ follows them (enable_component_units).
-        if (entry.path().filename().string().starts_with("ggl.") && !entry.is_directory()) current.push_back(entry.path());
+        if (entry.path().filename().string().starts_with("ggl.") && !entry.is_directory())
+            current.push_back(entry.path());
     }
     for (const fs::path& path : current) fs::remove(path, error);
     for (const auto& entry : fs::directory_iterator(snapshot, error)) {
@@ -131,7 +130,8 @@ Result<void> restore_units(const std::string& unit_dir, const fs::path& snapshot
             return written;
         }
     }
-    if (error) return make_error(ErrorCode::Failure, "restoring units from " + snapshot.string() + ": " + error.message());
+    if (error)
+        return make_error(ErrorCode::Failure, "restoring units from " + snapshot.string() + ": " + error.message());
     return enable_component_units(unit_dir);
 }
 
@@ -154,7 +154,8 @@ std::set<std::string> active_component_units(systemd::Manager& manager) {
     std::set<std::string> active_before;
     if (auto units = manager.list_units({"ggl.*.service"}); units) {
         for (const auto& unit : *units) {
-            if (unit.active_state == "active" || unit.active_state == "activating" || unit.active_state == "reloading") {
+            if (unit.active_state == "active" || unit.active_state == "activating" ||
+                unit.active_state == "reloading") {
                 active_before.insert(unit.name);
             }
         }
@@ -287,7 +288,8 @@ bool Deployer::take_snapshot(Record& record, const Plan& plan, services::ConfigC
 }
 
 // Components no longer needed: stopped, units and store entries gone.
-bool Deployer::remove_components(Record& record, const Plan& plan, systemd::Manager& manager, services::ConfigClient& config) {
+bool Deployer::remove_components(Record& record, const Plan& plan, systemd::Manager& manager,
+                                 services::ConfigClient& config) {
     std::error_code error;
     for (const auto& [name, version] : plan.removed) {
         progress_(record, "removing " + name + " " + version);
@@ -364,8 +366,8 @@ Deployer::Outcome Deployer::run_lifecycle(Record& record, LifecycleWork work, sy
         std::optional<int32_t> exit_status;
         if (status && status->exec_main_code == 1) exit_status = status->exec_main_status;
         if (!job || !job->done()) {
-            Failure failure = failure_of(name, phase, job ? "the " + phase + " script failed (job " + job->result + ")"
-                                                          : job.error().message);
+            Failure failure = failure_of(
+                name, phase, job ? "the " + phase + " script failed (job " + job->result + ")" : job.error().message);
             if (exit_status) {
                 failure.exit_status = *exit_status;
                 failure.reason += ", exit status " + std::to_string(*exit_status);

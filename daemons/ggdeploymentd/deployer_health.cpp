@@ -15,7 +15,7 @@ constexpr size_t kJournalLines = 20;
 
 std::string journal_text(const systemd::JournalLine& line) {
     time_t seconds = static_cast<time_t>(line.realtime_usec / 1000000);
-    struct tm local{};
+    struct tm local {};
     localtime_r(&seconds, &local);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local);
@@ -69,10 +69,10 @@ Result<void> Health::wait(std::vector<std::string> names, int64_t since_ms, Cloc
         if (now >= deadline) {
             if (auto late = time_out(targets, failure); !late) return late;
         }
-        auto wait_for = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now) +
-                        std::chrono::milliseconds(1);
+        auto wait_for =
+            std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now) + std::chrono::milliseconds(1);
         auto readable = events_.wait_readable(wait_for);
-        if (readable && !*readable) continue;  // a timer of ours is due
+        if (readable && !*readable) continue; // a timer of ours is due
         Result<bus::Reply> reply = readable ? events_.receive(std::chrono::milliseconds(10000))
                                             : Result<bus::Reply>(std::move(readable).error());
         if (auto taken = take_reply(targets, std::move(reply), since_ms, failure); !taken) return taken;
@@ -120,14 +120,16 @@ bool Health::observe(Targets& targets, const Object& event, int64_t since_ms, Fa
 
 // The events that came with the subscription, then the states as they are now, for
 // targets whose last transition came before the subscription caught up.
-Result<void> Health::catch_up(Targets& targets, services::HealthClient& status_client, int64_t since_ms, Failure& failure) {
+Result<void> Health::catch_up(Targets& targets, services::HealthClient& status_client, int64_t since_ms,
+                              Failure& failure) {
     for (const Object& event : pending_) {
         if (!observe(targets, event, since_ms, failure)) return make_error(ErrorCode::Failure, failure.reason);
     }
     pending_.clear();
     for (auto& [name, target] : targets) {
         auto status = status_client.get_status(name);
-        if (status && !observe(targets, *status, since_ms, failure)) return make_error(ErrorCode::Failure, failure.reason);
+        if (status && !observe(targets, *status, since_ms, failure))
+            return make_error(ErrorCode::Failure, failure.reason);
     }
     return {};
 }
@@ -154,8 +156,8 @@ bool Health::settled(Targets& targets, Clock::time_point now, std::chrono::milli
 Result<void> Health::time_out(const Targets& targets, Failure& failure) {
     for (const auto& [name, target] : targets) {
         if (!target.done) {
-            failure = failure_of(name, "run", "did not become RUNNING or FINISHED in time (last state " +
-                                                  target.state + ")");
+            failure =
+                failure_of(name, "run", "did not become RUNNING or FINISHED in time (last state " + target.state + ")");
             return make_error(ErrorCode::Timeout, failure.reason);
         }
     }

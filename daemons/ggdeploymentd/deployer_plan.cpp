@@ -40,7 +40,8 @@ config::KeyPath pointer_segments(std::string_view pointer) {
     size_t start = 1;
     while (start <= pointer.size()) {
         size_t slash = pointer.find('/', start);
-        std::string_view raw = pointer.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        std::string_view raw =
+            pointer.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
         std::string segment;
         for (size_t i = 0; i < raw.size(); ++i) {
             if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
@@ -107,9 +108,9 @@ void index_recipes(const fs::path& directory, bool in_store, CandidateIndex& ind
         auto recipe = std::make_shared<const Recipe>(std::move(*load.recipe));
         std::string expected = recipe->name + "-" + recipe->version.to_string();
         if (stem != expected) {
-            problems[stem] = path.string() + ": the file name does not match the recipe, which is " +
-                             recipe->name + " " + recipe->version.to_string() + " (expected " + expected +
-                             path.extension().string() + ")";
+            problems[stem] = path.string() + ": the file name does not match the recipe, which is " + recipe->name +
+                             " " + recipe->version.to_string() + " (expected " + expected + path.extension().string() +
+                             ")";
             continue;
         }
         auto& versions = index[recipe->name];
@@ -149,7 +150,8 @@ std::optional<Failure> read_deployed(services::ConfigClient& config, Plan& plan)
 std::optional<Failure> change_group_roots(const Request& request, Plan& plan) {
     if (const Map* services_map = plan.services.if_map()) {
         const Object* deployment = services_map->find(kDeploymentService);
-        const Object* groups = deployment && deployment->is_map() ? deployment->as_map().find("GroupToRootComponents") : nullptr;
+        const Object* groups =
+            deployment && deployment->is_map() ? deployment->as_map().find("GroupToRootComponents") : nullptr;
         if (groups != nullptr && groups->is_map()) {
             for (const auto& [group, roots] : groups->as_map()) {
                 if (!roots.is_map()) continue;
@@ -165,8 +167,9 @@ std::optional<Failure> change_group_roots(const Request& request, Plan& plan) {
     auto& roots = plan.groups[request.group];
     for (const std::string& name : request.remove) {
         if (roots.erase(name) == 0) {
-            return failure_of(name, "validate", "is not a root component of group " + request.group +
-                                                    ", so it cannot be removed from it");
+            return failure_of(name, "validate",
+                              "is not a root component of group " + request.group +
+                                  ", so it cannot be removed from it");
         }
     }
     for (const auto& [name, version] : request.add) {
@@ -178,8 +181,9 @@ std::optional<Failure> change_group_roots(const Request& request, Plan& plan) {
     for (const auto& [name, update] : request.configuration) {
         bool deployed = plan.installed.count(name) != 0 || request.add.count(name) != 0;
         if (!deployed) {
-            return failure_of(name, "validate", "configuration given for a component that is neither "
-                                                "deployed nor being added");
+            return failure_of(name, "validate",
+                              "configuration given for a component that is neither "
+                              "deployed nor being added");
         }
     }
     return std::nullopt;
@@ -225,7 +229,8 @@ std::optional<Failure> plan_configuration(const Request& request, const Plan& pl
     Object configuration = Map{};
     if (component.previous_version) {
         const Object* stored = plan.services.as_map().find(component.name);
-        const Object* stored_configuration = stored && stored->is_map() ? stored->as_map().find("configuration") : nullptr;
+        const Object* stored_configuration =
+            stored && stored->is_map() ? stored->as_map().find("configuration") : nullptr;
         if (stored_configuration != nullptr && stored_configuration->is_map()) configuration = *stored_configuration;
     }
     const Object stored_configuration = configuration;
@@ -303,9 +308,9 @@ std::optional<Failure> check_artifacts(const Request& request, Plan::Component& 
         }
         if (fs::is_directory(directory)) {
             component.artifact_directory = directory.string();
-            component.artifact_files = static_cast<int64_t>(component.manifest->artifacts.size()) +
-                                       std::count_if(copied->begin(), copied->end(),
-                                                     [](const auto& entry) { return !entry.directory; });
+            component.artifact_files =
+                static_cast<int64_t>(component.manifest->artifacts.size()) +
+                std::count_if(copied->begin(), copied->end(), [](const auto& entry) { return !entry.directory; });
         }
     }
     if (!component.in_store && !component.manifest->artifacts.empty()) {
@@ -377,9 +382,10 @@ Map plan_object(const Request& request, const Plan& plan) {
     List components;
     List units;
     for (const auto& component : plan.components) {
-        std::string action = !component.previous_version ? "add"
+        std::string action = !component.previous_version   ? "add"
                              : component.version_changed() ? "update"
-                             : component.needs_restart() ? "restart" : "keep";
+                             : component.needs_restart()   ? "restart"
+                                                           : "keep";
         Map entry{{"component_name", component.name}, {"version", component.version}, {"action", action}};
         if (component.previous_version) entry.set("previous_version", *component.previous_version);
         if (!component.artifact_directory.empty()) {
@@ -489,8 +495,8 @@ bool Deployer::validate_configuration(Record& record, const Plan& plan) {
         std::string name = it->second;
         asked.erase(it);
         if (reply->kind != bus::ReplyKind::Result) {
-            progress_(record, name + ": configuration validation failed in ggipcd (" + reply->error.message +
-                                  "); proceeding");
+            progress_(record,
+                      name + ": configuration validation failed in ggipcd (" + reply->error.message + "); proceeding");
             continue;
         }
         std::string status = string_field(reply->value, "status");

@@ -61,8 +61,10 @@ Deployer::Outcome Deployer::request_reboot(Record& record, const std::string& co
     record.phase = kAwaitingReboot;
     record.boot_id = read_boot_id(options_.boot_id_path);
     record.resume = remaining.to_object();
-    progress_(record, component + ": bootstrap exited 101, asking for a reboot of the device; the deployment "
-                                  "goes on after it (boot " + record.boot_id + ")");
+    progress_(record, component +
+                          ": bootstrap exited 101, asking for a reboot of the device; the deployment "
+                          "goes on after it (boot " +
+                          record.boot_id + ")");
     auto status = run_shell_command(options_.reboot_command);
     if (!status || *status != 0) {
         std::string reason = "the reboot command \"" + options_.reboot_command + "\" failed: " +
@@ -121,7 +123,8 @@ std::string Deployer::bootstrap_on_rollback(Record& record, systemd::Manager& ma
         }
         if (!recipe) continue;
         auto manifest = select_manifest(*recipe, platform);
-        if (!manifest || !(*manifest)->lifecycle.bootstrap || !(*manifest)->lifecycle.bootstrap->bootstrap_on_rollback) {
+        if (!manifest || !(*manifest)->lifecycle.bootstrap ||
+            !(*manifest)->lifecycle.bootstrap->bootstrap_on_rollback) {
             continue;
         }
         progress_(record, name + " " + version + ": bootstrap again (BootstrapOnRollback)");
@@ -130,8 +133,8 @@ std::string Deployer::bootstrap_on_rollback(Record& record, systemd::Manager& ma
         (void)manager.reset_failed_unit(unit);
         auto job = manager.start_unit(unit, true);
         if (!job || !job->done()) {
-            return "bootstrap of " + name + " " + version + " failed: " +
-                   (job ? "job " + job->result : job.error().message);
+            return "bootstrap of " + name + " " + version +
+                   " failed: " + (job ? "job " + job->result : job.error().message);
         }
         if (auto status = manager.unit_status(unit); status && status->exec_main_code == 1 &&
                                                      (status->exec_main_status == kBootstrapRestartNucleus ||
@@ -179,11 +182,12 @@ void Deployer::roll_back(Record& record) {
     }
     if (!targets.empty()) {
         Health health;
-        if (auto opened = health.open(); !opened) return fail_rollback("cannot reach gghealthd: " + opened.error().message);
+        if (auto opened = health.open(); !opened)
+            return fail_rollback("cannot reach gghealthd: " + opened.error().message);
         int64_t started_ms = now_ms();
         for (const std::string& name : targets) {
-            progress_(record, "starting " + name + " " + record.previous_versions.find(name)->as_buffer().data() +
-                                  " again");
+            progress_(record,
+                      "starting " + name + " " + record.previous_versions.find(name)->as_buffer().data() + " again");
             if (auto job = manager->start_unit(unit_name(name), false); !job) {
                 return fail_rollback("starting " + name + ": " + job.error().message);
             }

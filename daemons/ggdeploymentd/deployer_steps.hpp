@@ -9,8 +9,8 @@
 #include "ggl/bus_client.hpp"
 #include "ggl/component_store.hpp"
 #include "ggl/config_path.hpp"
-#include "ggl/services/health.hpp"
 #include "ggl/platform.hpp"
+#include "ggl/services/health.hpp"
 #include "ggl/unit_writer.hpp"
 
 #include <chrono>
@@ -43,9 +43,7 @@ inline Failure failure_of(std::string component, std::string phase, std::string 
     return failure;
 }
 
-inline std::string entry_of(const std::string& name, const std::string& version) {
-    return name + " " + version;
-}
+inline std::string entry_of(const std::string& name, const std::string& version) { return name + " " + version; }
 
 // ---------------------------------------------------------------------------------------
 // The plan: what the deployment will do, computed before anything changes.
@@ -60,8 +58,8 @@ struct Plan {
         bool in_store = false;
         std::optional<std::string> previous_version;
         bool reconfigured = false;
-        Object configuration = Map{};        // as the deployment leaves it
-        bool configuration_changed = false;  // for a deployed component: differs from what is stored
+        Object configuration = Map{}; // as the deployment leaves it
+        bool configuration_changed = false; // for a deployed component: differs from what is stored
         std::vector<UnitFile> units;
         bool units_changed = false;
         std::vector<std::string> required_by;
@@ -74,10 +72,10 @@ struct Plan {
         bool needs_restart() const { return version_changed() || reconfigured || units_changed; }
     };
 
-    std::vector<Component> components;  // dependencies first
-    std::map<std::string, std::string> removed;  // name -> version
-    std::map<std::string, std::string> installed;  // before the deployment
-    GroupRoots groups;                  // after the deployment
+    std::vector<Component> components; // dependencies first
+    std::map<std::string, std::string> removed; // name -> version
+    std::map<std::string, std::string> installed; // before the deployment
+    GroupRoots groups; // after the deployment
     CandidateIndex candidates;
     store::StoreLayout layout;
     // Under the system manager, components run as their runWith user ("user[:group]"):
@@ -91,9 +89,9 @@ struct Plan {
 // components to start, the store entries to drop on success. Kept in the record while a
 // reboot is awaited.
 struct LifecycleWork {
-    std::vector<std::pair<std::string, std::string>> phases;  // component, "bootstrap" or "install"
+    std::vector<std::pair<std::string, std::string>> phases; // component, "bootstrap" or "install"
     std::vector<std::string> targets;
-    std::vector<std::string> store_cleanup;  // "name version"
+    std::vector<std::string> store_cleanup; // "name version"
 
     Object to_object() const {
         List phase_list;
@@ -145,7 +143,7 @@ private:
     struct Target {
         std::string name;
         bool done = false;
-        bool active_seen = false;  // a STARTING/RUNNING/STOPPING during this wait
+        bool active_seen = false; // a STARTING/RUNNING/STOPPING during this wait
         std::optional<Clock::time_point> running_since;
         std::string state = "UNKNOWN";
     };

@@ -58,11 +58,11 @@ bool Deployer::prepare_store(Record& record, Plan& plan) {
                                   : fs::path(record.request.artifacts_directory) / component.name / component.version;
             auto options = artifact_options(plan.component_user);
             if (options) {
-                store::ArtifactInstallRequest request{
-                    plan.layout,
-                    store::ComponentArtifacts{component.recipe->name, component.recipe->version,
-                                              component.manifest->artifacts},
-                    source, *options};
+                store::ArtifactInstallRequest request{plan.layout,
+                                                      store::ComponentArtifacts{component.recipe->name,
+                                                                                component.recipe->version,
+                                                                                component.manifest->artifacts},
+                                                      source, *options};
                 installed = run_artifact_installer(artifact_installer_path(), request);
             } else {
                 installed = std::move(options).error();

@@ -28,9 +28,7 @@ constexpr std::pair<State, std::string_view> kStateNames[] = {
     {State::Canceled, "CANCELED"},
 };
 
-Error invalid(std::string message) {
-    return make_error(ErrorCode::Invalid, std::move(message));
-}
+Error invalid(std::string message) { return make_error(ErrorCode::Invalid, std::move(message)); }
 
 List string_list(const std::vector<std::string>& strings) {
     List list;
@@ -81,9 +79,7 @@ std::optional<State> state_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-bool is_final(State state) {
-    return state != State::Queued && state != State::InProgress;
-}
+bool is_final(State state) { return state != State::Queued && state != State::InProgress; }
 
 Result<Request> parse_request(const Map& params) {
     static const services::deployment::RequestRules kRules{is_valid_component_name, semver_check};
@@ -121,17 +117,15 @@ Map Record::summary() const {
     for (const std::string& name : request.remove) {
         components.emplace_back("-" + name);
     }
-    Map object{{"deployment_id", id},
-               {"state", std::string(state_name(state))},
-               {"group_name", request.group},
-               {"created", created_ms},
-               {"updated", updated_ms},
-               {"components", std::move(components)},
+    Map object{{"deployment_id", id},         {"state", std::string(state_name(state))},
+               {"group_name", request.group}, {"created", created_ms},
+               {"updated", updated_ms},       {"components", std::move(components)},
                {"dry_run", request.dry_run}};
     if (!phase.empty()) object.set("phase", phase);
     if (failure) {
-        std::string reason = failure->component.empty() ? failure->reason
-                                                        : failure->component + " (" + failure->phase + "): " + failure->reason;
+        std::string reason = failure->component.empty()
+                                 ? failure->reason
+                                 : failure->component + " (" + failure->phase + "): " + failure->reason;
         object.set("reason", reason);
     }
     return object;
@@ -251,9 +245,7 @@ Result<void> RecordStore::prepare() {
     return {};
 }
 
-fs::path RecordStore::snapshot_dir(const std::string& id) const {
-    return directory_ / (id + ".units");
-}
+fs::path RecordStore::snapshot_dir(const std::string& id) const { return directory_ / (id + ".units"); }
 
 Result<void> RecordStore::save(const Record& record) const {
     std::string text = to_json(record.to_object(), JsonStyle::Pretty) + "\n";

@@ -23,14 +23,14 @@ enum class State {
     Queued,
     InProgress,
     Succeeded,
-    FailedNoStateChange,          // rejected before anything changed
+    FailedNoStateChange, // rejected before anything changed
     FailedRollbackComplete,
     FailedRollbackNotRequested,
     FailedUnableToRollback,
     Canceled,
 };
 
-std::string_view state_name(State state);  // "FAILED_ROLLBACK_COMPLETE"
+std::string_view state_name(State state); // "FAILED_ROLLBACK_COMPLETE"
 std::optional<State> state_from_name(std::string_view name);
 bool is_final(State state);
 
@@ -41,11 +41,11 @@ Result<Request> parse_request(const Map& params);
 
 // Why a deployment failed: the component, its phase and what its unit said.
 struct Failure {
-    std::string component;  // empty when no single component is to blame
-    std::string phase;      // validate, artifacts, configuration, bootstrap, install, startup, run, ...
+    std::string component; // empty when no single component is to blame
+    std::string phase; // validate, artifacts, configuration, bootstrap, install, startup, run, ...
     std::string reason;
     std::optional<int64_t> exit_status;
-    std::vector<std::string> journal;  // the last lines of its unit's output
+    std::vector<std::string> journal; // the last lines of its unit's output
 
     Map to_object() const;
     static Failure from_object(const Object& object);
@@ -56,19 +56,19 @@ struct Record {
     State state = State::Queued;
     int64_t created_ms = 0;
     int64_t updated_ms = 0;
-    uint64_t sequence = 0;  // queue order
+    uint64_t sequence = 0; // queue order
     Request request;
-    List steps;  // {time, message}
+    List steps; // {time, message}
     std::optional<Failure> failure;
     std::optional<Failure> rollback_failure;
-    Object plan;  // what the deployment changes (set once planned)
+    Object plan; // what the deployment changes (set once planned)
 
     // For finishing after a restart: once the device may have changed, roll back
     // rather than start over.
     bool changes_started = false;
-    Map previous_versions;           // component -> version installed before
-    std::vector<std::string> touched;  // components stopped, changed or removed
-    std::vector<std::string> added_to_store;  // "name version" entries this deployment created
+    Map previous_versions; // component -> version installed before
+    std::vector<std::string> touched; // components stopped, changed or removed
+    std::vector<std::string> added_to_store; // "name version" entries this deployment created
 
     // A bootstrap step exited 101: the deployment waits, IN_PROGRESS, in phase
     // kAwaitingReboot for the reboot it asked for, and resumes after it with the
@@ -78,8 +78,8 @@ struct Record {
     std::string boot_id;
     Object resume;
 
-    Map to_object() const;  // everything, as get_deployment_status returns it
-    Map summary() const;    // for list_deployments
+    Map to_object() const; // everything, as get_deployment_status returns it
+    Map summary() const; // for list_deployments
     static Result<Record> from_object(const Object& object);
 };
 
@@ -94,7 +94,7 @@ int64_t now_ms();
 class RecordStore {
 public:
     explicit RecordStore(std::filesystem::path directory);
-    Result<void> prepare();  // creates the directory
+    Result<void> prepare(); // creates the directory
     Result<void> save(const Record& record) const;
     // Every record; unreadable files are reported in problems and skipped.
     std::vector<Record> load_all(std::vector<std::string>& problems) const;

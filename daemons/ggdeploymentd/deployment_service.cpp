@@ -18,9 +18,7 @@ std::string id_param(const Map& params) {
     return id != nullptr && id->is_buffer() ? std::string(id->as_buffer()) : std::string{};
 }
 
-Map step(const std::string& message) {
-    return Map{{"time", now_ms()}, {"message", message}};
-}
+Map step(const std::string& message) { return Map{{"time", now_ms()}, {"message", message}}; }
 
 } // namespace
 
@@ -35,9 +33,7 @@ DeploymentService::DeploymentService(bus::Server& server, RecordStore store, Dep
                          [this](bus::Subscription subscription) { subscribe(std::move(subscription)); });
 }
 
-DeploymentService::~DeploymentService() {
-    stop();
-}
+DeploymentService::~DeploymentService() { stop(); }
 
 Result<void> DeploymentService::start() {
     if (auto prepared = store_.prepare(); !prepared) {
@@ -83,7 +79,8 @@ void DeploymentService::prune_locked() {
         if (is_final(record.state)) finished.push_back(&record);
     }
     if (finished.size() <= kKeptFinishedRecords) return;
-    std::sort(finished.begin(), finished.end(), [](const Record* a, const Record* b) { return a->sequence < b->sequence; });
+    std::sort(finished.begin(), finished.end(),
+              [](const Record* a, const Record* b) { return a->sequence < b->sequence; });
     std::vector<std::string> doomed;
     for (size_t i = 0; i + kKeptFinishedRecords < finished.size(); ++i) doomed.push_back(finished[i]->id);
     for (const std::string& id : doomed) {

@@ -14,15 +14,15 @@ namespace ggl::deployment {
 namespace {
 
 struct Requirement {
-    std::string origin;            // "group G" or "com.example.A 1.0.0"
-    std::string origin_component;  // empty for a group
+    std::string origin; // "group G" or "com.example.A 1.0.0"
+    std::string origin_component; // empty for a group
     std::string text;
     VersionRange range;
 };
 
 struct Requirements {
     std::map<std::string, std::vector<Requirement>> by_component;
-    std::vector<std::string> order;  // first-seen order, for stable messages
+    std::vector<std::string> order; // first-seen order, for stable messages
 
     void add(const std::string& component, Requirement requirement) {
         auto [it, inserted] = by_component.try_emplace(component);
@@ -94,7 +94,8 @@ Result<Requirements> gather(const GroupRoots& roots, const std::map<std::string,
             auto range = VersionRange::parse(text);
             if (!range) {
                 return make_error(ErrorCode::Invalid, "group " + group + ": the version requirement \"" + text +
-                                                          "\" of " + component + " is invalid: " + range.error().message);
+                                                          "\" of " + component +
+                                                          " is invalid: " + range.error().message);
             }
             requirements.add(component, Requirement{"group " + group, "", text, std::move(*range)});
             pending.push_back(component);
@@ -122,7 +123,7 @@ Result<Requirements> gather(const GroupRoots& roots, const std::map<std::string,
 Result<Resolution> in_dependency_order(const std::map<std::string, const Candidate*>& chosen,
                                        const Requirements& requirements) {
     Resolution order;
-    std::map<std::string, int> mark;  // 1: on the current path, 2: done
+    std::map<std::string, int> mark; // 1: on the current path, 2: done
     std::vector<std::string> path;
     std::optional<Error> failure;
     std::function<void(const std::string&)> visit = [&](const std::string& component) {
@@ -273,10 +274,10 @@ private:
         }
         auto available = candidates_.find(component);
         first_conflict_ = make_error(
-            ErrorCode::Conflict, "no version of " + component + " satisfies every requirement: " +
-                                     describe_requirements(component, requirements, chosen) + "; available: " +
-                                     (available == candidates_.end() ? std::string("none")
-                                                                     : available_versions(available->second)));
+            ErrorCode::Conflict,
+            "no version of " + component + " satisfies every requirement: " +
+                describe_requirements(component, requirements, chosen) + "; available: " +
+                (available == candidates_.end() ? std::string("none") : available_versions(available->second)));
     }
 
     static constexpr int kMaxSteps = 10000;

@@ -32,7 +32,7 @@ using GroupRoots = std::map<std::string, std::map<std::string, std::string>>;
 
 struct ResolvedComponent {
     const Candidate* candidate = nullptr;
-    std::vector<std::string> required_by;  // "group LOCAL_DEPLOYMENTS", "com.example.A 1.0.0"
+    std::vector<std::string> required_by; // "group LOCAL_DEPLOYMENTS", "com.example.A 1.0.0"
 };
 
 // Dependencies before their dependents (the order install phases run in).

@@ -41,8 +41,8 @@ Result<std::string> component_name_param(const Object* value) {
 int64_t ms_of(uint64_t usec) { return static_cast<int64_t>(usec / 1000); }
 
 bool is_completion(LifecycleState state) {
-    return state == LifecycleState::Running || state == LifecycleState::Finished ||
-           state == LifecycleState::Errored || state == LifecycleState::Broken;
+    return state == LifecycleState::Running || state == LifecycleState::Finished || state == LifecycleState::Errored ||
+           state == LifecycleState::Broken;
 }
 
 Error no_component(const std::string& name) {
@@ -136,7 +136,7 @@ void HealthService::on_unit_status(const systemd::UnitStatus& status) {
              status.sub_state.c_str(), status.result.c_str(), status.exec_main_code, status.exec_main_status,
              status.n_restarts);
     if (status.load_state == "not-found") {
-        return;  // someone asked for a unit that does not exist
+        return; // someone asked for a unit that does not exist
     }
     auto role = classify(status.name);
     if (!role || role->role == Role::Recover) {
@@ -197,8 +197,8 @@ Result<HealthService::Component*> HealthService::load_component(const std::strin
 }
 
 void HealthService::load_phase_units(const std::string& name, Component& component) {
-    for (auto [phase, slot] : {std::pair{"install", &component.units.install},
-                               std::pair{"bootstrap", &component.units.bootstrap}}) {
+    for (auto [phase, slot] :
+         {std::pair{"install", &component.units.install}, std::pair{"bootstrap", &component.units.bootstrap}}) {
         // An install unit that matters (running, done, failed) is loaded.
         auto unit = manager_.loaded_unit_status(phase_unit(name, phase));
         if (unit && *unit && (*unit)->load_state == "loaded") {
@@ -220,7 +220,7 @@ Result<HealthService::Component*> HealthService::find_component(const std::strin
     }
     Component& component = found->second;
     if (component.units.main.active_state != "inactive" && component.units.main.active_state != "failed") {
-        return &component;  // a unit doing something is loaded: the record is current
+        return &component; // a unit doing something is loaded: the record is current
     }
     // A unit at rest may have been removed since (its file deleted, the manager reloaded).
     auto file = manager_.list_unit_files({main_unit(name)});
@@ -298,9 +298,8 @@ void HealthService::publish(const std::string& name, Component& component, Lifec
         if (state.exit_signal) event.set("exit_signal", *state.exit_signal);
         send(change_subscribers_, Object(std::move(event)));
     }
-    if (is_completion(state.state) &&
-        std::any_of(completion_subscribers_.begin(), completion_subscribers_.end(),
-                    [&](const Subscriber& s) { return s.component == name; })) {
+    if (is_completion(state.state) && std::any_of(completion_subscribers_.begin(), completion_subscribers_.end(),
+                                                  [&](const Subscriber& s) { return s.component == name; })) {
         send(completion_subscribers_, Object(status_map(name, component, false)));
     }
 }

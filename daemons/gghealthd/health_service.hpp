@@ -31,9 +31,9 @@ private:
     struct Component {
         ComponentUnits units;
         bool has_main = false;
-        ComponentState state;          // as published
+        ComponentState state; // as published
         ReportedState reported = ReportedState::None;
-        LifecycleState reported_over = LifecycleState::New;  // the unit-derived state it applies to
+        LifecycleState reported_over = LifecycleState::New; // the unit-derived state it applies to
         std::optional<std::string> version;
     };
     enum class Role { Main, Bootstrap, Install, Recover };
@@ -78,7 +78,7 @@ private:
     std::map<std::string, Component> components_;
     struct Subscriber {
         bus::Subscription subscription;
-        std::string component;  // empty: every component
+        std::string component; // empty: every component
         uint64_t id = 0;
     };
     void add_subscriber(std::vector<Subscriber>& list, bus::Subscription subscription, std::string component);

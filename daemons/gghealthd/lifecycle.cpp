@@ -35,10 +35,10 @@ ComponentState state_of(LifecycleState state, std::string phase, const systemd::
 bool ended_cleanly(const systemd::UnitStatus& unit) {
     if (unit.exec_main_code == kExited) return unit.exec_main_status == 0;
     if (unit.exec_main_code == kKilled) {
-        return unit.exec_main_status == SIGTERM || unit.exec_main_status == SIGINT ||
-               unit.exec_main_status == SIGHUP || unit.exec_main_status == SIGPIPE;
+        return unit.exec_main_status == SIGTERM || unit.exec_main_status == SIGINT || unit.exec_main_status == SIGHUP ||
+               unit.exec_main_status == SIGPIPE;
     }
-    return unit.exec_main_code == 0;  // nothing ran (ExecCondition skipped it), or no record
+    return unit.exec_main_code == 0; // nothing ran (ExecCondition skipped it), or no record
 }
 
 // Whether the manager restarts a unit that failed this way (Restart=); a process ended
@@ -130,8 +130,8 @@ ComponentState derive_state(const ComponentUnits& units, ReportedState reported,
         // stop and its start (an automatic one included). Which, only the next state
         // tells, so the state holds until then.
         if (previous != nullptr) return *previous;
-        ComponentState state = state_of(LifecycleState::Starting, units.main.type == "oneshot" ? "startup" : "run",
-                                        units.main);
+        ComponentState state =
+            state_of(LifecycleState::Starting, units.main.type == "oneshot" ? "startup" : "run", units.main);
         state.n_restarts = units.main.n_restarts;
         return state;
     }

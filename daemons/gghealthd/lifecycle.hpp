@@ -29,10 +29,10 @@ struct ComponentState {
     LifecycleState state = LifecycleState::New;
     // The phase whose unit decided the state: "bootstrap", "install", "startup" or "run".
     std::string phase;
-    uint64_t since_usec = 0;  // CLOCK_REALTIME µs of that unit's last state change
+    uint64_t since_usec = 0; // CLOCK_REALTIME µs of that unit's last state change
     uint32_t n_restarts = 0;
-    std::optional<int> exit_status;  // that unit's main process exited with this status
-    std::optional<int> exit_signal;  // ... or was killed by this signal
+    std::optional<int> exit_status; // that unit's main process exited with this status
+    std::optional<int> exit_signal; // ... or was killed by this signal
 
     bool operator==(const ComponentState&) const = default;
 };

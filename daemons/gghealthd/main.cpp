@@ -2,8 +2,8 @@
 #include "health_service.hpp"
 
 #include "ggl/bus_server.hpp"
-#include "ggl/daemon.hpp"
 #include "ggl/cli/program_options.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/services/health.hpp"

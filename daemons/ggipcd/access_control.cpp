@@ -113,7 +113,7 @@ std::optional<std::string> AccessControl::check(const std::string& component, co
     auto it = entries_.find(component);
     if (it == entries_.end() || !it->second.policies) {
         return it == entries_.end() || it->second.problem.empty() ? std::string("no policies loaded")
-                                                                   : it->second.problem;
+                                                                  : it->second.problem;
     }
     if (it->second.policies->is_authorized(service, operation, resource)) {
         return std::nullopt;

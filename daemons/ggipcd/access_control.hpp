@@ -31,7 +31,7 @@ private:
     struct Entry {
         bool current = false;
         bool loading = false;
-        std::optional<ipc_policy::ComponentPolicies> policies;  // nullopt: malformed, nothing allowed
+        std::optional<ipc_policy::ComponentPolicies> policies; // nullopt: malformed, nothing allowed
         std::string problem;
         std::vector<std::function<void()>> waiting;
     };
@@ -41,8 +41,8 @@ private:
 
     BusLink& config_;
     std::map<std::string, Entry, std::less<>> entries_;
-    bool following_ = false;   // a subscription to gg_config was sent
-    bool subscribed_ = false;  // ... and accepted: loaded policies stay current
+    bool following_ = false; // a subscription to gg_config was sent
+    bool subscribed_ = false; // ... and accepted: loaded policies stay current
 };
 
 } // namespace ggl::ipc

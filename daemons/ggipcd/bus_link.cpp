@@ -165,8 +165,8 @@ void BusLink::fail_pending(uint64_t id, const Error& error) {
 void BusLink::flush() {
     flush_pending_ = false;
     if (fd_ && !send_queued(fd_.get(), out_, out_sent_)) {
-        disconnect(make_error(ErrorCode::Noconn, "connection to " + service_ + " lost (write: " +
-                                                     std::strerror(errno) + ")"));
+        disconnect(
+            make_error(ErrorCode::Noconn, "connection to " + service_ + " lost (write: " + std::strerror(errno) + ")"));
         return;
     }
     if (out_sent_ == out_.size()) {
@@ -227,7 +227,7 @@ void BusLink::on_io(uint32_t events) {
 void BusLink::dispatch(bus::Reply reply) {
     auto it = pending_.find(reply.id);
     if (it == pending_.end()) {
-        return;  // cancelled, or timed out
+        return; // cancelled, or timed out
     }
     Pending& pending = it->second;
     switch (reply.kind) {

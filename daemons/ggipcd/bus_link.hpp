@@ -74,10 +74,10 @@ private:
     std::string out_;
     size_t out_sent_ = 0;
     bool want_write_ = false;
-    bool flush_pending_ = false;  // out_ holds requests not yet offered to the socket
+    bool flush_pending_ = false; // out_ holds requests not yet offered to the socket
     uint64_t next_id_ = 1;
     std::unordered_map<uint64_t, Pending> pending_;
-    std::deque<Deadline> deadlines_;  // of calls, in the order made (so in deadline order)
+    std::deque<Deadline> deadlines_; // of calls, in the order made (so in deadline order)
     EventLoop::TimerId deadline_timer_ = 0;
     // Outlives callbacks posted to the loop, which check it before touching this object.
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -58,23 +58,24 @@ void get_configuration(Request& request) {
     if (!target) return;
     auto stream = request.stream;
     BusLink& config = request.services.config;
-    config.call(contract::kRead.name, path_params(target->component, target->key_path),
-                [stream, component = target->component, key_path = target->key_path, &config](Result<Object> value) {
-                    if (!value) {
-                        if (value.error().code == ErrorCode::Noentry) {
-                            stream->fail(resource_not_found("Key not found"));
-                        } else {
-                            stream->fail(bus_failure(config, value.error()));
-                        }
-                        return;
-                    }
-                    // A leaf comes back as {<its key>: value}, as Greengrass answers.
-                    Object wrapped = std::move(*value);
-                    if (!wrapped.is_map()) {
-                        wrapped = Map{{key_path.empty() ? std::string("configuration") : key_path.back(), std::move(wrapped)}};
-                    }
-                    stream->respond(Map{{"componentName", component}, {"value", std::move(wrapped)}});
-                });
+    config.call(
+        contract::kRead.name, path_params(target->component, target->key_path),
+        [stream, component = target->component, key_path = target->key_path, &config](Result<Object> value) {
+            if (!value) {
+                if (value.error().code == ErrorCode::Noentry) {
+                    stream->fail(resource_not_found("Key not found"));
+                } else {
+                    stream->fail(bus_failure(config, value.error()));
+                }
+                return;
+            }
+            // A leaf comes back as {<its key>: value}, as Greengrass answers.
+            Object wrapped = std::move(*value);
+            if (!wrapped.is_map()) {
+                wrapped = Map{{key_path.empty() ? std::string("configuration") : key_path.back(), std::move(wrapped)}};
+            }
+            stream->respond(Map{{"componentName", component}, {"value", std::move(wrapped)}});
+        });
 }
 
 bool names_access_control(const std::vector<std::string>& key_path, const Object& value) {
@@ -105,7 +106,7 @@ void update_configuration(Request& request) {
     Map params = path_params(request.component, *key_path);
     params.set(contract::param::kValue, *value);
     if (const Object* timestamp = request.params.find("timestamp"); timestamp != nullptr && !timestamp->is_null()) {
-        double seconds = timestamp->is_i64() ? static_cast<double>(timestamp->as_i64())
+        double seconds = timestamp->is_i64()   ? static_cast<double>(timestamp->as_i64())
                          : timestamp->is_f64() ? timestamp->as_f64()
                                                : -1;
         if (!(seconds >= 0) || !std::isfinite(seconds)) {
@@ -162,7 +163,8 @@ void subscribe_to_configuration_update(Request& request) {
             stream->end();
         }
     };
-    uint64_t id = config.subscribe(contract::kSubscribe.name, path_params(component, target->key_path), std::move(handlers));
+    uint64_t id =
+        config.subscribe(contract::kSubscribe.name, path_params(component, target->key_path), std::move(handlers));
     stream->on_close([&config, id] { config.cancel(id); });
 }
 

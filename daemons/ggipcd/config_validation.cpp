@@ -32,8 +32,9 @@ void ConfigValidation::validate(const std::string& component, const std::string&
     }
     size_t delivered = 0;
     if (auto it = subscribers_.find(component); it != subscribers_.end()) {
-        Map event{{"validateConfigurationUpdateEvent",
-                   Map{{"componentName", component}, {"configuration", configuration}, {"deploymentId", deployment_id}}}};
+        Map event{
+            {"validateConfigurationUpdateEvent",
+             Map{{"componentName", component}, {"configuration", configuration}, {"deploymentId", deployment_id}}}};
         // A stream that no longer takes events (closed, or its client stopped reading) is dropped.
         std::erase_if(it->second, [&](const std::shared_ptr<Stream>& stream) {
             bool sent = stream->send_event(model_name("ValidateConfigurationUpdateEvents"), event);
@@ -46,8 +47,8 @@ void ConfigValidation::validate(const std::string& component, const std::string&
         loop_.post([done = std::move(done)] { done({Verdict::NoSubscriber, "no validation subscriber"}); });
         return;
     }
-    GGL_LOGI("deployment %s: %s has %zu ms to validate its new configuration", deployment_id.c_str(),
-             component.c_str(), static_cast<size_t>(timeout.count()));
+    GGL_LOGI("deployment %s: %s has %zu ms to validate its new configuration", deployment_id.c_str(), component.c_str(),
+             static_cast<size_t>(timeout.count()));
     Pending& pending = pending_[key];
     pending.done = std::move(done);
     pending.timer = loop_.add_timer(timeout, [this, key] {
@@ -62,8 +63,9 @@ Result<void> ConfigValidation::report(const std::string& component, const std::s
                                       std::string message) {
     Key key{component, deployment_id};
     if (pending_.count(key) == 0) {
-        return make_error(ErrorCode::Invalid, "no validation of deployment " + deployment_id + " awaits a report from " +
-                                                  component + " (it timed out, was answered, or was never requested)");
+        return make_error(ErrorCode::Invalid, "no validation of deployment " + deployment_id +
+                                                  " awaits a report from " + component +
+                                                  " (it timed out, was answered, or was never requested)");
     }
     GGL_LOGI("deployment %s: %s %s its new configuration%s%s", deployment_id.c_str(), component.c_str(),
              accepted ? "accepted" : "rejected", message.empty() ? "" : ": ", message.c_str());

@@ -23,7 +23,7 @@ public:
     enum class Verdict { Accepted, Rejected, NoSubscriber, TimedOut };
     struct Outcome {
         Verdict verdict = Verdict::NoSubscriber;
-        std::string message;  // the component's, for a report; why, otherwise
+        std::string message; // the component's, for a report; why, otherwise
     };
     using Done = std::function<void(Outcome outcome)>;
 
@@ -48,10 +48,10 @@ public:
     Result<void> report(const std::string& component, const std::string& deployment_id, bool accepted,
                         std::string message);
 
-    static std::string_view verdict_name(Verdict verdict);  // "ACCEPTED", ..., "TIMED_OUT"
+    static std::string_view verdict_name(Verdict verdict); // "ACCEPTED", ..., "TIMED_OUT"
 
 private:
-    using Key = std::pair<std::string, std::string>;  // component, deployment id
+    using Key = std::pair<std::string, std::string>; // component, deployment id
     struct Pending {
         Done done;
         EventLoop::TimerId timer = 0;

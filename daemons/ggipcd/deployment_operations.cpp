@@ -54,13 +54,14 @@ void create_local_deployment(Request& request) {
     }
     auto stream = request.stream;
     BusLink& deployment = request.services.deployment;
-    deployment.call(contract::kCreateLocalDeployment.name, std::move(params), [stream, &deployment](Result<Object> created) {
-        if (!created) {
-            stream->fail(bus_failure(deployment, created.error()));
-            return;
-        }
-        stream->respond(Map{{"deploymentId", string_field(*created, param::kDeploymentId)}});
-    });
+    deployment.call(contract::kCreateLocalDeployment.name, std::move(params),
+                    [stream, &deployment](Result<Object> created) {
+                        if (!created) {
+                            stream->fail(bus_failure(deployment, created.error()));
+                            return;
+                        }
+                        stream->respond(Map{{"deploymentId", string_field(*created, param::kDeploymentId)}});
+                    });
 }
 
 void get_local_deployment_status(Request& request) {

@@ -67,7 +67,7 @@ private:
     bool authenticated_ = false;
     bool closing_ = false;
     bool closed_ = false;
-    bool dirty_ = false;  // on the server's list of connections to flush
+    bool dirty_ = false; // on the server's list of connections to flush
     std::string component_;
     int32_t last_stream_id_ = 0;
     uint64_t dropped_ = 0;
@@ -133,9 +133,10 @@ private:
 
 Result<void> Connection::start() {
     std::weak_ptr<Connection> weak = weak_from_this();
-    if (auto added = server_.loop_.add_fd(fd_.get(), EPOLLIN, [weak](uint32_t events) {
-            if (auto self = weak.lock()) self->on_io(events);
-        });
+    if (auto added = server_.loop_.add_fd(fd_.get(), EPOLLIN,
+                                          [weak](uint32_t events) {
+                                              if (auto self = weak.lock()) self->on_io(events);
+                                          });
         !added) {
         return added;
     }
@@ -212,21 +213,12 @@ void Connection::handle(event_stream::Message message) {
         return;
     }
     switch (headers->message_type) {
-    case kPing:
-        queue(rpc_message(kPingResponse, 0, 0), false);
-        return;
-    case kPingResponse:
-        return;
+    case kPing: queue(rpc_message(kPingResponse, 0, 0), false); return;
+    case kPingResponse: return;
     case kApplicationMessage:
-    case kApplicationError:
-        handle_application(*headers, std::move(message));
-        return;
-    case kConnect:
-        protocol_error("CONNECT on a connection already connected");
-        return;
-    default:
-        protocol_error("unexpected message type " + std::to_string(headers->message_type));
-        return;
+    case kApplicationError: handle_application(*headers, std::move(message)); return;
+    case kConnect: protocol_error("CONNECT on a connection already connected"); return;
+    default: protocol_error("unexpected message type " + std::to_string(headers->message_type)); return;
     }
 }
 
@@ -285,7 +277,7 @@ void Connection::handle_application(const RpcHeaders& headers, event_stream::Mes
         return;
     }
     if ((headers.flags & kTerminateStream) || id <= last_stream_id_) {
-        return;  // for a stream that has already ended on our side
+        return; // for a stream that has already ended on our side
     }
     last_stream_id_ = id;
     const event_stream::Header* operation_header = message.find("operation");
@@ -311,9 +303,9 @@ void Connection::handle_application(const RpcHeaders& headers, event_stream::Mes
     }
     streams_[id] = stream;
     GGL_LOGD("%s: %s on stream %d", component_.c_str(), name.c_str(), id);
-    auto run = [operation, request = Request{name, component_, std::move(body->as_map()), stream,
-                                             server_.services_}]() mutable {
-        if (!request.stream->open()) return;  // the client went away meanwhile
+    auto run = [operation,
+                request = Request{name, component_, std::move(body->as_map()), stream, server_.services_}]() mutable {
+        if (!request.stream->open()) return; // the client went away meanwhile
         operation->handler(request);
     };
     if (operation->service_id.empty()) {
@@ -402,7 +394,7 @@ void Connection::close_now(const char* why) {
     auto streams = std::move(streams_);
     streams_.clear();
     for (auto& [id, stream] : streams) stream->closed_by_peer();
-    server_.remove(fd_.get());  // the caller holds a reference; the fd closes with it
+    server_.remove(fd_.get()); // the caller holds a reference; the fd closes with it
 }
 
 IpcServer::IpcServer(EventLoop& loop, const OperationTable& operations, Services& services, ServerOptions options)
@@ -434,12 +426,12 @@ Result<void> IpcServer::listen(const std::string& path) {
     }
     std::error_code ignored;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             return make_error(ErrorCode::Invalid, path + " exists and is not a socket");
         }
-        ::unlink(path.c_str());  // stale, from a previous run
+        ::unlink(path.c_str()); // stale, from a previous run
     }
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));

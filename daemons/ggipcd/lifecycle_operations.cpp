@@ -28,14 +28,13 @@ void update_state(Request& request) {
     BusLink& health = request.services.health;
     Map params = contract::component_params(request.component);
     params.set(contract::param::kLifecycleState, *state);
-    health.call(contract::kUpdateStatus.name, std::move(params),
-                [stream, &health](Result<Object> done) {
-                    if (!done) {
-                        stream->fail(bus_failure(health, done.error()));
-                        return;
-                    }
-                    stream->respond(Map{});
-                });
+    health.call(contract::kUpdateStatus.name, std::move(params), [stream, &health](Result<Object> done) {
+        if (!done) {
+            stream->fail(bus_failure(health, done.error()));
+            return;
+        }
+        stream->respond(Map{});
+    });
 }
 
 void get_component_details(Request& request) {
@@ -46,16 +45,16 @@ void get_component_details(Request& request) {
     BusLink& health = request.services.health;
     health.call(contract::kGetStatus.name, contract::component_params(*name),
                 [stream, &health, name = *name](Result<Object> status) {
-        if (!status) {
-            if (status.error().code == ErrorCode::Noentry) {
-                stream->fail(resource_not_found("Component " + name + " not found"));
-            } else {
-                stream->fail(bus_failure(health, status.error()));
-            }
-            return;
-        }
-        stream->respond(Map{{"componentDetails", component_details(*status)}});
-    });
+                    if (!status) {
+                        if (status.error().code == ErrorCode::Noentry) {
+                            stream->fail(resource_not_found("Component " + name + " not found"));
+                        } else {
+                            stream->fail(bus_failure(health, status.error()));
+                        }
+                        return;
+                    }
+                    stream->respond(Map{{"componentDetails", component_details(*status)}});
+                });
 }
 
 void list_components(Request& request) {

@@ -3,12 +3,12 @@
 #include "operations.hpp"
 
 #include "ggl/bus_server.hpp"
-#include "ggl/daemon.hpp"
-#include "ggl/services/config.hpp"
 #include "ggl/cli/program_options.hpp"
+#include "ggl/daemon.hpp"
 #include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/config.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -74,12 +74,12 @@ void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& 
                 return;
             }
             const Object configuration = *call.param("configuration");
-            validation.validate(component, deployment_id, configuration, std::chrono::milliseconds(timeout_ms),
-                                [call = std::make_shared<bus::Call>(std::move(call))](
-                                    ipc::ConfigValidation::Outcome outcome) {
-                                    call->reply(Map{{"status", ipc::ConfigValidation::verdict_name(outcome.verdict)},
-                                                   {"message", outcome.message}});
-                                });
+            validation.validate(
+                component, deployment_id, configuration, std::chrono::milliseconds(timeout_ms),
+                [call = std::make_shared<bus::Call>(std::move(call))](ipc::ConfigValidation::Outcome outcome) {
+                    call->reply(Map{{"status", ipc::ConfigValidation::verdict_name(outcome.verdict)},
+                                    {"message", outcome.message}});
+                });
         });
 }
 
@@ -98,8 +98,7 @@ int main(int argc, char** argv) {
                              std::to_string(options.max_message_size) + ")",
                          "BYTES", 1024, int64_t{1} << 30);
     command_line.integer("--max-connections", options.max_connections,
-                         "Clients served at once (1 to 65536; default " + std::to_string(options.max_connections) +
-                             ")",
+                         "Clients served at once (1 to 65536; default " + std::to_string(options.max_connections) + ")",
                          "N", 1, 65536);
     if (auto status = command_line.parse(argc, argv)) {
         return *status;

@@ -81,9 +81,9 @@ void subscribe_to_iot_core(Request& request) {
     handlers.on_event = [stream](const Object& event) {
         const Object* payload = find_field(event, "payload");
         std::string_view data = payload && payload->is_buffer() ? payload->as_buffer() : std::string_view();
-        stream->send_event(model_name("IoTCoreMessage"),
-                           Map{{"message", Map{{"topicName", string_field(event, "topic")},
-                                               {"payload", base64_encode(data)}}}});
+        stream->send_event(
+            model_name("IoTCoreMessage"),
+            Map{{"message", Map{{"topicName", string_field(event, "topic")}, {"payload", base64_encode(data)}}}});
     };
     handlers.on_end = [stream, &mqtt](const Error* error) {
         if (error) {

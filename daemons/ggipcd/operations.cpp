@@ -7,12 +7,9 @@
 namespace ggl::ipc {
 
 Services::Services(EventLoop& loop)
-    : config(loop, services::config::kService),
-      health(loop, services::health::kService, std::chrono::seconds(120)),
-      deployment(loop, services::deployment::kService),
-      pubsub(loop, services::pubsub::kService),
-      iot_mqtt(loop, "aws_iot_mqtt"),
-      tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")),
+    : config(loop, services::config::kService), health(loop, services::health::kService, std::chrono::seconds(120)),
+      deployment(loop, services::deployment::kService), pubsub(loop, services::pubsub::kService),
+      iot_mqtt(loop, "aws_iot_mqtt"), tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")),
       validation(loop) {}
 
 bool Request::authorize(std::string_view service_id, std::string_view resource) const {

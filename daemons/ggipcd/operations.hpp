@@ -48,11 +48,11 @@ public:
 // What handlers reach: the bus services and the token registry.
 struct Services {
     explicit Services(EventLoop& loop);
-    BusLink config;      // gg_config
-    BusLink health;      // gg_health
-    BusLink deployment;  // gg_deployment
-    BusLink pubsub;      // gg_pubsub
-    BusLink iot_mqtt;    // aws_iot_mqtt
+    BusLink config; // gg_config
+    BusLink health; // gg_health
+    BusLink deployment; // gg_deployment
+    BusLink pubsub; // gg_pubsub
+    BusLink iot_mqtt; // aws_iot_mqtt
     std::unique_ptr<SvcuidRegistry> tokens;
     // The components' accessControl policies (from gg_config); the server loads a
     // component's before running an operation that has a service_id.
@@ -62,9 +62,9 @@ struct Services {
 };
 
 struct Request {
-    std::string operation;  // "aws.greengrass#GetConfiguration"
-    std::string component;  // the authenticated caller
-    Map params;             // the JSON request body
+    std::string operation; // "aws.greengrass#GetConfiguration"
+    std::string component; // the authenticated caller
+    Map params; // the JSON request body
     std::shared_ptr<Stream> stream;
     Services& services;
 
@@ -76,7 +76,7 @@ struct Request {
 using OperationHandler = std::function<void(Request& request)>;
 
 struct Operation {
-    std::string name;        // with its namespace: "aws.greengrass#PublishToTopic"
+    std::string name; // with its namespace: "aws.greengrass#PublishToTopic"
     // accessControl service ("aws.greengrass.ipc.pubsub"); empty when the operation needs
     // no policy. Handlers of operations with one call Request::authorize.
     std::string service_id;
@@ -111,7 +111,7 @@ inline void add_all_operations(OperationTable& table) {
 }
 
 // Small helpers for handlers.
-std::string model_name(std::string_view short_name);  // "PublishToTopic" -> "aws.greengrass#PublishToTopic"
+std::string model_name(std::string_view short_name); // "PublishToTopic" -> "aws.greengrass#PublishToTopic"
 // A string field of the request, or nullopt (and the stream failed with InvalidArgumentsError
 // naming the field) when it is missing or not a string and required.
 std::optional<std::string> required_string(const Request& request, std::string_view field);

@@ -50,13 +50,14 @@ void publish_to_topic(Request& request) {
     auto stream = request.stream;
     BusLink& pubsub = request.services.pubsub;
     pubsub.call(services::pubsub::kPublish.name,
-                services::pubsub::publish_params(std::move(*topic), std::move(message), request.component), [stream, &pubsub](Result<Object> published) {
-        if (!published) {
-            stream->fail(bus_failure(pubsub, published.error()));
-            return;
-        }
-        stream->respond(Map{});
-    });
+                services::pubsub::publish_params(std::move(*topic), std::move(message), request.component),
+                [stream, &pubsub](Result<Object> published) {
+                    if (!published) {
+                        stream->fail(bus_failure(pubsub, published.error()));
+                        return;
+                    }
+                    stream->respond(Map{});
+                });
 }
 
 // The event is this subscription's alone: its message moves into the IPC shape.
@@ -85,11 +86,12 @@ void subscribe_to_topic(Request& request) {
     if (!topic) return;
     // As Greengrass: without a wildcard a component hears itself, with one it does not.
     bool wildcard = topic->find_first_of("+#") != std::string::npos;
-    std::string mode = optional_string(request, "receiveMode",
-                                       wildcard ? "RECEIVE_MESSAGES_FROM_OTHERS" : "RECEIVE_ALL_MESSAGES");
+    std::string mode =
+        optional_string(request, "receiveMode", wildcard ? "RECEIVE_MESSAGES_FROM_OTHERS" : "RECEIVE_ALL_MESSAGES");
     if (mode != "RECEIVE_ALL_MESSAGES" && mode != "RECEIVE_MESSAGES_FROM_OTHERS") {
         request.stream->fail(invalid_arguments("receiveMode must be RECEIVE_ALL_MESSAGES or "
-                                               "RECEIVE_MESSAGES_FROM_OTHERS, not \"" + mode + "\""));
+                                               "RECEIVE_MESSAGES_FROM_OTHERS, not \"" +
+                                               mode + "\""));
         return;
     }
     if (!request.authorize(kPubsubService, *topic)) return;
@@ -113,9 +115,9 @@ void subscribe_to_topic(Request& request) {
             stream->end();
         }
     };
-    uint64_t id = pubsub.subscribe(
-        services::pubsub::kSubscribe.name, services::pubsub::subscribe_params(*topic, mode, request.component),
-        std::move(handlers));
+    uint64_t id =
+        pubsub.subscribe(services::pubsub::kSubscribe.name,
+                         services::pubsub::subscribe_params(*topic, mode, request.component), std::move(handlers));
     stream->on_close([&pubsub, id] { pubsub.cancel(id); });
 }
 

@@ -13,12 +13,12 @@ namespace ggl::ipc {
 namespace {
 // Shorter files are not tokens deployments issue (24 characters); they are ignored.
 constexpr size_t kMinTokenSize = 16;
-}
+} // namespace
 
 SvcuidRegistry::SvcuidRegistry(std::string directory) : directory_(std::move(directory)) {}
 
 bool SvcuidRegistry::changed_since_read() {
-    struct stat st{};
+    struct stat st {};
     if (::stat(directory_.c_str(), &st) != 0) {
         // No directory: no tokens (yet). Changed if there were tokens before.
         bool had = !component_by_token_.empty() || !read_once_;
@@ -31,7 +31,7 @@ bool SvcuidRegistry::changed_since_read() {
 size_t SvcuidRegistry::reload() {
     namespace fs = std::filesystem;
     read_once_ = true;
-    struct stat st{};
+    struct stat st {};
     // The mtime is taken before reading, so a change during the read is seen next time.
     read_mtime_ = ::stat(directory_.c_str(), &st) == 0 ? st.st_mtim : timespec{};
     component_by_token_.clear();

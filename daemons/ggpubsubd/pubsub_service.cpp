@@ -30,8 +30,8 @@ Result<void> check_message(const Object& message) {
                           "message must be a map with exactly one key, \"json\" (any value) or \"binary\" (bytes)");
     }
     if (json == nullptr && !binary->is_buffer()) {
-        return make_error(ErrorCode::Invalid, "message.binary must be bytes, not " +
-                                                  std::string(type_name(binary->type())));
+        return make_error(ErrorCode::Invalid,
+                          "message.binary must be bytes, not " + std::string(type_name(binary->type())));
     }
     return {};
 }
@@ -81,9 +81,7 @@ size_t approximate_size(const Object& value) {
     }
 }
 
-PubsubService::PubsubService(bus::Server& server, QueueLimits limits) : limits_(limits) {
-    register_methods(server);
-}
+PubsubService::PubsubService(bus::Server& server, QueueLimits limits) : limits_(limits) { register_methods(server); }
 
 PubsubService::~PubsubService() {
     for (auto& [id, subscriber] : subscribers_) {
@@ -159,8 +157,7 @@ void PubsubService::deliver(Subscriber& subscriber, Object event, size_t bytes) 
         }
         return;
     }
-    if (subscriber.queue.size() >= limits_.queue_messages ||
-        subscriber.queued_bytes + bytes > limits_.queue_bytes) {
+    if (subscriber.queue.size() >= limits_.queue_messages || subscriber.queued_bytes + bytes > limits_.queue_bytes) {
         note_drop(subscriber);
         return;
     }
@@ -241,10 +238,9 @@ void PubsubService::subscribe(bus::Subscription subscription) {
         mode = std::string(value->as_buffer());
     }
     if (mode != kReceiveAll && mode != kReceiveFromOthers) {
-        subscription.reject(make_error(ErrorCode::Invalid, "subscribe: receive_mode must be " +
-                                                               std::string(kReceiveAll) + " or " +
-                                                               std::string(kReceiveFromOthers) + ", not \"" +
-                                                               mode.substr(0, 64) + "\""));
+        subscription.reject(make_error(ErrorCode::Invalid,
+                                       "subscribe: receive_mode must be " + std::string(kReceiveAll) + " or " +
+                                           std::string(kReceiveFromOthers) + ", not \"" + mode.substr(0, 64) + "\""));
         return;
     }
     auto name = optional_name(subscription.param(param::kSubscriber), "subscriber");

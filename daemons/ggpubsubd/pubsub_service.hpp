@@ -45,12 +45,12 @@ private:
         uint64_t id = 0;
         bus::Subscription subscription;
         std::string filter;
-        std::string name;              // the subscribing component, if it said
+        std::string name; // the subscribing component, if it said
         bool from_others_only = false; // RECEIVE_MESSAGES_FROM_OTHERS
         std::deque<Queued> queue;
         size_t queued_bytes = 0;
         bool awaiting_drain = false;
-        uint64_t delivered = 0;        // handed to the connection
+        uint64_t delivered = 0; // handed to the connection
         uint64_t dropped = 0;
         uint64_t dropped_unlogged = 0;
         std::chrono::steady_clock::time_point last_drop_log{};
@@ -71,7 +71,7 @@ private:
     QueueLimits limits_;
     TopicTrie trie_;
     std::unordered_map<uint64_t, std::unique_ptr<Subscriber>> subscribers_;
-    std::vector<uint64_t> matched_;  // publish()'s scratch, kept to spare an allocation each time
+    std::vector<uint64_t> matched_; // publish()'s scratch, kept to spare an allocation each time
     uint64_t next_id_ = 1;
     uint64_t published_ = 0;
     uint64_t delivered_ = 0;

@@ -93,7 +93,7 @@ void TopicTrie::match(std::string_view topic, const std::function<void(Id)>& fn)
         next.clear();
         for (const Node* node : frontier) {
             if (node->hash) {
-                report(*node->hash);  // "#" takes this level and everything after
+                report(*node->hash); // "#" takes this level and everything after
             }
             if (auto it = node->children.find(level); it != node->children.end()) {
                 next.push_back(it->second.get());
@@ -107,7 +107,7 @@ void TopicTrie::match(std::string_view topic, const std::function<void(Id)>& fn)
     for (const Node* node : frontier) {
         report(*node);
         if (node->hash) {
-            report(*node->hash);  // "a/#" matches "a"
+            report(*node->hash); // "a/#" matches "a"
         }
     }
 }

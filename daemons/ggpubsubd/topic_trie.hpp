@@ -27,10 +27,10 @@ public:
 
 private:
     struct Node {
-        std::map<std::string, std::unique_ptr<Node>, std::less<>> children;  // literal levels
-        std::unique_ptr<Node> plus;   // "+"
-        std::unique_ptr<Node> hash;   // "#": a leaf
-        std::vector<Id> ids;          // filters ending here
+        std::map<std::string, std::unique_ptr<Node>, std::less<>> children; // literal levels
+        std::unique_ptr<Node> plus; // "+"
+        std::unique_ptr<Node> hash; // "#": a leaf
+        std::vector<Id> ids; // filters ending here
         bool empty() const { return children.empty() && !plus && !hash && ids.empty(); }
     };
 

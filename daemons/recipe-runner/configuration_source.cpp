@@ -42,16 +42,15 @@ Result<DeviceSettings> load_device_settings(const RunRequest& request, const Rec
     services::ConfigClient client(options, services::ConfigClient::Errors::AsAnswered);
     if (auto connected = client.connect(); connected) {
         Map tree;
-        std::vector<config::KeyPath> paths = {
-            {"system"}, {"services", kNucleusComponent}, {"services", recipe.name}};
+        std::vector<config::KeyPath> paths = {{"system"}, {"services", kNucleusComponent}, {"services", recipe.name}};
         for (const Dependency& dependency : recipe.dependencies) {
             paths.push_back({"services", dependency.name});
         }
         for (const auto& path : paths) {
             // A configuration that cannot be read must not run the script with defaults.
             if (auto read = read_into(client, tree, path); !read) {
-                return make_error(read.error().code, "reading " + path.back() + " from gg_config: " +
-                                                         read.error().message);
+                return make_error(read.error().code,
+                                  "reading " + path.back() + " from gg_config: " + read.error().message);
             }
         }
         return device_settings_from_tree(tree);
@@ -59,7 +58,7 @@ Result<DeviceSettings> load_device_settings(const RunRequest& request, const Rec
         GGL_LOGD("gg_config not reachable (%s); using the configuration file", connected.error().message.c_str());
     }
     std::string file = env::config_dir() + "/config.yaml";
-    struct stat info{};
+    struct stat info {};
     if (::stat(file.c_str(), &info) == 0) {
         return read_device_settings_file(file);
     }

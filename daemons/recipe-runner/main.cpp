@@ -1,8 +1,8 @@
 // recipe-runner: what a component unit's ExecStart/ExecStop/ExecCondition runs for one phase.
 #include "phase_runner.hpp"
 
-#include "ggl/cli/program_options.hpp"
 #include "ggl/cli/error_report.hpp"
+#include "ggl/cli/program_options.hpp"
 #include "ggl/log.hpp"
 
 #include <cstdio>
@@ -36,16 +36,13 @@ int main(int argc, char** argv) {
     command_line.text("--version", request.version, "Its version", "VERSION", true);
     command_line.text("--phase", phase, "bootstrap, install, startup, run, shutdown or recover", "PHASE", true,
                       [](const std::string& name) -> std::string {
-                          if (phase_from_name(name)) return {};  // any case, as recipes spell them
-                          return "must be bootstrap, install, startup, run, shutdown or recover, not '" + name +
-                                 "'";
+                          if (phase_from_name(name)) return {}; // any case, as recipes spell them
+                          return "must be bootstrap, install, startup, run, shutdown or recover, not '" + name + "'";
                       });
-    command_line.text("--recipe", request.recipe_path, "The recipe, instead of the one in the component store",
-                      "FILE");
+    command_line.text("--recipe", request.recipe_path, "The recipe, instead of the one in the component store", "FILE");
     command_line.text("--platform", request.platform_spec, "Platform attributes over the detected ones",
                       "KEY=VALUE,...");
-    command_line.text("--config", request.config_file, "A config.yaml to read when ggconfigd does not answer",
-                      "FILE");
+    command_line.text("--config", request.config_file, "A config.yaml to read when ggconfigd does not answer", "FILE");
     command_line.flag("--skipif", request.skipif_only, "Only evaluate the phase's Skipif: exit 1 to skip, 0 to run");
     if (auto status = command_line.parse(argc, argv)) {
         return *status == cli::kExitUsage ? kRunnerUsage : *status;

@@ -22,7 +22,7 @@ namespace ggl::runner {
 namespace {
 
 bool is_regular_file(const std::string& path) {
-    struct stat info{};
+    struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
@@ -175,7 +175,7 @@ int exec_script(const RunRequest& request, const Recipe& recipe, const Lifecycle
     }
     std::fflush(nullptr);
     report_started(request);
-    ::unsetenv("NOTIFY_SOCKET");  // the script, as the unit's main process, would speak for us
+    ::unsetenv("NOTIFY_SOCKET"); // the script, as the unit's main process, would speak for us
     const char* argv[] = {"sh", "-c", script->c_str(), nullptr};
     ::execve("/bin/sh", const_cast<char* const*>(argv), environ);
     GGL_LOGE("cannot run /bin/sh: %s", std::strerror(errno));

@@ -14,10 +14,10 @@ struct RunRequest {
     std::string component;
     std::string version;
     Phase phase = Phase::Run;
-    std::string recipe_path;    // --recipe; empty: the store copy
-    std::string platform_spec;  // --platform
-    std::string config_file;    // --config: used instead of ggconfigd
-    bool skipif_only = false;   // --skipif: only evaluate the phase's Skipif
+    std::string recipe_path; // --recipe; empty: the store copy
+    std::string platform_spec; // --platform
+    std::string config_file; // --config: used instead of ggconfigd
+    bool skipif_only = false; // --skipif: only evaluate the phase's Skipif
 };
 
 // Exit statuses of the runner (for ExecCondition=, 1 means "skip the phase").

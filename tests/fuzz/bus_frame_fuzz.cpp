@@ -3,8 +3,8 @@
 #include "ggl/msgpack.hpp"
 
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace ggl;

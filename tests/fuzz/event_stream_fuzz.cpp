@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         while ((status = decoder.next(message)) == StreamDecoder::Status::Message) {
             std::string encoded;
             if (!append_message(encoded, message, 64 * 1024).ok()) {
-                std::abort();  // what was decoded within the limit must encode
+                std::abort(); // what was decoded within the limit must encode
             }
             auto again = decode_message(encoded, 64 * 1024);
             if (!again.ok() || !(*again == message)) {

@@ -36,11 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     ::close(fd);
     ggl::store::ZipLimits limits;
-    limits.max_total_bytes = 16 << 20;  // keep each run small; the ratio guard stays as shipped
+    limits.max_total_bytes = 16 << 20; // keep each run small; the ratio guard stays as shipped
     auto result = ggl::store::extract_zip(archive, destination, limits);
     std::error_code error;
     if (!result.ok() && fs::exists(destination, error)) {
-        std::abort();  // a refused archive left its destination behind
+        std::abort(); // a refused archive left its destination behind
     }
     fs::remove_all(destination, error);
     // Only the input may remain: no temporary trees of failed extractions.

@@ -43,9 +43,7 @@ std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
-size_t line_count(const std::string& text) {
-    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
+size_t line_count(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 // A runtime directory of its own with ggl-test-service serving in it.
 struct BusFixture {
@@ -213,7 +211,7 @@ TEST_CASE_METHOD(BusFixture, "a dash reads the params from standard input") {
 TEST_CASE_METHOD(BusFixture, "bytes that are not UTF-8 are shown as base64") {
     Finished result = bus({"call", "ggl_test", "bytes", R"({"size":3})", "--json=short"});
     CHECK(result.exit_code == 0);
-    CHECK(result.out == "\"//79\"\n");  // 0xff 0xfe 0xfd
+    CHECK(result.out == "\"//79\"\n"); // 0xff 0xfe 0xfd
 }
 
 TEST_CASE_METHOD(BusFixture, "a call that outlives --timeout exits 3") {
@@ -313,7 +311,7 @@ TEST_CASE_METHOD(BusFixture, "list shows the running services and skips stale so
     CHECK(human.exit_code == 0);
     CHECK(human.err.empty());
     std::vector<std::string> lines = lines_of(human.out);
-    REQUIRE(lines.size() == 3);  // header, ggl_test, other_service; not the stale one
+    REQUIRE(lines.size() == 3); // header, ggl_test, other_service; not the stale one
     const std::string& header = lines[0];
     CHECK(header.starts_with("SERVICE "));
     size_t version_column = header.find("  VERSION  ") + 2;
@@ -378,8 +376,7 @@ TEST_CASE_METHOD(BusFixture, "describe shows each method with its kind and param
     CHECK(result.out.find("\nstream (subscribe)\n") != std::string::npos);
     CHECK(result.out.find("    PARAM        TYPE  REQUIRED  HELP\n"
                           "    count        int   yes       Number of events\n"
-                          "    interval_ms  int   no        Pause between events (default 0)\n") !=
-          std::string::npos);
+                          "    interval_ms  int   no        Pause between events (default 0)\n") != std::string::npos);
 }
 
 TEST_CASE_METHOD(BusFixture, "describe --json prints the ggl.describe result") {

@@ -125,7 +125,8 @@ std::string integrity_of(const std::string& db) {
     sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &stmt, nullptr);
-    std::string verdict = sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "";
+    std::string verdict =
+        sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "";
     sqlite3_finalize(stmt);
     sqlite3_close(raw);
     return verdict;
@@ -216,7 +217,8 @@ TEST_CASE("set parses JSON values, --string keeps text, --path takes names with 
     CHECK(device.config({"set", "--string", "v/str", "86400"}).exit_code == 0);
     CHECK(device.config({"set", "--path", R"(["v","a/b"])", "true"}).exit_code == 0);
     auto exported = device.config({"export", "v", "--format", "json", "--json=short"});
-    CHECK(exported.out == R"({"num":86400,"text":"hello world","str":"86400","a/b":true})" "\n");
+    CHECK(exported.out == R"({"num":86400,"text":"hello world","str":"86400","a/b":true})"
+                          "\n");
     CHECK(device.config({"get", "--path", R"(["v","a/b"])"}).out == "true\n");
     CHECK(device.config({"get", "--path", R"(["v",""])"}).exit_code == 2);
 }
@@ -279,23 +281,27 @@ TEST_CASE("watch on a missing key sees creation, unchanged writes stay silent, d
     Device device;
     REQUIRE(device.start());
     auto watcher = device.watch({"w", "--count", "5"});
-    await_subscribed(device, *watcher, "w/marker");  // event 1
-    REQUIRE(device.config({"set", "w/x", "1"}).exit_code == 0);   // event 2
-    REQUIRE(device.config({"set", "w/x", "1"}).exit_code == 0);   // unchanged: none
+    await_subscribed(device, *watcher, "w/marker"); // event 1
+    REQUIRE(device.config({"set", "w/x", "1"}).exit_code == 0); // event 2
+    REQUIRE(device.config({"set", "w/x", "1"}).exit_code == 0); // unchanged: none
     REQUIRE(device.config({"set", "other", "1"}).exit_code == 0); // elsewhere: none
-    REQUIRE(device.config({"delete", "w"}).exit_code == 0);       // event 3
-    REQUIRE(device.config({"set", "w/y", "2"}).exit_code == 0);   // event 4: re-created
-    REQUIRE(device.config({"set", "w/y", "3"}).exit_code == 0);   // event 5
+    REQUIRE(device.config({"delete", "w"}).exit_code == 0); // event 3
+    REQUIRE(device.config({"set", "w/y", "2"}).exit_code == 0); // event 4: re-created
+    REQUIRE(device.config({"set", "w/y", "3"}).exit_code == 0); // event 5
     auto finished = watcher->finish(20s);
     CHECK(finished.exit_code == 0);
     // The marker may have needed several writes; only the lines after it matter.
     std::string out = finished.out;
     out = out.substr(out.rfind("marker"));
     out = out.substr(out.find('\n') + 1);
-    CHECK(out == R"({"key_path":["w","x"]})" "\n"
-                 R"({"key_path":["w"],"deleted":true})" "\n"
-                 R"({"key_path":["w","y"]})" "\n"
-                 R"({"key_path":["w","y"]})" "\n");
+    CHECK(out == R"({"key_path":["w","x"]})"
+                 "\n"
+                 R"({"key_path":["w"],"deleted":true})"
+                 "\n"
+                 R"({"key_path":["w","y"]})"
+                 "\n"
+                 R"({"key_path":["w","y"]})"
+                 "\n");
 }
 
 TEST_CASE("a subscriber that stops reading never blocks writers") {
@@ -415,10 +421,14 @@ TEST_CASE("backup and restore: restore notifies only subtrees that changed") {
         out = out.substr(out.rfind("marker"));
         return out.substr(out.find('\n') + 1);
     };
-    CHECK(after_markers(keep_watcher->finish(10s).out) == R"({"key_path":["keep","sentinel"]})" "\n");
-    CHECK(after_markers(change_watcher->finish(10s).out) == R"({"key_path":["change","y"]})" "\n"
-                                                             R"({"key_path":["change","y"]})" "\n"
-                                                             R"({"key_path":["change","sentinel"]})" "\n");
+    CHECK(after_markers(keep_watcher->finish(10s).out) == R"({"key_path":["keep","sentinel"]})"
+                                                          "\n");
+    CHECK(after_markers(change_watcher->finish(10s).out) == R"({"key_path":["change","y"]})"
+                                                            "\n"
+                                                            R"({"key_path":["change","y"]})"
+                                                            "\n"
+                                                            R"({"key_path":["change","sentinel"]})"
+                                                            "\n");
     CHECK(device.config({"restore", "nope"}).exit_code == 1);
 }
 
@@ -447,10 +457,12 @@ TEST_CASE("a corrupted tlog imports every whole line and names the bad one", "[.
 
 // A pipe can be read only once: import reads FILE whole, then tells YAML from a tlog.
 constexpr const char* kPipedYaml = "system:\n  thingName: piped\nitems: [1, two]\n";
-constexpr const char* kPipedTlog =
-    R"({"TS":100,"TP":["tl","a"],"W":"changed","V":"one"})" "\n"
-    R"({"TS":101,"TP":["tl","b"],"W":"changed","V":2})" "\n"
-    R"({"TS":102,"TP":["tl","a"],"W":"removed"})" "\n";
+constexpr const char* kPipedTlog = R"({"TS":100,"TP":["tl","a"],"W":"changed","V":"one"})"
+                                   "\n"
+                                   R"({"TS":101,"TP":["tl","b"],"W":"changed","V":2})"
+                                   "\n"
+                                   R"({"TS":102,"TP":["tl","a"],"W":"removed"})"
+                                   "\n";
 
 TEST_CASE("import reads YAML and tlogs through a pipe, /dev/stdin or -, through the daemon") {
     Device device;
@@ -471,8 +483,8 @@ TEST_CASE("import reads YAML and tlogs through a pipe, /dev/stdin or -, through 
     CHECK(dash.exit_code == 0);
     CHECK(dash.err.empty());
     CHECK(device.config({"get", "system/thingName"}).out == "dashed\n");
-    auto dash_tlog =
-        device.config_with_input({"import", "-"}, R"({"TS":200,"TP":["tl","c"],"W":"changed","V":true})" "\n");
+    auto dash_tlog = device.config_with_input({"import", "-"}, R"({"TS":200,"TP":["tl","c"],"W":"changed","V":true})"
+                                                               "\n");
     CHECK(dash_tlog.exit_code == 0);
     CHECK(device.config({"get", "tl/c"}).out == "true\n");
 }
@@ -515,7 +527,9 @@ TEST_CASE("import through a pipe with --db: YAML, a tlog, -, and a broken docume
 TEST_CASE("export then import into a new database gives the same tree") {
     Device device;
     REQUIRE(device.start());
-    REQUIRE(device.config({"set", "r", R"({"s":"1.0.0","n":86400,"b":false,"z":null,"l":[1,"two"],"e":{}})"}).exit_code == 0);
+    REQUIRE(
+        device.config({"set", "r", R"({"s":"1.0.0","n":86400,"b":false,"z":null,"l":[1,"two"],"e":{}})"}).exit_code ==
+        0);
     auto exported = device.config({"export"});
     REQUIRE(exported.exit_code == 0);
     std::string file = device.dir.path() + "/export.yaml";
@@ -552,7 +566,8 @@ TEST_CASE("a v1 database is migrated at daemon start") {
         INSERT INTO keyTable VALUES (1, 'system'), (2, 'thingName');
         INSERT INTO relationTable VALUES (2, 1);
         INSERT INTO valueTable VALUES (2, '"legacy"', 5);
-    )sql", nullptr, nullptr, nullptr) == SQLITE_OK);
+    )sql",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     REQUIRE(device.start());
     CHECK(device.config({"get", "system/thingName"}).out == "legacy\n");
@@ -569,13 +584,12 @@ TEST_CASE("pipelined writes on one connection are grouped, each acknowledged onl
     for (int i = 0; i < kWrites; ++i) {
         if (i == kWrites / 2) {
             // A request that fails inside a group: only it is refused.
-            auto id = client.send(bus::Op::Call, "write",
-                                  Map{{"key_path", List{"g", "leaf", "below"}}, {"value", 1}});
+            auto id = client.send(bus::Op::Call, "write", Map{{"key_path", List{"g", "leaf", "below"}}, {"value", 1}});
             REQUIRE(id.ok());
             conflicting = *id;
         }
-        auto id = client.send(bus::Op::Call, "write",
-                              Map{{"key_path", List{"g", "k" + std::to_string(i)}}, {"value", i}});
+        auto id =
+            client.send(bus::Op::Call, "write", Map{{"key_path", List{"g", "k" + std::to_string(i)}}, {"value", i}});
         REQUIRE(id.ok());
         ids.push_back(*id);
     }
@@ -655,14 +669,16 @@ TEST_CASE("100,000 keys through the daemon: each reads back, lookups stay fast, 
         for (int i = 0; i < 1000; ++i) {
             map.append("k" + std::to_string(i), block * 1000 + i);
         }
-        REQUIRE(client.call("write", Map{{"key_path", List{"big", "b" + std::to_string(block)}},
-                                         {"value", Object(std::move(map))}})
+        REQUIRE(client
+                    .call("write", Map{{"key_path", List{"big", "b" + std::to_string(block)}},
+                                       {"value", Object(std::move(map))}})
                     .ok());
     }
     auto started = std::chrono::steady_clock::now();
     for (int n = 0; n < 5000; ++n) {
         int key = (n * 7919) % 100000;
-        auto value = client.call("read", read_params({"BIG", "b" + std::to_string(key / 1000), "K" + std::to_string(key % 1000)}));
+        auto value = client.call(
+            "read", read_params({"BIG", "b" + std::to_string(key / 1000), "K" + std::to_string(key % 1000)}));
         REQUIRE(value.ok());
         REQUIRE(*value == Object(key));
     }
@@ -737,8 +753,8 @@ TEST_CASE("ggconfigd serves on the socket systemd passes it (ggconfigd.socket)")
     options.stderr_file = device.log;
     // systemd-socket-activate binds the socket and starts ggconfigd on the first
     // connection with LISTEN_FDS=1, LISTEN_FDNAMES=gg_config, as the .socket unit does.
-    Process activator({"/usr/bin/systemd-socket-activate", "-l", device.runtime + "/gg_config",
-                       "--fdname=gg_config", GGL_CONFIGD_EXE},
+    Process activator({"/usr/bin/systemd-socket-activate", "-l", device.runtime + "/gg_config", "--fdname=gg_config",
+                       GGL_CONFIGD_EXE},
                       options);
     for (int i = 0; i < 500 && !std::filesystem::exists(device.runtime + "/gg_config"); ++i) {
         ::usleep(10000);

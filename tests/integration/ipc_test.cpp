@@ -102,7 +102,8 @@ public:
             auto status = decoder_.next(message);
             if (status == StreamDecoder::Status::Message) return message;
             if (status == StreamDecoder::Status::Failed) throw std::runtime_error(decoder_.error().message);
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0 || closed_) return std::nullopt;
             pollfd watched{fd_.get(), POLLIN, 0};
             if (::poll(&watched, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -157,7 +158,8 @@ public:
         }
         auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             auto message = receive(left);
             if (!message) throw std::runtime_error("no message on stream " + std::to_string(id));
             if (int_header(*message, ":stream-id") == id) return *message;
@@ -246,7 +248,7 @@ constexpr const char* kPubsubPolicy =
 
 TEST_CASE("the IPC socket is mode 0666") {
     Device device;
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat(device.socket.c_str(), &st) == 0);
     CHECK(S_ISSOCK(st.st_mode));
     CHECK((st.st_mode & 0777) == 0666);
@@ -280,7 +282,7 @@ TEST_CASE("a large frame before CONNECT is refused by its prelude alone") {
     big.payload = std::string(100000, ' ');
     std::string bytes;
     REQUIRE(append_message(bytes, big).ok());
-    client.send_raw(bytes.substr(0, 12));  // only the prelude: the server must not wait for the rest
+    client.send_raw(bytes.substr(0, 12)); // only the prelude: the server must not wait for the rest
     auto reply = client.receive();
     REQUIRE(reply.has_value());
     CHECK(int_header(*reply, ":message-type") == kProtocolError);
@@ -411,7 +413,7 @@ TEST_CASE("a deployment's proposal reaches a validation stream, silence ends TIM
 
     // Once the client ends its stream, the component has no subscriber.
     a.send(rpc(kApplicationMessage, kTerminate, stream));
-    a.call("ValidateAuthorizationToken", "{\"token\":\"x\"}");  // the terminate has been read
+    a.call("ValidateAuthorizationToken", "{\"token\":\"x\"}"); // the terminate has been read
     auto nobody = deployments.call("validate_configuration", proposal("dep-3", 10000));
     REQUIRE(nobody.ok());
     CHECK(string_field(*nobody, "status") == "NO_SUBSCRIBER");
@@ -459,7 +461,7 @@ TEST_CASE("a frame with a bad CRC gets a protocol error and the connection close
 }
 
 TEST_CASE("an operation whose bus service is not running answers ServiceError naming it") {
-    Device device;  // no ggconfigd, no aws_iot_mqtt
+    Device device; // no ggconfigd, no aws_iot_mqtt
     IpcClient client(device.socket);
     client.connect(kToken);
     Message reply = client.call("GetConfiguration", "{\"keyPath\":[\"a\"]}");
@@ -546,8 +548,9 @@ TEST_CASE("configuration operations through a real ggconfigd") {
     IpcClient a(device.socket);
     a.connect(kToken);
 
-    Message updated = a.call("UpdateConfiguration",
-                             "{\"keyPath\":[],\"timestamp\":1700000000.5,\"valueToMerge\":{\"mode\":\"fast\",\"limits\":{\"n\":3}}}");
+    Message updated =
+        a.call("UpdateConfiguration",
+               "{\"keyPath\":[],\"timestamp\":1700000000.5,\"valueToMerge\":{\"mode\":\"fast\",\"limits\":{\"n\":3}}}");
     REQUIRE(string_header(updated, "service-model-type") == "aws.greengrass#UpdateConfigurationResponse");
     CHECK((int_header(updated, ":message-flags") & kTerminate) == kTerminate);
 
@@ -561,7 +564,8 @@ TEST_CASE("configuration operations through a real ggconfigd") {
     SECTION("a map comes back as it is, and another component's can be read") {
         IpcClient b(device.socket);
         b.connect(kTokenB);
-        Object body = body_of(b.call("GetConfiguration", "{\"componentName\":\"com.example.A\",\"keyPath\":[\"limits\"]}"));
+        Object body =
+            body_of(b.call("GetConfiguration", "{\"componentName\":\"com.example.A\",\"keyPath\":[\"limits\"]}"));
         CHECK(to_json(*find_field(body, "value")) == "{\"n\":3}");
     }
     SECTION("a missing key is ResourceNotFoundError") {
@@ -569,8 +573,9 @@ TEST_CASE("configuration operations through a real ggconfigd") {
         CHECK(string_header(got, "service-model-type") == "aws.greengrass#ResourceNotFoundError");
     }
     SECTION("an older timestamp fails with FailedUpdateConditionCheckError and writes nothing") {
-        Message refused = a.call("UpdateConfiguration",
-                                 "{\"keyPath\":[],\"timestamp\":1600000000,\"valueToMerge\":{\"mode\":\"old\",\"new\":1}}");
+        Message refused =
+            a.call("UpdateConfiguration",
+                   "{\"keyPath\":[],\"timestamp\":1600000000,\"valueToMerge\":{\"mode\":\"old\",\"new\":1}}");
         CHECK(string_header(refused, "service-model-type") == "aws.greengrass#FailedUpdateConditionCheckError");
         CHECK_THAT(string_field(body_of(refused), "message"), Catch::Contains("mode"));
         Object body = body_of(a.call("GetConfiguration", "{\"keyPath\":[\"mode\"]}"));
@@ -586,7 +591,8 @@ TEST_CASE("configuration operations through a real ggconfigd") {
     SECTION("a subscriber hears the change with its key path") {
         int32_t stream = a.start("SubscribeToConfigurationUpdate", "{\"keyPath\":[\"limits\"]}");
         Message accepted = a.next_on(stream);
-        REQUIRE(string_header(accepted, "service-model-type") == "aws.greengrass#SubscribeToConfigurationUpdateResponse");
+        REQUIRE(string_header(accepted, "service-model-type") ==
+                "aws.greengrass#SubscribeToConfigurationUpdateResponse");
         CHECK((int_header(accepted, ":message-flags") & kTerminate) == 0);
         IpcClient b(device.socket);
         b.connect(kTokenB);
@@ -623,8 +629,7 @@ struct PubsubPair {
         a.connect(kToken);
         b.connect(kTokenB);
         stream = b.start("SubscribeToTopic", "{\"topic\":\"" + filter + "\"}");
-        REQUIRE(string_header(b.next_on(stream), "service-model-type") ==
-                "aws.greengrass#SubscribeToTopicResponse");
+        REQUIRE(string_header(b.next_on(stream), "service-model-type") == "aws.greengrass#SubscribeToTopicResponse");
     }
 };
 
@@ -634,8 +639,9 @@ TEST_CASE("publish and subscribe between two components through a real ggpubsubd
     IpcClient& b = pair.b;
     int32_t stream = pair.stream;
 
-    Message published = a.call("PublishToTopic",
-                               "{\"topic\":\"sensors/1/temp\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"c\":21}}}}");
+    Message published =
+        a.call("PublishToTopic",
+               "{\"topic\":\"sensors/1/temp\",\"publishMessage\":{\"jsonMessage\":{\"message\":{\"c\":21}}}}");
     CHECK(string_header(published, "service-model-type") == "aws.greengrass#PublishToTopicResponse");
     Message json = b.next_on(stream);
     REQUIRE(string_header(json, "service-model-type") == "aws.greengrass#SubscriptionResponseMessage");
@@ -727,8 +733,9 @@ TEST_CASE("{iot:thingName} in a policy's resources is the device's thing name") 
     Device device(true);
     {
         auto client = bus::Client::for_path(device.runtime + "/gg_config");
-        REQUIRE(client.call("write", Map{{"key_path", List{Object("system"), Object("thingName")}},
-                                         {"value", Object("dev-7")}})
+        REQUIRE(client
+                    .call("write",
+                          Map{{"key_path", List{Object("system"), Object("thingName")}}, {"value", Object("dev-7")}})
                     .ok());
     }
     device.set_access_control(
@@ -736,7 +743,8 @@ TEST_CASE("{iot:thingName} in a policy's resources is the device's thing name") 
         R"({"aws.greengrass.ipc.pubsub":{"p1":{"operations":["*"],"resources":["things/{iot:thingName}/*"]}}})");
     IpcClient a(device.socket);
     a.connect(kToken);
-    Message own = a.call("PublishToTopic", "{\"topic\":\"things/dev-7/state\",\"publishMessage\":{\"jsonMessage\":{}}}");
+    Message own =
+        a.call("PublishToTopic", "{\"topic\":\"things/dev-7/state\",\"publishMessage\":{\"jsonMessage\":{}}}");
     CHECK(string_header(own, "service-model-type") == "aws.greengrass#PublishToTopicResponse");
     Message other =
         a.call("PublishToTopic", "{\"topic\":\"things/dev-8/state\",\"publishMessage\":{\"jsonMessage\":{}}}");

@@ -19,13 +19,13 @@ using std::chrono::milliseconds;
 inline constexpr milliseconds kProcessDeadline{30000};
 
 struct ProcessOptions {
-    std::map<std::string, std::string> env;  // set on top of this process's environment
-    std::string stdin_text;                  // written, then standard input is closed
-    std::string stderr_file;                 // stderr to this file instead of a pipe
+    std::map<std::string, std::string> env; // set on top of this process's environment
+    std::string stdin_text; // written, then standard input is closed
+    std::string stderr_file; // stderr to this file instead of a pipe
 };
 
 struct Finished {
-    int exit_code = -1;    // -1 when killed by a signal
+    int exit_code = -1; // -1 when killed by a signal
     int term_signal = 0;
     bool timed_out = false;
     std::string out;

@@ -142,7 +142,7 @@ TEST_CASE("JSON and binary messages reach the subscriptions whose filters match"
         Object second = s->next();
         const Object* binary = find_field(*find_field(second, "message"), "binary");
         REQUIRE(binary != nullptr);
-        CHECK(binary->is_bytes());  // msgpack bin, not str
+        CHECK(binary->is_bytes()); // msgpack bin, not str
         CHECK(binary->as_bytes().data == blob);
         CHECK(find_field(second, "sender") == nullptr);
     }
@@ -165,9 +165,9 @@ TEST_CASE("RECEIVE_MESSAGES_FROM_OTHERS skips the subscriber's own messages") {
     Subscriber others(daemon, Map{{"topic_filter", "chat/#"},
                                   {"receive_mode", "RECEIVE_MESSAGES_FROM_OTHERS"},
                                   {"subscriber", "com.example.A"}});
-    Subscriber all(daemon, Map{{"topic_filter", "chat/#"},
-                               {"receive_mode", "RECEIVE_ALL_MESSAGES"},
-                               {"subscriber", "com.example.A"}});
+    Subscriber all(
+        daemon,
+        Map{{"topic_filter", "chat/#"}, {"receive_mode", "RECEIVE_ALL_MESSAGES"}, {"subscriber", "com.example.A"}});
     bus::Client publisher = daemon.client();
     REQUIRE(publish(publisher, "chat/1", json_message("from A"), "com.example.A").ok());
     REQUIRE(publish(publisher, "chat/1", json_message("from B"), "com.example.B").ok());
@@ -242,7 +242,7 @@ TEST_CASE("subscriptions end when cancelled or when their client goes away") {
 }
 
 TEST_CASE("a subscriber that stops reading loses messages while the others get every one") {
-    Daemon daemon;  // default queue: 1000 messages
+    Daemon daemon; // default queue: 1000 messages
     constexpr int kMessages = 10000;
     Subscriber stalled(daemon, Map{{"topic_filter", "load/#"}, {"subscriber", "com.example.Stalled"}});
     Subscriber reader(daemon, Map{{"topic_filter", "load/+"}, {"subscriber", "com.example.Reader"}});
@@ -303,7 +303,7 @@ TEST_CASE("a subscriber that stops reading loses messages while the others get e
     int64_t dropped = int_field(*slow, "dropped");
     INFO("stalled: delivered " << delivered << ", queued " << queued << ", dropped " << dropped);
     CHECK(dropped > 0);
-    CHECK(queued == 1000);  // the queue filled up before anything was dropped
+    CHECK(queued == 1000); // the queue filled up before anything was dropped
     CHECK(delivered + queued + dropped == kMessages);
     CHECK(int_field(*stats, "dropped") == dropped);
     CHECK(int_field(*stats, "published") == kMessages);

@@ -22,9 +22,7 @@ std::string unit_dir() {
     return dir;
 }
 
-void write_unit(const std::string& name, const std::string& text) {
-    std::ofstream(unit_dir() + "/" + name) << text;
-}
+void write_unit(const std::string& name, const std::string& text) { std::ofstream(unit_dir() + "/" + name) << text; }
 
 Manager connect_user() {
     auto manager = Manager::connect(Scope::User);
@@ -97,7 +95,7 @@ TEST_CASE("a started oneshot unit is active once its job is done") {
             auto tail = journal_tail("ggltest.oneshot", 5);
             REQUIRE(tail.ok());
             lines = *tail;
-            if (lines.empty()) usleep(50000);  // journald writes asynchronously
+            if (lines.empty()) usleep(50000); // journald writes asynchronously
         }
         REQUIRE_FALSE(lines.empty());
         CHECK(lines.back().message == "hello from oneshot");
@@ -147,15 +145,17 @@ TEST_CASE("change signals carry every state of a restarting unit, through the ev
 
     bool started = false;
     std::string start_result;
-    REQUIRE(manager.start_unit_async("ggltest.flaky.service", [&](const JobResult& r) {
-        started = true;
-        start_result = r.result;
-    }).ok());
+    REQUIRE(manager
+                .start_unit_async("ggltest.flaky.service",
+                                  [&](const JobResult& r) {
+                                      started = true;
+                                      start_result = r.result;
+                                  })
+                .ok());
     // The manager also shows "failed" for a moment before each automatic restart: the end
     // is the failure after the last restart that StartLimitBurst=3 allows.
-    REQUIRE(run_until(loop, [&] {
-        return !seen.empty() && seen.back().active_state == "failed" && seen.back().n_restarts >= 2;
-    }));
+    REQUIRE(run_until(
+        loop, [&] { return !seen.empty() && seen.back().active_state == "failed" && seen.back().n_restarts >= 2; }));
     CHECK(started);
     CHECK(start_result == "done");
     bool auto_restart = false;
@@ -175,7 +175,8 @@ TEST_CASE("change signals carry every state of a restarting unit, through the ev
     SECTION("and an async stop reports its job") {
         REQUIRE(manager.reset_failed_unit("ggltest.flaky.service").ok());
         std::string stop_result;
-        REQUIRE(manager.stop_unit_async("ggltest.flaky.service", [&](const JobResult& r) { stop_result = r.result; }).ok());
+        REQUIRE(
+            manager.stop_unit_async("ggltest.flaky.service", [&](const JobResult& r) { stop_result = r.result; }).ok());
         REQUIRE(run_until(loop, [&] { return !stop_result.empty(); }));
         CHECK(stop_result == "done");
     }

@@ -8,8 +8,7 @@
 
 namespace ggl::testing {
 
-TestServiceProcess::TestServiceProcess(const std::string& runtime_dir, std::string service,
-                                       std::string socket_path)
+TestServiceProcess::TestServiceProcess(const std::string& runtime_dir, std::string service, std::string socket_path)
     : socket_path_(socket_path.empty() ? runtime_dir + "/" + service : socket_path),
       log_path_(runtime_dir + "/" + service + ".log") {
     std::vector<std::string> argv{GGL_TEST_SERVICE_EXE, "--service", service};

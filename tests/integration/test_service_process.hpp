@@ -13,8 +13,7 @@ class TestServiceProcess {
 public:
     // Starts the service with GGL_RUNTIME_DIR=runtime_dir and waits until its socket
     // (socket_path, else runtime_dir/service) accepts connections. Throws when it does not.
-    TestServiceProcess(const std::string& runtime_dir, std::string service = "ggl_test",
-                       std::string socket_path = {});
+    TestServiceProcess(const std::string& runtime_dir, std::string service = "ggl_test", std::string socket_path = {});
 
     const std::string& socket_path() const { return socket_path_; }
     // SIGTERM, then the exit status (-1 when it did not exit by itself).

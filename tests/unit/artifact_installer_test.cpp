@@ -165,9 +165,8 @@ TEST_CASE("a program that does not answer is a failure that says how it ended") 
           std::string::npos);
     CHECK(failure_of(fake_program(dir.path, "exits", "cat > /dev/null; exit 3"))
               .find("exited with status 3 before it answered") != std::string::npos);
-    CHECK(failure_of(fake_program(dir.path, "silent", "exit 0")).find("exited without an answer") !=
-          std::string::npos);
+    CHECK(failure_of(fake_program(dir.path, "silent", "exit 0")).find("exited without an answer") != std::string::npos);
     CHECK(failure_of(fake_program(dir.path, "garbage", "printf '\\301'")).find("not msgpack") != std::string::npos);
-    CHECK(failure_of(fake_program(dir.path, "chatty", "head -c 2000000 /dev/zero"))
-              .find("more than 1 MiB") != std::string::npos);
+    CHECK(failure_of(fake_program(dir.path, "chatty", "head -c 2000000 /dev/zero")).find("more than 1 MiB") !=
+          std::string::npos);
 }

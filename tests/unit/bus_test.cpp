@@ -84,7 +84,9 @@ public:
         return promise.get_future().get();
     }
 
-    size_t connections() { return on_loop([this] { return server_->connection_count(); }); }
+    size_t connections() {
+        return on_loop([this] { return server_->connection_count(); });
+    }
 
     Gate gate;
     std::atomic<int> notified{0};
@@ -93,14 +95,12 @@ public:
 
 private:
     void install_methods() {
-        server_->add_call({"echo", {}, "Returns its params."}, [](const Call& call) -> Result<Object> {
-            return Object{call.params()};
-        });
+        server_->add_call({"echo", {}, "Returns its params."},
+                          [](const Call& call) -> Result<Object> { return Object{call.params()}; });
         server_->add_call({"need", {{"key_path", ParamType::List, true, "path"}}, "Needs a list."},
                           [](const Call&) -> Result<Object> { return Object{"ok"}; });
-        server_->add_call({"fail", {}, "Fails."}, [](const Call&) -> Result<Object> {
-            return make_error(ErrorCode::Noentry, "nothing here");
-        });
+        server_->add_call({"fail", {}, "Fails."},
+                          [](const Call&) -> Result<Object> { return make_error(ErrorCode::Noentry, "nothing here"); });
         server_->add_call({"count", {}, "Counts notifies."}, [this](const Call&) -> Result<Object> {
             ++notified;
             return Object{};
@@ -109,12 +109,11 @@ private:
             return Object{static_cast<int64_t>(notified.load())};
         });
         server_->add_call({"peer", {}, ""}, [](const Call& call) -> Result<Object> {
-            return Object{Map{{"pid", static_cast<int64_t>(call.peer().pid)},
-                              {"uid", static_cast<int64_t>(call.peer().uid)}}};
+            return Object{
+                Map{{"pid", static_cast<int64_t>(call.peer().pid)}, {"uid", static_cast<int64_t>(call.peer().uid)}}};
         });
-        server_->add_call({"huge", {}, ""}, [](const Call&) -> Result<Object> {
-            return Object{std::string(5u << 20, 'x')};
-        });
+        server_->add_call({"huge", {}, ""},
+                          [](const Call&) -> Result<Object> { return Object{std::string(5u << 20, 'x')}; });
         server_->add_call({"blocked", {}, "Waits for the gate.", Dispatch::Worker},
                           [this](const Call&) -> Result<Object> {
                               ++blocked_started;
@@ -177,9 +176,8 @@ private:
             sub.send(Object{1});
             sub.end(make_error(ErrorCode::Config, "broken"));
         });
-        server_->add_subscribe({"refuses", {}, "Rejects every subscriber."}, [](Subscription sub) {
-            sub.reject(make_error(ErrorCode::Unauthorized, "not you"));
-        });
+        server_->add_subscribe({"refuses", {}, "Rejects every subscriber."},
+                               [](Subscription sub) { sub.reject(make_error(ErrorCode::Unauthorized, "not you")); });
     }
 
     std::string path_;
@@ -350,7 +348,7 @@ TEST_CASE_METHOD(Fixture, "a client going away cancels its subscriptions") {
     }
     auto other = client();
     for (int i = 0; i < 200 && server.cancelled.load() == 0; ++i) {
-        REQUIRE(other.call("echo", {}).ok());  // each round trip lets the server see the hang-up
+        REQUIRE(other.call("echo", {}).ok()); // each round trip lets the server see the hang-up
         std::this_thread::sleep_for(5ms);
     }
     CHECK(server.cancelled.load() == 1);
@@ -490,7 +488,7 @@ TEST_CASE("a frame left unfinished is closed after the partial-frame timeout") {
     server.start();
     auto fd = raw_connect(dir + "/test");
     raw_send(fd.get(), std::string("\x00\x00", 2));
-    CHECK_FALSE(raw_read(fd.get()).has_value());  // closed, not hung (SO_RCVTIMEO is 10 s)
+    CHECK_FALSE(raw_read(fd.get()).has_value()); // closed, not hung (SO_RCVTIMEO is 10 s)
     server.stop();
     std::filesystem::remove_all(dir);
 }
@@ -503,14 +501,14 @@ TEST_CASE_METHOD(Fixture, "a client vanishing mid-call leaves the server serving
             std::this_thread::sleep_for(2ms);
         }
         REQUIRE(server.blocked_started.load() == 1);
-    }  // closed while its call is blocked
+    } // closed while its call is blocked
     server.gate.open();
     auto client_ = client();
     REQUIRE(client_.call("echo", {}).ok());
     for (int i = 0; i < 100 && server.connections() > 1; ++i) {
         std::this_thread::sleep_for(5ms);
     }
-    CHECK(server.connections() == 1);  // only this client is left
+    CHECK(server.connections() == 1); // only this client is left
     CHECK(client_.call("echo", {}).ok());
 }
 
@@ -610,7 +608,7 @@ TEST_CASE("a subscriber that never reads is dropped instead of blocking the serv
     raw_send(reader.get(), frame(msgpack_encode(Map{{"op", "subscribe"}, {"id", 1}, {"method", "flood"}})));
     auto other = Client::for_path(dir + "/test");
     for (int i = 0; i < 1000 && server.cancelled.load() == 0; ++i) {
-        REQUIRE(other.call("echo", {}).ok());  // the server keeps answering meanwhile
+        REQUIRE(other.call("echo", {}).ok()); // the server keeps answering meanwhile
         std::this_thread::sleep_for(10ms);
     }
     CHECK(server.connections() == 1);
@@ -653,6 +651,6 @@ TEST_CASE("a second server on a live socket is BUSY and a stale socket file is r
     auto client = Client::for_path(path);
     CHECK(client.call("echo", {}).ok());
     third.stop();
-    CHECK_FALSE(std::filesystem::exists(path));  // removed on close
+    CHECK_FALSE(std::filesystem::exists(path)); // removed on close
     std::filesystem::remove_all(dir);
 }

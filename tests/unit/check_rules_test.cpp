@@ -76,7 +76,7 @@ std::string certificate_pem(EVP_PKEY* key, const std::string& common_name, int64
     return bio_text(bio.get());
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("plenty of free space is fine, little is a warning, almost none is an error") {
     const auto& limits = check::kDiskSpaceLimits;
@@ -110,7 +110,7 @@ TEST_CASE("sizes read in binary units") {
 }
 
 TEST_CASE("a clock before 2024 or before the build is an error, an unsynchronized one a warning") {
-    const int64_t build = 1'790'000'000;  // 2026-09-21
+    const int64_t build = 1'790'000'000; // 2026-09-21
     Finding before_2024 = check::grade_clock({0, 0, true});
     CHECK(before_2024.status == Status::Error);
     CHECK(before_2024.detail.find("1970-01-01 00:00:00 UTC") != std::string::npos);

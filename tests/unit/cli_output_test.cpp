@@ -14,9 +14,7 @@ using namespace ggl::cli;
 
 namespace {
 
-Error remote_error(ErrorCode code) {
-    return Error{code, "from the daemon", true};
-}
+Error remote_error(ErrorCode code) { return Error{code, "from the daemon", true}; }
 
 // Runs read_json_object("-") with text on standard input.
 Result<Map> read_from_stdin(const std::string& text) {
@@ -63,20 +61,18 @@ TEST_CASE("a table for people aligns columns under upper-case headers") {
     Table table({"service", "version", "methods"});
     table.add_row({"gg_config", "0.1.0", List{"read", "write"}});
     table.add_row({"x", nullptr, List{}});
-    CHECK(table.render(OutputFormat::Human) ==
-          "SERVICE    VERSION  METHODS\n"
-          "gg_config  0.1.0    read,write\n"
-          "x          -        -\n");
+    CHECK(table.render(OutputFormat::Human) == "SERVICE    VERSION  METHODS\n"
+                                               "gg_config  0.1.0    read,write\n"
+                                               "x          -        -\n");
 }
 
 TEST_CASE("a table aligns by characters, not bytes") {
     Table table({"name", "n"});
     table.add_row({"héhé", 1});
     table.add_row({"abcdef", 22});
-    CHECK(table.render(OutputFormat::Human) ==
-          "NAME    N\n"
-          "héhé    1\n"
-          "abcdef  22\n");
+    CHECK(table.render(OutputFormat::Human) == "NAME    N\n"
+                                               "héhé    1\n"
+                                               "abcdef  22\n");
 }
 
 TEST_CASE("an empty last cell leaves no trailing spaces") {
@@ -127,8 +123,7 @@ TEST_CASE("JSON that is not an object is INVALID, naming what it is") {
     REQUIRE_FALSE(list.ok());
     CHECK(list.error().code == ErrorCode::Invalid);
     CHECK(list.error().message == "params must be a JSON object, got an array");
-    CHECK(read_json_object("\"text\"", "params").error().message ==
-          "params must be a JSON object, got a string");
+    CHECK(read_json_object("\"text\"", "params").error().message == "params must be a JSON object, got a string");
     CHECK(read_json_object("null", "params").error().message == "params must be a JSON object, got null");
 }
 

@@ -44,9 +44,8 @@ TEST_CASE("every scalar type survives a msgpack round trip") {
     CHECK(round_trip(true) == Object(true));
     CHECK(round_trip(false) == Object(false));
     for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{127}, int64_t{128}, int64_t{-32}, int64_t{-33},
-                      int64_t{255}, int64_t{256}, int64_t{65535}, int64_t{65536}, int64_t{-32768},
-                      int64_t{4294967296}, std::numeric_limits<int64_t>::max(),
-                      std::numeric_limits<int64_t>::min()}) {
+                      int64_t{255}, int64_t{256}, int64_t{65535}, int64_t{65536}, int64_t{-32768}, int64_t{4294967296},
+                      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
         CAPTURE(v);
         CHECK(round_trip(v) == Object(v));
     }
@@ -129,7 +128,8 @@ TEST_CASE("element counts larger than the input are refused before allocating") 
 }
 
 TEST_CASE("truncated input is a PARSE error at every cut point") {
-    Object value = Map{{"key", List{1, 300, 70000, int64_t{5000000000}, -5, 2.5, "text", Bytes{"bin"}, Map{{"x", Object{}}}}}};
+    Object value =
+        Map{{"key", List{1, 300, 70000, int64_t{5000000000}, -5, 2.5, "text", Bytes{"bin"}, Map{{"x", Object{}}}}}};
     std::string encoded = msgpack_encode(value);
     for (size_t cut = 0; cut < encoded.size(); ++cut) {
         auto decoded = msgpack_decode(std::string_view(encoded).substr(0, cut));
@@ -182,7 +182,7 @@ TEST_CASE("random bytes never crash the decoder") {
             // Whatever decodes must encode back to something that decodes equal.
             auto again = msgpack_decode(msgpack_encode(*decoded));
             REQUIRE(again.ok());
-            CHECK((*again == *decoded || !(*decoded == *decoded)));  // NaN is unequal to itself
+            CHECK((*again == *decoded || !(*decoded == *decoded))); // NaN is unequal to itself
         }
     }
 }
@@ -212,10 +212,9 @@ TEST_CASE("base64 round-trips and rejects non-canonical text") {
 
 TEST_CASE("error codes map to their stable wire names and back") {
     for (auto code : {ErrorCode::Ok, ErrorCode::Failure, ErrorCode::Retry, ErrorCode::Busy, ErrorCode::Fatal,
-                      ErrorCode::Invalid, ErrorCode::Unsupported, ErrorCode::Parse, ErrorCode::Range,
-                      ErrorCode::Nomem, ErrorCode::Noconn, ErrorCode::Nodata, ErrorCode::Noentry,
-                      ErrorCode::Config, ErrorCode::Remote, ErrorCode::Expected, ErrorCode::Timeout,
-                      ErrorCode::Unauthorized, ErrorCode::Conflict}) {
+                      ErrorCode::Invalid, ErrorCode::Unsupported, ErrorCode::Parse, ErrorCode::Range, ErrorCode::Nomem,
+                      ErrorCode::Noconn, ErrorCode::Nodata, ErrorCode::Noentry, ErrorCode::Config, ErrorCode::Remote,
+                      ErrorCode::Expected, ErrorCode::Timeout, ErrorCode::Unauthorized, ErrorCode::Conflict}) {
         auto back = error_code_from_name(error_code_name(code));
         REQUIRE(back.has_value());
         CHECK(*back == code);
@@ -227,7 +226,8 @@ TEST_CASE("error codes map to their stable wire names and back") {
 TEST_CASE("requests and replies encode into frames that decode back") {
     using namespace ggl::bus;
     std::string out;
-    REQUIRE(append_request(out, Request{Op::Subscribe, 7, "watch", Map{{"key_path", List{"a"}}}}, kDefaultMaxFrame).ok());
+    REQUIRE(
+        append_request(out, Request{Op::Subscribe, 7, "watch", Map{{"key_path", List{"a"}}}}, kDefaultMaxFrame).ok());
     append_error(out, 9, make_error(ErrorCode::Noentry, "no such key"));
     append_end(out, 7, nullptr);
     FrameReader reader(kDefaultMaxFrame);
@@ -287,7 +287,8 @@ TEST_CASE("requests missing their parts are INVALID and keep their id") {
     auto no_id = decode_request(msgpack_encode(Map{{"op", "call"}, {"method", "x"}}), id);
     REQUIRE_FALSE(no_id.ok());
     CHECK(no_id.error().code == ErrorCode::Invalid);
-    auto bad_params = decode_request(msgpack_encode(Map{{"op", "call"}, {"id", 1}, {"method", "x"}, {"params", 3}}), id);
+    auto bad_params =
+        decode_request(msgpack_encode(Map{{"op", "call"}, {"id", 1}, {"method", "x"}, {"params", 3}}), id);
     REQUIRE_FALSE(bad_params.ok());
     CHECK_THAT(bad_params.error().message, Catch::Contains("params"));
     auto notify = decode_request(msgpack_encode(Map{{"op", "notify"}, {"method", "x"}}), id);

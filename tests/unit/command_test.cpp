@@ -44,7 +44,9 @@ struct Program {
         call->add_option("-n,--count", count, "How many")->type_name("N")->check(cli::positive_integer());
         call->add_option("--level", level, "Level")->check(cli::integer_in(1, 5));
         call->add_option("--stamp", stamp, "Stamp")->check(cli::non_negative_integer());
-        call->add_option("--format", format, "yaml or json")->type_name("FORMAT")->check(cli::choices({"yaml", "json"}));
+        call->add_option("--format", format, "yaml or json")
+            ->type_name("FORMAT")
+            ->check(cli::choices({"yaml", "json"}));
         call->add_option("-c,--add", adds, "Repeatable")->type_name("NAME=VERSION")->allow_extra_args(false);
         cli::add_output_option(*call, output_format);
         call->add_option("SERVICE", service, "Service name")->required();
@@ -120,7 +122,8 @@ TEST_CASE("a flag takes =true or =false, and a valueless flag passes its =VALUE 
     Program r;
     Outcome bad = parse(r, {"call", "--verbose=maybe", "s", "m"});
     CHECK(bad.status == 2);
-    CHECK(bad.err == "prog: error: --verbose: takes no value but true or false, not 'maybe' (see 'prog call --help')\n");
+    CHECK(bad.err ==
+          "prog: error: --verbose: takes no value but true or false, not 'maybe' (see 'prog call --help')\n");
 }
 
 TEST_CASE("each mistake is one line that names it and points at the verb's --help") {
@@ -134,14 +137,16 @@ TEST_CASE("each mistake is one line that names it and points at the verb's --hel
     CHECK(error_of({}) == "prog: error: no verb given (see 'prog --help')\n");
     CHECK(error_of({"frobnicate"}) == "prog: error: unknown verb 'frobnicate' (see 'prog --help')\n");
     CHECK(error_of({"call", "s"}) == "prog: error: METHOD is required (see 'prog call --help')\n");
-    CHECK(error_of({"call", "s", "m", "extra"}) == "prog: error: unexpected argument 'extra' (see 'prog call --help')\n");
+    CHECK(error_of({"call", "s", "m", "extra"}) ==
+          "prog: error: unexpected argument 'extra' (see 'prog call --help')\n");
     CHECK(error_of({"call", "s", "m", "{\"a\": 1}", "more"}) ==
           "prog: error: unexpected argument '{\"a\": 1}' (see 'prog call --help')\n");
     CHECK(error_of({"call", "s", "m", "--no=1", "more"}) ==
           "prog: error: unknown option '--no' (see 'prog call --help')\n");
     CHECK(error_of({"call", "--nope", "s", "m"}) == "prog: error: unknown option '--nope' (see 'prog call --help')\n");
     CHECK(error_of({"call", "-x", "s", "m"}) == "prog: error: unknown option '-x' (see 'prog call --help')\n");
-    CHECK(error_of({"call", "s", "m", "--timeout"}) == "prog: error: --timeout needs a value (see 'prog call --help')\n");
+    CHECK(error_of({"call", "s", "m", "--timeout"}) ==
+          "prog: error: --timeout needs a value (see 'prog call --help')\n");
     CHECK(error_of({"call", "s", "m", "-n"}) == "prog: error: --count needs a value (see 'prog call --help')\n");
     CHECK(error_of({"call", "--timeout", "0", "s", "m"}) ==
           "prog: error: --timeout: must be a positive number of seconds, not '0' (see 'prog call --help')\n");
@@ -179,7 +184,8 @@ TEST_CASE("--help prints the command's help and ends with 0, whatever else is mi
     Outcome top = parse(q, {"-h"});
     REQUIRE(top.status == 0);
     CHECK(top.out.find("Usage: prog [OPTIONS] VERB\n") != std::string::npos);
-    CHECK(top.out.find("\nVerbs:\n  call                        Call a method\n  load                        Load files\n") !=
+    CHECK(top.out.find(
+              "\nVerbs:\n  call                        Call a method\n  load                        Load files\n") !=
           std::string::npos);
     CHECK(top.out.find("secret") == std::string::npos);
     CHECK(top.out.find("--version") != std::string::npos);

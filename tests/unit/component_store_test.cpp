@@ -69,8 +69,8 @@ TEST_CASE("the layout matches what {artifacts:path} and {artifacts:decompressedP
     context.root_path = "/var/lib/greengrass";
     context.component.name = "com.example.A";
     context.component.version = "1.0.0";
-    auto path = interpolate("{artifacts:path}|{artifacts:decompressedPath}|{work:path}", context,
-                            InterpolationTarget::Raw);
+    auto path =
+        interpolate("{artifacts:path}|{artifacts:decompressedPath}|{work:path}", context, InterpolationTarget::Raw);
     REQUIRE(path.ok());
     CHECK(*path == layout.artifacts_dir("com.example.A", "1.0.0").string() + "|" +
                        layout.unarchived_dir("com.example.A", "1.0.0").string() + "|" +
@@ -126,7 +126,7 @@ TEST_CASE("digests are the base64 SHA-256 Greengrass writes") {
     CHECK(sha256_base64(file).value() == kHelloWorldDigest);
 
     CHECK(verify_digest(file, artifact("s3://b/hello.txt", kHelloWorldDigest)).ok());
-    CHECK(verify_digest(file, artifact("s3://b/hello.txt")).ok());  // no digest: nothing to check
+    CHECK(verify_digest(file, artifact("s3://b/hello.txt")).ok()); // no digest: nothing to check
     Artifact unpadded = artifact("s3://b/hello.txt", std::string(kHelloWorldDigest).substr(0, 43));
     CHECK(verify_digest(file, unpadded).ok());
     Artifact lower = artifact("s3://b/hello.txt", kHelloWorldDigest);
@@ -218,7 +218,7 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
     CHECK(test::mode_of(artifacts / "good.zip") == 0444);
     CHECK(test::read_text(unarchived / "good/hello.txt") == "hello\n");
     CHECK(test::mode_of(unarchived / "good/hello.txt") == 0444);
-    CHECK(test::mode_of(unarchived / "good/bin/run.sh") == 0555);  // exec in the archive, for all who read
+    CHECK(test::mode_of(unarchived / "good/bin/run.sh") == 0555); // exec in the archive, for all who read
     CHECK(test::mode_of(unarchived / "good/dir") == 0755);
     CHECK(tree(artifacts) == std::vector<std::string>{"good.zip", "hello.txt"});
     CHECK(tree(unarchived).front() == "good");
@@ -237,7 +237,8 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
     }
     SECTION("installing again with other permissions corrects the mode only") {
         ino_t file = test::inode_of(artifacts / "hello.txt");
-        std::vector<Artifact> changed = manifest({artifact("s3://bucket/hello.txt", kHelloWorldDigest, "OWNER", "NONE"), zip});
+        std::vector<Artifact> changed =
+            manifest({artifact("s3://bucket/hello.txt", kHelloWorldDigest, "OWNER", "NONE"), zip});
         REQUIRE(install(layout, r, changed, source).ok());
         CHECK(test::inode_of(artifacts / "hello.txt") == file);
         CHECK(test::mode_of(artifacts / "hello.txt") == 0400);
@@ -284,7 +285,7 @@ TEST_CASE("artifacts are copied, checked, given their modes and unarchived") {
         CHECK_FALSE(fs::exists(layout.root / "packages/artifacts/com.example.A"));
         CHECK_FALSE(fs::exists(layout.root / "packages/artifacts-unarchived/com.example.A"));
         CHECK(fs::is_directory(layout.work_dir("com.example.A")));
-        CHECK(remove_component_version(layout, "com.example.A", "1.0.0").ok());  // missing is fine
+        CHECK(remove_component_version(layout, "com.example.A", "1.0.0").ok()); // missing is fine
         CHECK(stored_versions(layout, "com.example.A").empty());
     }
 }
@@ -310,15 +311,14 @@ TEST_CASE("a failing install leaves the store as it was") {
         CHECK_THAT(result.error().message, Catch::Contains("entry \"../evil\""));
     }
     SECTION("a digest mismatch") {
-        auto result = install(
-            layout, r, manifest({artifact("s3://b/good.zip"), artifact("s3://b/hello.txt", "AAAA")}), source);
+        auto result =
+            install(layout, r, manifest({artifact("s3://b/good.zip"), artifact("s3://b/hello.txt", "AAAA")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
         CHECK_THAT(result.error().message, Catch::Contains("the recipe expects AAAA"));
     }
     SECTION("a missing artifact, named with the path it was expected at") {
-        auto result = install(
-            layout, r, manifest({artifact("s3://b/hello.txt"), artifact("s3://b/gone.bin")}), source);
+        auto result = install(layout, r, manifest({artifact("s3://b/hello.txt"), artifact("s3://b/gone.bin")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Noentry);
         CHECK_THAT(result.error().message, Catch::Contains((source / "gone.bin").string()));
@@ -329,8 +329,8 @@ TEST_CASE("a failing install leaves the store as it was") {
         CHECK(result.error().code == ErrorCode::Unsupported);
     }
     SECTION("two artifacts with the same file name") {
-        auto result = install(
-            layout, r, manifest({artifact("s3://one/hello.txt"), artifact("s3://two/hello.txt")}), source);
+        auto result =
+            install(layout, r, manifest({artifact("s3://one/hello.txt"), artifact("s3://two/hello.txt")}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
         CHECK_THAT(result.error().message, Catch::Contains("two artifacts are stored as \"hello.txt\""));
@@ -353,12 +353,11 @@ TEST_CASE("permissions of stored artifacts") {
         test::write_text(source / file, file);
     }
     REQUIRE(install(layout, recipe("com.example.P", "1.0.0"),
-                              manifest({artifact("s3://b/none", "", "NONE", "NONE"),
-                                        artifact("s3://b/owner", "", "OWNER", "NONE"),
-                                        artifact("s3://b/all", "", "ALL", "NONE"),
-                                        artifact("s3://b/exec_owner", "", "OWNER", "OWNER"),
-                                        artifact("s3://b/exec_all", "", "OWNER", "ALL")}),
-                              source)
+                    manifest({artifact("s3://b/none", "", "NONE", "NONE"),
+                              artifact("s3://b/owner", "", "OWNER", "NONE"), artifact("s3://b/all", "", "ALL", "NONE"),
+                              artifact("s3://b/exec_owner", "", "OWNER", "OWNER"),
+                              artifact("s3://b/exec_all", "", "OWNER", "ALL")}),
+                    source)
                 .ok());
     fs::path stored = layout.artifacts_dir("com.example.P", "1.0.0");
     CHECK(test::mode_of(stored / "none") == 0400);
@@ -436,7 +435,7 @@ TEST_CASE("artifacts can be given to the component's user") {
         CHECK(info.st_gid == owner.gid);
     }
     CHECK(test::mode_of(artifacts / "run.sh") == 0500);
-    CHECK(test::mode_of(unarchived / "bundle/two.txt") == 0500);  // exec in the archive, readable by the owner
+    CHECK(test::mode_of(unarchived / "bundle/two.txt") == 0500); // exec in the archive, readable by the owner
     CHECK(test::mode_of(unarchived / "bundle/big/one.txt") == 0400);
 
     ino_t folder = test::inode_of(unarchived / "bundle");
@@ -453,7 +452,7 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
     test::write_text(source / "lib/util.sh", "util\n");
     fs::permissions(source / "lib/util.sh", fs::perms(0640));
     test::write_text(source / "lib/deeper/data.txt", "data\n");
-    fs::permissions(source / "lib/deeper/data.txt", fs::perms(04755));  // setuid is dropped
+    fs::permissions(source / "lib/deeper/data.txt", fs::perms(04755)); // setuid is dropped
     fs::create_directories(source / "empty");
     test::write_text(source / "listed.txt", "hello world");
     Recipe r = recipe("com.example.HelloWorld", "1.0.0");
@@ -492,7 +491,7 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         auto script = interpolate("{artifacts:path}/hello_world.sh", context, InterpolationTarget::Raw);
         REQUIRE(script.ok());
         CHECK(*script == (artifacts / "hello_world.sh").string());
-        CHECK(std::system((*script + " > /dev/null").c_str()) == 0);  // executable as copied
+        CHECK(std::system((*script + " > /dev/null").c_str()) == 0); // executable as copied
 
         SECTION("installing again keeps the copies; a changed file is replaced") {
             ino_t kept = test::inode_of(artifacts / "lib/util.sh");
@@ -501,15 +500,14 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
             REQUIRE(install(layout, r, manifest({}), source).ok());
             CHECK(test::inode_of(artifacts / "lib/util.sh") == kept);
             CHECK(test::read_text(artifacts / "hello_world.sh") == "#!/bin/sh\necho changed\n");
-            CHECK(test::mode_of(artifacts / "hello_world.sh") == 0444);  // the new file is not executable
+            CHECK(test::mode_of(artifacts / "hello_world.sh") == 0444); // the new file is not executable
         }
     }
     SECTION("listed artifacts keep their digest check and Permission, the rest is copied beside them") {
-        auto result = install(layout, r, manifest({artifact("s3://b/listed.txt", kHelloWorldDigest, "OWNER")}),
-                                        source);
+        auto result = install(layout, r, manifest({artifact("s3://b/listed.txt", kHelloWorldDigest, "OWNER")}), source);
         INFO((result ? "" : result.error().to_string()));
         REQUIRE(result.ok());
-        CHECK(test::mode_of(artifacts / "listed.txt") == 0400);  // Read OWNER, not the source's 0644
+        CHECK(test::mode_of(artifacts / "listed.txt") == 0400); // Read OWNER, not the source's 0644
         CHECK(test::mode_of(artifacts / "hello_world.sh") == 0555);
         CHECK(fs::exists(artifacts / "lib/deeper/data.txt"));
         auto scanned = scan_artifact_directory(source, manifest({artifact("s3://b/listed.txt")}));
@@ -517,9 +515,8 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         CHECK(std::none_of(scanned->begin(), scanned->end(),
                            [](const DirectoryEntry& entry) { return entry.relative == "listed.txt"; }));
 
-        auto mismatch = install(
-            layout, recipe("com.example.HelloWorld", "1.0.0"),
-            manifest({artifact("s3://b/listed.txt", "AAAA")}), source);
+        auto mismatch = install(layout, recipe("com.example.HelloWorld", "1.0.0"),
+                                manifest({artifact("s3://b/listed.txt", "AAAA")}), source);
         REQUIRE_FALSE(mismatch.ok());
         CHECK_THAT(mismatch.error().message, Catch::Contains("the recipe expects AAAA"));
     }
@@ -528,8 +525,8 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         auto result = install(layout, r, manifest({}), source);
         REQUIRE_FALSE(result.ok());
         CHECK(result.error().code == ErrorCode::Invalid);
-        CHECK_THAT(result.error().message, Catch::Contains((source / "lib/deeper/passwd").string() +
-                                                           " is a symbolic link"));
+        CHECK_THAT(result.error().message,
+                   Catch::Contains((source / "lib/deeper/passwd").string() + " is a symbolic link"));
         CHECK_THAT(result.error().message, Catch::Contains("com.example.HelloWorld-1.0.0"));
         CHECK_FALSE(fs::exists(layout.root / "packages"));
 
@@ -550,8 +547,8 @@ TEST_CASE("a version's whole artifact directory is copied, listed or not (as the
         REQUIRE(install(layout, r, manifest({}), source).ok());
         auto before = tree(layout.root);
         ino_t util = test::inode_of(artifacts / "lib/util.sh");
-        test::write_text(source / "lib/new/added.txt", "added\n");  // in a new directory
-        test::write_text(source / "lib/extra.txt", "extra\n");      // in one the store has
+        test::write_text(source / "lib/new/added.txt", "added\n"); // in a new directory
+        test::write_text(source / "lib/extra.txt", "extra\n"); // in one the store has
         fs::remove(source / "lib/util.sh");
         test::write_text(source / "lib/util.sh", "changed\n");
         fs::copy_file(test::zip_fixtures() / "traversal.zip", source / "evil.zip");

@@ -71,7 +71,7 @@ TEST_CASE("a new database is created mode 0640, whatever the umask, in directori
     auto store = ConfigStore::open(nested);
     ::umask(old_mask);
     REQUIRE(store.ok());
-    struct stat info{};
+    struct stat info {};
     REQUIRE(::stat(nested.c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0640);
     for (auto dir : {db.dir / "a", db.dir / "a" / "b"}) {
@@ -303,7 +303,8 @@ TEST_CASE("a version 1 database is migrated with its keys, spelling and timestam
         INSERT INTO keyTable VALUES (1, 'System'), (2, 'thingName'), (3, 'services'), (4, 'empty');
         INSERT INTO relationTable VALUES (2, 1), (4, 3);
         INSERT INTO valueTable VALUES (2, '"dev-9"', 1234);
-    )sql", nullptr, nullptr, nullptr) == SQLITE_OK);
+    )sql",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
 
     auto store = open_store(db.path);
@@ -391,17 +392,21 @@ TEST_CASE("a tlog's text replays under the name it was read from") {
     TempDb db;
     auto store = open_store(db.path);
     REQUIRE(store->write({"leaf"}, 1, 5).ok());
-    std::string text = R"({"TS":10,"TP":["a","b"],"W":"changed","V":"one"})" "\n"
-                       R"({"TS":11,"TP":["a","c"],"W":"interiorAdded"})" "\r\n"
+    std::string text = R"({"TS":10,"TP":["a","b"],"W":"changed","V":"one"})"
                        "\n"
-                       R"({"TS":12,"TP":["a","b"],"W":"removed"})" "\n"
-                       R"({"TS":13,"TP":["leaf","below"],"W":"changed","V":2})" "\n"
+                       R"({"TS":11,"TP":["a","c"],"W":"interiorAdded"})"
+                       "\r\n"
+                       "\n"
+                       R"({"TS":12,"TP":["a","b"],"W":"removed"})"
+                       "\n"
+                       R"({"TS":13,"TP":["leaf","below"],"W":"changed","V":2})"
+                       "\n"
                        "not json\n"
-                       R"({"TS":14,"TP":["a","d"],"W":"timestampUpdated"})";  // no final newline
+                       R"({"TS":14,"TP":["a","d"],"W":"timestampUpdated"})"; // no final newline
     std::vector<Change> changes;
     auto report = import_tlog_text(*store, "standard input", text, &changes);
     REQUIRE(report.ok());
-    CHECK(report->applied == 4);  // the ignored kind counts as applied, as import_tlog does
+    CHECK(report->applied == 4); // the ignored kind counts as applied, as import_tlog does
     REQUIRE(report->problems.size() == 2);
     CHECK_THAT(report->problems[0], Catch::StartsWith("standard input:6: not JSON"));
     CHECK_THAT(report->problems[1], Catch::StartsWith("standard input:5: ") && Catch::Contains("CONFLICT"));
@@ -443,10 +448,12 @@ TEST_CASE("config text parses as YAML, or JSON by the name, with the name, line 
 
 TEST_CASE("a tlog is told by its name or by the first line of its text") {
     CHECK(looks_like_tlog("config.tlog", ""));
-    CHECK(looks_like_tlog("standard input", R"({"TS":1,"TP":["a"],"W":"changed","V":1})" "\nwhatever"));
+    CHECK(looks_like_tlog("standard input", R"({"TS":1,"TP":["a"],"W":"changed","V":1})"
+                                            "\nwhatever"));
     CHECK(looks_like_tlog("-", R"({"TP":["a"],"TS":1})"));
     CHECK_FALSE(looks_like_tlog("standard input", ""));
-    CHECK_FALSE(looks_like_tlog("standard input", "\n" R"({"TS":1,"TP":["a"]})"));
+    CHECK_FALSE(looks_like_tlog("standard input", "\n"
+                                                  R"({"TS":1,"TP":["a"]})"));
     CHECK_FALSE(looks_like_tlog("/dev/stdin", "TS: 1\nTP: [a]\n"));
     CHECK_FALSE(looks_like_tlog("c.json", R"({"TS":1,"W":"changed"})"));
 }
@@ -457,7 +464,7 @@ namespace {
 int pipe_holding(std::string_view text) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    REQUIRE(text.size() < 65536);  // the pipe's buffer: no reader needed
+    REQUIRE(text.size() < 65536); // the pipe's buffer: no reader needed
     REQUIRE(::write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
     ::close(fds[1]);
     return fds[0];
@@ -487,7 +494,8 @@ TEST_CASE("config input is read once, whole: files, pipes by path, - for standar
     // "-": standard input itself.
     int saved = ::dup(STDIN_FILENO);
     REQUIRE(saved >= 0);
-    int input = pipe_holding(R"({"TS":1,"TP":["x"],"W":"changed","V":1})" "\n");
+    int input = pipe_holding(R"({"TS":1,"TP":["x"],"W":"changed","V":1})"
+                             "\n");
     REQUIRE(::dup2(input, STDIN_FILENO) == STDIN_FILENO);
     ::close(input);
     auto from_stdin = read_config_input("-");
@@ -495,7 +503,8 @@ TEST_CASE("config input is read once, whole: files, pipes by path, - for standar
     ::close(saved);
     REQUIRE(from_stdin.ok());
     CHECK(from_stdin->name == kStandardInputName);
-    CHECK(from_stdin->text == R"({"TS":1,"TP":["x"],"W":"changed","V":1})" "\n");
+    CHECK(from_stdin->text == R"({"TS":1,"TP":["x"],"W":"changed","V":1})"
+                              "\n");
 
     auto missing = read_config_input((db.dir / "absent.yaml").string());
     REQUIRE_FALSE(missing.ok());

@@ -16,13 +16,13 @@ namespace {
 // A recipe with dependencies given as {name, requirement, hard}.
 std::shared_ptr<const Recipe> recipe(const std::string& name, const std::string& version,
                                      std::vector<std::tuple<std::string, std::string, bool>> dependencies = {}) {
-    std::string text = "RecipeFormatVersion: '2020-01-25'\nComponentName: " + name + "\nComponentVersion: '" +
-                       version + "'\n";
+    std::string text =
+        "RecipeFormatVersion: '2020-01-25'\nComponentName: " + name + "\nComponentVersion: '" + version + "'\n";
     if (!dependencies.empty()) {
         text += "ComponentDependencies:\n";
         for (const auto& [dependency, requirement, hard] : dependencies) {
-            text += "  " + dependency + ":\n    VersionRequirement: '" + requirement + "'\n    DependencyType: " +
-                    (hard ? "HARD" : "SOFT") + "\n";
+            text += "  " + dependency + ":\n    VersionRequirement: '" + requirement +
+                    "'\n    DependencyType: " + (hard ? "HARD" : "SOFT") + "\n";
         }
     }
     text += "Manifests:\n  - Lifecycle:\n      run: echo hi\n";
@@ -119,8 +119,9 @@ TEST_CASE("a missing recipe, a cycle and builtin dependencies") {
     CHECK_THAT(cycle.error().message, Catch::Contains("dependency cycle: p -> q -> p"));
 
     CandidateIndex builtin;
-    add(builtin, recipe("a", "1.0.0", {{"aws.greengrass.Nucleus", ">=2.0.0", true},
-                                       {"aws.greengrass.TokenExchangeService", "^2.0.0", true}}));
+    add(builtin,
+        recipe("a", "1.0.0",
+               {{"aws.greengrass.Nucleus", ">=2.0.0", true}, {"aws.greengrass.TokenExchangeService", "^2.0.0", true}}));
     auto with_builtin = resolve({{"G", {{"a", "1.0.0"}}}}, builtin);
     REQUIRE(with_builtin.ok());
     CHECK(order_of(*with_builtin) == std::vector<std::string>{"a"});
@@ -174,10 +175,12 @@ TEST_CASE("create_local_deployment params are checked, naming the field") {
                Catch::Contains("group_name"));
     CHECK_THAT(error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"extra":1})"),
                Catch::Contains("unknown parameter \"extra\""));
-    CHECK_THAT(error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"root_component_versions_to_remove":["a"]})"),
-               Catch::Contains("both added and removed"));
-    CHECK_THAT(error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"configuration_validation_timeout_seconds":0})"),
-               Catch::Contains("configuration_validation_timeout_seconds: expected a whole number of seconds"));
+    CHECK_THAT(
+        error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"root_component_versions_to_remove":["a"]})"),
+        Catch::Contains("both added and removed"));
+    CHECK_THAT(
+        error_of(R"({"root_component_versions_to_add":{"a":"1.0.0"},"configuration_validation_timeout_seconds":0})"),
+        Catch::Contains("configuration_validation_timeout_seconds: expected a whole number of seconds"));
 }
 
 TEST_CASE("the configuration validation timeout defaults to Greengrass's 30 s and survives the record") {
@@ -227,8 +230,11 @@ TEST_CASE("a deployment record survives a round trip through its file") {
 
     std::vector<std::string> problems;
     // A corrupt record beside it is reported, not fatal.
-    { std::FILE* bad = std::fopen((directory / "00000000-0000-4000-8000-000000000000.json").c_str(), "w");
-      std::fputs("{not json", bad); std::fclose(bad); }
+    {
+        std::FILE* bad = std::fopen((directory / "00000000-0000-4000-8000-000000000000.json").c_str(), "w");
+        std::fputs("{not json", bad);
+        std::fclose(bad);
+    }
     auto loaded = store.load_all(problems);
     REQUIRE(loaded.size() == 1);
     CHECK(problems.size() == 1);

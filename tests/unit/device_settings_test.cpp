@@ -32,9 +32,9 @@ TEST_CASE("the well-known keys are read case-insensitively") {
 }
 
 TEST_CASE("the component's configuration is its defaults with the device's over them") {
-    Object tree = Map{{"services", Map{{"com.example.A", Map{{"configuration", Map{{"b", Map{{"y", 9}}}, {"c", 3}}}}},
-                                       {"com.example.Dep", Map{{"version", "2.1.0"},
-                                                               {"configuration", Map{{"port", 80}}}}}}}};
+    Object tree =
+        Map{{"services", Map{{"com.example.A", Map{{"configuration", Map{{"b", Map{{"y", 9}}}, {"c", 3}}}}},
+                             {"com.example.Dep", Map{{"version", "2.1.0"}, {"configuration", Map{{"port", 80}}}}}}}};
     DeviceSettings settings = device_settings_from_tree(tree);
     Recipe recipe = recipe_with_defaults(Map{{"a", 1}, {"b", Map{{"x", 1}, {"y", 2}}}});
     Object merged = settings.component_configuration(recipe);

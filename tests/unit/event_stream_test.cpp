@@ -17,7 +17,8 @@ void put_be(std::string& out, uint64_t value, size_t n) {
 }
 
 uint32_t crc(std::string_view data) {
-    return static_cast<uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    return static_cast<uint32_t>(
+        ::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
 // A frame assembled by hand from raw header bytes and a payload.
@@ -127,7 +128,7 @@ TEST_CASE("a bad prelude CRC is refused before the lengths are used") {
 
 TEST_CASE("a bad message CRC is refused") {
     std::string bytes = frame(string_header("a", "b"), "payload");
-    bytes[bytes.size() - 6] ^= 0x20;  // a payload byte
+    bytes[bytes.size() - 6] ^= 0x20; // a payload byte
     auto decoded = decode_message(bytes);
     REQUIRE_FALSE(decoded.ok());
     CHECK(decoded.error().code == ErrorCode::Parse);
@@ -218,7 +219,7 @@ TEST_CASE("an unknown header type names the header and the type") {
     std::string headers;
     headers.push_back(4);
     headers += "name";
-    headers.push_back(10);  // one past uuid
+    headers.push_back(10); // one past uuid
     auto decoded = decode_message(frame(headers, ""));
     REQUIRE_FALSE(decoded.ok());
     CHECK(decoded.error().code == ErrorCode::Parse);
@@ -231,7 +232,7 @@ TEST_CASE("a header value that runs past the headers section is refused") {
     headers.push_back(1);
     headers += "s";
     headers.push_back(7);
-    put_be(headers, 50, 2);  // claims 50 bytes, has 3
+    put_be(headers, 50, 2); // claims 50 bytes, has 3
     headers += "abc";
     auto decoded = decode_message(frame(headers, "payload-after"));
     REQUIRE_FALSE(decoded.ok());

@@ -76,7 +76,7 @@ TEST_CASE("a failure the manager restarts is ERRORED; the start limit makes it B
     failed.start_limit_burst = 3;
     failed.n_restarts = 2;
     CHECK(of(failed).state == LifecycleState::Errored);
-    failed.n_restarts = 3;  // the restart the limit refused
+    failed.n_restarts = 3; // the restart the limit refused
     CHECK(of(failed).state == LifecycleState::Broken);
     failed.n_restarts = 0;
     failed.result = "start-limit-hit";
@@ -166,9 +166,9 @@ TEST_CASE("a finished unit the manager unloaded and loaded again stays FINISHED"
 }
 
 TEST_CASE("state names round-trip") {
-    for (auto state : {LifecycleState::New, LifecycleState::Installed, LifecycleState::Starting,
-                       LifecycleState::Running, LifecycleState::Stopping, LifecycleState::Finished,
-                       LifecycleState::Errored, LifecycleState::Broken}) {
+    for (auto state :
+         {LifecycleState::New, LifecycleState::Installed, LifecycleState::Starting, LifecycleState::Running,
+          LifecycleState::Stopping, LifecycleState::Finished, LifecycleState::Errored, LifecycleState::Broken}) {
         CHECK(lifecycle_state_from_name(lifecycle_state_name(state)) == state);
     }
     CHECK_FALSE(lifecycle_state_from_name("running"));

@@ -57,16 +57,16 @@ TEST_CASE("trim_heap returns freed heap to the kernel, and keeps what is live") 
         ::free(block);
     }
     struct mallinfo2 freed = ::mallinfo2();
-    CHECK(freed.fordblks >= kBlock * kBlocks);  // free, held by malloc
+    CHECK(freed.fordblks >= kBlock * kBlocks); // free, held by malloc
     long before = anonymous_kb();
     INFO("anonymous at start " << base << " kB, freed but held " << before << " kB");
-    REQUIRE(before - base >= 3 * 1024);  // still resident
+    REQUIRE(before - base >= 3 * 1024); // still resident
 
     trim_heap();
 
     long after = anonymous_kb();
     INFO("after trim_heap " << after << " kB");
-    CHECK(before - after >= 3 * 1024);  // most of the 4 MiB is gone
+    CHECK(before - after >= 3 * 1024); // most of the 4 MiB is gone
     CHECK(after - base < 1024);
     // The live block is untouched, and the heap works on.
     CHECK(live[0] == 'L');
@@ -74,7 +74,7 @@ TEST_CASE("trim_heap returns freed heap to the kernel, and keeps what is live") 
     std::string on_heap(100000, 'h');
     CHECK(on_heap[99999] == 'h');
     ::free(live);
-    ::mallopt(M_TRIM_THRESHOLD, 128 * 1024);  // glibc's default
+    ::mallopt(M_TRIM_THRESHOLD, 128 * 1024); // glibc's default
 }
 
 TEST_CASE("trim_heap with nothing to give back changes nothing") {

@@ -32,12 +32,10 @@ struct Fixture {
         dir = ::mkdtemp(pattern.data());
         ::setenv("GGL_RUNTIME_DIR", dir.c_str(), 1);
         server = std::make_unique<bus::Server>(loop, "link_test", "1");
-        server->add_call({"echo", {}, "params back"}, [](const bus::Call& call) -> Result<Object> {
-            return Object(call.params());
-        });
-        server->add_async_call({"never", {}, "no answer"}, [this](bus::Call call) {
-            unanswered.push_back(std::move(call));
-        });
+        server->add_call({"echo", {}, "params back"},
+                         [](const bus::Call& call) -> Result<Object> { return Object(call.params()); });
+        server->add_async_call({"never", {}, "no answer"},
+                               [this](bus::Call call) { unanswered.push_back(std::move(call)); });
         REQUIRE(server->listen().ok());
     }
     ~Fixture() {

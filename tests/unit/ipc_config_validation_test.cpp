@@ -88,7 +88,7 @@ TEST_CASE("without a validation stream the answer is NO_SUBSCRIBER, at once") {
     ConfigValidation validation(loop);
     auto closed = std::make_shared<RecordingStream>();
     validation.add_subscriber("com.example.A", closed);
-    closed->is_open = false;  // its client went away
+    closed->is_open = false; // its client went away
     std::optional<ConfigValidation::Outcome> outcome;
     validation.validate("com.example.A", "dep-1", Map{}, 5s, keep(outcome, loop));
     auto started = std::chrono::steady_clock::now();

@@ -76,7 +76,7 @@ TEST_CASE("a recipe's pubsub policy allows its operations on its topics and noth
     CHECK(policies.authorizing_policy(kPubsubService, kPublish, "test/topic") == "com.example.A:pubsub:1");
     CHECK(policies.is_authorized(kPubsubService, kPublish, "other/topic"));
     CHECK_FALSE(policies.is_authorized(kPubsubService, kPublish, "test/topic2"));
-    CHECK_FALSE(policies.is_authorized(kPubsubService, kPublish, "in/x"));  // only subscribe there
+    CHECK_FALSE(policies.is_authorized(kPubsubService, kPublish, "in/x")); // only subscribe there
     CHECK(policies.authorizing_policy(kPubsubService, kSubscribe, "in/x/y") == "com.example.A:pubsub:2");
     CHECK_FALSE(policies.is_authorized(kPubsubService, kSubscribe, "test/topic"));
     // Another service, or an operation of the right name without its namespace: no.
@@ -111,7 +111,7 @@ TEST_CASE("the resource wildcard * matches any run of characters, slashes includ
     CHECK(pubsub_allows("a*b*c", "abc"));
     CHECK(pubsub_allows("a*b*c", "a-b-b-c"));
     CHECK_FALSE(pubsub_allows("a*b*c", "acb"));
-    CHECK_FALSE(pubsub_allows("ab*ba", "aba"));  // the ends must not overlap
+    CHECK_FALSE(pubsub_allows("ab*ba", "aba")); // the ends must not overlap
     CHECK(pubsub_allows("ab*ba", "abba"));
     CHECK(pubsub_allows("**", "x"));
     CHECK(pubsub_allows("sensors/*/temperature", "sensors/kitchen/temperature"));
@@ -129,7 +129,7 @@ TEST_CASE("escape sequences match the literal characters") {
     // Not an escape: kept as written.
     CHECK(pubsub_allows("${x}", "${x}"));
     CHECK(pubsub_allows("a?", "a?"));
-    CHECK_FALSE(pubsub_allows("a?", "ab"));  // '?' is no wildcard here
+    CHECK_FALSE(pubsub_allows("a?", "ab")); // '?' is no wildcard here
 }
 
 TEST_CASE("pubsub resources treat + and # as ordinary characters") {
@@ -226,7 +226,7 @@ TEST_CASE("the policy store answers per component and forgets removed ones") {
     CHECK_FALSE(store.is_authorized("com.example.A", kPubsubService, kPublish, "b/1"));
     CHECK(store.is_authorized("com.example.B", kPubsubService, kPublish, "b/1"));
     CHECK_FALSE(store.is_authorized("com.example.C", kPubsubService, kPublish, "a/1"));
-    store.set("com.example.A", one_resource(kPubsubService, "c"));  // reloaded
+    store.set("com.example.A", one_resource(kPubsubService, "c")); // reloaded
     CHECK_FALSE(store.is_authorized("com.example.A", kPubsubService, kPublish, "a/1"));
     CHECK(store.is_authorized("com.example.A", kPubsubService, kPublish, "c"));
     store.erase("com.example.B");

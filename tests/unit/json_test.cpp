@@ -37,7 +37,7 @@ Object from_oracle(const Oracle& json) {
     case Oracle::value_t::number_unsigned: {
         auto u = json.get<uint64_t>();
         return u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? Object{static_cast<int64_t>(u)}
-                                                                                : Object{static_cast<double>(u)};
+                                                                               : Object{static_cast<double>(u)};
     }
     case Oracle::value_t::number_float: return Object{json.get<double>()};
     case Oracle::value_t::string: return Object{json.get<std::string>()};
@@ -147,7 +147,6 @@ TEST_CASE("JSON reading agrees with nlohmann_json on the corpus's JSON recipes",
     CHECK(files > 0);
 }
 
-
 TEST_CASE("JSON scalars read as the Object they stand for") {
     check_reads("null", Object{});
     check_reads("true", Object{true});
@@ -225,11 +224,53 @@ TEST_CASE("JSON containers read in order, a repeated key keeping its first posit
 
 TEST_CASE("text that is not JSON is refused with a PARSE error") {
     const char* texts[] = {
-        "", " ", "nul", "tru", "True", "NaN", "Infinity", "-", "+1", "01", "-01", "1.", ".5", "1e", "1e+", "0x10",
-        "\"", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"",
-        "\"a\x01\"", "\"tab\there\"", "[1,]", "[,1]", "[1 2]", "[", "]", "{", "}", "{\"a\"}", "{\"a\":}",
-        "{\"a\":1,}", "{a:1}", "{'a':1}", "{\"a\" 1}", "{1:2}", "{} x", "[] []", "// comment\n{}", "{\"a\":1}/**/",
-        "\xef\xbb", "\xef\xbb\xbf", "[1]\x01",
+        "",
+        " ",
+        "nul",
+        "tru",
+        "True",
+        "NaN",
+        "Infinity",
+        "-",
+        "+1",
+        "01",
+        "-01",
+        "1.",
+        ".5",
+        "1e",
+        "1e+",
+        "0x10",
+        "\"",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\u12G4\"",
+        "\"\\ud83d\"",
+        "\"\\ude00\"",
+        "\"\\ud83d\\u0041\"",
+        "\"a\x01\"",
+        "\"tab\there\"",
+        "[1,]",
+        "[,1]",
+        "[1 2]",
+        "[",
+        "]",
+        "{",
+        "}",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "{a:1}",
+        "{'a':1}",
+        "{\"a\" 1}",
+        "{1:2}",
+        "{} x",
+        "[] []",
+        "// comment\n{}",
+        "{\"a\":1}/**/",
+        "\xef\xbb",
+        "\xef\xbb\xbf",
+        "[1]\x01",
     };
     for (const char* text : texts) {
         INFO("JSON: " << text);
@@ -239,13 +280,13 @@ TEST_CASE("text that is not JSON is refused with a PARSE error") {
 
 TEST_CASE("JSON strings must be UTF-8") {
     const char* texts[] = {
-        "\"\xff\"",              // never in UTF-8
-        "\"\xc0\xaf\"",          // overlong '/'
-        "\"\xe0\x80\xaf\"",      // overlong '/', three bytes
-        "\"\xed\xa0\x80\"",      // a surrogate, encoded
-        "\"\xf4\x90\x80\x80\"",  // past U+10FFFF
-        "\"\xe2\x82\"",          // cut short
-        "\"\x80\"",              // a continuation byte alone
+        "\"\xff\"", // never in UTF-8
+        "\"\xc0\xaf\"", // overlong '/'
+        "\"\xe0\x80\xaf\"", // overlong '/', three bytes
+        "\"\xed\xa0\x80\"", // a surrogate, encoded
+        "\"\xf4\x90\x80\x80\"", // past U+10FFFF
+        "\"\xe2\x82\"", // cut short
+        "\"\x80\"", // a continuation byte alone
     };
     for (const char* text : texts) {
         INFO("JSON: " << text);
@@ -256,25 +297,26 @@ TEST_CASE("JSON strings must be UTF-8") {
 }
 
 TEST_CASE("JSON errors name the line and column of the offending byte") {
-    CHECK(error_of("{\"a\": }") ==
-          "invalid JSON at line 1, column 7: syntax error while parsing value - unexpected '}'; expected '[', '{', or a "
-          "literal");
+    CHECK(
+        error_of("{\"a\": }") ==
+        "invalid JSON at line 1, column 7: syntax error while parsing value - unexpected '}'; expected '[', '{', or a "
+        "literal");
     CHECK_THAT(error_of("{\n  \"a\": 1,\n  \"b\" 2\n}"),
                Catch::StartsWith("invalid JSON at line 3, column 7: ") && Catch::Contains("unexpected number literal"));
     CHECK_THAT(error_of("[1,\n]"), Catch::StartsWith("invalid JSON at line 2, column 1: "));
     CHECK_THAT(error_of("[1,\r\n  ]"), Catch::StartsWith("invalid JSON at line 2, column 3: "));
     // At the end: the column after the last byte.
-    CHECK_THAT(error_of("[1"), Catch::StartsWith("invalid JSON at line 1, column 3: ") &&
-                                   Catch::Contains("unexpected end of input"));
+    CHECK_THAT(error_of("[1"),
+               Catch::StartsWith("invalid JSON at line 1, column 3: ") && Catch::Contains("unexpected end of input"));
     CHECK_THAT(error_of("[1,\n"), Catch::StartsWith("invalid JSON at line 2, column 1: "));
     CHECK_THAT(error_of(""), Catch::StartsWith("invalid JSON at line 1, column 1: "));
     // In a string: where reading it went wrong.
     CHECK_THAT(error_of("\"\\q\""), Catch::StartsWith("invalid JSON at line 1, column 3: ") &&
                                         Catch::Contains("forbidden character after backslash"));
-    CHECK_THAT(error_of("\"\\ud83d\""), Catch::StartsWith("invalid JSON at line 1, column 8: ") &&
-                                            Catch::Contains("surrogate"));
-    CHECK_THAT(error_of("[\"a\nb\"]"), Catch::StartsWith("invalid JSON at line 1, column 4: ") &&
-                                           Catch::Contains("control character U+000A"));
+    CHECK_THAT(error_of("\"\\ud83d\""),
+               Catch::StartsWith("invalid JSON at line 1, column 8: ") && Catch::Contains("surrogate"));
+    CHECK_THAT(error_of("[\"a\nb\"]"),
+               Catch::StartsWith("invalid JSON at line 1, column 4: ") && Catch::Contains("control character U+000A"));
     // Columns count bytes: 'é' is two.
     CHECK_THAT(error_of("[\"\xc3\xa9\", x]"), Catch::StartsWith("invalid JSON at line 1, column 8: "));
     CHECK_THAT(error_of("\xef\xbb\xbf[1,,]"), Catch::StartsWith("invalid JSON at line 1, column 7: "));
@@ -284,8 +326,8 @@ TEST_CASE("JSON errors name the line and column of the offending byte") {
     CHECK(error_of(std::string("[1]\n\0{}", 7)) ==
           "invalid JSON at line 2, column 1: unexpected NUL byte; expected the end of the text");
     CHECK(error_of(std::string("[1,\0]", 5)) == "invalid JSON at line 1, column 4: unexpected NUL byte");
-    CHECK_THAT(error_of(std::string("\"a\0\"", 4)), Catch::StartsWith("invalid JSON at line 1, column 3: ") &&
-                                                        Catch::Contains("U+0000"));
+    CHECK_THAT(error_of(std::string("\"a\0\"", 4)),
+               Catch::StartsWith("invalid JSON at line 1, column 3: ") && Catch::Contains("U+0000"));
 }
 
 TEST_CASE("JSON nested deeper than 128 levels is refused where the 129th level opens") {
@@ -312,7 +354,8 @@ TEST_CASE("JSON nested deeper than 128 levels is refused where the 129th level o
           "invalid JSON at line 2, column 133: nested deeper than 128 levels");
     // Hostile nesting stops at the limit, at once.
     auto start = std::chrono::steady_clock::now();
-    CHECK(error_of(std::string(10'000'000, '[')) == "invalid JSON at line 1, column 129: nested deeper than 128 levels");
+    CHECK(error_of(std::string(10'000'000, '[')) ==
+          "invalid JSON at line 1, column 129: nested deeper than 128 levels");
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
@@ -341,9 +384,12 @@ TEST_CASE("JSON writes each scalar in one exact form") {
     CHECK(to_json(std::numeric_limits<double>::infinity()) == "null");
     CHECK(to_json(List{-std::numeric_limits<double>::infinity()}) == "[null]");
     // Strings: '"', '\' and control characters escaped, the rest as it is.
-    CHECK(to_json("quote \" backslash \\ slash / del \x7f") == R"("quote \" backslash \\ slash / del )" "\x7f\"");
+    CHECK(to_json("quote \" backslash \\ slash / del \x7f") == R"("quote \" backslash \\ slash / del )"
+                                                               "\x7f\"");
     CHECK(to_json("\b\f\n\r\t") == R"("\b\f\n\r\t")");
-    CHECK(to_json(std::string("a\0\x01\x1f" "b", 5)) == R"("a\u0000\u0001\u001fb")");
+    CHECK(to_json(std::string("a\0\x01\x1f"
+                              "b",
+                              5)) == R"("a\u0000\u0001\u001fb")");
     CHECK(to_json("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") == "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 }
 
@@ -352,7 +398,7 @@ TEST_CASE("JSON shows bytes as text when UTF-8 and as base64 otherwise") {
     CHECK(to_json(Bytes{bytes({0xff, 0x00, 0x10})}) == "\"/wAQ\"");
     CHECK(to_json(Bytes{}) == "\"\"");
     CHECK(to_json(std::string(bytes({0xc3, 0x28}))) == "\"wyg=\"");
-    CHECK(to_json(std::string(bytes({0xed, 0xa0, 0x80}))) == "\"7aCA\"");  // an encoded surrogate
+    CHECK(to_json(std::string(bytes({0xed, 0xa0, 0x80}))) == "\"7aCA\""); // an encoded surrogate
     CHECK(to_json(Map{{"k", Bytes{bytes({0xfe})}}}) == R"({"k":"/g=="})");
 }
 
@@ -442,7 +488,7 @@ TEST_CASE("what ggl writes reads back as the same value") {
                 expected = Object{is_valid_utf8(data) ? data : base64_encode(data)};
             }
             CHECK(*back == expected);
-            CHECK(back->type() == expected.type());  // 1.0 stays a float
+            CHECK(back->type() == expected.type()); // 1.0 stays a float
             CHECK(to_json(*back, style) == text);
         }
     }

@@ -51,10 +51,10 @@ TEST_CASE("regex values: POSIX extended syntax, with ECMAScript's \\d") {
     CHECK_FALSE(matches("/amd\\D+/"));
     CHECK(matches("/\\w+/"));
     CHECK(matches("/a.?m.*/"));
-    CHECK_FALSE(matches("/md64/"));       // the whole value, not a part of it
+    CHECK_FALSE(matches("/md64/")); // the whole value, not a part of it
     CHECK_FALSE(matches("/amd64x|arm/"));
-    CHECK_FALSE(matches("/AMD64/"));      // case matters in a pattern
-    CHECK_FALSE(matches("/(?=amd)amd64/"));  // lookahead does not compile: matches nothing
+    CHECK_FALSE(matches("/AMD64/")); // case matters in a pattern
+    CHECK_FALSE(matches("/(?=amd)amd64/")); // lookahead does not compile: matches nothing
     CHECK(platform_regex_error("/(?=amd)amd64/").has_value());
     CHECK(platform_regex_error("/[/").has_value());
     CHECK(platform_regex_error("/a{2,1}/").has_value());

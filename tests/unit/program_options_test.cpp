@@ -44,9 +44,8 @@ using Outcome = testing::ParseOutcome;
 // Parses words as testd's arguments, capturing what it prints.
 Outcome parse(Options& options, std::vector<std::string> words) {
     cli::set_program_label("testd");
-    return testing::capture_parse("testd", std::move(words), [&](int argc, char** argv) {
-        return options.command_line.parse(argc, argv);
-    });
+    return testing::capture_parse("testd", std::move(words),
+                                  [&](int argc, char** argv) { return options.command_line.parse(argc, argv); });
 }
 
 std::string error_of(std::vector<std::string> words) {
@@ -72,8 +71,8 @@ TEST_CASE("ProgramOptions parses each kind of option and keeps the defaults of t
     CHECK_FALSE(options.skipif);
 
     Options all;
-    outcome = parse(all, {"--name=b", "--socket", "/run/s", "--phase", "stop", "--queue=5000", "--bytes",
-                          "4294967296", "--skipif"});
+    outcome = parse(all, {"--name=b", "--socket", "/run/s", "--phase", "stop", "--queue=5000", "--bytes", "4294967296",
+                          "--skipif"});
     REQUIRE_FALSE(outcome.status);
     CHECK(all.name == "b");
     CHECK(all.socket == "/run/s");
@@ -90,8 +89,9 @@ TEST_CASE("ProgramOptions refuses out-of-range numbers, rule failures and unknow
           "testd: error: --queue: must be a whole number from 1 to 5000, not '5001' (see 'testd --help')\n");
     CHECK(error_of({"--name", "a", "--queue=-1"}) ==
           "testd: error: --queue: must be a whole number from 1 to 5000, not '-1' (see 'testd --help')\n");
-    CHECK(error_of({"--name", "a", "--bytes", "4294967297"}).find("--bytes: must be a whole number from 1024 to "
-                                                                   "4294967296, not '4294967297'") != std::string::npos);
+    CHECK(error_of({"--name", "a", "--bytes", "4294967297"})
+              .find("--bytes: must be a whole number from 1024 to "
+                    "4294967296, not '4294967297'") != std::string::npos);
     CHECK(error_of({"--name", "a", "--queue", "12x"}).find("--queue: ") != std::string::npos);
     CHECK(error_of({"--name", "a", "--phase", "walk"}) ==
           "testd: error: --phase: must be run or stop, not 'walk' (see 'testd --help')\n");

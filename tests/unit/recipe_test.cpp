@@ -9,9 +9,7 @@ using namespace ggl;
 
 namespace {
 
-RecipeLoad yaml(std::string_view text) {
-    return load_recipe_text(text, RecipeSyntax::Yaml, "test.yaml");
-}
+RecipeLoad yaml(std::string_view text) { return load_recipe_text(text, RecipeSyntax::Yaml, "test.yaml"); }
 
 Recipe valid(std::string_view text, RecipeSyntax syntax = RecipeSyntax::Yaml) {
     RecipeLoad load = load_recipe_text(text, syntax, "test");
@@ -35,7 +33,8 @@ bool has(const std::vector<std::string>& lines, std::string_view line) {
     return std::find(lines.begin(), lines.end(), line) != lines.end();
 }
 
-constexpr const char* kHeader = "RecipeFormatVersion: 2020-01-25\nComponentName: com.example.A\nComponentVersion: 1.2.3\n";
+constexpr const char* kHeader =
+    "RecipeFormatVersion: 2020-01-25\nComponentName: com.example.A\nComponentVersion: 1.2.3\n";
 
 } // namespace
 
@@ -172,7 +171,8 @@ TEST_CASE("JSON recipes may hold comments") {
   "ComponentName": "com.example.J",
   "ComponentVersion": "1.0.0",
   "Manifests": [{"Lifecycle": {"run": "echo 'a // not a comment' /* nor this */"}}]
-})", RecipeSyntax::Json);
+})",
+                          RecipeSyntax::Json);
     CHECK(recipe.manifests[0].lifecycle.run->script == "echo 'a // not a comment' /* nor this */");
 }
 
@@ -258,7 +258,8 @@ TEST_CASE("a wrong value in YAML is reported at its line and column") {
       Run:
         Script: echo b
         Timeout: soon
-)", RecipeSyntax::Yaml, "recipe.yaml");
+)",
+                         RecipeSyntax::Yaml, "recipe.yaml");
     INFO(lines.size());
     CHECK(has(lines, "recipe.yaml:12:18: Manifests[1].Lifecycle.Run.Timeout: expected a number"));
 }
@@ -275,7 +276,8 @@ Manifests:
         "BAD NAME": 1
       uninstall: y
 Comment: kept
-)", RecipeSyntax::Yaml, "r.yaml");
+)",
+                         RecipeSyntax::Yaml, "r.yaml");
     CHECK(has(lines, "r.yaml:1:1: ComponentVersion: missing (required)"));
     CHECK(has(lines, "r.yaml:5:7: Manifests[0].Lifecycle.install.Script: missing (required)"));
     CHECK(has(lines, "r.yaml:9:9: Manifests[0].Lifecycle.Setenv[\"BAD NAME\"]: not a valid environment variable name"));
@@ -296,7 +298,8 @@ TEST_CASE("a wrong value in JSON is reported at its line and column") {
     {"Platform": {"os": "linux"},
      "Lifecycle": {"install": {"Script": "é", "Timeout": "soon"}}}
   ]
-})", RecipeSyntax::Json, "recipe.json");
+})",
+                         RecipeSyntax::Json, "recipe.json");
     CHECK(has(lines, "recipe.json:6:29: ComponentDependencies[\"com.example.\u00e9\"]: invalid component name"));
     CHECK(has(lines, "recipe.json:6:70: ComponentDependencies[\"com.example.\u00e9\"].DependencyType: expected "
                      "HARD or SOFT, not \"MAYBE\""));
@@ -313,7 +316,8 @@ Lifecycle:
       run:
         Script: ls
         Timeout: -5
-)", RecipeSyntax::Yaml, "g.yaml");
+)",
+                         RecipeSyntax::Yaml, "g.yaml");
     CHECK(has(lines, "g.yaml:12:18: Lifecycle[1].linux.run.Timeout: expected a number of seconds above 0 "
                      "(at most a year)"));
 }
@@ -326,7 +330,8 @@ Manifests:
   - Lifecycle:
       run:
         <<: *step
-)", RecipeSyntax::Yaml, "m.yaml");
+)",
+                         RecipeSyntax::Yaml, "m.yaml");
     CHECK(has(lines, "m.yaml:6:12: Manifests[0].Lifecycle.run.Timeout: expected a number"));
 }
 

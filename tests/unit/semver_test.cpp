@@ -62,9 +62,9 @@ TEST_CASE("a version parses into its numbers, prerelease and build identifiers")
 }
 
 TEST_CASE("to_string gives back the text a version was parsed from") {
-    for (const char* text : {"0.0.0", "1.2.3", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0+20130313144700",
-                             "1.0.0-beta+exp.sha.5114f85", "1.2.3----RC-SNAPSHOT.12.9.1--.12+788",
-                             "18446744073709551615.0.0"}) {
+    for (const char* text :
+         {"0.0.0", "1.2.3", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0+20130313144700", "1.0.0-beta+exp.sha.5114f85",
+          "1.2.3----RC-SNAPSHOT.12.9.1--.12+788", "18446744073709551615.0.0"}) {
         CHECK(v(text).to_string() == text);
     }
 }
@@ -117,9 +117,9 @@ TEST_CASE("invalid versions are rejected with the reason") {
 
 TEST_CASE("the specification's precedence chain is in increasing order") {
     std::vector<SemVer> chain;
-    for (const char* text : {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-                             "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "1.9.0", "1.10.0", "1.11.0",
-                             "2.0.0"}) {
+    for (const char* text :
+         {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+          "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "1.9.0", "1.10.0", "1.11.0", "2.0.0"}) {
         chain.push_back(v(text));
     }
     for (size_t i = 0; i < chain.size(); ++i) {
@@ -137,7 +137,7 @@ TEST_CASE("numeric prerelease identifiers compare as numbers, even beyond 64 bit
     CHECK(v("1.0.0-99999999999999999999") > v("1.0.0-9999999999999999999"));
     CHECK(v("1.0.0-99999999999999999999") < v("1.0.0-a"));
     CHECK(v("1.0.0-0") < v("1.0.0-0.0"));
-    CHECK(v("1.0.0-A") < v("1.0.0-a"));  // ASCII order
+    CHECK(v("1.0.0-A") < v("1.0.0-a")); // ASCII order
 }
 
 TEST_CASE("build metadata takes no part in precedence") {

@@ -57,8 +57,10 @@ TEST_CASE("a method spec is the contract's method, parameter for parameter") {
 }
 
 TEST_CASE("the contracts' params have their wire keys") {
-    CHECK(to_json(Object(services::config::key_path_params({"services", "a/b"}))) == R"({"key_path":["services","a/b"]})");
-    CHECK(to_json(Object(services::health::component_params("com.example.A"))) == R"({"component_name":"com.example.A"})");
+    CHECK(to_json(Object(services::config::key_path_params({"services", "a/b"}))) ==
+          R"({"key_path":["services","a/b"]})");
+    CHECK(to_json(Object(services::health::component_params("com.example.A"))) ==
+          R"({"component_name":"com.example.A"})");
     CHECK(to_json(Object(services::deployment::id_params("x"))) == R"({"deployment_id":"x"})");
     CHECK(to_json(Object(services::pubsub::publish_params("t", Map{{"json", 1}}, "me"))) ==
           R"({"topic":"t","message":{"json":1},"sender":"me"})");
@@ -95,7 +97,8 @@ TEST_CASE("a deployment request survives a round trip through its params") {
     CHECK(to_json(Object(again->to_object())) == to_json(Object(params)));
 
     // Defaults: the local group, rollback, 300 s and 30 s.
-    auto minimal = services::deployment::Request::from_object(map_of(R"({"root_component_versions_to_remove":["a"]})"), kRules);
+    auto minimal =
+        services::deployment::Request::from_object(map_of(R"({"root_component_versions_to_remove":["a"]})"), kRules);
     REQUIRE(minimal.ok());
     CHECK(minimal->group == services::deployment::kLocalGroup);
     CHECK(minimal->rollback);

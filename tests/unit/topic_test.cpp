@@ -88,14 +88,30 @@ TEST_CASE("filters match topics as MQTT defines") {
         bool match;
     };
     const Case cases[] = {
-        {"a/b/c", "a/b/c", true},   {"a/b/c", "a/b", false},     {"a/b", "a/b/c", false},
-        {"a/+/c", "a/x/c", true},   {"a/+/c", "a/x/y/c", false}, {"a/+", "a/", true},
-        {"a/+", "a", false},        {"+", "a", true},            {"+", "a/b", false},
-        {"+", "/", false},          {"+/+", "/", true},          {"a/#", "a", true},
-        {"a/#", "a/b/c/d", true},   {"a/#", "ab", false},        {"#", "anything/at/all", true},
-        {"#", "/", true},           {"+/#", "a", true},          {"/#", "a", false},
-        {"a//b", "a//b", true},     {"a/+/b", "a//b", true},     {"A/b", "a/b", false},
-        {"a/b/#", "a/b", true},     {"a/b/#", "a/c", false},     {"+/b/+", "x/b/y", true},
+        {"a/b/c", "a/b/c", true},
+        {"a/b/c", "a/b", false},
+        {"a/b", "a/b/c", false},
+        {"a/+/c", "a/x/c", true},
+        {"a/+/c", "a/x/y/c", false},
+        {"a/+", "a/", true},
+        {"a/+", "a", false},
+        {"+", "a", true},
+        {"+", "a/b", false},
+        {"+", "/", false},
+        {"+/+", "/", true},
+        {"a/#", "a", true},
+        {"a/#", "a/b/c/d", true},
+        {"a/#", "ab", false},
+        {"#", "anything/at/all", true},
+        {"#", "/", true},
+        {"+/#", "a", true},
+        {"/#", "a", false},
+        {"a//b", "a//b", true},
+        {"a/+/b", "a//b", true},
+        {"A/b", "a/b", false},
+        {"a/b/#", "a/b", true},
+        {"a/b/#", "a/c", false},
+        {"+/b/+", "x/b/y", true},
     };
     for (const Case& c : cases) {
         INFO(c.filter << " vs " << c.topic);
@@ -123,7 +139,7 @@ TEST_CASE("the trie finds the subscriptions that match, each once") {
     trie.insert("a/#", 3);
     trie.insert("#", 4);
     trie.insert("+/b/+", 5);
-    trie.insert("a/b/c", 6);  // two subscriptions of one filter
+    trie.insert("a/b/c", 6); // two subscriptions of one filter
     trie.insert("x/y", 7);
     CHECK(trie.size() == 7);
     CHECK(trie_match(trie, "a/b/c") == std::set<uint64_t>{1, 2, 3, 4, 5, 6});
@@ -169,7 +185,7 @@ TEST_CASE("the trie agrees with the plain matcher on random filters and topics")
                 text += words[random() % words.size()];
             }
         }
-        return text.empty() ? std::string("a") : text;  // "" is no topic
+        return text.empty() ? std::string("a") : text; // "" is no topic
     };
     TopicTrie trie;
     std::vector<std::string> filters;
@@ -197,5 +213,5 @@ TEST_CASE("the trie agrees with the plain matcher on random filters and topics")
         CHECK(trie_match(trie, text) == expected);
         matched_somewhere += expected.empty() ? 0 : 1;
     }
-    CHECK(matched_somewhere > 100);  // the comparison was not vacuous
+    CHECK(matched_somewhere > 100); // the comparison was not vacuous
 }

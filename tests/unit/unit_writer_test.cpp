@@ -46,7 +46,8 @@ bool has_line(const UnitFile& unit, std::string_view line) {
     return unit.text.find("\n" + std::string(line) + "\n") != std::string::npos;
 }
 
-constexpr const char* kHeader = "RecipeFormatVersion: 2020-01-25\nComponentName: com.example.A\nComponentVersion: 1.0.0\n";
+constexpr const char* kHeader =
+    "RecipeFormatVersion: 2020-01-25\nComponentName: com.example.A\nComponentVersion: 1.0.0\n";
 
 } // namespace
 
@@ -56,7 +57,8 @@ TEST_CASE("a run recipe becomes one notify service that restarts three times an 
     const UnitFile& unit = units[0];
     CHECK(unit.name == "ggl.com.example.A.service");
     CHECK(has_line(unit, "Type=notify"));
-    CHECK(has_line(unit, "ExecStart=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" --phase \"run\""));
+    CHECK(has_line(
+        unit, "ExecStart=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" --phase \"run\""));
     CHECK(has_line(unit, "Restart=on-failure"));
     CHECK(has_line(unit, "StartLimitBurst=3"));
     CHECK(has_line(unit, "StartLimitIntervalSec=3600"));
@@ -65,7 +67,8 @@ TEST_CASE("a run recipe becomes one notify service that restarts three times an 
     CHECK(has_line(unit, "Environment=\"AWS_IOT_THING_NAME=dev-42\""));
     CHECK(has_line(unit, "Environment=\"AWS_REGION=eu-west-1\""));
     CHECK(has_line(unit, "Environment=\"GGC_VERSION=2.14.0\""));
-    CHECK(has_line(unit, "Environment=\"AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT=/run/greengrass/gg-ipc.socket\""));
+    CHECK(has_line(
+        unit, "Environment=\"AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT=/run/greengrass/gg-ipc.socket\""));
     // The script is not in the unit: the runner reads it from the recipe.
     CHECK(unit.text.find("echo hi") == std::string::npos);
 }
@@ -81,7 +84,8 @@ TEST_CASE("a component's service is part of ggl.target and installs into it") {
 }
 
 TEST_CASE("install and bootstrap are oneshots ordered before the service") {
-    auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {bootstrap: b, install: {Script: i, Timeout: 9}, run: r}}]");
+    auto units = units_of(std::string(kHeader) +
+                          "Manifests: [{Lifecycle: {bootstrap: b, install: {Script: i, Timeout: 9}, run: r}}]");
     REQUIRE(units.size() == 3);
     const UnitFile& install = unit_named(units, "ggl.com.example.A.install.service");
     CHECK(has_line(install, "Type=oneshot"));
@@ -101,12 +105,16 @@ TEST_CASE("install and bootstrap are oneshots ordered before the service") {
 }
 
 TEST_CASE("startup is a oneshot that stays active; shutdown is ExecStop") {
-    auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {startup: {Script: s, Timeout: 30}, shutdown: {Script: d, Timeout: 5}}}]");
+    auto units =
+        units_of(std::string(kHeader) +
+                 "Manifests: [{Lifecycle: {startup: {Script: s, Timeout: 30}, shutdown: {Script: d, Timeout: 5}}}]");
     const UnitFile& unit = units.at(0);
     CHECK(has_line(unit, "Type=oneshot"));
     CHECK(has_line(unit, "RemainAfterExit=yes"));
     CHECK(has_line(unit, "TimeoutStartSec=30"));
-    CHECK(has_line(unit, "ExecStop=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" --phase \"shutdown\""));
+    CHECK(has_line(
+        unit,
+        "ExecStop=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" --phase \"shutdown\""));
     CHECK(has_line(unit, "TimeoutStopSec=5"));
 }
 
@@ -120,8 +128,9 @@ TEST_CASE("recover is a oneshot wired as OnFailure") {
 
 TEST_CASE("Skipif becomes ExecCondition of the phase's unit") {
     auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {run: {Script: r, Skipif: onpath git}}}]");
-    CHECK(has_line(units.at(0), "ExecCondition=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" "
-                                "--phase \"run\" --skipif"));
+    CHECK(has_line(units.at(0),
+                   "ExecCondition=/usr/bin/recipe-runner --component \"com.example.A\" --version \"1.0.0\" "
+                   "--phase \"run\" --skipif"));
 }
 
 TEST_CASE("HARD dependencies require, SOFT ones want; both order; built-ins do neither") {
@@ -137,13 +146,17 @@ Manifests: [{Lifecycle: {run: r}}]
     CHECK(has_line(unit, "Wants=ggl.com.example.S.service"));
     CHECK(has_line(unit, "After=ggl.com.example.S.service"));
     CHECK(unit.text.find("TokenExchangeService.service") == std::string::npos);
-    CHECK(has_line(unit, "Environment=\"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://localhost:2020/2016-11-01/credentialprovider/\""));
+    CHECK(has_line(
+        unit,
+        "Environment=\"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://localhost:2020/2016-11-01/credentialprovider/\""));
 }
 
 TEST_CASE("runWith posixUser sets User and Group, except for privileged steps") {
     UnitOptions with_user = options();
     with_user.posix_user = "ggc_user:ggc_group";
-    auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {install: {Script: i, RequiresPrivilege: true}, run: r, shutdown: {Script: s, RequiresPrivilege: true}}}]", with_user);
+    auto units = units_of(std::string(kHeader) + "Manifests: [{Lifecycle: {install: {Script: i, RequiresPrivilege: "
+                                                 "true}, run: r, shutdown: {Script: s, RequiresPrivilege: true}}}]",
+                          with_user);
     const UnitFile& main = unit_named(units, "ggl.com.example.A.service");
     CHECK(has_line(main, "User=ggc_user"));
     CHECK(has_line(main, "Group=ggc_group"));

@@ -111,7 +111,7 @@ TEST_CASE("plain decimal, octal and hexadecimal integers load as integers") {
     CHECK(value_of("-17") == Object(-17));
     CHECK(value_of("+42") == Object(42));
     CHECK(value_of("-0") == Object(0));
-    CHECK(value_of("007") == Object(7));  // core schema: decimal, not YAML 1.1 octal
+    CHECK(value_of("007") == Object(7)); // core schema: decimal, not YAML 1.1 octal
     CHECK(value_of("0o17") == Object(15));
     CHECK(value_of("0x1F") == Object(31));
     CHECK(value_of("0xff") == Object(255));
@@ -163,9 +163,9 @@ TEST_CASE("a float beyond the range of a double is an error") {
 }
 
 TEST_CASE("forms outside the core schema stay strings") {
-    for (const char* text : {"0b101", "1_000", "0x", "0o", "0o8", "0xG", "-0x10", "+0o7", "1.0.0", "12:30:00",
-                             ".5.5", "1e", "e3", "1e+", "+", "-.", "..", "Infinity", "NaN", "nan", ".Nan", "inf",
-                             "1,000", "0.1.2-beta", "v1"}) {
+    for (const char* text : {"0b101",    "1_000", "0x",   "0o",  "0o8",   "0xG",        "-0x10", "+0o7", "1.0.0",
+                             "12:30:00", ".5.5",  "1e",   "e3",  "1e+",   "+",          "-.",    "..",   "Infinity",
+                             "NaN",      "nan",   ".Nan", "inf", "1,000", "0.1.2-beta", "v1"}) {
         CHECK(value_of(text) == Object(text));
     }
 }
@@ -275,10 +275,8 @@ TEST_CASE("a top-level scalar or list loads as that value") {
 
 TEST_CASE("nested maps and lists load with their keys in document order") {
     Object doc = parsed("b: 1\na:\n  - x\n  - {y: 2, z: [3, 4]}\nc: {}\nd: []\n");
-    CHECK(doc == Object(Map{{"b", 1},
-                            {"a", List{"x", Map{{"y", 2}, {"z", List{3, 4}}}}},
-                            {"c", Map{}},
-                            {"d", List{}}}));
+    CHECK(doc ==
+          Object(Map{{"b", 1}, {"a", List{"x", Map{{"y", 2}, {"z", List{3, 4}}}}}, {"c", Map{}}, {"d", List{}}}));
     std::vector<std::string> keys;
     for (const auto& [key, value] : doc.as_map()) {
         keys.push_back(key);
@@ -297,8 +295,8 @@ TEST_CASE("a second document is an error at the line where it starts") {
 
 TEST_CASE("map keys are taken as written") {
     Object doc = parsed("1: a\n0x10: b\ntrue: c\n~: d\n1e999: e\n'q': f\n? g\n: h\n");
-    CHECK(doc == Object(Map{{"1", "a"}, {"0x10", "b"}, {"true", "c"}, {"~", "d"}, {"1e999", "e"}, {"q", "f"},
-                            {"g", "h"}}));
+    CHECK(doc ==
+          Object(Map{{"1", "a"}, {"0x10", "b"}, {"true", "c"}, {"~", "d"}, {"1e999", "e"}, {"q", "f"}, {"g", "h"}}));
 }
 
 TEST_CASE("keys that differ only in case are distinct keys") {
@@ -435,9 +433,7 @@ TEST_CASE("an inline map and a tagged merge key are merged too") {
     CHECK(parsed("!!merge <<: {a: 1}\n") == Object(Map{{"a", 1}}));
 }
 
-TEST_CASE("a quoted << is an ordinary key") {
-    CHECK(parsed("'<<': {a: 1}\n") == Object(Map{{"<<", Map{{"a", 1}}}}));
-}
+TEST_CASE("a quoted << is an ordinary key") { CHECK(parsed("'<<': {a: 1}\n") == Object(Map{{"<<", Map{{"a", 1}}}})); }
 
 TEST_CASE("merging something other than maps is an error") {
     CHECK_THAT(failure("a:\n  <<: 1\n"),
@@ -457,7 +453,7 @@ TEST_CASE("a syntax error names line and column and the key it was under") {
     CHECK_THAT(failure("deps:\n  Bar:\n    Version: 1\n  Baz: Version: 2\n"),
                Catch::Equals("line 4, column 15: mapping values are not allowed in this context (in deps)"));
     CHECK_THAT(failure("a: [1, 2\n"), Catch::StartsWith("line 2, column 1: did not find expected ',' or ']' "
-                                                          "(while parsing a flow sequence at line 1, column 4"));
+                                                        "(while parsing a flow sequence at line 1, column 4"));
     CHECK_THAT(failure("a: 'open\n"), Catch::Contains("found unexpected end of stream"));
     CHECK_THAT(failure("a:\n\t- b\n"),
                Catch::StartsWith("line 2, column 1: found character that cannot start any token"));
@@ -568,26 +564,26 @@ TEST_CASE("to_yaml writes readable block YAML") {
         {"nested", Map{{"deeper", Map{{"key", "value with spaces"}}}}},
     };
     CHECK(yaml_text(config) == "name: ggl\n"
-                             "version: '1.0.0'\n"
-                             "count: 3\n"
-                             "ratio: 0.5\n"
-                             "enabled: true\n"
-                             "nothing: null\n"
-                             "list:\n"
-                             "- 1\n"
-                             "- two\n"
-                             "- a: 1\n"
-                             "  b: []\n"
-                             "- - x\n"
-                             "  - z\n"
-                             "empty_map: {}\n"
-                             "empty_list: []\n"
-                             "script: |\n"
-                             "  echo hi\n"
-                             "  echo bye\n"
-                             "nested:\n"
-                             "  deeper:\n"
-                             "    key: value with spaces\n");
+                               "version: '1.0.0'\n"
+                               "count: 3\n"
+                               "ratio: 0.5\n"
+                               "enabled: true\n"
+                               "nothing: null\n"
+                               "list:\n"
+                               "- 1\n"
+                               "- two\n"
+                               "- a: 1\n"
+                               "  b: []\n"
+                               "- - x\n"
+                               "  - z\n"
+                               "empty_map: {}\n"
+                               "empty_list: []\n"
+                               "script: |\n"
+                               "  echo hi\n"
+                               "  echo bye\n"
+                               "nested:\n"
+                               "  deeper:\n"
+                               "    key: value with spaces\n");
     check_round_trip(config);
 }
 
@@ -596,8 +592,8 @@ TEST_CASE("to_yaml writes top-level scalars and empty collections") {
     CHECK(yaml_text(Object(Map{})) == "{}\n");
     CHECK(yaml_text(Object(List{})) == "[]\n");
     CHECK(yaml_text(Object("text")) == "text\n");
-    for (const Object& value : {Object(), Object(Map{}), Object(List{}), Object("text"), Object("---"),
-                                Object("..."), Object(" x\ny"), Object("a\nb"), Object(-5), Object(2.5)}) {
+    for (const Object& value : {Object(), Object(Map{}), Object(List{}), Object("text"), Object("---"), Object("..."),
+                                Object(" x\ny"), Object("a\nb"), Object(-5), Object(2.5)}) {
         check_round_trip(value);
     }
 }
@@ -615,28 +611,79 @@ TEST_CASE("strings that would read as another type are quoted") {
 }
 
 TEST_CASE("ordinary strings are written without quotes") {
-    for (const char* text : {"hello", "us-west-2", "s3://bucket/key.zip", "gg_component:gg_component",
-                             "/var/lib/greengrass", "-Xmx512m", "a#b", "a:b", "<CONFIGURE_THIS>", "hello world",
-                             "\xc3\xa9t\xc3\xa9", "${VAR}"}) {
+    for (const char* text :
+         {"hello", "us-west-2", "s3://bucket/key.zip", "gg_component:gg_component", "/var/lib/greengrass", "-Xmx512m",
+          "a#b", "a:b", "<CONFIGURE_THIS>", "hello world", "\xc3\xa9t\xc3\xa9", "${VAR}"}) {
         CHECK(yaml_text(Object(Map{{"k", text}})) == std::string("k: ") + text + "\n");
     }
 }
 
 TEST_CASE("strings with YAML syntax characters round-trip") {
-    for (const char* text :
-         {"- item", "? q", ": c", "a: b", "a #b", "#x", "&a", "*a", "!tag", "|", ">", "'", "\"", "%x", "@x", "`x",
-          "{a}", "[a]", ",", " lead", "trail ", "\t", "a\tb", "back\\slash", "it's", "say \"hi\"", "---x", "...x",
-          "a:", "\xc2\xa0", "\xe2\x80\xa8", "\xc2\x85", "\xef\xbb\xbf", "\x01\x1b\x7f", "\r\n", "\xf0\x9f\x98\x80",
-          "{configuration:/Message}", "echo \"${HOME}\" {\"a\":1} $(date)"}) {
+    for (const char* text : {"- item",
+                             "? q",
+                             ": c",
+                             "a: b",
+                             "a #b",
+                             "#x",
+                             "&a",
+                             "*a",
+                             "!tag",
+                             "|",
+                             ">",
+                             "'",
+                             "\"",
+                             "%x",
+                             "@x",
+                             "`x",
+                             "{a}",
+                             "[a]",
+                             ",",
+                             " lead",
+                             "trail ",
+                             "\t",
+                             "a\tb",
+                             "back\\slash",
+                             "it's",
+                             "say \"hi\"",
+                             "---x",
+                             "...x",
+                             "a:",
+                             "\xc2\xa0",
+                             "\xe2\x80\xa8",
+                             "\xc2\x85",
+                             "\xef\xbb\xbf",
+                             "\x01\x1b\x7f",
+                             "\r\n",
+                             "\xf0\x9f\x98\x80",
+                             "{configuration:/Message}",
+                             "echo \"${HOME}\" {\"a\":1} $(date)"}) {
         check_round_trip(Object(Map{{"k", text}, {text, "v"}}));
         check_round_trip(Object(List{text}));
     }
 }
 
 TEST_CASE("multi-line strings round-trip, through literal blocks where exact") {
-    const char* texts[] = {"a\nb", "a\nb\n", "a\nb\n\n", "a\nb\n\n\n", "\na", "\n\na\n", " a\nb", "  a\n b\n",
-                           "a\n  b\n", "a\n\nb", "a  \nb", "a\n  \nb", "a\n\t\nb", "\tx\ny", "a\n  ", "a\n \n",
-                           "\n", "\n\n", " \n", "a\r\nb", "#not a comment\n--- not a document\n...\n",
+    const char* texts[] = {"a\nb",
+                           "a\nb\n",
+                           "a\nb\n\n",
+                           "a\nb\n\n\n",
+                           "\na",
+                           "\n\na\n",
+                           " a\nb",
+                           "  a\n b\n",
+                           "a\n  b\n",
+                           "a\n\nb",
+                           "a  \nb",
+                           "a\n  \nb",
+                           "a\n\t\nb",
+                           "\tx\ny",
+                           "a\n  ",
+                           "a\n \n",
+                           "\n",
+                           "\n\n",
+                           " \n",
+                           "a\r\nb",
+                           "#not a comment\n--- not a document\n...\n",
                            "key: value\n- item\n"};
     for (const char* text : texts) {
         for (const Object& value : {Object(Map{{"k", text}}), Object(List{text}), Object(List{List{text}}),
@@ -780,17 +827,21 @@ TEST_CASE("every kind of value round-trips through to_yaml in one document") {
                   "- !!binary \"\"\n"
                   "- !!binary aGk=\n"
                   "- !!binary |\n"
-                  "  " + std::string(76, '/') + "\n"
-                  "  " + std::string(57, '/') + "w==\n"
-                  "not utf-8: !!binary //4=\n"
-                  "empty:\n"
-                  "  map: {}\n"
-                  "  list: []\n"
-                  "nested:\n"
-                  "- - - 1\n"
-                  "- a:\n"
-                  "  - b:\n"
-                  "      c: d\n");
+                  "  " +
+                      std::string(76, '/') +
+                      "\n"
+                      "  " +
+                      std::string(57, '/') +
+                      "w==\n"
+                      "not utf-8: !!binary //4=\n"
+                      "empty:\n"
+                      "  map: {}\n"
+                      "  list: []\n"
+                      "nested:\n"
+                      "- - - 1\n"
+                      "- a:\n"
+                      "  - b:\n"
+                      "      c: d\n");
     Map expected = all.as_map();
     expected.set("not utf-8", Bytes{"\xff\xfe"});
     Object back = parsed(text);
@@ -805,11 +856,65 @@ TEST_CASE("every kind of value round-trips through to_yaml in one document") {
 namespace {
 
 // Strings built from pieces that exercise quoting, escaping and block scalars.
-const char* const string_pieces[] = {
-    "a", "Z", "0", "1", "-", " ", "  ", "\t", "\n", "\n\n", "\r", ":", ": ", "#", " #", "'", "\"", "\\", "<<", "---",
-    "...", "|", ">", "{", "}", "[", "]", ",", "&", "*", "!", "%", "@", "`", "?", "~", "null", "true", "yes", ".inf",
-    "0x1F", "1e3", ".5", "12", "\xc3\xa9", "\xe6\x97\xa5", "\xe2\x80\xa8", "\xc2\x85", "\xef\xbb\xbf", "\x01", "\x7f",
-    "\xc2\xa0", "\xf0\x9f\x98\x80", "\x1b", "=", "${V}", "$(d)", "- ", "? "};
+const char* const string_pieces[] = {"a",
+                                     "Z",
+                                     "0",
+                                     "1",
+                                     "-",
+                                     " ",
+                                     "  ",
+                                     "\t",
+                                     "\n",
+                                     "\n\n",
+                                     "\r",
+                                     ":",
+                                     ": ",
+                                     "#",
+                                     " #",
+                                     "'",
+                                     "\"",
+                                     "\\",
+                                     "<<",
+                                     "---",
+                                     "...",
+                                     "|",
+                                     ">",
+                                     "{",
+                                     "}",
+                                     "[",
+                                     "]",
+                                     ",",
+                                     "&",
+                                     "*",
+                                     "!",
+                                     "%",
+                                     "@",
+                                     "`",
+                                     "?",
+                                     "~",
+                                     "null",
+                                     "true",
+                                     "yes",
+                                     ".inf",
+                                     "0x1F",
+                                     "1e3",
+                                     ".5",
+                                     "12",
+                                     "\xc3\xa9",
+                                     "\xe6\x97\xa5",
+                                     "\xe2\x80\xa8",
+                                     "\xc2\x85",
+                                     "\xef\xbb\xbf",
+                                     "\x01",
+                                     "\x7f",
+                                     "\xc2\xa0",
+                                     "\xf0\x9f\x98\x80",
+                                     "\x1b",
+                                     "=",
+                                     "${V}",
+                                     "$(d)",
+                                     "- ",
+                                     "? "};
 
 class ObjectGenerator {
 public:
@@ -903,9 +1008,9 @@ char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - '
 
 const Object* find_key_ignoring_case(const Map& map, std::string_view key) {
     for (const auto& [name, value] : map) {
-        bool same = name.size() == key.size() &&
-                    std::equal(name.begin(), name.end(), key.begin(),
-                               [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
+        bool same = name.size() == key.size() && std::equal(name.begin(), name.end(), key.begin(), [](char a, char b) {
+                        return ascii_lower(a) == ascii_lower(b);
+                    });
         if (same) {
             return &value;
         }
@@ -993,7 +1098,7 @@ TEST_CASE("positions follow the document: keys, values, list items, aliases and 
     CHECK(at(positions.at) == "1:1");
     const ggl::NodePositions& base = positions.children[0];
     CHECK(at(base.key_at) == "1:1");
-    CHECK(at(base.at) == "1:7");  // the anchor's node starts at its properties
+    CHECK(at(base.at) == "1:7"); // the anchor's node starts at its properties
     REQUIRE(base.children.size() == 1);
     CHECK(at(base.children[0].at) == "1:14");
     const ggl::NodePositions& list = positions.children[1];
@@ -1002,7 +1107,7 @@ TEST_CASE("positions follow the document: keys, values, list items, aliases and 
     const ggl::NodePositions& inner = list.children[1].children.at(0);
     CHECK(at(inner.key_at) == "4:5");
     REQUIRE(inner.children.size() == 2);
-    CHECK(at(inner.children[1].at) == "4:12");  // columns count characters (é is two bytes)
+    CHECK(at(inner.children[1].at) == "4:12"); // columns count characters (é is two bytes)
     // An alias: its own position, the anchored node's children.
     const ggl::NodePositions& copy = positions.children[2];
     CHECK(at(copy.at) == "5:7");

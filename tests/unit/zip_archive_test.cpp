@@ -27,7 +27,7 @@ TEST_CASE("a zipfile archive extracts with its contents, directories and exec bi
     CHECK(test::mode_of(destination / "bin/suid") == 0755);
     CHECK(test::mode_of(destination) == 0755);
     CHECK(result->files == 4);
-    CHECK(result->directories == 4);  // bin, dir, dir/sub, empty
+    CHECK(result->directories == 4); // bin, dir, dir/sub, empty
     CHECK(result->total_bytes == 6 + 133890 + 18 + 10);
     // Nothing but the destination is left beside it.
     CHECK(std::distance(fs::directory_iterator(out.path), fs::directory_iterator()) == 1);
@@ -60,7 +60,7 @@ TEST_CASE("an archive with data descriptors (a streaming writer's) extracts") {
 TEST_CASE("hostile and broken archives are refused, naming the archive and the entry, leaving nothing") {
     struct Case {
         const char* archive;
-        const char* mentions;  // the entry, or what is wrong when no entry is at fault
+        const char* mentions; // the entry, or what is wrong when no entry is at fault
         ErrorCode code;
     };
     const Case cases[] = {
@@ -151,7 +151,7 @@ TEST_CASE("limits on total size and entry count are enforced before anything is 
     CHECK_THAT(too_many.error().message, Catch::Contains("too many entries (5; the limit is 2)"));
 
     ZipLimits ratio;
-    ratio.max_ratio = 5;  // data.txt compresses about 11:1
+    ratio.max_ratio = 5; // data.txt compresses about 11:1
     auto compressed = extract_zip(zip_fixtures() / "good.zip", out.path / "x", ratio);
     REQUIRE_FALSE(compressed.ok());
     CHECK_THAT(compressed.error().message, Catch::Contains("entry \"dir/sub/data.txt\": compression ratio above 5"));

@@ -149,9 +149,8 @@ Result<Planned> plan_artifact(const Artifact& artifact, const fs::path& source_d
     }
     std::string unarchive = ascii_lowercase(artifact.unarchive);
     if (unarchive != "none" && unarchive != "zip" && !unarchive.empty()) {
-        return make_error(ErrorCode::Unsupported,
-                          component + ": artifact " + artifact.uri + ": Unarchive \"" + artifact.unarchive +
-                              "\" is not supported (NONE or ZIP)");
+        return make_error(ErrorCode::Unsupported, component + ": artifact " + artifact.uri + ": Unarchive \"" +
+                                                      artifact.unarchive + "\" is not supported (NONE or ZIP)");
     }
     Planned planned{&artifact, *file_name, source_dir / *file_name, *mode, unarchive == "zip", {}};
     if (planned.unarchive) {
@@ -172,8 +171,8 @@ Result<Planned> plan_artifact(const Artifact& artifact, const fs::path& source_d
     return planned;
 }
 
-Result<std::vector<Planned>> plan_artifacts(const ComponentArtifacts& component_artifacts,
-                                            const fs::path& source_dir, const std::string& component) {
+Result<std::vector<Planned>> plan_artifacts(const ComponentArtifacts& component_artifacts, const fs::path& source_dir,
+                                            const std::string& component) {
     std::vector<Planned> plan;
     std::set<std::string> file_names, folders;
     for (const Artifact& artifact : component_artifacts.artifacts) {
@@ -199,7 +198,7 @@ struct Installation {
     fs::path artifacts;
     fs::path unarchived;
     Undo undo;
-    std::set<fs::path> filled;  // directories below artifacts that files were renamed into
+    std::set<fs::path> filled; // directories below artifacts that files were renamed into
 };
 
 // A directory of the artifact directory, made in the store (0755) unless there already.
@@ -220,7 +219,7 @@ Result<void> make_copied_directory(Installation& install, const fs::path& target
         std::error_code ignored;
         fs::remove_all(target, ignored);
     });
-    if (::chmod(target.c_str(), 0755) != 0) {  // whatever the umask
+    if (::chmod(target.c_str(), 0755) != 0) { // whatever the umask
         return file::path_error("cannot chmod", target, errno);
     }
     install.filled.insert(target.parent_path());
@@ -250,7 +249,7 @@ Result<void> copy_directory_file(Installation& install, const DirectoryEntry& en
     install.undo.add([path = *temporary] { ::unlink(path.c_str()); });
     if (exists && S_ISREG(existing.st_mode)) {
         auto stored = sha256_base64(target);
-        if (stored && *stored == digest) {  // the same content: the stored copy is kept
+        if (stored && *stored == digest) { // the same content: the stored copy is kept
             ::unlink(temporary->c_str());
             auto corrected = correct_attributes(target, existing, mode, install.options.owner, install.undo);
             if (!corrected) {
@@ -305,8 +304,8 @@ Result<bool> store_artifact(Installation& install, const Planned& item, const fs
         return !*corrected;
     }
     std::string digest;
-    auto temporary = copy_to_temporary(item.source, install.artifacts, item.file_name, item.mode,
-                                       install.options.owner, &digest);
+    auto temporary =
+        copy_to_temporary(item.source, install.artifacts, item.file_name, item.mode, install.options.owner, &digest);
     if (!temporary) {
         return temporary.error();
     }

@@ -175,8 +175,8 @@ Result<void> make_directories(const fs::path& directory, Undo& undo) {
 // moved copy is deleted.
 Result<void> move_aside(const fs::path& path, Undo& undo) {
     for (int attempt = 0; attempt < 100; ++attempt) {
-        fs::path aside = path.parent_path() / ("." + path.filename().string() + ".old-" +
-                                               std::to_string(::getpid()) + "-" + std::to_string(attempt));
+        fs::path aside = path.parent_path() / ("." + path.filename().string() + ".old-" + std::to_string(::getpid()) +
+                                               "-" + std::to_string(attempt));
         std::error_code error;
         if (fs::symlink_status(aside, error).type() != fs::file_type::not_found) {
             continue;
@@ -254,7 +254,7 @@ Result<bool> correct_attributes(const fs::path& target, const struct stat& exist
         }
         undo.add([target, uid = existing.st_uid, gid = existing.st_gid, old = existing.st_mode & 07777] {
             ::lchown(target.c_str(), uid, gid);
-            ::chmod(target.c_str(), old);  // chown may have cleared bits
+            ::chmod(target.c_str(), old); // chown may have cleared bits
         });
         if (::chmod(target.c_str(), mode) != 0) {
             return file::path_error("cannot chmod", target, errno);

@@ -55,13 +55,13 @@ std::string printable(std::string_view name) {
 }
 
 struct Entry {
-    std::string name;  // as the reader reports it (directories end with '/')
-    std::string path;  // relative path, no trailing '/'
+    std::string name; // as the reader reports it (directories end with '/')
+    std::string path; // relative path, no trailing '/'
     bool directory = false;
-    bool stored = false;  // not compressed: its data is exactly `size` bytes
+    bool stored = false; // not compressed: its data is exactly `size` bytes
     mode_t mode = 0644;
-    uint64_t size = 0;       // uncompressed, from the central directory
-    int64_t data_start = 0;  // offset of the entry's data in the archive
+    uint64_t size = 0; // uncompressed, from the central directory
+    int64_t data_start = 0; // offset of the entry's data in the archive
 };
 
 struct ArchiveFree {
@@ -134,7 +134,7 @@ private:
     const std::function<mode_t(mode_t)>& file_mode_;
     UniqueFd fd_;
     int64_t size_ = 0;
-    uint64_t count_ = 0;  // every entry, also those beyond limits_.max_entries
+    uint64_t count_ = 0; // every entry, also those beyond limits_.max_entries
     std::vector<Entry> entries_;
     ZipSummary summary_;
 };
@@ -193,7 +193,7 @@ Result<void> Extractor::read_entries() {
                                                     : "corrupt entry " + std::to_string(count_ + 1) + ": ");
         }
         if (++count_ > limits_.max_entries) {
-            continue;  // counted only, for the message below
+            continue; // counted only, for the message below
         }
         Entry entry;
         if (auto checked = check_entry(reader->get(), header, entry); !checked) {
@@ -313,8 +313,7 @@ Result<void> Extractor::check_archive() const {
         }
         if (entry.size > limits_.max_total_bytes - total) {
             return fail_entry(ErrorCode::Range, entry.name,
-                              "the archive expands to more than " + std::to_string(limits_.max_total_bytes) +
-                                  " bytes");
+                              "the archive expands to more than " + std::to_string(limits_.max_total_bytes) + " bytes");
         }
         total += entry.size;
         uint64_t room = static_cast<uint64_t>(std::max<int64_t>(end - entry.data_start, 1));
@@ -399,8 +398,7 @@ Result<void> Extractor::copy_data(archive* reader, const Entry& entry, int out, 
         (written / compressed == limits_.max_ratio && written % compressed != 0)) {
         return fail_entry(ErrorCode::Range, entry.name,
                           "compression ratio above " + std::to_string(limits_.max_ratio) + " (" +
-                              std::to_string(written) + " bytes from " + std::to_string(compressed) +
-                              "): a zip bomb?");
+                              std::to_string(written) + " bytes from " + std::to_string(compressed) + "): a zip bomb?");
     }
     return {};
 }
@@ -408,8 +406,8 @@ Result<void> Extractor::copy_data(archive* reader, const Entry& entry, int out, 
 Result<void> Extractor::extract_file(archive* reader, int directory_fd, const Entry& entry, const Entry* next) {
     // The parent directories exist already (created in name order); O_EXCL and
     // O_NOFOLLOW refuse anything that is not a fresh file of our own.
-    UniqueFd out(::openat(directory_fd, entry.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                          0600));
+    UniqueFd out(
+        ::openat(directory_fd, entry.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) {
         return fail_entry(ErrorCode::Failure, entry.name, std::string("cannot create: ") + std::strerror(errno));
     }
@@ -441,7 +439,7 @@ Result<void> Extractor::extract_all(const fs::path& root) {
             directories.insert(entry.path);
         }
     }
-    for (const std::string& directory : directories) {  // sorted: parents first
+    for (const std::string& directory : directories) { // sorted: parents first
         if (::mkdirat(root_fd.get(), directory.c_str(), 0755) != 0) {
             return fail(ErrorCode::Failure,
                         "cannot create directory \"" + printable(directory) + "\": " + std::strerror(errno));
@@ -546,8 +544,7 @@ Result<ZipSummary> Extractor::run() {
     if (::rename(temporary.c_str(), destination_.c_str()) != 0) {
         int code = errno;
         return make_error(code == EEXIST || code == ENOTEMPTY ? ErrorCode::Conflict : ErrorCode::Failure,
-                          "cannot rename the extracted tree to " + destination_.string() + ": " +
-                              std::strerror(code));
+                          "cannot rename the extracted tree to " + destination_.string() + ": " + std::strerror(code));
     }
     cleanup.paths.clear();
     UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -558,7 +555,6 @@ Result<ZipSummary> Extractor::run() {
 }
 
 } // namespace
-
 
 Result<ZipSummary> extract_zip(const fs::path& archive, const fs::path& destination, const ZipLimits& limits,
                                const std::function<mode_t(mode_t)>& file_mode) {

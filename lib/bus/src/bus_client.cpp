@@ -51,9 +51,7 @@ Client Client::for_service(std::string_view service, ClientOptions options) {
     return Client(path ? *path : std::string(service), options);
 }
 
-Client Client::for_path(std::string path, ClientOptions options) {
-    return Client(std::move(path), options);
-}
+Client Client::for_path(std::string path, ClientOptions options) { return Client(std::move(path), options); }
 
 Result<void> Client::connect() {
     if (fd_) {
@@ -173,8 +171,7 @@ Result<Reply> Client::read_reply(Clock::time_point deadline) {
                 error.message = "malformed reply from " + path_ + ": " + error.message;
                 return error;
             }
-            if (reply->kind == ReplyKind::Result || reply->kind == ReplyKind::Error ||
-                reply->kind == ReplyKind::End) {
+            if (reply->kind == ReplyKind::Result || reply->kind == ReplyKind::Error || reply->kind == ReplyKind::End) {
                 if (in_flight_ > 0) {
                     --in_flight_;
                 }
@@ -212,7 +209,7 @@ Result<Reply> Client::read_reply(Clock::time_point deadline) {
             return make_error(ErrorCode::Retry, "interrupted");
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            continue;  // the deadline check above decides
+            continue; // the deadline check above decides
         }
         return connection_lost("read", errno);
     }
@@ -249,7 +246,8 @@ Result<bool> Client::wait_readable(milliseconds timeout) {
         return make_error(ErrorCode::Noconn, "not connected to " + path_);
     }
     pollfd watched{fd_.get(), POLLIN, 0};
-    int ready = ::poll(&watched, 1, timeout.count() < 0 ? -1 : static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)));
+    int ready =
+        ::poll(&watched, 1, timeout.count() < 0 ? -1 : static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)));
     if (ready < 0) {
         if (errno == EINTR) {
             return false;
@@ -348,11 +346,8 @@ Result<void> Client::subscribe(std::string_view method, Map params,
             continue;
         }
         switch (reply->kind) {
-        case ReplyKind::Accepted:
-            accepted = true;
-            break;
-        case ReplyKind::Error:
-            return std::move(reply->error);
+        case ReplyKind::Accepted: accepted = true; break;
+        case ReplyKind::Error: return std::move(reply->error);
         case ReplyKind::Event:
             if (!cancelled && !on_event(reply->value)) {
                 cancelled = true;
@@ -369,8 +364,7 @@ Result<void> Client::subscribe(std::string_view method, Map params,
                 return std::move(reply->error);
             }
             return {};
-        case ReplyKind::Result:
-            break;
+        case ReplyKind::Result: break;
         }
     }
 }

@@ -62,7 +62,7 @@ Result<void> ServerCore::listen_path(const std::string& path) {
     sockaddr_un staging_addr{};
     staging_addr.sun_family = AF_UNIX;
     if (staging.size() >= sizeof staging_addr.sun_path) {
-        staging = path;  // no room for a suffix: bind in place
+        staging = path; // no room for a suffix: bind in place
         ::unlink(path.c_str());
     }
     std::memcpy(staging_addr.sun_path, staging.c_str(), staging.size() + 1);
@@ -91,7 +91,7 @@ Result<void> ServerCore::listen_path(const std::string& path) {
         ::unlink(staging.c_str());
         return errno_error(ErrorCode::Failure, "cannot move socket into place at " + path, err);
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
         socket_inode_ = st.st_ino;
     }
@@ -117,7 +117,7 @@ void ServerCore::close() {
     if (listen_fd_) {
         loop_.remove_fd(listen_fd_.get());
         listen_fd_.reset();
-        struct stat st{};
+        struct stat st {};
         if (owns_socket_file_ && ::stat(socket_path_.c_str(), &st) == 0 && st.st_ino == socket_inode_) {
             ::unlink(socket_path_.c_str());
         }
@@ -135,9 +135,7 @@ Server::Server(EventLoop& loop, std::string service, std::string version, Server
     core_->start();
 }
 
-Server::~Server() {
-    core_->close();
-}
+Server::~Server() { core_->close(); }
 
 void Server::add_call(MethodSpec spec, SyncHandler handler) {
     add_async_call(std::move(spec), [handler = std::move(handler)](Call call) {

@@ -34,8 +34,7 @@ void ServerCore::on_accept() {
         }
         UniqueFd client(fd);
         if (connections_.size() >= options_.max_connections) {
-            GGL_LOGW("%s: refusing a client: %zu connections already open", service_.c_str(),
-                     connections_.size());
+            GGL_LOGW("%s: refusing a client: %zu connections already open", service_.c_str(), connections_.size());
             continue;
         }
         auto conn = std::make_shared<Connection>(options_.max_frame);
@@ -206,7 +205,8 @@ void ServerCore::flush(const std::shared_ptr<Connection>& conn) {
 }
 
 void ServerCore::update_interest(const std::shared_ptr<Connection>& conn) {
-    uint32_t events = (conn->reading_paused ? 0u : uint32_t{EPOLLIN}) | (conn->writing_blocked ? uint32_t{EPOLLOUT} : 0u);
+    uint32_t events =
+        (conn->reading_paused ? 0u : uint32_t{EPOLLIN}) | (conn->writing_blocked ? uint32_t{EPOLLOUT} : 0u);
     (void)loop_.modify_fd(conn->fd.get(), events);
 }
 

@@ -42,9 +42,9 @@ struct SubscriptionState {
     // Loop-thread state.
     bool in_handler = true;
     std::optional<Error> rejected;
-    std::vector<Object> early_events;    // sent while the handler ran, before "accepted"
-    std::optional<Error> early_end;      // end() while the handler ran (code Ok: plain end)
-    bool cancelled = false;              // by the client, or because it went away
+    std::vector<Object> early_events; // sent while the handler ran, before "accepted"
+    std::optional<Error> early_end; // end() while the handler ran (code Ok: plain end)
+    bool cancelled = false; // by the client, or because it went away
     std::function<void()> on_cancel;
 };
 
@@ -69,8 +69,8 @@ struct Connection {
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
 public:
     ServerCore(EventLoop& loop, std::string service, std::string version, ServerOptions options)
-        : loop_(loop), service_(std::move(service)), version_(std::move(version)),
-          options_(options), workers_(options.worker_threads) {
+        : loop_(loop), service_(std::move(service)), version_(std::move(version)), options_(options),
+          workers_(options.worker_threads) {
         if (options_.max_frame == 0) {
             options_.max_frame = env::bus_max_frame();
         }

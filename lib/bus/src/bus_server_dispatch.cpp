@@ -123,8 +123,8 @@ void ServerCore::handle_request(const std::shared_ptr<Connection>& conn, Request
     }
     auto it = methods_.find(request.method);
     if (it == methods_.end()) {
-        reply_error(make_error(ErrorCode::Noentry,
-                               "no method \"" + request.method.substr(0, 128) + "\" on " + service_));
+        reply_error(
+            make_error(ErrorCode::Noentry, "no method \"" + request.method.substr(0, 128) + "\" on " + service_));
         return;
     }
     const Method& method = it->second;
@@ -132,17 +132,16 @@ void ServerCore::handle_request(const std::shared_ptr<Connection>& conn, Request
         const Object* value = request.params.find(param.name);
         if (value == nullptr) {
             if (param.required) {
-                reply_error(make_error(ErrorCode::Invalid, request.method + ": missing required param \"" +
-                                                               param.name + "\""));
+                reply_error(
+                    make_error(ErrorCode::Invalid, request.method + ": missing required param \"" + param.name + "\""));
                 return;
             }
             continue;
         }
         if (!param_matches(param.type, *value)) {
-            reply_error(make_error(ErrorCode::Invalid,
-                                   request.method + ": param \"" + param.name + "\" must be " +
-                                       std::string(param_type_name(param.type)) + ", not " +
-                                       std::string(type_name(value->type()))));
+            reply_error(make_error(ErrorCode::Invalid, request.method + ": param \"" + param.name + "\" must be " +
+                                                           std::string(param_type_name(param.type)) + ", not " +
+                                                           std::string(type_name(value->type()))));
             return;
         }
     }

@@ -47,9 +47,8 @@ bool Subscription::send(Object event) {
         return false;
     }
     auto state = state_;
-    on_loop(state, [state, event = std::move(event)](ServerCore& core) mutable {
-        core.sub_send(state, std::move(event));
-    });
+    on_loop(state,
+            [state, event = std::move(event)](ServerCore& core) mutable { core.sub_send(state, std::move(event)); });
     return true;
 }
 
@@ -73,7 +72,7 @@ void Subscription::on_cancel(std::function<void()> callback) {
     auto state = state_;
     on_loop(state, [state, callback = std::move(callback)](ServerCore&) mutable {
         if (state->cancelled) {
-            callback();  // the client left before the callback was set
+            callback(); // the client left before the callback was set
         } else if (state->active.load() || state->in_handler) {
             state->on_cancel = std::move(callback);
         }
@@ -97,12 +96,11 @@ void Subscription::when_drained(std::function<void()> callback) {
 
 // ---- ServerCore: subscriptions ----
 
-void ServerCore::start_subscription(const std::shared_ptr<Connection>& conn, const Method& method,
-                                    Request request) {
+void ServerCore::start_subscription(const std::shared_ptr<Connection>& conn, const Method& method, Request request) {
     if (conn->subscriptions.count(request.id) != 0) {
-        append_error(conn->out, request.id,
-                     make_error(ErrorCode::Invalid,
-                                "id " + std::to_string(request.id) + " is already an active subscription"));
+        append_error(
+            conn->out, request.id,
+            make_error(ErrorCode::Invalid, "id " + std::to_string(request.id) + " is already an active subscription"));
         mark_dirty(conn);
         return;
     }
@@ -157,11 +155,10 @@ void ServerCore::sub_send(const std::shared_ptr<SubscriptionState>& state, Objec
         return;
     }
     if (conn->subscriptions.count(state->id) == 0) {
-        return;  // ended meanwhile
+        return; // ended meanwhile
     }
     if (auto ok = append_event(conn->out, state->id, event, options_.max_frame); !ok) {
-        GGL_LOGE("%s: ending subscription %s: %s", service_.c_str(), state->method.c_str(),
-                 ok.error().message.c_str());
+        GGL_LOGE("%s: ending subscription %s: %s", service_.c_str(), state->method.c_str(), ok.error().message.c_str());
         state->active = false;
         conn->subscriptions.erase(state->id);
         append_end(conn->out, state->id, &ok.error());
@@ -190,8 +187,7 @@ void ServerCore::sub_end(const std::shared_ptr<SubscriptionState>& state, const 
     mark_dirty(conn);
 }
 
-void ServerCore::sub_when_drained(const std::shared_ptr<SubscriptionState>& state,
-                                  std::function<void()> callback) {
+void ServerCore::sub_when_drained(const std::shared_ptr<SubscriptionState>& state, std::function<void()> callback) {
     auto conn = state->connection.lock();
     if (!conn || conn->closed) {
         return;

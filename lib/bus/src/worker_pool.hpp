@@ -44,7 +44,7 @@ private:
             ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
             --idle_;
             if (tasks_.empty()) {
-                return;  // stopping
+                return; // stopping
             }
             auto task = std::move(tasks_.front());
             tasks_.pop_front();

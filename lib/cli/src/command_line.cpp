@@ -19,7 +19,7 @@
 namespace ggl::cli {
 namespace {
 
-constexpr size_t kHelpColumn = 30;  // where descriptions start in --help
+constexpr size_t kHelpColumn = 30; // where descriptions start in --help
 
 bool parse_double(const std::string& text, double& value) {
     if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return false;
@@ -38,8 +38,8 @@ bool parse_whole(const std::string& text, T& value) {
 
 // A check that leaves the value as it is: "" when it is acceptable, else what is wrong.
 CLI::Validator check(std::function<std::string(const std::string&)> test, std::string description = "") {
-    return CLI::Validator([test = std::move(test)](std::string& value) { return test(value); },
-                          std::move(description), "");
+    return CLI::Validator([test = std::move(test)](std::string& value) { return test(value); }, std::move(description),
+                          "");
 }
 
 void add_row(std::string& out, const std::string& left, const std::string& right) {
@@ -224,8 +224,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
-CLI::App& add_verb(CLI::App& program, const std::string& name, const std::string& summary,
-                   const std::string& footer) {
+CLI::App& add_verb(CLI::App& program, const std::string& name, const std::string& summary, const std::string& footer) {
     CLI::App* verb = program.add_subcommand(name, summary);
     verb->group("Verbs");
     set_footer(*verb, footer);

@@ -182,14 +182,15 @@ void print_options(const CLI::App& app, const std::string& word, std::FILE* out)
 struct WordsRead {
     CompletionContext context;
     const CLI::App* current = nullptr;
-    const CLI::Option* pending = nullptr;  // an option whose value is the next word
-    bool only_positionals = false;         // after "--"
+    const CLI::Option* pending = nullptr; // an option whose value is the next word
+    bool only_positionals = false; // after "--"
 };
 
 // --name=value, or --name taking the next word as its value, or a flag.
 void read_long_option(const std::string& word, WordsRead& read) {
     size_t equals = word.find('=');
-    const CLI::Option* option = find_long(*read.current, word.substr(2, equals == std::string::npos ? equals : equals - 2));
+    const CLI::Option* option =
+        find_long(*read.current, word.substr(2, equals == std::string::npos ? equals : equals - 2));
     if (option == nullptr) return;
     if (equals != std::string::npos) {
         read.context.options[key_of(option)] = word.substr(equals + 1);

@@ -38,13 +38,9 @@ void write_line(std::string_view kind, std::string_view first, std::string_view 
 
 } // namespace
 
-void set_program_label(std::string label) {
-    label_storage() = std::move(label);
-}
+void set_program_label(std::string label) { label_storage() = std::move(label); }
 
-const std::string& program_label() {
-    return label_storage();
-}
+const std::string& program_label() { return label_storage(); }
 
 ExitCode report_error(const Error& error) {
     std::string code(error_code_name(error.code));
@@ -68,17 +64,13 @@ ExitCode report_error(const Error& error, std::string_view context) {
     return exit_code_for(error);
 }
 
-void print_error(std::string_view message) {
-    write_line("error", message);
-}
+void print_error(std::string_view message) { write_line("error", message); }
 
 ExitCode report_usage_error(std::string_view message) {
     print_error(message);
     return kExitUsage;
 }
 
-void report_warning(std::string_view message) {
-    write_line("warning", message);
-}
+void report_warning(std::string_view message) { write_line("warning", message); }
 
 } // namespace ggl::cli

@@ -14,17 +14,13 @@ ExitCode exit_code_for(const Error& error) {
     case ErrorCode::Noconn:
     case ErrorCode::Timeout:
     case ErrorCode::Busy:
-    case ErrorCode::Retry:
-        return kExitNoDaemon;
+    case ErrorCode::Retry: return kExitNoDaemon;
     case ErrorCode::Invalid:
     case ErrorCode::Parse:
     case ErrorCode::Range:
-    case ErrorCode::Unsupported:
-        return kExitUsage;
-    case ErrorCode::Remote:
-        return kExitRemote;
-    default:
-        return kExitFailed;
+    case ErrorCode::Unsupported: return kExitUsage;
+    case ErrorCode::Remote: return kExitRemote;
+    default: return kExitFailed;
     }
 }
 

@@ -32,9 +32,7 @@ std::string helper_path(std::string_view name) {
     return path.lexically_normal().string();
 }
 
-void remember_command_line(int argc, char** argv) {
-    command_line().assign(argv, argv + argc);
-}
+void remember_command_line(int argc, char** argv) { command_line().assign(argv, argv + argc); }
 
 Error run_in_helper(std::string_view name) {
     std::string path = helper_path(name);

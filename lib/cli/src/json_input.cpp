@@ -15,20 +15,14 @@ namespace {
 // Names as a JSON user knows them, not as the object model does.
 std::string_view json_type_name(Type type) {
     switch (type) {
-    case Type::Null:
-        return "null";
-    case Type::Bool:
-        return "a boolean";
+    case Type::Null: return "null";
+    case Type::Bool: return "a boolean";
     case Type::I64:
-    case Type::F64:
-        return "a number";
+    case Type::F64: return "a number";
     case Type::String:
-    case Type::Bytes:
-        return "a string";
-    case Type::List:
-        return "an array";
-    case Type::Map:
-        return "an object";
+    case Type::Bytes: return "a string";
+    case Type::List: return "an array";
+    case Type::Map: return "an object";
     }
     return "something else";
 }
@@ -45,8 +39,8 @@ Result<std::string> read_standard_input(std::string_view what) {
             if (errno == EINTR) {
                 continue;
             }
-            return make_error(ErrorCode::Failure, "reading " + std::string(what) +
-                                                      " from standard input: " + std::strerror(errno));
+            return make_error(ErrorCode::Failure,
+                              "reading " + std::string(what) + " from standard input: " + std::strerror(errno));
         }
         if (text.size() + static_cast<size_t>(n) > kMaxJsonInput) {
             return make_error(ErrorCode::Range, std::string(what) + " on standard input exceed " +
@@ -56,9 +50,7 @@ Result<std::string> read_standard_input(std::string_view what) {
     }
 }
 
-bool is_blank(std::string_view text) {
-    return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 } // namespace
 

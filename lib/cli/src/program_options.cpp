@@ -18,9 +18,7 @@ ProgramOptions::ProgramOptions(const std::string& name, const std::string& descr
 
 ProgramOptions::~ProgramOptions() = default;
 
-void ProgramOptions::footer(const std::string& text) {
-    set_footer(impl_->app, text);
-}
+void ProgramOptions::footer(const std::string& text) { set_footer(impl_->app, text); }
 
 void ProgramOptions::text(const std::string& names, std::string& value, const std::string& help,
                           const std::string& value_name, bool required, Rule rule) {
@@ -42,8 +40,6 @@ void ProgramOptions::flag(const std::string& names, bool& value, const std::stri
     impl_->app.add_flag(names, value, help);
 }
 
-std::optional<int> ProgramOptions::parse(int argc, char** argv) {
-    return parse_command_line(impl_->app, argc, argv);
-}
+std::optional<int> ProgramOptions::parse(int argc, char** argv) { return parse_command_line(impl_->app, argc, argv); }
 
 } // namespace ggl::cli

@@ -25,9 +25,7 @@ extern "C" void ggl_cli_request_stop(int) {
 
 extern "C" void ggl_cli_ignore_alarm(int) {}
 
-bool interrupted(const Error& error) {
-    return error.code == ErrorCode::Retry && !error.remote;
-}
+bool interrupted(const Error& error) { return error.code == ErrorCode::Retry && !error.remote; }
 
 // Cancels the subscription and waits (bounded) for its end, so that the service sees a
 // clean cancellation rather than a client that vanished. Either way the command got
@@ -66,14 +64,14 @@ StreamEnd cancel_and_finish(bus::Client& client, uint64_t id, milliseconds timeo
 // the stream sees the request and cancels. SA_RESETHAND: a second Ctrl-C while the
 // cancellation is under way ends the program at once.
 void install_stop_handlers() {
-    struct sigaction stop{};
+    struct sigaction stop {};
     stop.sa_handler = ggl_cli_request_stop;
     sigemptyset(&stop.sa_mask);
     stop.sa_flags = SA_RESETHAND;
     ::sigaction(SIGINT, &stop, nullptr);
     ::sigaction(SIGTERM, &stop, nullptr);
 
-    struct sigaction wake{};
+    struct sigaction wake {};
     wake.sa_handler = ggl_cli_ignore_alarm;
     sigemptyset(&wake.sa_mask);
     ::sigaction(SIGALRM, &wake, nullptr);
@@ -115,11 +113,8 @@ Result<StreamEnd> stream_subscription(bus::Client& client, std::string_view meth
             continue;
         }
         switch (reply->kind) {
-        case bus::ReplyKind::Accepted:
-            accepted = true;
-            break;
-        case bus::ReplyKind::Error:
-            return reply->error;
+        case bus::ReplyKind::Accepted: accepted = true; break;
+        case bus::ReplyKind::Error: return reply->error;
         case bus::ReplyKind::Event:
             accepted = true;
             if (!on_event(reply->value)) {
@@ -131,8 +126,7 @@ Result<StreamEnd> stream_subscription(bus::Client& client, std::string_view meth
                 return reply->error;
             }
             return StreamEnd::ServerEnded;
-        case bus::ReplyKind::Result:
-            break;  // not part of a subscription
+        case bus::ReplyKind::Result: break; // not part of a subscription
         }
     }
 }

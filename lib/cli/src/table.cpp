@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <utility>
 
 namespace ggl::cli {
@@ -18,9 +18,8 @@ constexpr std::string_view kColumnGap = "  ";
 // Terminal columns taken by text: one per code point, which is right for the
 // names, versions and paths tables hold.
 size_t display_width(std::string_view text) {
-    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    }));
+    return static_cast<size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool has_control_characters(std::string_view text) {
@@ -40,9 +39,7 @@ std::string upper_case(std::string_view text) {
 
 } // namespace
 
-bool is_json(OutputFormat format) {
-    return format != OutputFormat::Human;
-}
+bool is_json(OutputFormat format) { return format != OutputFormat::Human; }
 
 JsonStyle json_style(OutputFormat format) {
     return format == OutputFormat::JsonShort ? JsonStyle::Short : JsonStyle::Pretty;
@@ -57,8 +54,7 @@ void print_json(const Object& value, JsonStyle style, std::FILE* out) {
 
 std::string format_cell(const Object& value) {
     switch (value.type()) {
-    case Type::Null:
-        return "-";
+    case Type::Null: return "-";
     case Type::String:
     case Type::Bytes: {
         std::string_view text = value.as_buffer();
@@ -74,20 +70,18 @@ std::string format_cell(const Object& value) {
             if (!joined.empty()) {
                 joined += ',';
             }
-            joined += item.is_list() || item.is_map() ? to_json(item, JsonStyle::Short)
-                                                      : format_cell(item);
+            joined += item.is_list() || item.is_map() ? to_json(item, JsonStyle::Short) : format_cell(item);
         }
         return joined.empty() ? "-" : joined;
     }
-    default:
-        return to_json(value, JsonStyle::Short);
+    default: return to_json(value, JsonStyle::Short);
     }
 }
 
 Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
 
 void Table::add_row(std::vector<Object> cells) {
-    if (cells.size() != columns_.size()) {  // a bug in the caller: nothing sensible to print
+    if (cells.size() != columns_.size()) { // a bug in the caller: nothing sensible to print
         std::fprintf(stderr, "Table::add_row: %zu cells for %zu columns\n", cells.size(), columns_.size());
         std::abort();
     }
@@ -169,7 +163,7 @@ std::string format_local_time(int64_t ms, bool with_millis) {
         return "-";
     }
     time_t seconds = static_cast<time_t>(ms / 1000);
-    struct tm local{};
+    struct tm local {};
     localtime_r(&seconds, &local);
     char text[40];
     size_t length = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);

@@ -34,8 +34,8 @@ Result<void> append_frame(std::string& out, size_t max_frame, Body&& body) {
     if (length > max_frame) {
         out.resize(start);
         return make_error(ErrorCode::Range, "message of " + std::to_string(length) +
-                                                " bytes exceeds the bus frame limit of " +
-                                                std::to_string(max_frame) + " bytes");
+                                                " bytes exceeds the bus frame limit of " + std::to_string(max_frame) +
+                                                " bytes");
     }
     auto* header = reinterpret_cast<unsigned char*>(out.data() + start);
     header[0] = static_cast<unsigned char>(length >> 24);

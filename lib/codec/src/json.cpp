@@ -281,7 +281,8 @@ size_t too_deep_offset(std::string_view text) {
 // when offset is its size). Lines and columns count from 1; columns count bytes.
 Error parse_error_at(std::string_view text, size_t offset, std::string_view what) {
     offset = std::min(offset, text.size());
-    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(offset), '\n'));
+    size_t line =
+        1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(offset), '\n'));
     size_t line_start = text.substr(0, offset).rfind('\n');
     size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
     return make_error(ErrorCode::Parse, "invalid JSON at line " + std::to_string(line) + ", column " +
@@ -327,7 +328,7 @@ std::string to_json(const Object& value, JsonStyle style) {
     writer.write(value, style == JsonStyle::Pretty ? 2 : -1);
     std::string out(buffer);
     if (buffer.capacity() > 64 * 1024) {
-        buffer = std::string();  // a large text's buffer is not kept
+        buffer = std::string(); // a large text's buffer is not kept
     }
     return out;
 }

@@ -17,18 +17,10 @@ int append_to_string(void* data, const char* buf, size_t len) {
 
 void pack(msgpack_packer& pk, const Object& value) {
     switch (value.type()) {
-    case Type::Null:
-        msgpack_pack_nil(&pk);
-        break;
-    case Type::Bool:
-        value.as_bool() ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-        break;
-    case Type::I64:
-        msgpack_pack_int64(&pk, value.as_i64());
-        break;
-    case Type::F64:
-        msgpack_pack_double(&pk, value.as_f64());
-        break;
+    case Type::Null: msgpack_pack_nil(&pk); break;
+    case Type::Bool: value.as_bool() ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk); break;
+    case Type::I64: msgpack_pack_int64(&pk, value.as_i64()); break;
+    case Type::F64: msgpack_pack_double(&pk, value.as_f64()); break;
     case Type::String: {
         const auto& text = value.as_string();
         msgpack_pack_str(&pk, text.size());
@@ -107,8 +99,7 @@ public:
 
 private:
     Result<void> fail(ErrorCode code, const char* what) {
-        return make_error(code, std::string("msgpack: ") + what + " (at byte " +
-                                    std::to_string(offset()) + ")");
+        return make_error(code, std::string("msgpack: ") + what + " (at byte " + std::to_string(offset()) + ")");
     }
 
     size_t offset() const { return static_cast<size_t>(p_ - begin_); }
@@ -141,7 +132,7 @@ private:
     struct Header {
         bool container = false;
         bool is_map = false;
-        uint64_t children = 0;  // items that follow a container header (2 per map entry)
+        uint64_t children = 0; // items that follow a container header (2 per map entry)
     };
 
     // Reads one item's header, and a scalar's payload.
@@ -151,8 +142,8 @@ private:
             return fail(ErrorCode::Parse, "truncated input");
         }
         uint8_t t = *h;
-        bool is_text = (t >= 0xa0 && t <= 0xbf) || t == 0xd9 || t == 0xda || t == 0xdb ||
-                       t == 0xc4 || t == 0xc5 || t == 0xc6;
+        bool is_text =
+            (t >= 0xa0 && t <= 0xbf) || t == 0xd9 || t == 0xda || t == 0xdb || t == 0xc4 || t == 0xc5 || t == 0xc6;
         if (expect_key && !is_text) {
             return fail(ErrorCode::Parse, "map key is not a string");
         }
@@ -172,7 +163,7 @@ private:
             return {};
         };
         if (t <= 0x7f || t >= 0xe0) {
-            return {};  // fixint
+            return {}; // fixint
         }
         if (t >= 0x80 && t <= 0x8f) {
             header = Header{true, true, uint64_t{t & 0x0fu} * 2};
@@ -186,16 +177,23 @@ private:
             return skip_payload(t & 0x1fu);
         }
         switch (t) {
-        case 0xc0: case 0xc2: case 0xc3:
-            return {};
-        case 0xc4: case 0xd9: return sized(1);
-        case 0xc5: case 0xda: return sized(2);
-        case 0xc6: case 0xdb: return sized(4);
+        case 0xc0:
+        case 0xc2:
+        case 0xc3: return {};
+        case 0xc4:
+        case 0xd9: return sized(1);
+        case 0xc5:
+        case 0xda: return sized(2);
+        case 0xc6:
+        case 0xdb: return sized(4);
         case 0xca: return skip_payload(4);
         case 0xcb: return skip_payload(8);
-        case 0xcc: case 0xd0: return skip_payload(1);
-        case 0xcd: case 0xd1: return skip_payload(2);
-        case 0xce: case 0xd2: return skip_payload(4);
+        case 0xcc:
+        case 0xd0: return skip_payload(1);
+        case 0xcd:
+        case 0xd1: return skip_payload(2);
+        case 0xce:
+        case 0xd2: return skip_payload(4);
         case 0xd3: return skip_payload(8);
         case 0xcf: {
             if (!take(8, b)) {
@@ -210,11 +208,15 @@ private:
         case 0xdd: return container(4, false);
         case 0xde: return container(2, true);
         case 0xdf: return container(4, true);
-        case 0xc7: case 0xc8: case 0xc9:
-        case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-            return fail(ErrorCode::Unsupported, "ext types are not part of the object model");
-        default:
-            return fail(ErrorCode::Parse, "reserved type byte 0xc1");
+        case 0xc7:
+        case 0xc8:
+        case 0xc9:
+        case 0xd4:
+        case 0xd5:
+        case 0xd6:
+        case 0xd7:
+        case 0xd8: return fail(ErrorCode::Unsupported, "ext types are not part of the object model");
+        default: return fail(ErrorCode::Parse, "reserved type byte 0xc1");
         }
     }
 
@@ -225,21 +227,14 @@ private:
 
 Result<Object> convert(const msgpack_object& o) {
     switch (o.type) {
-    case MSGPACK_OBJECT_NIL:
-        return Object{};
-    case MSGPACK_OBJECT_BOOLEAN:
-        return Object{o.via.boolean};
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return Object{static_cast<int64_t>(o.via.u64)};
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return Object{o.via.i64};
+    case MSGPACK_OBJECT_NIL: return Object{};
+    case MSGPACK_OBJECT_BOOLEAN: return Object{o.via.boolean};
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: return Object{static_cast<int64_t>(o.via.u64)};
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return Object{o.via.i64};
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        return Object{o.via.f64};
-    case MSGPACK_OBJECT_STR:
-        return Object{std::string(o.via.str.ptr, o.via.str.size)};
-    case MSGPACK_OBJECT_BIN:
-        return Object{Bytes{std::string(o.via.bin.ptr, o.via.bin.size)}};
+    case MSGPACK_OBJECT_FLOAT64: return Object{o.via.f64};
+    case MSGPACK_OBJECT_STR: return Object{std::string(o.via.str.ptr, o.via.str.size)};
+    case MSGPACK_OBJECT_BIN: return Object{Bytes{std::string(o.via.bin.ptr, o.via.bin.size)}};
     case MSGPACK_OBJECT_ARRAY: {
         List list;
         list.reserve(o.via.array.size);
@@ -265,8 +260,8 @@ Result<Object> convert(const msgpack_object& o) {
                                        : std::string_view(kv.key.via.bin.ptr, kv.key.via.bin.size);
             bool duplicate = o.via.map.size <= kScanLimit ? map.contains(key) : !seen.insert(key).second;
             if (duplicate) {
-                return make_error(ErrorCode::Parse, "msgpack: duplicate map key \"" +
-                                                        std::string(key.substr(0, 64)) + "\"");
+                return make_error(ErrorCode::Parse,
+                                  "msgpack: duplicate map key \"" + std::string(key.substr(0, 64)) + "\"");
             }
             auto value = convert(kv.val);
             if (!value) {
@@ -276,8 +271,7 @@ Result<Object> convert(const msgpack_object& o) {
         }
         return Object{std::move(map)};
     }
-    default:
-        return make_error(ErrorCode::Unsupported, "msgpack: ext types are not part of the object model");
+    default: return make_error(ErrorCode::Unsupported, "msgpack: ext types are not part of the object model");
     }
 }
 

@@ -16,14 +16,11 @@ Result<TlogReport> replay(ConfigStore& store, const std::string& file, TlogParse
         case TlogEntry::Kind::Changed:
             applied = store.write(entry.key_path, entry.value, entry.timestamp, changes);
             break;
-        case TlogEntry::Kind::Removed:
-            applied = store.remove(entry.key_path, entry.timestamp, changes);
-            break;
+        case TlogEntry::Kind::Removed: applied = store.remove(entry.key_path, entry.timestamp, changes); break;
         case TlogEntry::Kind::InteriorAdded:
             applied = store.write(entry.key_path, Map{}, entry.timestamp, changes);
             break;
-        case TlogEntry::Kind::Ignored:
-            break;
+        case TlogEntry::Kind::Ignored: break;
         }
         if (!applied) {
             // Disk and lock failures end the import; a line the tree cannot take is reported.

@@ -139,19 +139,16 @@ int ConfigStore::Statements::prepare_all(sqlite3* db) {
         {add_key, "INSERT INTO keys(name) VALUES (?1)"},
         {add_relation, "INSERT INTO relations(child, parent, name) VALUES (?1, ?2, ?3)"},
         {get_value, "SELECT value, ts FROM vals WHERE key = ?1"},
-        {set_value,
-         "INSERT INTO vals(key, value, ts) VALUES (?1, ?2, ?3) "
-         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, ts = excluded.ts"},
-        {children,
-         "SELECT child, name FROM relations INDEXED BY relations_by_parent WHERE parent = ?1 ORDER BY child"},
+        {set_value, "INSERT INTO vals(key, value, ts) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value, ts = excluded.ts"},
+        {children, "SELECT child, name FROM relations INDEXED BY relations_by_parent WHERE parent = ?1 ORDER BY child"},
         {delete_value, "DELETE FROM vals WHERE key = ?1"},
         {delete_relation, "DELETE FROM relations WHERE child = ?1"},
         {delete_key, "DELETE FROM keys WHERE id = ?1"},
         // A map's children in creation order with their values: one index range scan
         // (relations_by_parent keeps children of a parent in id order).
-        {children_values,
-         "SELECT r.child, r.name, v.value FROM relations r INDEXED BY relations_by_parent "
-         "LEFT JOIN vals v ON v.key = r.child WHERE r.parent = ?1 ORDER BY r.child"},
+        {children_values, "SELECT r.child, r.name, v.value FROM relations r INDEXED BY relations_by_parent "
+                          "LEFT JOIN vals v ON v.key = r.child WHERE r.parent = ?1 ORDER BY r.child"},
         {begin, "BEGIN IMMEDIATE"},
         {begin_read, "BEGIN DEFERRED"},
         {commit, "COMMIT"},

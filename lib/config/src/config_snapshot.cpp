@@ -21,8 +21,8 @@ bool valid_backup_name(std::string_view name) {
         return false;
     }
     return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-' || c == '.';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.';
     });
 }
 
@@ -135,7 +135,7 @@ Result<void> ConfigStore::restore(std::string_view name, std::vector<Change>* ch
                                                   "' must be letters, digits, '_', '-' or '.', not starting with '.'");
     }
     std::string snapshot = backup_dir() + "/" + std::string(name) + ".db";
-    struct stat info{};
+    struct stat info {};
     if (::stat(snapshot.c_str(), &info) != 0) {
         return make_error(ErrorCode::Noentry, "no backup named '" + std::string(name) + "' (" + snapshot + ")");
     }
@@ -162,8 +162,8 @@ Result<void> ConfigStore::restore(std::string_view name, std::vector<Change>* ch
         int version = check && sqlite3_step(check) == SQLITE_ROW ? sqlite3_column_int(check, 0) : -1;
         sqlite3_finalize(check);
         if (version != kSchemaVersion) {
-            return make_error(ErrorCode::Unsupported,
-                              snapshot + ": not a configuration backup of schema version " + std::to_string(kSchemaVersion));
+            return make_error(ErrorCode::Unsupported, snapshot + ": not a configuration backup of schema version " +
+                                                          std::to_string(kSchemaVersion));
         }
         if (auto begun = begin(); !begun) {
             return begun;

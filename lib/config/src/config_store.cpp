@@ -19,7 +19,7 @@ Result<void> make_directories(const std::string& dir) {
     if (dir.empty()) {
         return {};
     }
-    struct stat info{};
+    struct stat info {};
     if (::stat(dir.c_str(), &info) == 0) {
         return S_ISDIR(info.st_mode) ? Result<void>{} : make_error(ErrorCode::Failure, dir + ": not a directory");
     }
@@ -57,7 +57,7 @@ Result<void> check_sqlite_version(const std::string& path) {
 
 // A missing database file is created (with its directories) unless options say not to.
 Result<void> create_database_file(const std::string& path, const OpenOptions& options) {
-    struct stat info{};
+    struct stat info {};
     bool exists = ::stat(path.c_str(), &info) == 0;
     if (!exists) {
         if (!options.create) {
@@ -89,8 +89,7 @@ Error sqlite_error_of(sqlite3* db, const std::string& path, std::string_view wha
     std::string message = path + ": " + std::string(what) + ": " + sqlite3_errmsg(db);
     switch (code & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return make_error(ErrorCode::Busy, message + " (another process holds the database)");
+    case SQLITE_LOCKED: return make_error(ErrorCode::Busy, message + " (another process holds the database)");
     case SQLITE_FULL:
         return make_error(ErrorCode::Nomem, message + " (no space left on the device that holds it: nothing of "
                                                       "this request was written, and what was stored before is kept)");
@@ -99,10 +98,8 @@ Error sqlite_error_of(sqlite3* db, const std::string& path, std::string_view wha
         return make_error(ErrorCode::Failure, message + " (the file is not a usable configuration database)");
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_CANTOPEN:
-        return make_error(ErrorCode::Unauthorized, message);
-    default:
-        return make_error(ErrorCode::Failure, message);
+    case SQLITE_CANTOPEN: return make_error(ErrorCode::Unauthorized, message);
+    default: return make_error(ErrorCode::Failure, message);
     }
 }
 
@@ -116,10 +113,9 @@ Result<void> check_integrity(sqlite3* db, const std::string& path) {
     int stepped = sqlite3_errcode(db);
     sqlite3_finalize(check);
     if (verdict != "ok") {
-        return make_error(ErrorCode::Failure,
-                          path + ": the database is corrupt (" +
-                              (verdict.empty() ? std::string(sqlite3_errstr(stepped)) : verdict) +
-                              "); left untouched: restore a backup or move it away");
+        return make_error(ErrorCode::Failure, path + ": the database is corrupt (" +
+                                                  (verdict.empty() ? std::string(sqlite3_errstr(stepped)) : verdict) +
+                                                  "); left untouched: restore a backup or move it away");
     }
     return {};
 }
@@ -134,9 +130,7 @@ ConfigStore::~ConfigStore() {
     sqlite3_close_v2(db_);
 }
 
-Error ConfigStore::sqlite_error(std::string_view what) const {
-    return sqlite_error_of(db_, path_, what);
-}
+Error ConfigStore::sqlite_error(std::string_view what) const { return sqlite_error_of(db_, path_, what); }
 
 Result<void> ConfigStore::exec(const char* sql) {
     char* message = nullptr;
@@ -158,8 +152,7 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
     // No bulk page-cache allocation per connection: pages are allocated as they are
     // used (reads come through the memory map and need few). Only possible before
     // sqlite initialises; a program that used sqlite first keeps its own setting.
-    static const bool configured [[maybe_unused]] =
-        sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
+    static const bool configured [[maybe_unused]] = sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
     sqlite3* raw = nullptr;
     int opened = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     std::unique_ptr<ConfigStore> store(new ConfigStore(raw, path));
@@ -230,7 +223,7 @@ bool ConfigStore::in_transaction() const { return sqlite3_get_autocommit(db_) ==
 void ConfigStore::rollback() {
     in_explicit_transaction_ = false;
     if (sqlite3_get_autocommit(db_)) {
-        return;  // sqlite already rolled back (as it does on SQLITE_FULL)
+        return; // sqlite already rolled back (as it does on SQLITE_FULL)
     }
     sqlite3_stmt* stmt = statements_->rollback.get();
     Reset reset{stmt};
@@ -256,9 +249,7 @@ Result<void> ConfigStore::checkpoint() {
     return {};
 }
 
-void ConfigStore::release_memory() {
-    sqlite3_db_release_memory(db_);
-}
+void ConfigStore::release_memory() { sqlite3_db_release_memory(db_); }
 
 void ConfigStore::end_read() {
     if (!in_transaction() || in_explicit_transaction_) {

@@ -19,9 +19,8 @@ Result<Object> decode_value(std::string_view json) {
     size_t size = json.size();
     if (size >= 2 && json.front() == '"' && json.back() == '"') {
         std::string_view body = json.substr(1, size - 2);
-        bool plain = std::none_of(body.begin(), body.end(), [](char c) {
-            return c == '\\' || c == '"' || static_cast<unsigned char>(c) < 0x20;
-        });
+        bool plain = std::none_of(body.begin(), body.end(),
+                                  [](char c) { return c == '\\' || c == '"' || static_cast<unsigned char>(c) < 0x20; });
         if (plain) {
             return Object(body);
         }
@@ -165,9 +164,9 @@ Result<Object> ConfigStore::build(int64_t id) {
     // the bus frame bounds for anything written.
     struct Child {
         int64_t id;
-        size_t index;  // its entry in map
+        size_t index; // its entry in map
     };
-    std::vector<Child> maps;  // children that are maps, filled in after the scan
+    std::vector<Child> maps; // children that are maps, filled in after the scan
     Map map;
     {
         sqlite3_stmt* stmt = statements_->children_values.get();

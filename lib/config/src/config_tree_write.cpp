@@ -94,9 +94,10 @@ Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Ob
             if (older == OlderWrite::Fail) {
                 return make_error(ErrorCode::Expected, "the value at " + key_path_to_text(spelling) +
                                                            " was written at " + std::to_string(stored_ts) +
-                                                           ", after this write's timestamp " + std::to_string(timestamp));
+                                                           ", after this write's timestamp " +
+                                                           std::to_string(timestamp));
             }
-            return {};  // older loses
+            return {}; // older loses
         }
         changed = column_text(get, 0) != json;
         if (!changed && stored_ts == timestamp) {
@@ -262,7 +263,7 @@ Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::option
         }
     }
     if (leaf && timestamp && stored_ts > *timestamp) {
-        return false;  // written after the delete was issued: it stays
+        return false; // written after the delete was issued: it stays
     }
     std::vector<Change> below;
     bool everything_removed = true;
@@ -309,8 +310,7 @@ Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::option
     return true;
 }
 
-Result<void> ConfigStore::remove(const KeyPath& path, std::optional<int64_t> timestamp,
-                                 std::vector<Change>* changes) {
+Result<void> ConfigStore::remove(const KeyPath& path, std::optional<int64_t> timestamp, std::vector<Change>* changes) {
     if (path.empty()) {
         return make_error(ErrorCode::Invalid, "the root cannot be deleted (name a key)");
     }
@@ -327,7 +327,7 @@ Result<void> ConfigStore::remove(const KeyPath& path, std::optional<int64_t> tim
             return std::move(child).error();
         }
         if (!*child) {
-            return transaction.commit();  // nothing to delete is fine
+            return transaction.commit(); // nothing to delete is fine
         }
         id = **child;
         spelling.push_back(stored_name);

@@ -72,8 +72,8 @@ bool is_valid_service_name(std::string_view service) {
         return false;
     }
     for (char c : service) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-' || c == '.';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                  c == '.';
         if (!ok) {
             return false;
         }
@@ -83,8 +83,8 @@ bool is_valid_service_name(std::string_view service) {
 
 Result<std::string> service_socket_path(std::string_view service) {
     if (!is_valid_service_name(service)) {
-        return make_error(ErrorCode::Invalid, "\"" + std::string(service) +
-                                                  "\" is not a service name (letters, digits, '_', '-', '.')");
+        return make_error(ErrorCode::Invalid,
+                          "\"" + std::string(service) + "\" is not a service name (letters, digits, '_', '-', '.')");
     }
     return runtime_dir() + "/" + std::string(service);
 }
@@ -100,8 +100,6 @@ std::string executable_dir() {
     return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string svcuid_path(std::string_view component) {
-    return root_dir() + "/ipc/svcuid/" + std::string(component);
-}
+std::string svcuid_path(std::string_view component) { return root_dir() + "/ipc/svcuid/" + std::string(component); }
 
 } // namespace ggl::env

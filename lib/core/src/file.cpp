@@ -28,9 +28,7 @@ std::string parent_of(const std::string& path) {
 
 } // namespace
 
-Result<std::string> read(const std::string& path) {
-    return read(path, SIZE_MAX);
-}
+Result<std::string> read(const std::string& path) { return read(path, SIZE_MAX); }
 
 Result<std::string> read(const std::string& path, size_t max_bytes) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -48,7 +48,7 @@ bool stderr_is_journal() {
     if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) {
         return false;
     }
-    struct stat st{};
+    struct stat st {};
     if (fstat(STDERR_FILENO, &st) != 0) {
         return false;
     }

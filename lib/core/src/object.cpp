@@ -21,9 +21,7 @@ const Object* Map::find(std::string_view key) const {
     return nullptr;
 }
 
-Object* Map::find(std::string_view key) {
-    return const_cast<Object*>(static_cast<const Map*>(this)->find(key));
-}
+Object* Map::find(std::string_view key) { return const_cast<Object*>(static_cast<const Map*>(this)->find(key)); }
 
 Object& Map::set(std::string key, Object value) {
     if (Object* existing = find(key)) {
@@ -34,13 +32,10 @@ Object& Map::set(std::string key, Object value) {
     return entries_.back().second;
 }
 
-void Map::append(std::string key, Object value) {
-    entries_.emplace_back(std::move(key), std::move(value));
-}
+void Map::append(std::string key, Object value) { entries_.emplace_back(std::move(key), std::move(value)); }
 
 bool Map::erase(std::string_view key) {
-    auto it = std::find_if(entries_.begin(), entries_.end(),
-                           [&](const Entry& entry) { return entry.first == key; });
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& entry) { return entry.first == key; });
     if (it == entries_.end()) {
         return false;
     }
@@ -55,8 +50,7 @@ bool Map::operator==(const Map& other) const {
     for (size_t i = 0; i < entries_.size(); ++i) {
         const auto& [key, value] = entries_[i];
         // Same order is the common case and costs one comparison; otherwise look it up.
-        const Object* theirs =
-            other.entries_[i].first == key ? &other.entries_[i].second : other.find(key);
+        const Object* theirs = other.entries_[i].first == key ? &other.entries_[i].second : other.find(key);
         if (theirs == nullptr || !(*theirs == value)) {
             return false;
         }

@@ -112,7 +112,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
         out += static_cast<char>((v >> 16) & 0xFF);
         if (pad2) {
             if ((v & 0xFFFF) != 0) {
-                return std::nullopt;  // non-canonical trailing bits
+                return std::nullopt; // non-canonical trailing bits
             }
             break;
         }

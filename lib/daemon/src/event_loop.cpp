@@ -22,8 +22,7 @@ Error errno_error(const char* what) {
 }
 } // namespace
 
-EventLoop::EventLoop()
-    : epoll_(epoll_create1(EPOLL_CLOEXEC)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+EventLoop::EventLoop() : epoll_(epoll_create1(EPOLL_CLOEXEC)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (!epoll_ || !wake_fd_) {
         // Only fails when the process is out of file descriptors; nothing can run.
         std::abort();
@@ -110,13 +109,9 @@ void EventLoop::post(Callback callback) {
     }
 }
 
-void EventLoop::add_before_wait(Callback callback) {
-    before_wait_.push_back(std::move(callback));
-}
+void EventLoop::add_before_wait(Callback callback) { before_wait_.push_back(std::move(callback)); }
 
-void EventLoop::add_output_flush(Callback callback) {
-    output_flush_.push_back(std::move(callback));
-}
+void EventLoop::add_output_flush(Callback callback) { output_flush_.push_back(std::move(callback)); }
 
 void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
     struct State {
@@ -143,12 +138,12 @@ void EventLoop::on_idle(std::chrono::milliseconds idle, Callback callback) {
             return;
         }
         state->armed = false;
-        idle_due_.push_back(due);  // run last in the turn, just before the loop blocks
+        idle_due_.push_back(due); // run last in the turn, just before the loop blocks
     };
     add_before_wait([this, state, check, idle] {
         uint64_t work = dispatched_ - idle_checks_;
         if (work == state->work_seen) {
-            return;  // nothing but idle checks ran since the last turn
+            return; // nothing but idle checks ran since the last turn
         }
         state->work_seen = work;
         state->last_busy = Clock::now();
@@ -206,9 +201,7 @@ void EventLoop::stop() {
     wake();
 }
 
-bool EventLoop::in_loop_thread() const {
-    return std::this_thread::get_id() == loop_thread_;
-}
+bool EventLoop::in_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
 
 void EventLoop::wake() {
     uint64_t one = 1;

@@ -5,8 +5,6 @@
 
 namespace ggl {
 
-void trim_heap() {
-    ::malloc_trim(0);
-}
+void trim_heap() { ::malloc_trim(0); }
 
 } // namespace ggl

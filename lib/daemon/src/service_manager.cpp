@@ -14,7 +14,7 @@
 namespace ggl::service_manager {
 namespace {
 
-constexpr int kFirstPassedFd = 3;  // SD_LISTEN_FDS_START
+constexpr int kFirstPassedFd = 3; // SD_LISTEN_FDS_START
 constexpr long kMostPassedFds = 4096;
 
 bool parse_long(const char* text, long& value) {
@@ -63,7 +63,7 @@ const std::vector<PassedSocket>& passed_sockets() {
 }
 
 bool is_listening_unix_stream(int fd) {
-    struct stat info{};
+    struct stat info {};
     if (::fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) {
         return false;
     }

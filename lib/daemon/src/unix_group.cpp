@@ -46,8 +46,7 @@ std::string getent_group(const std::string& name) {
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    char* argv[] = {const_cast<char*>("getent"), const_cast<char*>("group"), const_cast<char*>(name.c_str()),
-                    nullptr};
+    char* argv[] = {const_cast<char*>("getent"), const_cast<char*>("group"), const_cast<char*>(name.c_str()), nullptr};
     pid_t pid = -1;
     int spawned = ::posix_spawnp(&pid, "getent", &actions, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -66,8 +65,7 @@ std::string getent_group(const std::string& name) {
             output.append(buffer, static_cast<size_t>(n));
         }
         int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             output.clear();
         }
@@ -98,8 +96,8 @@ std::optional<gid_t> find_in_group_file(std::string_view content, std::string_vi
             continue;
         }
         size_t third = line.find(':', second + 1);
-        std::string_view gid = line.substr(second + 1, third == std::string_view::npos ? std::string_view::npos
-                                                                                         : third - second - 1);
+        std::string_view gid =
+            line.substr(second + 1, third == std::string_view::npos ? std::string_view::npos : third - second - 1);
         if (auto parsed = parse_gid(gid)) {
             return parsed;
         }

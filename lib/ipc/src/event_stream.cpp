@@ -40,7 +40,6 @@ void patch_be32(std::string& out, size_t at, uint32_t value) {
     }
 }
 
-
 std::string hex32(uint32_t value) {
     char text[16];
     std::snprintf(text, sizeof text, "0x%08x", value);
@@ -81,7 +80,7 @@ int64_t sign_extend(uint64_t raw, size_t bytes) {
 
 Result<std::vector<Header>> decode_headers(std::string_view data) {
     std::vector<Header> headers;
-    headers.reserve(6);  // an RPC message has 3 to 6
+    headers.reserve(6); // an RPC message has 3 to 6
     size_t at = 0;
     while (at < data.size()) {
         size_t name_size = static_cast<uint8_t>(data[at]);
@@ -150,8 +149,7 @@ Result<void> append_header(std::string& out, const Header& header) {
     case HeaderType::String:
         if (header.bytes.size() > kMaxHeaderValueSize) {
             return make_error(ErrorCode::Range, "header \"" + header.name + "\" value of " +
-                                                    std::to_string(header.bytes.size()) +
-                                                    " bytes exceeds 32767 bytes");
+                                                    std::to_string(header.bytes.size()) + " bytes exceeds 32767 bytes");
         }
         write_be(out, header.bytes.size(), 2);
         out += header.bytes;

@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::string_view kThingNameVariable = "{iot:thingName}";
 
-
 // "a list", "an integer", "null": for "must be X, not Y".
 std::string a_type(const Object& value) {
     std::string_view name = type_name(value.type());
@@ -52,7 +51,8 @@ Result<std::vector<std::string>> string_list(const Place& place, const Object& v
     size_t index = 0;
     for (const Object& item : value.as_list()) {
         if (!item.is_string()) {
-            return place.error(std::string(key) + "[" + std::to_string(index) + "] must be a string, not " + a_type(item));
+            return place.error(std::string(key) + "[" + std::to_string(index) + "] must be a string, not " +
+                               a_type(item));
         }
         if (item.as_string().empty()) {
             return place.error(std::string(key) + "[" + std::to_string(index) + "] is empty");
@@ -100,7 +100,8 @@ Result<Policy> parse_policy(const Place& place, const Object& value, const Varia
                 if (operation != kAnyOperation && operation.find('#') == std::string::npos) {
                     return place.error("operations[" + std::to_string(i) + "] " + quoted(operation) +
                                        " is not an operation name: write it with its namespace, as in "
-                                       "\"aws.greengrass#" + operation + "\", or \"*\" for every operation");
+                                       "\"aws.greengrass#" +
+                                       operation + "\", or \"*\" for every operation");
                 }
             }
             policy.operations = std::move(*operations);
@@ -204,7 +205,8 @@ Result<ComponentPolicies> ComponentPolicies::parse(std::string_view component, c
     }
     Place place{component, {}, {}};
     if (!access_control.is_map()) {
-        return place.error("accessControl must be a map from IPC service ids to policies, not " + a_type(access_control));
+        return place.error("accessControl must be a map from IPC service ids to policies, not " +
+                           a_type(access_control));
     }
     for (const auto& [service, policies] : access_control.as_map()) {
         Place service_place{component, service, {}};
@@ -232,8 +234,7 @@ Result<ComponentPolicies> ComponentPolicies::parse(std::string_view component, c
     return result;
 }
 
-std::optional<std::string> ComponentPolicies::authorizing_policy(std::string_view service,
-                                                                 std::string_view operation,
+std::optional<std::string> ComponentPolicies::authorizing_policy(std::string_view service, std::string_view operation,
                                                                  std::string_view resource) const {
     auto it = by_service_.find(service);
     if (it == by_service_.end()) {

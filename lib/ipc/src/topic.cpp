@@ -81,18 +81,18 @@ bool covers(std::string_view pattern, std::string_view filter) {
         size_t p_end = pattern.find('/', p);
         std::string_view p_level = pattern.substr(p, p_end == npos ? npos : p_end - p);
         if (p_level == "#") {
-            return true;  // the rest, including nothing ("a/#" covers "a")
+            return true; // the rest, including nothing ("a/#" covers "a")
         }
         if (f == npos) {
-            return false;  // the filter ended first: "a/b" does not cover "a"
+            return false; // the filter ended first: "a/b" does not cover "a"
         }
         size_t f_end = filter.find('/', f);
         std::string_view f_level = filter.substr(f, f_end == npos ? npos : f_end - f);
         if (f_level == "#") {
-            return false;  // only "#" covers "#"
+            return false; // only "#" covers "#"
         }
         if (p_level != "+" && p_level != f_level) {
-            return false;  // a literal covers only itself ("a" does not cover "+")
+            return false; // a literal covers only itself ("a" does not cover "+")
         }
         f = f_end == npos ? npos : f_end + 1;
         if (p_end == npos) {

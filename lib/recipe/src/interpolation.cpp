@@ -66,9 +66,9 @@ namespace {
 enum class Namespace { Artifacts, Configuration, Work, Kernel, Iot };
 
 struct Variable {
-    std::string component;  // empty: the component itself
+    std::string component; // empty: the component itself
     Namespace space = Namespace::Artifacts;
-    std::string key;  // "path", "decompressedPath", "/json/pointer", "rootPath", "thingName"
+    std::string key; // "path", "decompressedPath", "/json/pointer", "rootPath", "thingName"
 };
 
 // Splits "configuration:/x" or "dep:artifacts:path" into a variable of a known
@@ -132,8 +132,8 @@ Result<std::optional<std::string>> resolve(const Variable& variable, const Inter
     }
     auto needs_version = [&]() -> Result<void> {
         if (component->version.empty()) {
-            return make_error(ErrorCode::Invalid, "the version of " + component->name +
-                                                      " is not known, so its paths cannot be resolved");
+            return make_error(ErrorCode::Invalid,
+                              "the version of " + component->name + " is not known, so its paths cannot be resolved");
         }
         return {};
     };
@@ -348,7 +348,8 @@ bool has_line(std::string_view value, std::string_view delimiter) {
     size_t start = 0;
     while (start <= value.size()) {
         size_t end = value.find('\n', start);
-        std::string_view line = value.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        std::string_view line =
+            value.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
         while (!line.empty() && line.front() == '\t') line.remove_prefix(1);
         if (line == delimiter) return true;
         if (end == std::string_view::npos) break;
@@ -370,8 +371,8 @@ Result<std::string> quote_for(ShellLexer& lexer, std::string_view value, std::st
     case Context::Double:
     case Context::Heredoc:
         if (lexer.context() == Context::Heredoc && has_line(value, lexer.heredoc_delimiter())) {
-            return make_error(ErrorCode::Invalid, "the value of " + std::string(variable) +
-                                                      " would end the here-document it stands in");
+            return make_error(ErrorCode::Invalid,
+                              "the value of " + std::string(variable) + " would end the here-document it stands in");
         }
         for (char c : value) {
             bool special = c == '\\' || c == '$' || c == '`' || (c == '"' && lexer.context() == Context::Double);
@@ -381,8 +382,8 @@ Result<std::string> quote_for(ShellLexer& lexer, std::string_view value, std::st
         return out;
     case Context::HeredocQuoted:
         if (has_line(value, lexer.heredoc_delimiter())) {
-            return make_error(ErrorCode::Invalid, "the value of " + std::string(variable) +
-                                                      " would end the here-document it stands in");
+            return make_error(ErrorCode::Invalid,
+                              "the value of " + std::string(variable) + " would end the here-document it stands in");
         }
         return std::string(value);
     case Context::Backtick:

@@ -11,7 +11,6 @@
 namespace ggl {
 namespace {
 
-
 std::string trimmed(std::string_view text) {
     size_t start = text.find_first_not_of(" \t");
     if (start == std::string_view::npos) {
@@ -160,7 +159,7 @@ std::string Platform::to_string() const {
 
 Platform detect_platform() {
     Platform platform;
-    struct utsname names{};
+    struct utsname names {};
     std::string system = "linux";
     std::string machine = "x86_64";
     if (::uname(&names) == 0) {
@@ -175,7 +174,7 @@ Platform detect_platform() {
 }
 
 Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) {
-    std::optional<std::string> architecture;  // as given
+    std::optional<std::string> architecture; // as given
     bool detail_given = false;
     while (!spec.empty()) {
         size_t comma = spec.find(',');
@@ -204,7 +203,8 @@ Result<Platform> parse_platform_overrides(std::string_view spec, Platform base) 
         if (machine_name) {
             base.set("architecture.detail", ascii_lowercase(*architecture));
         } else if (was != nullptr && greengrass_architecture(*was) != normalized) {
-            std::erase_if(base.attributes, [](const auto& attribute) { return attribute.first == "architecture.detail"; });
+            std::erase_if(base.attributes,
+                          [](const auto& attribute) { return attribute.first == "architecture.detail"; });
         }
     }
     return base;
@@ -230,8 +230,8 @@ Result<const Manifest*> select_manifest(const Recipe& recipe, const Platform& pl
         }
         seen += (seen.empty() ? "" : "; ") + (attributes.empty() ? std::string("any") : attributes);
     }
-    return make_error(ErrorCode::Noentry, "no manifest matches the platform (" + platform.to_string() +
-                                              "); the manifests want: " + seen);
+    return make_error(ErrorCode::Noentry,
+                      "no manifest matches the platform (" + platform.to_string() + "); the manifests want: " + seen);
 }
 
 } // namespace ggl

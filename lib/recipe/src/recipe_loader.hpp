@@ -62,8 +62,7 @@ private:
     std::optional<std::string> string_field(Fields& fields, std::string_view name, bool required);
     void load_configuration(Fields& fields, Recipe& recipe);
     void load_dependencies(Fields& fields, Recipe& recipe);
-    void load_manifests(Fields& fields, const Object* global_lifecycle, const std::string& global_path,
-                        Recipe& recipe);
+    void load_manifests(Fields& fields, const Object* global_lifecycle, const std::string& global_path, Recipe& recipe);
     void load_platform(const Object& value, const std::string& path, Manifest& manifest);
     void load_artifacts(const Object& value, const std::string& path, Manifest& manifest);
     Lifecycle load_lifecycle(const Object& value, const std::string& path);

@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -29,8 +29,7 @@ void Loader::load_manifests(Fields& fields, const Object* global_lifecycle, cons
         problem(global_path, "expected a map (or a list of maps keyed by selection)");
         has_global = false;
     }
-    if (manifests == nullptr || manifests->is_null() ||
-        (manifests->is_list() && manifests->as_list().empty())) {
+    if (manifests == nullptr || manifests->is_null() || (manifests->is_list() && manifests->as_list().empty())) {
         // A recipe with only a global Lifecycle runs on every platform, as with the Java nucleus.
         Manifest manifest;
         if (has_global) {
@@ -133,15 +132,16 @@ Object Loader::resolve_selections(const Object& node, const std::vector<std::str
     }
     for (const std::string& selection : selections) {
         for (const Entry& entry : entries) {
-            if (ascii_iequals(entry.key, selection) && !phase_from_name(entry.key) && !ascii_iequals(entry.key, "setenv")) {
+            if (ascii_iequals(entry.key, selection) && !phase_from_name(entry.key) &&
+                !ascii_iequals(entry.key, "setenv")) {
                 return resolve_selections(entry.value, selections, logical_path, entry.real_path);
             }
         }
     }
     Map resolved;
     for (const Entry& entry : entries) {
-        resolved.append(entry.key,
-                        resolve_selections(entry.value, selections, path_join(logical_path, entry.key), entry.real_path));
+        resolved.append(entry.key, resolve_selections(entry.value, selections, path_join(logical_path, entry.key),
+                                                      entry.real_path));
     }
     return resolved;
 }
@@ -194,7 +194,8 @@ void Loader::load_artifacts(const Object& value, const std::string& path, Manife
             }
         }
         artifact.digest = string_field(fields, "Digest", false).value_or("");
-        artifact.algorithm = string_field(fields, "Algorithm", false).value_or(artifact.digest.empty() ? "" : "SHA-256");
+        artifact.algorithm =
+            string_field(fields, "Algorithm", false).value_or(artifact.digest.empty() ? "" : "SHA-256");
         if (auto unarchive = string_field(fields, "Unarchive", false)) {
             std::string upper = *unarchive;
             std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);

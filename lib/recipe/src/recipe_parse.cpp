@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -207,14 +207,15 @@ RecipeLoad load_recipe_text(std::string_view text, RecipeSyntax syntax, std::str
     if (!document) {
         RecipeLoad load;
         load.source = std::move(source);
-        load.problems.push_back(syntax_problem(document.error().message, syntax == RecipeSyntax::Json ? "JSON" : "YAML"));
+        load.problems.push_back(
+            syntax_problem(document.error().message, syntax == RecipeSyntax::Json ? "JSON" : "YAML"));
         return load;
     }
     RecipeLoad load = load_recipe_object(*document, source);
     // Timeout and RequiresPrivilege expressions are checked when units are generated,
     // and name their place then.
-    bool has_expressions = load.recipe && std::any_of(load.recipe->manifests.begin(), load.recipe->manifests.end(),
-                                                      has_step_expressions);
+    bool has_expressions =
+        load.recipe && std::any_of(load.recipe->manifests.begin(), load.recipe->manifests.end(), has_step_expressions);
     if (load.problems.empty() && load.warnings.empty() && !has_expressions) {
         return load;
     }

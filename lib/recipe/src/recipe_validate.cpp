@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -28,9 +28,7 @@ std::string path_join(const std::string& path, std::string_view key) {
     return plain ? path + "." + segment : path + segment;
 }
 
-std::string path_index(const std::string& path, size_t index) {
-    return path + "[" + std::to_string(index) + "]";
-}
+std::string path_index(const std::string& path, size_t index) { return path + "[" + std::to_string(index) + "]"; }
 
 // A scalar as text, for fields that Greengrass reads as strings (Setenv values,
 // platform attributes): numbers and booleans as YAML wrote them.
@@ -158,7 +156,7 @@ Fields::Fields(const Map& map, std::string path, Loader& loader)
                                 "duplicate key (keys are case-insensitive; also given as \"" + std::string(other) +
                                     "\")",
                                 Anchor::Key);
-                read_[index] = true;  // reported once, not again as unknown
+                read_[index] = true; // reported once, not again as unknown
                 break;
             }
         }
@@ -218,8 +216,8 @@ std::optional<std::string> Loader::string_field(Fields& fields, std::string_view
 
 std::optional<Recipe> Loader::load(const Object& document) {
     if (!document.is_map()) {
-        problem("", document.is_null() ? "empty recipe" : "a recipe is a map, not " +
-                                                               std::string(type_name(document.type())));
+        problem("", document.is_null() ? "empty recipe"
+                                       : "a recipe is a map, not " + std::string(type_name(document.type())));
         return std::nullopt;
     }
     Recipe recipe;
@@ -257,8 +255,8 @@ std::optional<Recipe> Loader::load(const Object& document) {
         problem(fields.path_of("ComponentVersion"), "expected a version string");
     }
     recipe.type = string_field(fields, "ComponentType", false).value_or("aws.greengrass.generic");
-    static const char* const kTypes[] = {"aws.greengrass.generic", "aws.greengrass.lambda",
-                                          "aws.greengrass.plugin", "aws.greengrass.nucleus"};
+    static const char* const kTypes[] = {"aws.greengrass.generic", "aws.greengrass.lambda", "aws.greengrass.plugin",
+                                         "aws.greengrass.nucleus"};
     if (std::find(std::begin(kTypes), std::end(kTypes), recipe.type) == std::end(kTypes)) {
         problem(fields.path_of("ComponentType"), "unknown component type \"" + recipe.type + "\"");
     } else if (recipe.type != "aws.greengrass.generic") {
@@ -305,8 +303,8 @@ void Loader::load_configuration(Fields& fields, Recipe& recipe) {
         if (ascii_iequals(key, "accessControl") && value.is_string()) {
             auto parsed = from_json(value.as_string());
             if (!parsed || !parsed->is_map()) {
-                problem(path_join(path, key), parsed ? "expected a JSON object"
-                                                     : "invalid JSON: " + parsed.error().message);
+                problem(path_join(path, key),
+                        parsed ? "expected a JSON object" : "invalid JSON: " + parsed.error().message);
             } else {
                 value = std::move(*parsed);
             }
@@ -445,8 +443,8 @@ std::optional<LifecycleStep> Loader::load_step(Phase phase, const Object& value,
 void Loader::load_step_privilege(const Object& privilege, const std::string& privilege_path, LifecycleStep& step) {
     if (privilege.is_bool()) {
         step.requires_privilege = privilege.as_bool();
-    } else if (privilege.is_string() && (ascii_iequals(privilege.as_string(), "true") ||
-                                          ascii_iequals(privilege.as_string(), "false"))) {
+    } else if (privilege.is_string() &&
+               (ascii_iequals(privilege.as_string(), "true") || ascii_iequals(privilege.as_string(), "false"))) {
         step.requires_privilege = ascii_iequals(privilege.as_string(), "true");
     } else if (privilege.is_string() && privilege.as_string().find('{') != std::string::npos) {
         step.requires_privilege_expression = privilege.as_string();
@@ -503,9 +501,8 @@ EnvList Loader::load_setenv(const Object& value, const std::string& path) {
     for (const auto& [name, variable] : value.as_map()) {
         std::string variable_path = path_join(path, name);
         bool valid_name = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
-                          std::all_of(name.begin(), name.end(), [](char c) {
-                              return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                          });
+                          std::all_of(name.begin(), name.end(),
+                                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
         if (!valid_name) {
             problem(variable_path, "not a valid environment variable name", Anchor::Key);
             continue;

@@ -10,13 +10,9 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_identifier_char(char c) {
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
+bool is_identifier_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'; }
 
-bool is_numeric(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
-}
+bool is_numeric(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
 
 // Quotes text for an error message; control bytes are shown as \xNN.
 std::string quoted(std::string_view s) {
@@ -183,9 +179,7 @@ SemVer version(uint64_t major, uint64_t minor, uint64_t patch) { return SemVer{m
 
 // The lowest version of major.minor.patch: below every prerelease of it, so "<2.0.0-0"
 // excludes 2.0.0-beta as well as 2.0.0.
-SemVer floor_of(uint64_t major, uint64_t minor, uint64_t patch) {
-    return SemVer{major, minor, patch, {"0"}, {}};
-}
+SemVer floor_of(uint64_t major, uint64_t minor, uint64_t patch) { return SemVer{major, minor, patch, {"0"}, {}}; }
 
 void add_nothing(ComparatorSet& set) { set.push_back({Op::Lt, floor_of(0, 0, 0)}); }
 
@@ -220,21 +214,11 @@ void add_primitive(ComparatorSet& set, Op op, const Partial& p) {
     uint64_t major = *p.major;
     uint64_t minor = p.minor.value_or(0);
     switch (op) {
-    case Op::Eq:
-        add_x_range(set, p);
-        return;
-    case Op::Ge:
-        set.push_back({Op::Ge, version(major, minor, 0)});
-        return;
-    case Op::Gt:
-        set.push_back({Op::Ge, p.minor ? version(major, minor + 1, 0) : version(major + 1, 0, 0)});
-        return;
-    case Op::Lt:
-        set.push_back({Op::Lt, floor_of(major, minor, 0)});
-        return;
-    case Op::Le:
-        set.push_back({Op::Lt, p.minor ? floor_of(major, minor + 1, 0) : floor_of(major + 1, 0, 0)});
-        return;
+    case Op::Eq: add_x_range(set, p); return;
+    case Op::Ge: set.push_back({Op::Ge, version(major, minor, 0)}); return;
+    case Op::Gt: set.push_back({Op::Ge, p.minor ? version(major, minor + 1, 0) : version(major + 1, 0, 0)}); return;
+    case Op::Lt: set.push_back({Op::Lt, floor_of(major, minor, 0)}); return;
+    case Op::Le: set.push_back({Op::Lt, p.minor ? floor_of(major, minor + 1, 0) : floor_of(major + 1, 0, 0)}); return;
     }
 }
 
@@ -303,8 +287,7 @@ Prefix take_prefix(std::string_view& token) {
 }
 
 bool is_operator_only(std::string_view token) {
-    return std::any_of(std::begin(prefixes), std::end(prefixes),
-                       [&](const PrefixName& p) { return p.text == token; });
+    return std::any_of(std::begin(prefixes), std::end(prefixes), [&](const PrefixName& p) { return p.text == token; });
 }
 
 // One comparator token ("^1.2", ">=1.0.0-rc.1") into set; the problem otherwise.
@@ -324,27 +307,13 @@ std::string add_token(ComparatorSet& set, std::string_view token) {
     }
     switch (prefix) {
     case Prefix::None:
-    case Prefix::Eq:
-        add_primitive(set, Op::Eq, p);
-        break;
-    case Prefix::Lt:
-        add_primitive(set, Op::Lt, p);
-        break;
-    case Prefix::Le:
-        add_primitive(set, Op::Le, p);
-        break;
-    case Prefix::Gt:
-        add_primitive(set, Op::Gt, p);
-        break;
-    case Prefix::Ge:
-        add_primitive(set, Op::Ge, p);
-        break;
-    case Prefix::Tilde:
-        add_tilde(set, p);
-        break;
-    case Prefix::Caret:
-        add_caret(set, p);
-        break;
+    case Prefix::Eq: add_primitive(set, Op::Eq, p); break;
+    case Prefix::Lt: add_primitive(set, Op::Lt, p); break;
+    case Prefix::Le: add_primitive(set, Op::Le, p); break;
+    case Prefix::Gt: add_primitive(set, Op::Gt, p); break;
+    case Prefix::Ge: add_primitive(set, Op::Ge, p); break;
+    case Prefix::Tilde: add_tilde(set, p); break;
+    case Prefix::Caret: add_caret(set, p); break;
     }
     return {};
 }
@@ -378,16 +347,11 @@ Error range_error(std::string_view text, const std::string& problem, std::string
 
 std::string_view op_text(Op op) {
     switch (op) {
-    case Op::Eq:
-        return "";
-    case Op::Lt:
-        return "<";
-    case Op::Le:
-        return "<=";
-    case Op::Gt:
-        return ">";
-    case Op::Ge:
-        return ">=";
+    case Op::Eq: return "";
+    case Op::Lt: return "<";
+    case Op::Le: return "<=";
+    case Op::Gt: return ">";
+    case Op::Ge: return ">=";
     }
     return "";
 }
@@ -395,16 +359,11 @@ std::string_view op_text(Op op) {
 bool holds(const Comparator& c, const SemVer& v) {
     std::weak_ordering order = v <=> c.version;
     switch (c.op) {
-    case Op::Eq:
-        return order == 0;
-    case Op::Lt:
-        return order < 0;
-    case Op::Le:
-        return order <= 0;
-    case Op::Gt:
-        return order > 0;
-    case Op::Ge:
-        return order >= 0;
+    case Op::Eq: return order == 0;
+    case Op::Lt: return order < 0;
+    case Op::Le: return order <= 0;
+    case Op::Gt: return order > 0;
+    case Op::Ge: return order >= 0;
     }
     return false;
 }

@@ -9,7 +9,7 @@
 namespace ggl {
 namespace {
 
-constexpr double kDefaultStepTimeout = 120;   // bootstrap, install, startup
+constexpr double kDefaultStepTimeout = 120; // bootstrap, install, startup
 constexpr double kDefaultShutdownTimeout = 15;
 constexpr double kDefaultRecoverTimeout = 60;
 constexpr const char* kTesComponent = "aws.greengrass.TokenExchangeService";
@@ -19,7 +19,8 @@ bool is_plain_word(std::string_view text) {
         return false;
     }
     for (char c : text) {
-        bool safe = std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-+=:,@").find(c) != std::string_view::npos;
+        bool safe = std::isalnum(static_cast<unsigned char>(c)) ||
+                    std::string_view("/._-+=:,@").find(c) != std::string_view::npos;
         if (!safe) {
             return false;
         }
@@ -76,7 +77,7 @@ bool is_valid_account_name(std::string_view name) {
 }
 
 struct StepSettings {
-    double timeout = 0;  // 0: none
+    double timeout = 0; // 0: none
     bool privileged = false;
 };
 
@@ -150,8 +151,8 @@ Result<StepSettings> Generator::settings_of(Phase phase, double default_timeout)
     if (!step.requires_privilege_expression.empty()) {
         auto text = interpolate(step.requires_privilege_expression, variables_, InterpolationTarget::Raw);
         if (!text || (*text != "true" && *text != "false")) {
-            std::string where =
-                step.requires_privilege_where.empty() ? step_path(phase, "RequiresPrivilege") : step.requires_privilege_where;
+            std::string where = step.requires_privilege_where.empty() ? step_path(phase, "RequiresPrivilege")
+                                                                      : step.requires_privilege_where;
             return make_error(ErrorCode::Invalid, recipe_location(recipe_.source, step.requires_privilege_at, where) +
                                                       ": \"" + step.requires_privilege_expression +
                                                       "\" does not give true or false with this configuration");
@@ -163,7 +164,8 @@ Result<StepSettings> Generator::settings_of(Phase phase, double default_timeout)
 
 std::string Generator::runner_command(Phase phase, bool condition, bool privileged) const {
     std::string command = privileged && !user_.empty() ? "+" : "";
-    command += is_plain_word(options_.runner_path) ? options_.runner_path : unit_quote_exec_argument(options_.runner_path);
+    command +=
+        is_plain_word(options_.runner_path) ? options_.runner_path : unit_quote_exec_argument(options_.runner_path);
     auto argument = [&](std::string_view name, std::string_view value) {
         command += " ";
         command.append(name);
@@ -204,7 +206,8 @@ void Generator::common_service_lines(UnitBuilder& unit, bool privileged) const {
     }
     if (recipe_.find_dependency(kTesComponent) != nullptr) {
         environment.emplace_back("AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                                 "http://localhost:" + std::to_string(options_.tes_port) + "/2016-11-01/credentialprovider/");
+                                 "http://localhost:" + std::to_string(options_.tes_port) +
+                                     "/2016-11-01/credentialprovider/");
     }
     for (const auto& entry : options_.runner_environment) {
         environment.push_back(entry);
@@ -257,8 +260,8 @@ Result<void> Generator::parse_posix_user() {
         user_ = options_.posix_user.substr(0, colon);
         group_ = colon == std::string::npos ? "" : options_.posix_user.substr(colon + 1);
         if (!is_valid_account_name(user_) || (!group_.empty() && !is_valid_account_name(group_))) {
-            return make_error(ErrorCode::Invalid, "runWith posixUser \"" + options_.posix_user +
-                                                      "\" is not USER or USER:GROUP");
+            return make_error(ErrorCode::Invalid,
+                              "runWith posixUser \"" + options_.posix_user + "\" is not USER or USER:GROUP");
         }
     }
     return {};
@@ -415,13 +418,9 @@ bool is_unit_of_component(std::string_view file_name, std::string_view component
     return false;
 }
 
-std::string unit_quote_exec_argument(std::string_view argument) {
-    return "\"" + quoted_body(argument, true) + "\"";
-}
+std::string unit_quote_exec_argument(std::string_view argument) { return "\"" + quoted_body(argument, true) + "\""; }
 
-std::string unit_quote_environment(std::string_view assignment) {
-    return "\"" + quoted_body(assignment, false) + "\"";
-}
+std::string unit_quote_environment(std::string_view assignment) { return "\"" + quoted_body(assignment, false) + "\""; }
 
 std::string unit_escape_text(std::string_view text) {
     std::string out;

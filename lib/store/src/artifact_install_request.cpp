@@ -30,7 +30,7 @@ Result<uint64_t> count_in(const Map& map, std::string_view field) {
 
 int64_t as_wire_integer(uint64_t value) {
     return value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
-                                                                                 : static_cast<int64_t>(value);
+                                                                              : static_cast<int64_t>(value);
 }
 
 Result<Artifact> artifact_from(const Object& object) {
@@ -72,7 +72,8 @@ Object to_object(const ArtifactInstallRequest& request) {
                                {"max_entries", as_wire_integer(limits.max_entries)},
                                {"max_ratio", as_wire_integer(limits.max_ratio)}}}};
     if (request.options.owner) {
-        map.set("owner", Map{{"uid", int64_t{request.options.owner->uid}}, {"gid", int64_t{request.options.owner->gid}}});
+        map.set("owner",
+                Map{{"uid", int64_t{request.options.owner->uid}}, {"gid", int64_t{request.options.owner->gid}}});
     }
     return map;
 }

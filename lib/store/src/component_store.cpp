@@ -11,7 +11,6 @@ namespace ggl::store {
 
 namespace fs = std::filesystem;
 
-
 Result<std::string> checked_entry(std::string_view name, const SemVer& version) {
     if (!is_valid_component_name(name) || !is_safe_path_segment(name)) {
         return make_error(ErrorCode::Invalid, "unsafe component name \"" + std::string(name) + "\"");

@@ -71,7 +71,8 @@ Manager::State::~State() {
 Result<void> Manager::State::subscribe() {
     BusError error;
     Message reply;
-    int r = call(kManagerPath, kManagerInterface, "Subscribe", [](sd_bus_message*) { return 0; }, error, reply);
+    int r = call(
+        kManagerPath, kManagerInterface, "Subscribe", [](sd_bus_message*) { return 0; }, error, reply);
     if (r < 0) {
         return call_error("cannot subscribe to the service manager at " + where, error.error, r);
     }
@@ -145,9 +146,8 @@ Result<Manager> Manager::connect(Scope scope) {
     } else {
         const char* runtime = std::getenv("XDG_RUNTIME_DIR");
         if (runtime == nullptr || *runtime == '\0') {
-            return make_error(ErrorCode::Noconn,
-                              "XDG_RUNTIME_DIR is not set: cannot find the user manager's socket "
-                              "($XDG_RUNTIME_DIR/systemd/private)");
+            return make_error(ErrorCode::Noconn, "XDG_RUNTIME_DIR is not set: cannot find the user manager's socket "
+                                                 "($XDG_RUNTIME_DIR/systemd/private)");
         }
         state->where = std::string(runtime) + "/systemd/private";
         std::string address = "unix:path=" + escape_address_value(state->where);
@@ -157,9 +157,9 @@ Result<Manager> Manager::connect(Scope scope) {
                               "cannot connect to the user service manager at " + state->where + ": " + errno_text(r));
         }
     }
-    for (auto [member, handler] : {std::pair{"JobRemoved", &State::on_job_removed},
-                                   std::pair{"UnitNew", &State::on_unit_new_or_removed},
-                                   std::pair{"UnitRemoved", &State::on_unit_new_or_removed}}) {
+    for (auto [member, handler] :
+         {std::pair{"JobRemoved", &State::on_job_removed}, std::pair{"UnitNew", &State::on_unit_new_or_removed},
+          std::pair{"UnitRemoved", &State::on_unit_new_or_removed}}) {
         if (auto added = state->add_manager_match(member, handler); !added) {
             return std::move(added).error();
         }

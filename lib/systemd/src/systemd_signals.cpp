@@ -109,7 +109,7 @@ Result<void> Manager::State::add_properties_match() {
 
 // Runs the callbacks for what sd-bus dispatched, unless a blocking call is under way.
 void Manager::State::deliver() {
-    if (in_delivery) return;  // a callback called process(): the outer loop goes on
+    if (in_delivery) return; // a callback called process(): the outer loop goes on
     in_delivery = true;
     while (blocking == 0 && !events.empty()) {
         delivering.swap(events);
@@ -149,7 +149,7 @@ void Manager::State::deliver_one(Event& event) {
     for (const Watch& watch : watches) {
         wants_status = wants_status || (watch.statuses && event.unit.starts_with(watch.prefix));
     }
-    std::optional<UnitStatus> status;  // a copy: callbacks may read units, which updates known
+    std::optional<UnitStatus> status; // a copy: callbacks may read units, which updates known
     if (wants_status) {
         auto it = known.find(event.unit);
         if (it == known.end()) {
@@ -169,12 +169,12 @@ void Manager::State::deliver_one(Event& event) {
             it = known.emplace(event.unit, std::move(entry)).first;
         }
         if (event.cookie != 0 && event.cookie < it->second.fence) {
-            return;  // older than a status a caller has read since
+            return; // older than a status a caller has read since
         }
         overlay(it->second.status, event.properties);
         it->second.complete = it->second.complete || event.unit_interface;
         if (!it->second.complete) {
-            return;  // its Unit-interface signal follows
+            return; // its Unit-interface signal follows
         }
         status = it->second.status;
     }

@@ -17,7 +17,7 @@ namespace ggl::systemd {
 struct Manager::State {
     sd_bus* bus = nullptr;
     Scope scope = Scope::System;
-    std::string where;  // for messages: "the system bus", or the private socket path
+    std::string where; // for messages: "the system bus", or the private socket path
     std::vector<sd_bus_slot*> slots;
     sd_bus_slot* properties_slot = nullptr;
 
@@ -40,8 +40,8 @@ struct Manager::State {
 
     struct Job {
         std::string path;
-        JobDone done;                       // empty for a blocking wait
-        std::optional<std::string> result;  // set by JobRemoved
+        JobDone done; // empty for a blocking wait
+        std::optional<std::string> result; // set by JobRemoved
     };
     std::vector<Job> jobs;
 
@@ -49,14 +49,14 @@ struct Manager::State {
     enum class EventKind { Changed, Loaded, Removed, JobFinished };
     struct Event {
         EventKind kind;
-        std::string unit;  // or the job path
+        std::string unit; // or the job path
         bus_detail::PropertySet properties;
-        uint64_t cookie = 0;  // the signal's serial
-        bool unit_interface = false;  // org.freedesktop.systemd1.Unit (else .Service)
+        uint64_t cookie = 0; // the signal's serial
+        bool unit_interface = false; // org.freedesktop.systemd1.Unit (else .Service)
     };
     std::vector<Event> events;
     std::vector<Event> delivering;
-    int blocking = 0;  // >0 while a blocking call runs: callbacks wait for process()
+    int blocking = 0; // >0 while a blocking call runs: callbacks wait for process()
 
     bool disconnected = false;
     std::function<void(const Error&)> disconnect_callback;
@@ -88,7 +88,7 @@ struct Manager::State {
     // --- signals (sd-bus callbacks only queue; deliver() runs the callbacks)
 
     bool in_delivery = false;
-    uint64_t delivered = 0;  // events handed to callbacks so far
+    uint64_t delivered = 0; // events handed to callbacks so far
 
     // --- connection (systemd.cpp)
     ~State();
@@ -99,8 +99,8 @@ struct Manager::State {
     // --- unit queries and jobs (systemd_units.cpp)
     Result<std::string> load_unit(const std::string& name);
     Result<std::optional<std::string>> get_unit(const std::string& name);
-    Result<void> get_all(const std::string& path, const char* interface, const std::string& name, bus_detail::PropertySet& set,
-                         uint64_t* cookie);
+    Result<void> get_all(const std::string& path, const char* interface, const std::string& name,
+                         bus_detail::PropertySet& set, uint64_t* cookie);
     Result<UnitStatus> status_at(const std::string& path, const std::string& name, bool remember = true);
     Result<std::string> queue_job(const char* method, const std::string& name);
     Result<void> queue_async(const char* method, const std::string& name, JobDone done);

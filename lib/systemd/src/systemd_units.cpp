@@ -19,8 +19,9 @@ using namespace bus_detail;
 Result<std::string> Manager::State::load_unit(const std::string& name) {
     BusError error;
     Message reply;
-    int r = call(kManagerPath, kManagerInterface, "LoadUnit",
-                 [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
+    int r = call(
+        kManagerPath, kManagerInterface, "LoadUnit",
+        [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
     if (r < 0) {
         return call_error("cannot load " + name, error.error, r);
     }
@@ -35,8 +36,9 @@ Result<std::string> Manager::State::load_unit(const std::string& name) {
 Result<std::optional<std::string>> Manager::State::get_unit(const std::string& name) {
     BusError error;
     Message reply;
-    int r = call(kManagerPath, kManagerInterface, "GetUnit",
-                 [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
+    int r = call(
+        kManagerPath, kManagerInterface, "GetUnit",
+        [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
     if (r < 0) {
         if (sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
             return std::optional<std::string>();
@@ -50,12 +52,13 @@ Result<std::optional<std::string>> Manager::State::get_unit(const std::string& n
     return std::optional<std::string>(path);
 }
 
-Result<void> Manager::State::get_all(const std::string& path, const char* interface, const std::string& name, PropertySet& set,
-                     uint64_t* cookie) {
+Result<void> Manager::State::get_all(const std::string& path, const char* interface, const std::string& name,
+                                     PropertySet& set, uint64_t* cookie) {
     BusError error;
     Message reply;
-    int r = call(path.c_str(), kPropertiesInterface, "GetAll",
-                 [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", interface); }, error, reply);
+    int r = call(
+        path.c_str(), kPropertiesInterface, "GetAll",
+        [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", interface); }, error, reply);
     if (r < 0) {
         return call_error("cannot read the properties of " + name, error.error, r);
     }
@@ -94,9 +97,9 @@ Result<std::string> Manager::State::queue_job(const char* method, const std::str
     }
     BusError error;
     Message reply;
-    int r = call(kManagerPath, kManagerInterface, method,
-                 [&](sd_bus_message* m) { return sd_bus_message_append(m, "ss", name.c_str(), "replace"); },
-                 error, reply);
+    int r = call(
+        kManagerPath, kManagerInterface, method,
+        [&](sd_bus_message* m) { return sd_bus_message_append(m, "ss", name.c_str(), "replace"); }, error, reply);
     if (r < 0) {
         std::string verb = std::strcmp(method, "StartUnit") == 0  ? "start"
                            : std::strcmp(method, "StopUnit") == 0 ? "stop"
@@ -158,7 +161,8 @@ Result<JobResult> Manager::State::run_job(const char* method, const std::string&
 Result<void> Manager::reload() {
     BusError error;
     Message reply;
-    int r = state_->call(kManagerPath, kManagerInterface, "Reload", [](sd_bus_message*) { return 0; }, error, reply);
+    int r = state_->call(
+        kManagerPath, kManagerInterface, "Reload", [](sd_bus_message*) { return 0; }, error, reply);
     if (r < 0) {
         return call_error("cannot reload the service manager", error.error, r);
     }
@@ -192,8 +196,9 @@ Result<void> Manager::restart_unit_async(const std::string& name, JobDone done) 
 Result<void> Manager::reset_failed_unit(const std::string& name) {
     BusError error;
     Message reply;
-    int r = state_->call(kManagerPath, kManagerInterface, "ResetFailedUnit",
-                         [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
+    int r = state_->call(
+        kManagerPath, kManagerInterface, "ResetFailedUnit",
+        [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", name.c_str()); }, error, reply);
     if (r < 0) {
         if (sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) {
             return {};
@@ -247,20 +252,19 @@ Result<std::vector<UnitStatus>> Manager::list_units(const std::vector<std::strin
     Message reply;
     int r = state_->call(
         kManagerPath, kManagerInterface, "ListUnitsByPatterns",
-        [&](sd_bus_message* m) { return append_states_and_patterns(m, patterns); },
-        error, reply);
+        [&](sd_bus_message* m) { return append_states_and_patterns(m, patterns); }, error, reply);
     if (r < 0) {
         return call_error("cannot list units", error.error, r);
     }
-    std::vector<std::pair<std::string, std::string>> found;  // name, object path
+    std::vector<std::pair<std::string, std::string>> found; // name, object path
     if ((r = sd_bus_message_enter_container(reply.m, SD_BUS_TYPE_ARRAY, "(ssssssouso)")) < 0) {
         return parse_error("ListUnitsByPatterns", r);
     }
     for (;;) {
         const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
         uint32_t job_id = 0;
-        r = sd_bus_message_read(reply.m, "(ssssssouso)", &name, &description, &load, &active, &sub, &following,
-                                &path, &job_id, &job_type, &job_path);
+        r = sd_bus_message_read(reply.m, "(ssssssouso)", &name, &description, &load, &active, &sub, &following, &path,
+                                &job_id, &job_type, &job_path);
         if (r < 0) return parse_error("ListUnitsByPatterns", r);
         if (r == 0) break;
         found.emplace_back(name, path);
@@ -271,7 +275,7 @@ Result<std::vector<UnitStatus>> Manager::list_units(const std::vector<std::strin
     for (const auto& [name, path] : found) {
         auto status = state_->status_at(path, name);
         if (!status) {
-            if (status.error().code == ErrorCode::Noentry) continue;  // unloaded meanwhile
+            if (status.error().code == ErrorCode::Noentry) continue; // unloaded meanwhile
             return std::move(status).error();
         }
         units.push_back(std::move(*status));
@@ -284,8 +288,7 @@ Result<std::vector<std::string>> Manager::list_unit_files(const std::vector<std:
     Message reply;
     int r = state_->call(
         kManagerPath, kManagerInterface, "ListUnitFilesByPatterns",
-        [&](sd_bus_message* m) { return append_states_and_patterns(m, patterns); },
-        error, reply);
+        [&](sd_bus_message* m) { return append_states_and_patterns(m, patterns); }, error, reply);
     if (r < 0) {
         return call_error("cannot list unit files", error.error, r);
     }

@@ -12,9 +12,7 @@ namespace ggl::config {
 namespace {
 
 // Read once (a pipe has no second chance) and bounded.
-Result<std::string> read_whole_file(const std::string& file) {
-    return file::read(file, kMaxConfigFileBytes);
-}
+Result<std::string> read_whole_file(const std::string& file) { return file::read(file, kMaxConfigFileBytes); }
 
 bool ends_with(std::string_view text, std::string_view suffix) {
     return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -153,7 +151,7 @@ Result<Map> parse_config_text(const std::string& file, std::string_view text) {
         return std::move(parsed).error();
     }
     if (parsed->is_null()) {
-        return Map{};  // an empty file configures nothing
+        return Map{}; // an empty file configures nothing
     }
     if (!parsed->is_map()) {
         return make_error(ErrorCode::Invalid, file + ": the top level must be a map of keys, not a " +

@@ -55,8 +55,8 @@ bool looks_typed_to_yaml11(std::string_view s) {
     for (char c : s) {
         lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
-    return lower == "y" || lower == "n" || lower == "yes" || lower == "no" || lower == "on" ||
-           lower == "off" || lower == "=" || lower == "<<";
+    return lower == "y" || lower == "n" || lower == "yes" || lower == "no" || lower == "on" || lower == "off" ||
+           lower == "=" || lower == "<<";
 }
 
 // Whether every character of s may stand in a one-line plain or single-quoted scalar.
@@ -121,7 +121,7 @@ public:
             yaml_emitter_set_encoding(&emitter_, YAML_UTF8_ENCODING);
             yaml_emitter_set_unicode(&emitter_, 1);
             yaml_emitter_set_indent(&emitter_, 2);
-            yaml_emitter_set_width(&emitter_, -1);  // no folding of long lines
+            yaml_emitter_set_width(&emitter_, -1); // no folding of long lines
             yaml_emitter_set_break(&emitter_, YAML_LN_BREAK);
         }
     }
@@ -139,9 +139,9 @@ public:
         }
         yaml_event_t ev;
         bool ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && emit(ev) &&
-                  yaml_document_start_event_initialize(&ev, nullptr, nullptr, nullptr, 1) && emit(ev) &&
-                  node(value) && yaml_document_end_event_initialize(&ev, 1) && emit(ev) &&
-                  yaml_stream_end_event_initialize(&ev) && emit(ev) && yaml_emitter_flush(&emitter_);
+                  yaml_document_start_event_initialize(&ev, nullptr, nullptr, nullptr, 1) && emit(ev) && node(value) &&
+                  yaml_document_end_event_initialize(&ev, 1) && emit(ev) && yaml_stream_end_event_initialize(&ev) &&
+                  emit(ev) && yaml_emitter_flush(&emitter_);
         if (!ok) {
             return failure();
         }
@@ -200,18 +200,12 @@ private:
     bool node(const Object& v) {
         yaml_event_t ev;
         switch (v.type()) {
-        case Type::Null:
-            return plain("null");
-        case Type::Bool:
-            return plain(v.as_bool() ? "true" : "false");
-        case Type::I64:
-            return plain(std::to_string(v.as_i64()));
-        case Type::F64:
-            return plain(float_text(v.as_f64()));
-        case Type::String:
-            return string(v.as_string(), false);
-        case Type::Bytes:
-            return binary(v.as_bytes().data);
+        case Type::Null: return plain("null");
+        case Type::Bool: return plain(v.as_bool() ? "true" : "false");
+        case Type::I64: return plain(std::to_string(v.as_i64()));
+        case Type::F64: return plain(float_text(v.as_f64()));
+        case Type::String: return string(v.as_string(), false);
+        case Type::Bytes: return binary(v.as_bytes().data);
         case Type::List: {
             const List& list = v.as_list();
             auto style = list.empty() ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE;
@@ -262,8 +256,6 @@ private:
 
 } // namespace
 
-Result<std::string> to_yaml(const Object& value) {
-    return Emitter().document(value);
-}
+Result<std::string> to_yaml(const Object& value) { return Emitter().document(value); }
 
 } // namespace ggl

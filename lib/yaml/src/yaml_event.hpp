@@ -65,14 +65,10 @@ inline std::string mark_text(const yaml_mark_t& mark) {
 
 inline const char* anchor_of(const yaml_event_t& ev) {
     switch (ev.type) {
-    case YAML_SCALAR_EVENT:
-        return reinterpret_cast<const char*>(ev.data.scalar.anchor);
-    case YAML_SEQUENCE_START_EVENT:
-        return reinterpret_cast<const char*>(ev.data.sequence_start.anchor);
-    case YAML_MAPPING_START_EVENT:
-        return reinterpret_cast<const char*>(ev.data.mapping_start.anchor);
-    default:
-        return nullptr;
+    case YAML_SCALAR_EVENT: return reinterpret_cast<const char*>(ev.data.scalar.anchor);
+    case YAML_SEQUENCE_START_EVENT: return reinterpret_cast<const char*>(ev.data.sequence_start.anchor);
+    case YAML_MAPPING_START_EVENT: return reinterpret_cast<const char*>(ev.data.mapping_start.anchor);
+    default: return nullptr;
     }
 }
 
@@ -80,9 +76,7 @@ inline std::string_view scalar_text(const yaml_event_t& ev) {
     return {reinterpret_cast<const char*>(ev.data.scalar.value), ev.data.scalar.length};
 }
 
-inline const char* scalar_tag(const yaml_event_t& ev) {
-    return reinterpret_cast<const char*>(ev.data.scalar.tag);
-}
+inline const char* scalar_tag(const yaml_event_t& ev) { return reinterpret_cast<const char*>(ev.data.scalar.tag); }
 
 inline SourcePosition position_of(const yaml_mark_t& mark) {
     return {static_cast<uint32_t>(mark.line + 1), static_cast<uint32_t>(mark.column + 1)};

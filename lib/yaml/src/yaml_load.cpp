@@ -103,7 +103,7 @@ private:
         if (!node(node_ev, 1, root, stats, positions_)) {
             return false;
         }
-        if (!next(ev)) {  // the document end
+        if (!next(ev)) { // the document end
             return false;
         }
         if (!next(ev)) {
@@ -129,16 +129,11 @@ private:
             pos->at = position_of(ev->start_mark);
         }
         switch (ev.type()) {
-        case YAML_ALIAS_EVENT:
-            return alias(ev, depth, out, stats, pos);
-        case YAML_SCALAR_EVENT:
-            return scalar(ev, out, stats, false, pos);
-        case YAML_SEQUENCE_START_EVENT:
-            return sequence(ev, depth, out, stats, pos);
-        case YAML_MAPPING_START_EVENT:
-            return mapping(ev, depth, out, stats, pos);
-        default:
-            return fail(ev->start_mark, "unexpected YAML event");
+        case YAML_ALIAS_EVENT: return alias(ev, depth, out, stats, pos);
+        case YAML_SCALAR_EVENT: return scalar(ev, out, stats, false, pos);
+        case YAML_SEQUENCE_START_EVENT: return sequence(ev, depth, out, stats, pos);
+        case YAML_MAPPING_START_EVENT: return mapping(ev, depth, out, stats, pos);
+        default: return fail(ev->start_mark, "unexpected YAML event");
         }
     }
 
@@ -218,7 +213,7 @@ private:
     struct Merge {
         size_t position = 0;
         std::vector<Map> maps;
-        std::vector<NodePositions> positions;  // one per map, when positions are kept
+        std::vector<NodePositions> positions; // one per map, when positions are kept
     };
 
     bool mapping(const Event& ev, size_t depth, Object& out, NodeStats& stats, NodePositions* pos) {
@@ -326,18 +321,15 @@ private:
                 return false;
             }
             if (!anchor->is_scalar) {
-                return fail(key_ev->start_mark, "a map key must be a scalar; alias *" + alias_name(key_ev) +
-                                                    " is " + (anchor->value.is_list() ? "a list" : "a map"));
+                return fail(key_ev->start_mark, "a map key must be a scalar; alias *" + alias_name(key_ev) + " is " +
+                                                    (anchor->value.is_list() ? "a list" : "a map"));
             }
             key = anchor->text;
             return true;
         }
-        case YAML_SEQUENCE_START_EVENT:
-            return fail(key_ev->start_mark, "a map key must be a scalar, not a list");
-        case YAML_MAPPING_START_EVENT:
-            return fail(key_ev->start_mark, "a map key must be a scalar, not a map");
-        default:
-            return fail(key_ev->start_mark, "unexpected YAML event");
+        case YAML_SEQUENCE_START_EVENT: return fail(key_ev->start_mark, "a map key must be a scalar, not a list");
+        case YAML_MAPPING_START_EVENT: return fail(key_ev->start_mark, "a map key must be a scalar, not a map");
+        default: return fail(key_ev->start_mark, "unexpected YAML event");
         }
     }
 
@@ -444,14 +436,13 @@ private:
         return remember(name, value, stats, false, {}, mark, pos);
     }
 
-    bool remember(const char* name, const Object& value, const NodeStats& stats, bool is_scalar,
-                  std::string_view text, const yaml_mark_t& mark, const NodePositions* pos) {
+    bool remember(const char* name, const Object& value, const NodeStats& stats, bool is_scalar, std::string_view text,
+                  const yaml_mark_t& mark, const NodePositions* pos) {
         // The anchor table holds its own copy, which costs like an alias would.
         if (!charge_copy(stats, mark)) {
             return false;
         }
-        anchors_[name] = Anchor{value, stats, is_scalar, std::string(text),
-                                pos != nullptr ? *pos : NodePositions{}};
+        anchors_[name] = Anchor{value, stats, is_scalar, std::string(text), pos != nullptr ? *pos : NodePositions{}};
         return true;
     }
 
@@ -469,9 +460,7 @@ private:
         return true;
     }
 
-    static std::string alias_name(const Event& ev) {
-        return reinterpret_cast<const char*>(ev->data.alias.anchor);
-    }
+    static std::string alias_name(const Event& ev) { return reinterpret_cast<const char*>(ev->data.alias.anchor); }
 
     const Anchor* find_anchor(const Event& ev) {
         std::string name = alias_name(ev);
@@ -571,9 +560,7 @@ private:
 
 } // namespace
 
-Result<Object> yaml_parse(std::string_view text) {
-    return Loader(text, nullptr).load();
-}
+Result<Object> yaml_parse(std::string_view text) { return Loader(text, nullptr).load(); }
 
 Result<Object> yaml_parse(std::string_view text, NodePositions* positions) {
     NodePositions collected;

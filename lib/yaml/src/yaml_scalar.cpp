@@ -25,9 +25,7 @@ namespace ggl::yaml_detail {
 
 bool is_dec(char c) { return c >= '0' && c <= '9'; }
 bool is_oct(char c) { return c >= '0' && c <= '7'; }
-bool is_hex(char c) {
-    return is_dec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) { return is_dec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 template <typename Pred>
 bool all_chars(std::string_view s, Pred pred) {
@@ -115,9 +113,7 @@ bool is_printable(char32_t cp) {
 // ---------------------------------------------------------------------------------
 // YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
 
-bool is_core_null(std::string_view s) {
-    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
+bool is_core_null(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
 
 std::optional<bool> core_bool(std::string_view s) {
     if (s == "true" || s == "True" || s == "TRUE") {
@@ -239,9 +235,7 @@ std::string quoted(std::string_view s) {
     return out;
 }
 
-Result<Object> parse_error(std::string message) {
-    return make_error(ErrorCode::Parse, std::move(message));
-}
+Result<Object> parse_error(std::string message) { return make_error(ErrorCode::Parse, std::move(message)); }
 
 // An integer in core schema form. A decimal beyond i64 becomes a double unless the
 // writer asked for an integer with !!int.
@@ -307,16 +301,11 @@ Result<Object> convert_float(std::string_view s) {
 
 Result<Object> resolve_plain(std::string_view s) {
     switch (core_type(s)) {
-    case CoreType::Null:
-        return Object();
-    case CoreType::Bool:
-        return Object(*core_bool(s));
-    case CoreType::Int:
-        return convert_int(s, false);
-    case CoreType::Float:
-        return convert_float(s);
-    case CoreType::String:
-        break;
+    case CoreType::Null: return Object();
+    case CoreType::Bool: return Object(*core_bool(s));
+    case CoreType::Int: return convert_int(s, false);
+    case CoreType::Float: return convert_float(s);
+    case CoreType::String: break;
     }
     return Object(s);
 }

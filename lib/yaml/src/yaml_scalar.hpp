@@ -1,8 +1,8 @@
 // Shared by the YAML loader and emitter: UTF-8 decoding and the core schema's typing of scalars (yaml_scalar.cpp).
 #pragma once
 
-#include "ggl/object.hpp"
 #include "ggl/error.hpp"
+#include "ggl/object.hpp"
 
 #include <optional>
 #include <string>

@@ -39,7 +39,6 @@ Result<void> verify_digest(const std::filesystem::path& file, const Artifact& ar
 // INVALID for a permission other than NONE, OWNER or ALL.
 Result<mode_t> artifact_mode(const Artifact& artifact);
 
-
 // The mode a copied, unlisted file is stored with (the reasons are in
 // artifact_install.cpp): the source's read and execute bits (so an executable stays
 // executable, for the same classes), owner read always, never write, setuid, setgid or

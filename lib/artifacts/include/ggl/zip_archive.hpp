@@ -16,7 +16,7 @@ namespace ggl::store {
 struct ZipSummary {
     uint64_t files = 0;
     uint64_t directories = 0;
-    uint64_t total_bytes = 0;  // uncompressed bytes written
+    uint64_t total_bytes = 0; // uncompressed bytes written
 };
 
 // Extracts `archive` into `destination`, which must not exist yet (CONFLICT if it does);
@@ -55,7 +55,6 @@ struct ZipSummary {
 // Error codes: PARSE for a corrupt or truncated archive, INVALID for unsafe entries,
 // RANGE for limits, UNSUPPORTED for encryption and methods, CONFLICT, FAILURE for I/O.
 Result<ZipSummary> extract_zip(const std::filesystem::path& archive, const std::filesystem::path& destination,
-                               const ZipLimits& limits = {},
-                               const std::function<mode_t(mode_t)>& file_mode = {});
+                               const ZipLimits& limits = {}, const std::function<mode_t(mode_t)>& file_mode = {});
 
 } // namespace ggl::store

@@ -15,8 +15,8 @@
 namespace ggl::bus {
 
 struct ClientOptions {
-    std::chrono::milliseconds timeout{10000};  // for connect and for each call
-    size_t max_frame = 0;                      // 0: GGL_BUS_MAX_FRAME or 4 MiB
+    std::chrono::milliseconds timeout{10000}; // for connect and for each call
+    size_t max_frame = 0; // 0: GGL_BUS_MAX_FRAME or 4 MiB
 };
 
 // Not thread-safe: one thread owns a Client. Connects on first use and again after
@@ -77,10 +77,10 @@ private:
     std::string out_;
     size_t out_sent_ = 0;
     FrameReader reader_{kDefaultMaxFrame};
-    std::deque<Reply> stashed_;  // replies read while waiting for another id
+    std::deque<Reply> stashed_; // replies read while waiting for another id
     uint64_t next_id_ = 1;
     size_t in_flight_ = 0;
-    std::chrono::milliseconds receive_timeout_{0};  // SO_RCVTIMEO in force; 0: none
+    std::chrono::milliseconds receive_timeout_{0}; // SO_RCVTIMEO in force; 0: none
 };
 
 } // namespace ggl::bus

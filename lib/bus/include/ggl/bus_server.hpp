@@ -34,7 +34,7 @@ struct ParamSpec {
     std::string help;
 };
 
-enum class MethodKind { Call, Subscribe };  // call methods also take notify
+enum class MethodKind { Call, Subscribe }; // call methods also take notify
 
 // Where a call handler runs: on the event loop (it must not block), or on one of the
 // server's worker threads (it may block; other clients are served meanwhile).
@@ -48,12 +48,12 @@ struct MethodSpec {
 };
 
 struct ServerOptions {
-    size_t max_frame = 0;              // 0: GGL_BUS_MAX_FRAME or 4 MiB
-    size_t max_connections = 1024;     // further clients are refused
-    size_t max_backlog = 64u << 20;    // unread output after which a client is dropped
-    size_t pause_reading_at = 1u << 20;// stop reading a client whose replies pile up
+    size_t max_frame = 0; // 0: GGL_BUS_MAX_FRAME or 4 MiB
+    size_t max_connections = 1024; // further clients are refused
+    size_t max_backlog = 64u << 20; // unread output after which a client is dropped
+    size_t pause_reading_at = 1u << 20; // stop reading a client whose replies pile up
     std::chrono::milliseconds partial_frame_timeout{30000};
-    unsigned worker_threads = 4;       // started on first use of Dispatch::Worker
+    unsigned worker_threads = 4; // started on first use of Dispatch::Worker
 };
 
 struct CallState;

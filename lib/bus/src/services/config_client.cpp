@@ -17,9 +17,7 @@ Result<void> without_answer(Result<Object> result) {
 
 namespace config {
 
-Map key_path_params(const KeyPath& path) {
-    return Map{{param::kKeyPath, ggl::config::key_path_to_object(path)}};
-}
+Map key_path_params(const KeyPath& path) { return Map{{param::kKeyPath, ggl::config::key_path_to_object(path)}}; }
 
 } // namespace config
 
@@ -58,8 +56,8 @@ Result<std::optional<Object>> ConfigClient::read_optional(const config::KeyPath&
     }
     Error error = std::move(value).error();
     if (errors_ == Errors::Named) {
-        error.message = config::kService + std::string(" read ") + ggl::config::key_path_to_text(path) + ": " +
-                        error.message;
+        error.message =
+            config::kService + std::string(" read ") + ggl::config::key_path_to_text(path) + ": " + error.message;
     }
     return error;
 }

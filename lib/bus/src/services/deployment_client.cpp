@@ -7,9 +7,7 @@ namespace ggl::services {
 namespace deployment {
 namespace {
 
-Error invalid(std::string message) {
-    return make_error(ErrorCode::Invalid, std::move(message));
-}
+Error invalid(std::string message) { return make_error(ErrorCode::Invalid, std::move(message)); }
 
 // A path a daemon can use whatever its working directory: absolute, and a directory.
 Result<std::string> directory_param(const Map& params, std::string_view key) {
@@ -174,9 +172,7 @@ Result<void> read_options(const Map& params, Request& request) {
 
 } // namespace
 
-Map id_params(std::string_view deployment_id) {
-    return Map{{param::kDeploymentId, std::string(deployment_id)}};
-}
+Map id_params(std::string_view deployment_id) { return Map{{param::kDeploymentId, std::string(deployment_id)}}; }
 
 Result<Request> Request::from_object(const Map& params, const RequestRules& rules) {
     for (const auto& [key, value] : params) {
@@ -248,9 +244,7 @@ Result<Object> DeploymentClient::get_deployment_status(std::string_view deployme
     return client_.call(deployment::kGetDeploymentStatus.name, deployment::id_params(deployment_id));
 }
 
-Result<Object> DeploymentClient::list_deployments() {
-    return client_.call(deployment::kListDeployments.name, Map{});
-}
+Result<Object> DeploymentClient::list_deployments() { return client_.call(deployment::kListDeployments.name, Map{}); }
 
 Result<Object> DeploymentClient::cancel_deployment(std::string_view deployment_id) {
     return client_.call(deployment::kCancelDeployment.name, deployment::id_params(deployment_id));

@@ -5,9 +5,7 @@ namespace ggl::services {
 
 namespace health {
 
-Map component_params(std::string_view component) {
-    return Map{{param::kComponentName, std::string(component)}};
-}
+Map component_params(std::string_view component) { return Map{{param::kComponentName, std::string(component)}}; }
 
 } // namespace health
 
@@ -21,9 +19,7 @@ Result<Object> HealthClient::get_status(std::string_view component) {
     return client_.call(health::kGetStatus.name, health::component_params(component));
 }
 
-Result<Object> HealthClient::list_components() {
-    return client_.call(health::kListComponents.name, Map{});
-}
+Result<Object> HealthClient::list_components() { return client_.call(health::kListComponents.name, Map{}); }
 
 Result<Object> HealthClient::restart_component(std::string_view component) {
     return client_.call(health::kRestartComponent.name, health::component_params(component));

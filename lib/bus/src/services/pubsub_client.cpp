@@ -31,11 +31,10 @@ Map subscribe_params(std::string topic_filter, std::string receive_mode, std::st
 PubSubClient::PubSubClient(bus::ClientOptions options) : client_(bus::Client::for_service(pubsub::kService, options)) {}
 
 Result<Object> PubSubClient::publish(std::string topic, Object message, std::string sender) {
-    return client_.call(pubsub::kPublish.name, pubsub::publish_params(std::move(topic), std::move(message), std::move(sender)));
+    return client_.call(pubsub::kPublish.name,
+                        pubsub::publish_params(std::move(topic), std::move(message), std::move(sender)));
 }
 
-Result<Object> PubSubClient::stats() {
-    return client_.call(pubsub::kStats.name, Map{});
-}
+Result<Object> PubSubClient::stats() { return client_.call(pubsub::kStats.name, Map{}); }
 
 } // namespace ggl::services

@@ -31,8 +31,8 @@ enum class ReplyKind { Result, Error, Accepted, Event, End };
 struct Reply {
     uint64_t id = 0;
     ReplyKind kind = ReplyKind::Result;
-    Object value;  // result or event
-    Error error;   // for Error, and for End when it ended by failure (code != Ok)
+    Object value; // result or event
+    Error error; // for Error, and for End when it ended by failure (code != Ok)
 };
 
 // Appends one frame (header + body) to out. Fails with RANGE when the body would

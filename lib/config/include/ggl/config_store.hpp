@@ -31,9 +31,9 @@ struct Change {
 };
 
 struct OpenOptions {
-    bool create = true;          // create the file (and its directory) when missing
-    bool verify_integrity = false;  // PRAGMA quick_check at open (ggconfigd does)
-    int busy_timeout_ms = 5000;  // wait this long for another process's write lock
+    bool create = true; // create the file (and its directory) when missing
+    bool verify_integrity = false; // PRAGMA quick_check at open (ggconfigd does)
+    int busy_timeout_ms = 5000; // wait this long for another process's write lock
     // Keep the WAL file, at its size, when the last connection closes (ggconfigd does):
     // commits then overwrite blocks the file already has, and each fsync carries no
     // file-size change for the file system to journal.
@@ -67,8 +67,7 @@ public:
     // Removes path and everything below it. With a timestamp, leaves written later than
     // it stay (older loses, equal wins, as for writes) and a map goes only once it is
     // empty. A missing path is OK. The root cannot be deleted.
-    Result<void> remove(const KeyPath& path, std::optional<int64_t> timestamp,
-                        std::vector<Change>* changes = nullptr);
+    Result<void> remove(const KeyPath& path, std::optional<int64_t> timestamp, std::vector<Change>* changes = nullptr);
 
     // Snapshots the database to `backup_dir()/NAME.db` (sqlite online backup, fsynced,
     // renamed into place). Names are [A-Za-z0-9_.-], not starting with '.'.
@@ -112,8 +111,8 @@ private:
     Result<bool> is_leaf(int64_t id);
     Result<void> merge(int64_t id, KeyPath& spelling, const Object& value, int64_t timestamp,
                        std::vector<Change>* changes, OlderWrite older);
-    Result<void> set_leaf(int64_t id, const KeyPath& spelling, const Object& value, int64_t timestamp,
-                          bool existed, std::vector<Change>* changes, OlderWrite older);
+    Result<void> set_leaf(int64_t id, const KeyPath& spelling, const Object& value, int64_t timestamp, bool existed,
+                          std::vector<Change>* changes, OlderWrite older);
     Result<bool> remove_node(int64_t id, KeyPath& spelling, std::optional<int64_t> timestamp,
                              std::vector<Change>* changes);
     Result<Object> build(int64_t id);
@@ -132,7 +131,7 @@ private:
 // reported with their number and the rest still apply.
 struct TlogReport {
     size_t applied = 0;
-    std::vector<std::string> problems;  // "config.tlog:3: ..."
+    std::vector<std::string> problems; // "config.tlog:3: ..."
 };
 Result<TlogReport> import_tlog(ConfigStore& store, const std::string& file, std::vector<Change>* changes = nullptr);
 // The same on text already read from file (the name is only used in problems).

@@ -47,9 +47,7 @@ struct Error {
     std::string to_string() const;
 };
 
-inline Error make_error(ErrorCode code, std::string message) {
-    return Error{code, std::move(message), false};
-}
+inline Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message), false}; }
 
 // A value or an error. Small on purpose: the project targets C++20 (no std::expected).
 template <typename T>

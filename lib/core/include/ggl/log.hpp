@@ -16,11 +16,11 @@ void write(Level level, const char* format, ...) __attribute__((format(printf, 2
 
 } // namespace ggl::log
 
-#define GGL_LOG(level_, ...)                                  \
-    do {                                                      \
-        if (::ggl::log::enabled(level_)) {                    \
-            ::ggl::log::write(level_, __VA_ARGS__);           \
-        }                                                     \
+#define GGL_LOG(level_, ...)                                                                                           \
+    do {                                                                                                               \
+        if (::ggl::log::enabled(level_)) {                                                                             \
+            ::ggl::log::write(level_, __VA_ARGS__);                                                                    \
+        }                                                                                                              \
     } while (0)
 #define GGL_LOGE(...) GGL_LOG(::ggl::log::Level::Error, __VA_ARGS__)
 #define GGL_LOGW(...) GGL_LOG(::ggl::log::Level::Warn, __VA_ARGS__)

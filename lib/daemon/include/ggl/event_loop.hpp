@@ -78,7 +78,7 @@ private:
     UniqueFd signal_fd_;
     std::unordered_map<uint64_t, std::shared_ptr<Watch>> watches_;
     std::unordered_map<int, uint64_t> watch_by_fd_;
-    uint64_t next_watch_ = 2;  // 0: wake fd, 1: signal fd
+    uint64_t next_watch_ = 2; // 0: wake fd, 1: signal fd
 
     using Clock = std::chrono::steady_clock;
     std::multimap<Clock::time_point, TimerId> timer_order_;
@@ -87,7 +87,7 @@ private:
 
     std::vector<Callback> before_wait_;
     std::vector<Callback> output_flush_;
-    std::vector<std::shared_ptr<Callback>> idle_due_;  // on_idle callbacks due this turn
+    std::vector<std::shared_ptr<Callback>> idle_due_; // on_idle callbacks due this turn
     // Callbacks run (I/O, timers, posted work, signals), and of them the idle checks':
     // a turn did work when the first grew by more than the second.
     uint64_t dispatched_ = 0;

@@ -19,7 +19,7 @@ namespace ggl::service_manager {
 // One socket passed by the service manager: fd 3 onwards, named by FileDescriptorName=.
 struct PassedSocket {
     int fd = -1;
-    std::string name;  // "unknown" when LISTEN_FDNAMES does not name it
+    std::string name; // "unknown" when LISTEN_FDNAMES does not name it
 };
 
 // The sockets passed to this process ($LISTEN_PID is ours), close-on-exec from now on.

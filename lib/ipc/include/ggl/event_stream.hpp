@@ -32,8 +32,8 @@ enum class HeaderType : uint8_t {
     Int64 = 5,
     ByteBuffer = 6,
     String = 7,
-    Timestamp = 8,  // ms since the epoch, int64 on the wire
-    Uuid = 9,       // 16 bytes
+    Timestamp = 8, // ms since the epoch, int64 on the wire
+    Uuid = 9, // 16 bytes
 };
 
 std::string_view header_type_name(HeaderType type);
@@ -41,8 +41,8 @@ std::string_view header_type_name(HeaderType type);
 struct Header {
     std::string name;
     HeaderType type = HeaderType::BoolFalse;
-    int64_t integer = 0;   // Byte, Int16, Int32, Int64, Timestamp
-    std::string bytes;     // ByteBuffer, String, Uuid (16 bytes)
+    int64_t integer = 0; // Byte, Int16, Int32, Int64, Timestamp
+    std::string bytes; // ByteBuffer, String, Uuid (16 bytes)
 
     static Header boolean(std::string name, bool value);
     static Header byte(std::string name, int8_t value);
@@ -71,8 +71,7 @@ struct Message {
 
 // Appends one encoded frame to out. RANGE when a header name or value is too long, the
 // headers exceed kMaxHeadersSize or the frame max_message_size; out is then unchanged.
-Result<void> append_message(std::string& out, const Message& message,
-                            size_t max_message_size = kDefaultMaxMessageSize);
+Result<void> append_message(std::string& out, const Message& message, size_t max_message_size = kDefaultMaxMessageSize);
 
 // Reads the prelude of a frame: the total length it announces, after checking the prelude
 // CRC and that both lengths are consistent and within max_message_size. PARSE or RANGE

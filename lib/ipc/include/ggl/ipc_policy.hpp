@@ -40,7 +40,7 @@ private:
     std::string text_;
     // The literal runs between the `*`s (escapes resolved): "a*b*" is {"a", "b", ""}.
     std::vector<std::string> segments_;
-    bool mqtt_filter_ = false;  // no `*`, and a valid MQTT filter with `+` or `#`
+    bool mqtt_filter_ = false; // no `*`, and a valid MQTT filter with `+` or `#`
 };
 
 struct Policy {
@@ -48,14 +48,14 @@ struct Policy {
     std::string service;
     std::string description;
     std::vector<std::string> operations;
-    std::vector<ResourcePattern> resources;  // empty: only requests that name no resource
+    std::vector<ResourcePattern> resources; // empty: only requests that name no resource
 
     bool allows(std::string_view operation, std::string_view resource) const;
 };
 
 // Values of recipe variables that policies may use.
 struct Variables {
-    std::optional<std::string> thing_name;  // {iot:thingName}
+    std::optional<std::string> thing_name; // {iot:thingName}
 };
 
 // One component's policies, grouped by IPC service id.

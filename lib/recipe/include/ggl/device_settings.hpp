@@ -14,12 +14,12 @@ namespace ggl {
 inline constexpr const char* kNucleusComponent = "aws.greengrass.NucleusLite";
 
 struct DeviceSettings {
-    std::string root_path;                  // system/rootPath, else $GGL_ROOT
-    std::optional<std::string> thing_name;  // system/thingName
-    std::string root_ca_path;               // system/rootCaPath
-    std::string aws_region;                 // services/aws.greengrass.NucleusLite/configuration/awsRegion
-    std::string posix_user;                 // .../configuration/runWithDefault/posixUser
-    Object services = Map{};                // services/..., for component configuration and versions
+    std::string root_path; // system/rootPath, else $GGL_ROOT
+    std::optional<std::string> thing_name; // system/thingName
+    std::string root_ca_path; // system/rootCaPath
+    std::string aws_region; // services/aws.greengrass.NucleusLite/configuration/awsRegion
+    std::string posix_user; // .../configuration/runWithDefault/posixUser
+    Object services = Map{}; // services/..., for component configuration and versions
 
     // The recipe's DefaultConfiguration with services/<name>/configuration merged over it
     // (maps merge key by key, anything else replaces), as a deployment leaves it.

@@ -14,15 +14,15 @@ namespace ggl {
 // What one component's variables resolve to.
 struct ComponentVariables {
     std::string name;
-    std::string version;  // empty: unknown (a dependency not installed), its paths cannot resolve
-    Object configuration;  // the component's configuration map
+    std::string version; // empty: unknown (a dependency not installed), its paths cannot resolve
+    Object configuration; // the component's configuration map
 };
 
 struct InterpolationContext {
-    std::string root_path;                  // {kernel:rootPath}; store paths hang off it
-    std::optional<std::string> thing_name;  // {iot:thingName}
+    std::string root_path; // {kernel:rootPath}; store paths hang off it
+    std::optional<std::string> thing_name; // {iot:thingName}
     ComponentVariables component;
-    std::vector<ComponentVariables> dependencies;  // direct dependencies only
+    std::vector<ComponentVariables> dependencies; // direct dependencies only
 };
 
 // Where the text goes, which decides how a substituted value is written.
@@ -45,8 +45,7 @@ enum class InterpolationTarget {
 // the same). A string value is substituted as is, any other value as compact JSON.
 // Errors (INVALID): {iot:thingName} with no thing name, a path variable of a
 // dependency whose version is unknown, a value that cannot be placed safely.
-Result<std::string> interpolate(std::string_view text, const InterpolationContext& context,
-                                InterpolationTarget target);
+Result<std::string> interpolate(std::string_view text, const InterpolationContext& context, InterpolationTarget target);
 
 // Every variable of the known namespaces the text uses, e.g. "{configuration:/a}".
 std::vector<std::string> recipe_variables_in(std::string_view text);

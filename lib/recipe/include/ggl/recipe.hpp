@@ -25,15 +25,15 @@ struct Skipif {
 };
 
 enum class Phase { Bootstrap, Install, Startup, Run, Shutdown, Recover };
-std::string_view phase_name(Phase phase);  // "install", as the recipe-runner takes it
-std::optional<Phase> phase_from_name(std::string_view name);  // case-insensitive
-inline constexpr Phase kAllPhases[] = {Phase::Bootstrap, Phase::Install, Phase::Startup,
+std::string_view phase_name(Phase phase); // "install", as the recipe-runner takes it
+std::optional<Phase> phase_from_name(std::string_view name); // case-insensitive
+inline constexpr Phase kAllPhases[] = {Phase::Bootstrap, Phase::Install,  Phase::Startup,
                                        Phase::Run,       Phase::Shutdown, Phase::Recover};
 
 struct LifecycleStep {
     std::string script;
     bool requires_privilege = false;
-    std::optional<double> timeout_seconds;  // Timeout as written; defaults apply in unit_writer
+    std::optional<double> timeout_seconds; // Timeout as written; defaults apply in unit_writer
     // Timeout or RequiresPrivilege given as "{configuration:/x}" (real recipes do this):
     // resolved against the configuration when units are generated.
     std::string timeout_expression;
@@ -44,11 +44,11 @@ struct LifecycleStep {
     SourcePosition timeout_at, requires_privilege_at;
     EnvList setenv;
     std::optional<Skipif> skipif;
-    bool bootstrap_on_rollback = false;  // bootstrap only
+    bool bootstrap_on_rollback = false; // bootstrap only
 };
 
 struct Lifecycle {
-    EnvList setenv;  // the lifecycle-level Setenv, for every phase
+    EnvList setenv; // the lifecycle-level Setenv, for every phase
     std::optional<LifecycleStep> bootstrap, install, startup, run, shutdown, recover;
 
     const std::optional<LifecycleStep>& step(Phase phase) const;
@@ -60,8 +60,8 @@ struct Artifact {
     std::string uri;
     std::string digest;
     std::string algorithm;
-    std::string unarchive = "NONE";  // NONE or ZIP
-    std::string read_permission = "OWNER";     // NONE, OWNER or ALL
+    std::string unarchive = "NONE"; // NONE or ZIP
+    std::string read_permission = "OWNER"; // NONE, OWNER or ALL
     std::string execute_permission = "NONE";
 };
 
@@ -80,20 +80,20 @@ enum class DependencyType { Hard, Soft };
 
 struct Dependency {
     std::string name;
-    std::string requirement_text;  // "^1.0.0", "*" when absent
+    std::string requirement_text; // "^1.0.0", "*" when absent
     VersionRange requirement;
     DependencyType type = DependencyType::Hard;
 };
 
 struct Recipe {
-    std::string source;  // file the recipe came from ("" for text)
+    std::string source; // file the recipe came from ("" for text)
     std::string format_version;
     std::string name;
     SemVer version;
-    std::string type;  // ComponentType, "aws.greengrass.generic" when absent
+    std::string type; // ComponentType, "aws.greengrass.generic" when absent
     std::string description;
     std::string publisher;
-    Map default_configuration;  // accessControl given as a JSON string is parsed
+    Map default_configuration; // accessControl given as a JSON string is parsed
     std::vector<Dependency> dependencies;
     std::vector<Manifest> manifests;
 
@@ -116,9 +116,9 @@ struct RecipeProblem {
 };
 
 struct RecipeLoad {
-    std::optional<Recipe> recipe;  // set only when there are no problems
+    std::optional<Recipe> recipe; // set only when there are no problems
     std::vector<RecipeProblem> problems;
-    std::vector<RecipeProblem> warnings;  // keys ignored, and such
+    std::vector<RecipeProblem> warnings; // keys ignored, and such
 
     bool ok() const { return recipe.has_value(); }
     // All problems, one per line, each prefixed with the source: for Error messages.

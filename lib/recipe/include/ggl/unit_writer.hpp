@@ -13,12 +13,12 @@
 namespace ggl {
 
 struct UnitOptions {
-    std::string runner_path;   // recipe-runner, beside the daemons (env::executable_dir())
-    std::string root_path;     // WorkingDirectory=<root>/work/<name>; what the runner gets as GGL_ROOT
-    std::string runtime_dir;   // IPC socket directory; what the runner gets as GGL_RUNTIME_DIR
+    std::string runner_path; // recipe-runner, beside the daemons (env::executable_dir())
+    std::string root_path; // WorkingDirectory=<root>/work/<name>; what the runner gets as GGL_ROOT
+    std::string runtime_dir; // IPC socket directory; what the runner gets as GGL_RUNTIME_DIR
     std::optional<std::string> thing_name;
     std::string aws_region;
-    std::string nucleus_version = "2.14.0";  // GGC_VERSION: the Greengrass API level served
+    std::string nucleus_version = "2.14.0"; // GGC_VERSION: the Greengrass API level served
     // runWith posixUser "user" or "user:group"; empty: the service manager's own user.
     std::string posix_user;
     // Extra GGL_* variables the runner must see to reach the daemons (non-default paths).
@@ -36,7 +36,7 @@ struct UnitOptions {
 };
 
 struct UnitFile {
-    std::string name;  // "ggl.com.example.Hello.service"
+    std::string name; // "ggl.com.example.Hello.service"
     std::string text;
 };
 

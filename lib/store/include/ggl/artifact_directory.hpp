@@ -15,9 +15,9 @@ namespace ggl::store {
 
 // One entry below a component version's artifact directory (see scan_artifact_directory).
 struct DirectoryEntry {
-    std::filesystem::path relative;  // below the directory: "lib", "lib/util.py"
+    std::filesystem::path relative; // below the directory: "lib", "lib/util.py"
     bool directory = false;
-    mode_t mode = 0;  // the source's permission bits
+    mode_t mode = 0; // the source's permission bits
 };
 
 // What install_artifacts copies from `source_dir` besides the listed artifacts: a local

@@ -63,8 +63,7 @@ Result<void> install_recipe(const StoreLayout& layout, const std::filesystem::pa
 // Deletes the recipe (either syntax), artifacts_dir and unarchived_dir of one version,
 // and the component's artifact directories when they are left empty. work/ is kept.
 // Missing pieces are fine. INVALID when name or version is not a safe path segment.
-Result<void> remove_component_version(const StoreLayout& layout, std::string_view name,
-                                      std::string_view version);
+Result<void> remove_component_version(const StoreLayout& layout, std::string_view name, std::string_view version);
 
 // The versions of `name` with a recipe in the store, ascending (file names that do not
 // parse as <name>-<SemVer>.<yaml|json> are ignored).

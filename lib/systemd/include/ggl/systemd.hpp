@@ -27,13 +27,13 @@ Result<Scope> scope_from_environment();
 // What the manager says of one unit (org.freedesktop.systemd1.Unit and .Service properties).
 struct UnitStatus {
     std::string name;
-    std::string load_state;    // loaded, not-found, bad-setting, error, masked
-    std::string active_state;  // active, reloading, inactive, failed, activating, deactivating
-    std::string sub_state;     // running, exited, dead, auto-restart, start, stop-sigterm, ...
-    std::string result;        // success, exit-code, signal, timeout, start-limit-hit, ...
+    std::string load_state; // loaded, not-found, bad-setting, error, masked
+    std::string active_state; // active, reloading, inactive, failed, activating, deactivating
+    std::string sub_state; // running, exited, dead, auto-restart, start, stop-sigterm, ...
+    std::string result; // success, exit-code, signal, timeout, start-limit-hit, ...
     uint32_t n_restarts = 0;
-    int32_t exec_main_code = 0;    // CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3); 0: none yet
-    int32_t exec_main_status = 0;  // the exit status, or the signal number
+    int32_t exec_main_code = 0; // CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3); 0: none yet
+    int32_t exec_main_status = 0; // the exit status, or the signal number
     uint32_t main_pid = 0;
     // CLOCK_REALTIME microseconds; 0 when it never happened.
     uint64_t state_change_usec = 0;
@@ -41,10 +41,10 @@ struct UnitStatus {
     uint64_t inactive_enter_usec = 0;
     uint64_t exec_main_start_usec = 0;
     uint64_t exec_main_exit_usec = 0;
-    std::string type;     // the service's Type=: simple, exec, oneshot, notify, ... (empty: not a service)
-    std::string restart;  // the service's Restart=: no, on-failure, always, ...
-    uint32_t job_id = 0;  // the job queued or running for the unit; 0: none
-    uint32_t start_limit_burst = 0;  // StartLimitBurst=: starts allowed per StartLimitIntervalSec=
+    std::string type; // the service's Type=: simple, exec, oneshot, notify, ... (empty: not a service)
+    std::string restart; // the service's Restart=: no, on-failure, always, ...
+    uint32_t job_id = 0; // the job queued or running for the unit; 0: none
+    uint32_t start_limit_burst = 0; // StartLimitBurst=: starts allowed per StartLimitIntervalSec=
 };
 
 // How a job the manager ran ended: "done", "canceled", "timeout", "failed", "dependency",
@@ -144,7 +144,7 @@ private:
 // The journal, where units' output goes (SyslogIdentifier= is the component name).
 struct JournalLine {
     uint64_t realtime_usec = 0;
-    std::string identifier;  // SYSLOG_IDENTIFIER
+    std::string identifier; // SYSLOG_IDENTIFIER
     uint32_t pid = 0;
     std::string message;
 };
@@ -156,7 +156,6 @@ Result<std::vector<JournalLine>> journal_tail(const std::string& identifier, siz
 // Prints entries as they arrive (after the last `initial` of them) until stop() returns true;
 // for `ggl component logs -f`.
 Result<void> journal_follow(const std::string& identifier, size_t initial,
-                            const std::function<void(const JournalLine&)>& emit,
-                            const std::function<bool()>& stop);
+                            const std::function<void(const JournalLine&)>& emit, const std::function<bool()>& stop);
 
 } // namespace ggl::systemd

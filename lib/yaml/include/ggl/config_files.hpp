@@ -38,7 +38,7 @@ inline constexpr const char* kStandardInputName = "standard input";
 
 // A file's whole content, read once, and the name to give it in messages.
 struct ConfigInput {
-    std::string name;  // the path as given, or kStandardInputName
+    std::string name; // the path as given, or kStandardInputName
     std::string text;
 };
 // Reads file with a single pass, so that a pipe (/dev/stdin, <(...)) reads whole; "-"

@@ -62,8 +62,8 @@ struct SourcePosition {
 // its entries in order (merged entries included), a list's its items. A node that an
 // alias copied carries the alias's position, its children those of the anchored node.
 struct NodePositions {
-    SourcePosition at;      // the node itself
-    SourcePosition key_at;  // the key, when the node is the value of a map entry
+    SourcePosition at; // the node itself
+    SourcePosition key_at; // the key, when the node is the value of a map entry
     std::vector<NodePositions> children;
 };
 

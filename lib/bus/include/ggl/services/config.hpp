@@ -27,7 +27,7 @@ inline constexpr const char* kKeyPath = "key_path";
 inline constexpr const char* kValue = "value";
 inline constexpr const char* kTimestamp = "timestamp";
 inline constexpr const char* kFailIfOlder = "fail_if_older";
-inline constexpr const char* kName = "name";  // of a backup
+inline constexpr const char* kName = "name"; // of a backup
 } // namespace param
 
 // Events of subscribe: {key_path, deleted?}.
@@ -63,7 +63,8 @@ inline constexpr Param kDeleteParams[] = {
 inline constexpr Method kDelete{"delete", MethodKind::Call, kDeleteParams,
                                 "Deletes key_path recursively; a missing key is OK. Answered once durable."};
 
-inline constexpr Param kBackupParams[] = {{param::kName, ParamType::String, false, "Snapshot name (default \"default\")"}};
+inline constexpr Param kBackupParams[] = {
+    {param::kName, ParamType::String, false, "Snapshot name (default \"default\")"}};
 inline constexpr Method kBackup{"backup", MethodKind::Call, kBackupParams,
                                 "Snapshots the whole configuration under name."};
 inline constexpr Method kRestore{"restore", MethodKind::Call, kBackupParams,

@@ -55,8 +55,8 @@ inline constexpr Param kStatusParams[] = {{param::kDeploymentId, ParamType::Stri
 inline constexpr Method kGetDeploymentStatus{"get_deployment_status", MethodKind::Call, kStatusParams,
                                              "The deployment's record: state, steps, plan, failure."};
 
-inline constexpr Method kListDeployments{"list_deployments", MethodKind::Call, {},
-                                         "Every recorded deployment, oldest first."};
+inline constexpr Method kListDeployments{
+    "list_deployments", MethodKind::Call, {}, "Every recorded deployment, oldest first."};
 
 inline constexpr Param kCancelParams[] = {{param::kDeploymentId, ParamType::String, true, "a QUEUED deployment"}};
 inline constexpr Method kCancelDeployment{"cancel_deployment", MethodKind::Call, kCancelParams,
@@ -73,21 +73,21 @@ Map id_params(std::string_view deployment_id);
 // What libggl cannot check itself: component names and versions are defined by the recipe
 // library (is_valid_component_name, SemVer), which ggdeploymentd passes here.
 struct RequestRules {
-    bool (*component_name)(std::string_view name) = nullptr;         // nullptr: any name
-    Result<void> (*version)(std::string_view version) = nullptr;     // nullptr: any text
+    bool (*component_name)(std::string_view name) = nullptr; // nullptr: any name
+    Result<void> (*version)(std::string_view version) = nullptr; // nullptr: any text
 };
 
 // create_local_deployment's params, checked (INVALID naming the field otherwise).
 struct Request {
-    std::string recipe_directory;     // absolute, or empty
-    std::string artifacts_directory;  // absolute, or empty
-    std::map<std::string, std::string> add;  // component -> version
+    std::string recipe_directory; // absolute, or empty
+    std::string artifacts_directory; // absolute, or empty
+    std::map<std::string, std::string> add; // component -> version
     std::vector<std::string> remove;
-    Map configuration;  // component -> {MERGE: map, RESET: [JSON pointer]}
+    Map configuration; // component -> {MERGE: map, RESET: [JSON pointer]}
     std::string group = kLocalGroup;
-    bool rollback = true;  // failure_handling_policy ROLLBACK (else DO_NOTHING)
+    bool rollback = true; // failure_handling_policy ROLLBACK (else DO_NOTHING)
     bool dry_run = false;
-    int64_t timeout_seconds = 300;  // for the components to become RUNNING/FINISHED
+    int64_t timeout_seconds = 300; // for the components to become RUNNING/FINISHED
     // For a component that subscribed to configuration validation to report on its new
     // configuration (Greengrass's configurationValidationPolicy.timeoutInSeconds).
     int64_t configuration_validation_timeout_seconds = 30;

@@ -27,8 +27,8 @@ inline constexpr Method kGetStatus{"get_status", MethodKind::Call, kGetStatusPar
                                    "{component_name, version?, lifecycle_state, since (ms), n_restarts, phase, "
                                    "exit_status?, exit_signal?}. NOENTRY for an unknown component."};
 
-inline constexpr Method kListComponents{"list_components", MethodKind::Call, {},
-                                        "{components: [the get_status map of every component]}"};
+inline constexpr Method kListComponents{
+    "list_components", MethodKind::Call, {}, "{components: [the get_status map of every component]}"};
 
 inline constexpr Param kRestartParams[] = {{param::kComponentName, ParamType::String, true, "Component to restart"}};
 inline constexpr Method kRestartComponent{"restart_component", MethodKind::Call, kRestartParams,
@@ -54,7 +54,9 @@ inline constexpr Method kSubscribeToLifecycleCompletion{
     "An event (the get_status map) each time the component becomes RUNNING, FINISHED, ERRORED or BROKEN."};
 
 inline constexpr Method kSubscribeToAllComponentStateChanges{
-    "subscribe_to_all_component_state_changes", MethodKind::Subscribe, {},
+    "subscribe_to_all_component_state_changes",
+    MethodKind::Subscribe,
+    {},
     "An event {component_name, lifecycle_state, previous_state, since, phase, n_restarts, exit_status?, "
     "exit_signal?} for every change of any component's state."};
 

@@ -19,7 +19,7 @@ inline constexpr const char* kService = "gg_pubsub";
 
 namespace param {
 inline constexpr const char* kTopic = "topic";
-inline constexpr const char* kMessage = "message";  // {json: any} or {binary: bytes}
+inline constexpr const char* kMessage = "message"; // {json: any} or {binary: bytes}
 inline constexpr const char* kSender = "sender";
 inline constexpr const char* kTopicFilter = "topic_filter";
 inline constexpr const char* kReceiveMode = "receive_mode";
@@ -45,7 +45,9 @@ inline constexpr Method kSubscribe{"subscribe", MethodKind::Subscribe, kSubscrib
                                    "An event {topic, message: {json}|{binary}, sender?} per matching publish. A "
                                    "subscriber that does not keep up loses messages beyond its queue (see stats)."};
 
-inline constexpr Method kStats{"stats", MethodKind::Call, {},
+inline constexpr Method kStats{"stats",
+                               MethodKind::Call,
+                               {},
                                "{published, delivered, dropped, queue_limits: {messages, bytes}, subscriptions: "
                                "[{id, topic_filter, subscriber?, receive_mode, delivered, queued, dropped}]}"};
 

@@ -35,9 +35,9 @@ std::string help_text(const CLI::App& app);
 
 // Checks (app.add_option(...)->check(...)), each failing with "must be ..., not 'VALUE'",
 // which the usage error puts after the option's name.
-CLI::Validator positive_seconds();      // a number of seconds, fractions allowed: > 0 and < 1e9
-CLI::Validator positive_integer();      // a whole number >= 1
-CLI::Validator non_negative_integer();  // a whole number >= 0
+CLI::Validator positive_seconds(); // a number of seconds, fractions allowed: > 0 and < 1e9
+CLI::Validator positive_integer(); // a whole number >= 1
+CLI::Validator non_negative_integer(); // a whole number >= 0
 CLI::Validator integer_in(int64_t low, int64_t high);
 // The only values accepted; completion offers them.
 CLI::Validator choices(std::vector<std::string> values);
@@ -61,8 +61,7 @@ struct VerbEntry {
 };
 
 // Adds a verb that the program's help lists under "Verbs:".
-CLI::App& add_verb(CLI::App& program, const std::string& name, const std::string& summary,
-                   const std::string& footer);
+CLI::App& add_verb(CLI::App& program, const std::string& name, const std::string& summary, const std::string& footer);
 
 // Adds each verb of a program's verb table (entries with name, summary and footer);
 // add_arguments(verb, command) then gives the verb's command its options.
@@ -99,8 +98,8 @@ int parse_and_run_verb(CLI::App& program, int argc, char** argv, const Verbs& ve
 // on the program and on every verb (so they work before or after the verb), each verb's
 // own options, then parse and return run(verb) for the chosen verb.
 template <typename Verbs, typename Global, typename Arguments, typename AddGlobalOptions, typename Run>
-int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Global& global,
-                     Arguments& arguments, AddGlobalOptions&& add_global_options, Run&& run) {
+int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Global& global, Arguments& arguments,
+                     AddGlobalOptions&& add_global_options, Run&& run) {
     add_global_options(program, global);
     add_verbs(program, verbs, [&](const auto& verb, CLI::App& command) {
         add_global_options(command, global);

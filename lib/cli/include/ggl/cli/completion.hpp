@@ -26,16 +26,16 @@ inline constexpr std::chrono::milliseconds kCompletionTimeout{500};
 
 struct Candidate {
     std::string value;
-    std::string description;  // shown by zsh and fish; may be empty
+    std::string description; // shown by zsh and fish; may be empty
 };
 
 // What a completer knows of the command line before the word being completed.
 struct CompletionContext {
-    std::vector<std::string> verbs;        // the verbs chosen, e.g. {"call"}
-    std::vector<std::string> positionals;  // given to the innermost one so far
+    std::vector<std::string> verbs; // the verbs chosen, e.g. {"call"}
+    std::vector<std::string> positionals; // given to the innermost one so far
     // Values of the options given so far, by the option's first long name ("--db").
     std::map<std::string, std::string> options;
-    std::string word;  // the word being completed (a prefix)
+    std::string word; // the word being completed (a prefix)
 
     // The option's value, or "" when it was not given.
     std::string option(const std::string& name) const;

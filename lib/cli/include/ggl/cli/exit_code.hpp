@@ -8,10 +8,10 @@ namespace ggl::cli {
 // Plain enum so that main() can return one directly.
 enum ExitCode : int {
     kExitOk = 0,
-    kExitFailed = 1,    // not found, or the operation had a failed result
-    kExitUsage = 2,     // bad command line or bad input given by the user
-    kExitNoDaemon = 3,  // the daemon could not be reached: no socket, refused, timed out
-    kExitRemote = 4,    // the daemon answered with an error
+    kExitFailed = 1, // not found, or the operation had a failed result
+    kExitUsage = 2, // bad command line or bad input given by the user
+    kExitNoDaemon = 3, // the daemon could not be reached: no socket, refused, timed out
+    kExitRemote = 4, // the daemon answered with an error
 };
 
 // Remote errors are 4 whatever their code. Local ones: NOCONN, TIMEOUT, BUSY and RETRY

@@ -20,9 +20,9 @@ bool stop_requested();
 
 // How a stream ended when it ended well.
 enum class StreamEnd {
-    ServerEnded,  // the service ended the subscription
-    Enough,       // on_event returned false; cancelled
-    Stopped,      // SIGINT or SIGTERM; cancelled (or never accepted)
+    ServerEnded, // the service ended the subscription
+    Enough, // on_event returned false; cancelled
+    Stopped, // SIGINT or SIGTERM; cancelled (or never accepted)
 };
 
 // Subscribes to method with params on client and calls on_event for each event until
