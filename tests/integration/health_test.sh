@@ -174,13 +174,16 @@ EOF
 wait_for '"$ggl" component logs com.example.Hello -n 1 | grep -q "hello from Hello"' 10 \
     || fail "logs -n 1: $("$ggl" component logs com.example.Hello -n 5 2>&1)"
 [ "$("$ggl" component logs com.example.Hello -n 1 | wc -l)" -eq 1 ] || fail "logs -n 1 printed more than one line"
-"$ggl" component logs com.example.Hello -f -n 0 > "$UM_TOP/follow.txt" 2>&1 &
+# -n 1: the last line at once, which says the follower is at the end of the journal
+# before anything new is logged (with -n 0 a line logged while it starts would be missed).
+"$ggl" component logs com.example.Hello -f -n 1 > "$UM_TOP/follow.txt" 2>&1 &
 follower=$!
+wait_for "grep -q 'hello from Hello' '$UM_TOP/follow.txt'" 10 || fail "logs -f -n 1 did not show the last line"
 
 # restart: a running component starts again (and logs again); a BROKEN one is cleared first.
 "$ggl" component restart com.example.Hello || fail "restart Hello"
 wait_for '[ "$(state_of com.example.Hello)" = RUNNING ]' || fail "Hello after restart: $(state_of com.example.Hello)"
-wait_for "grep -q 'hello from Hello' '$UM_TOP/follow.txt'" 10 || fail "logs -f did not show the new line"
+wait_for "[ \$(grep -c 'hello from Hello' '$UM_TOP/follow.txt') -ge 2 ]" 10 || fail "logs -f did not show the new line"
 kill -INT "$follower"
 wait "$follower"
 status=$?
