@@ -5,6 +5,8 @@
 //
 // ggconfigd is started the way its unit starts it: socket-activated (ggconfigd.socket),
 // so it binds nothing and looks up no group itself.
+#include "bench_root.hpp"
+
 #include "ggl/bus_client.hpp"
 #include "ggl/env.hpp"
 
@@ -262,13 +264,7 @@ Map write_params(const std::string& key, Object value) {
 
 int main() {
     std::string bin = env::executable_dir() + "/../bin";
-    char pattern[] = "/tmp/ggl-bench-config.XXXXXX";
-    std::string dir = ::mkdtemp(pattern);
-    ::setenv("GGL_RUNTIME_DIR", dir.c_str(), 1);
-    ::setenv("GGL_ROOT", dir.c_str(), 1);
-    ::setenv("GGL_CONFIG_DIR", (dir + "/etc").c_str(), 1);
-    ::setenv("GGL_CONFIG_DB", (dir + "/config.db").c_str(), 1);
-    ::setenv("GGL_LOG_LEVEL", "warn", 1);
+    std::string dir = bench::make_bench_root("config");
     std::string socket_path = dir + "/gg_config";
     std::string notify_path = dir + "/notify";
     int notify = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

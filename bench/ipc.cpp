@@ -6,6 +6,8 @@
 //   bench-ipc [--quick]      (--quick: 1 s of throughput instead of 3)
 #include "ipc_client.hpp"
 
+#include "bench_root.hpp"
+
 #include "ggl/bus_client.hpp"
 #include "ggl/env.hpp"
 #include "ggl/json.hpp"
@@ -134,13 +136,7 @@ int main(int argc, char** argv) {
     bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
     auto round = std::chrono::milliseconds(quick ? 1000 : 3000);
     std::string bin = env::executable_dir() + "/../bin";
-    char pattern[] = "/tmp/ggl-bench-ipc.XXXXXX";
-    std::string dir = ::mkdtemp(pattern);
-    ::setenv("GGL_RUNTIME_DIR", dir.c_str(), 1);
-    ::setenv("GGL_ROOT", dir.c_str(), 1);
-    ::setenv("GGL_CONFIG_DIR", (dir + "/etc").c_str(), 1);
-    ::setenv("GGL_CONFIG_DB", (dir + "/config.db").c_str(), 1);
-    ::setenv("GGL_LOG_LEVEL", "warn", 1);
+    std::string dir = bench::make_bench_root("ipc");
     ::signal(SIGPIPE, SIG_IGN);
     write_token(dir, "com.bench.Publisher", kPublisherToken);
     write_token(dir, "com.bench.Subscriber", kSubscriberToken);

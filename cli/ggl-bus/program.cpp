@@ -129,12 +129,10 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 } // namespace
 
 int ggl::programs::ggl_bus(int argc, char** argv) {
-    cli::set_program_label("ggl bus");
-
-    CLI::App app{"Call, subscribe to and inspect the services on the ggl core bus.", "ggl bus"};
-    cli::set_footer(app, kProgramFooter);
+    const cli::ProgramText program{"ggl bus", "Call, subscribe to and inspect the services on the ggl core bus.",
+                                   kProgramFooter};
     GlobalOptions options;
     VerbArguments arguments;
-    return cli::run_verb_program(app, argc, argv, kVerbs, options, arguments, add_global_options,
+    return cli::run_verb_program(program, argc, argv, kVerbs, options, arguments, add_global_options,
                                  [&](const Verb& verb) { return verb.run(options, arguments); });
 }

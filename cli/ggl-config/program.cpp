@@ -185,13 +185,11 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 } // namespace
 
 int ggl::programs::ggl_config(int argc, char** argv) {
-    cli::set_program_label("ggl config");
-
-    CLI::App app{"Read and change the ggl configuration, through ggconfigd or in its database.", "ggl config"};
-    cli::set_footer(app, kProgramFooter);
+    const cli::ProgramText program{
+        "ggl config", "Read and change the ggl configuration, through ggconfigd or in its database.", kProgramFooter};
     GlobalOptions options;
     VerbArguments arguments;
-    return cli::run_verb_program(app, argc, argv, kVerbs, options, arguments, add_global_options,
+    return cli::run_verb_program(program, argc, argv, kVerbs, options, arguments, add_global_options,
                                  [&](const Verb& verb) -> int {
                                      // --db: before the verb reads anything (import may read stdin), the ggl
                                      // executable hands the command over to ggl-config-db (config_access.hpp).

@@ -140,11 +140,9 @@ constexpr Verb kVerbs[] = {
 } // namespace
 
 int ggl::programs::ggl_recipe(int argc, char** argv) {
-    cli::set_program_label("ggl recipe");
-
-    CLI::App app{"Translate, validate and show AWS IoT Greengrass v2 component recipes.", "ggl recipe"};
-    cli::set_footer(app, kProgramFooter);
+    const cli::ProgramText program{
+        "ggl recipe", "Translate, validate and show AWS IoT Greengrass v2 component recipes.", kProgramFooter};
     VerbArguments arguments;
     // No global options: each verb has its own.
-    return cli::run_verb_program(app, argc, argv, kVerbs, arguments, [](CLI::App&, VerbArguments&) {});
+    return cli::run_verb_program(program, argc, argv, kVerbs, arguments, [](CLI::App&, VerbArguments&) {});
 }

@@ -2,12 +2,10 @@
 #include "recipe_verbs.hpp"
 
 #include "ggl/cli/error_report.hpp"
-#include "ggl/env.hpp"
 #include "ggl/unit_writer.hpp"
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,21 +22,10 @@ struct Translated {
 };
 
 UnitOptions unit_options_for(const Recipe& recipe, const DeviceSettings& settings, const VerbArguments& arguments) {
-    UnitOptions options;
-    options.runner_path = env::executable_dir() + "/recipe-runner";
-    options.root_path = settings.root_path;
-    options.runtime_dir = env::runtime_dir();
-    options.thing_name = settings.thing_name;
-    options.aws_region = settings.aws_region;
-    options.posix_user = settings.posix_user;
+    // The runner reads the configuration from these when ggconfigd does not answer.
+    UnitOptions options = device_unit_options(settings, {"GGL_CONFIG_DIR", "GGL_CONFIG_DB"});
     options.platform_override = arguments.platform_spec;
     options.configuration = settings.component_configuration(recipe);
-    // The runner reads the configuration from here when ggconfigd does not answer.
-    for (const char* name : {"GGL_CONFIG_DIR", "GGL_CONFIG_DB"}) {
-        if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
-            options.runner_environment.emplace_back(name, value);
-        }
-    }
     return options;
 }
 

@@ -271,10 +271,10 @@ std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& c
 }
 
 int run_component_command(int argc, char** argv) {
-    CLI::App app{"List, inspect, restart and stop components, and read their logs.", "ggl component"};
-    cli::set_footer(app, kProgramFooter);
+    const cli::ProgramText program{"ggl component", "List, inspect, restart and stop components, and read their logs.",
+                                   kProgramFooter};
     Arguments arguments;
-    return cli::run_verb_program(app, argc, argv, kVerbs, arguments, add_global_options);
+    return cli::run_verb_program(program, argc, argv, kVerbs, arguments, add_global_options);
 }
 
 } // namespace ggl::front

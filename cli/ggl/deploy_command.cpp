@@ -424,10 +424,10 @@ void add_global_options(CLI::App& app, Arguments& arguments) {
 } // namespace
 
 int run_deploy_command(int argc, char** argv) {
-    CLI::App app{"Deploy components locally through ggdeploymentd, and follow deployments.", "ggl deploy"};
-    cli::set_footer(app, kProgramFooter);
+    const cli::ProgramText program{
+        "ggl deploy", "Deploy components locally through ggdeploymentd, and follow deployments.", kProgramFooter};
     Arguments arguments;
-    return cli::run_verb_program(app, argc, argv, kVerbs, arguments, add_global_options);
+    return cli::run_verb_program(program, argc, argv, kVerbs, arguments, add_global_options);
 }
 
 } // namespace ggl::front

@@ -71,7 +71,17 @@ Result<void> install(const std::string& data) {
     if (!request) {
         return std::move(request).error();
     }
-    return store::install_artifacts(request->layout, request->component, request->source_dir, request->options);
+    store::InstallOptions options;
+    options.zip_limits = request->zip_limits;
+    // Only root can give files away; anyone else keeps them (the user manager case).
+    if (!request->run_with.empty() && ::geteuid() == 0) {
+        auto owner = store::file_owner_of(request->run_with);
+        if (!owner) {
+            return std::move(owner).error();
+        }
+        options.owner = *owner;
+    }
+    return store::install_artifacts(request->layout, request->component, request->source_dir, options);
 }
 
 } // namespace
@@ -79,8 +89,8 @@ Result<void> install(const std::string& data) {
 int main(int argc, char** argv) {
     cli::ProgramOptions command_line("artifact-installer",
                                      "Installs one component version's artifacts into the component store, "
-                                     "for ggdeploymentd.");
-    command_line.footer(kFooter);
+                                     "for ggdeploymentd.",
+                                     kFooter);
     if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }

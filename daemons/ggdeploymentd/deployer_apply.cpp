@@ -195,8 +195,12 @@ std::optional<Failure> configure_component(const Request& request, const Plan& p
         return failure_of(component.name, "configuration", token.error().message);
     }
     // recipe-runner reads it as the component's user.
-    if (auto owner = artifact_options(plan.component_user); owner && owner->owner) {
-        if (::chown(token_path.c_str(), owner->owner->uid, owner->owner->gid) != 0) {
+    if (!plan.component_user.empty() && ::geteuid() == 0) {
+        auto owner = store::file_owner_of(plan.component_user);
+        if (!owner) {
+            return failure_of(component.name, "configuration", owner.error().message);
+        }
+        if (::chown(token_path.c_str(), owner->uid, owner->gid) != 0) {
             return failure_of(component.name, "configuration",
                               token_path.string() + ": chown: " + std::strerror(errno));
         }

@@ -9,6 +9,7 @@
 #include "ggl/ipc_policy.hpp"
 #include "ggl/log.hpp"
 #include "ggl/services/config.hpp"
+#include "ggl/services/ipc_component.hpp"
 
 #include <strings.h>
 
@@ -269,19 +270,12 @@ std::optional<Failure> plan_configuration(const Request& request, const Plan& pl
 // The component's units, and whether they differ from those in unit_dir.
 std::optional<Failure> plan_units(const std::string& unit_dir, const DeviceSettings& settings, bool user_scope,
                                   Plan::Component& component) {
-    UnitOptions unit_options;
-    unit_options.runner_path = env::executable_dir() + "/recipe-runner";
-    unit_options.root_path = settings.root_path;
-    unit_options.runtime_dir = env::runtime_dir();
-    unit_options.thing_name = settings.thing_name;
-    unit_options.aws_region = settings.aws_region;
-    unit_options.posix_user = user_scope ? "" : settings.posix_user;
-    unit_options.configuration = component.configuration;
-    for (const char* name : {"GGL_CONFIG_DIR", "GGL_CONFIG_DB", "GGL_LOG_LEVEL", "GGL_PLATFORM"}) {
-        if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
-            unit_options.runner_environment.emplace_back(name, value);
-        }
+    UnitOptions unit_options =
+        device_unit_options(settings, {"GGL_CONFIG_DIR", "GGL_CONFIG_DB", "GGL_LOG_LEVEL", "GGL_PLATFORM"});
+    if (user_scope) {
+        unit_options.posix_user.clear(); // a user manager runs everything as its user
     }
+    unit_options.configuration = component.configuration;
     if (const char* spec = std::getenv("GGL_PLATFORM"); spec != nullptr && *spec != '\0') {
         unit_options.platform_override = spec;
     }
@@ -456,7 +450,9 @@ bool Deployer::validate_configuration(Record& record, const Plan& plan) {
                                    [](const Plan::Component& component) { return component.configuration_changed; });
     if (!any_changed) return true;
     auto timeout = std::chrono::seconds(record.request.configuration_validation_timeout_seconds);
-    bus::Client ipc = bus::Client::for_service("ipc_component", bus::ClientOptions{std::chrono::seconds(5), 0});
+    namespace contract = services::ipc_component;
+    services::IpcComponentClient client(bus::ClientOptions{std::chrono::seconds(5), 0});
+    bus::Client& ipc = client.bus();
     if (auto connected = ipc.connect(); !connected) {
         GGL_LOGI("deployment %s: ggipcd is not running (%s): no component can validate its configuration",
                  record.id.c_str(), connected.error().message.c_str());
@@ -466,11 +462,9 @@ bool Deployer::validate_configuration(Record& record, const Plan& plan) {
     std::string list;
     for (const auto& component : plan.components) {
         if (!component.configuration_changed) continue;
-        auto id = ipc.send(bus::Op::Call, "validate_configuration",
-                           Map{{"component_name", component.name},
-                               {"deployment_id", record.id},
-                               {"configuration", component.configuration},
-                               {"timeout_ms", static_cast<int64_t>(timeout.count()) * 1000}});
+        auto id = ipc.send(bus::Op::Call, contract::kValidateConfiguration.name,
+                           contract::validate_configuration_params(component.name, record.id, component.configuration,
+                                                                   static_cast<int64_t>(timeout.count()) * 1000));
         if (!id) {
             progress_(record, "cannot ask ggipcd to validate configuration (" + id.error().message + "); proceeding");
             return true;
@@ -499,17 +493,17 @@ bool Deployer::validate_configuration(Record& record, const Plan& plan) {
                       name + ": configuration validation failed in ggipcd (" + reply->error.message + "); proceeding");
             continue;
         }
-        std::string status = string_field(reply->value, "status");
-        std::string message = string_field(reply->value, "message");
-        if (status == "REJECTED") {
+        std::string status = string_field(reply->value, contract::result::kStatus);
+        std::string message = string_field(reply->value, contract::result::kMessage);
+        if (status == contract::verdict::kRejected) {
             fail(record, failure_of(name, "validate",
                                     "the component rejected its new configuration" +
                                         (message.empty() ? std::string() : ": " + message)));
             return false;
         }
-        if (status == "ACCEPTED") {
+        if (status == contract::verdict::kAccepted) {
             progress_(record, name + " accepted its new configuration" + (message.empty() ? "" : ": " + message));
-        } else if (status == "TIMED_OUT") {
+        } else if (status == contract::verdict::kTimedOut) {
             progress_(record, name + " did not report on its new configuration within " +
                                   std::to_string(timeout.count()) + " s; proceeding");
         }

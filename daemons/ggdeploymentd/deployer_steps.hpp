@@ -169,10 +169,6 @@ Platform deployment_platform();
 config::KeyPath pointer_segments(std::string_view pointer);
 Map string_map(const std::map<std::string, std::string>& values);
 
-// deployer_store.cpp
-// The owner of stored artifacts: the runWith user when this process may give files away.
-Result<store::InstallOptions> artifact_options(const std::string& run_with);
-
 // deployer_apply.cpp
 // The ggl.* unit files as snapshot_units saved them, enabled again.
 Result<void> restore_units(const std::string& unit_dir, const std::filesystem::path& snapshot);

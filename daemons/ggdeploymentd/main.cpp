@@ -21,13 +21,7 @@ using namespace ggl;
 
 namespace {
 
-// The command line (--help says what the daemon does); a status when it is to exit now.
-std::optional<int> parse_command_line(int argc, char** argv, size_t& settle_ms) {
-    cli::ProgramOptions command_line(
-        "ggdeploymentd", "Runs deployments (bus service gg_deployment): resolves components, installs them into "
-                         "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
-                         "failure.");
-    command_line.footer(R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
+constexpr const char* kFooter = R"(A bootstrap step that exits 100 (restart the nucleus) counts as a success: the ggl
 daemons need no restart for a component's bootstrap, so the deployment goes on. One
 that exits 101 (reboot the device) leaves its deployment IN_PROGRESS in phase
 awaiting-reboot with the boot id recorded, and runs the reboot command; when
@@ -37,7 +31,16 @@ deployments. A deployment interrupted otherwise is rolled back at the next start
 
 Environment: GGL_ROOT, GGL_UNIT_DIR, GGL_SYSTEMD_SCOPE, GGL_RUNTIME_DIR;
 GGL_REBOOT_COMMAND (default "systemctl reboot", run with /bin/sh -c);
-GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)");
+GGL_BOOT_ID_PATH (default /proc/sys/kernel/random/boot_id).)";
+
+// The command line (--help says what the daemon does); a status when it is to exit now.
+std::optional<int> parse_command_line(int argc, char** argv, size_t& settle_ms) {
+    cli::ProgramOptions command_line(
+        "ggdeploymentd",
+        "Runs deployments (bus service gg_deployment): resolves components, installs them into "
+        "$GGL_ROOT/packages, writes their units to $GGL_UNIT_DIR, starts them and rolls back on "
+        "failure.",
+        kFooter);
     command_line.integer("--settle-ms", settle_ms,
                          "How long a component must stay RUNNING before its deployment counts it as started "
                          "(0 to 600000; default 500)",

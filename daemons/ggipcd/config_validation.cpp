@@ -4,6 +4,7 @@
 #include "operations.hpp"
 
 #include "ggl/log.hpp"
+#include "ggl/services/ipc_component.hpp"
 
 #include <algorithm>
 
@@ -84,12 +85,12 @@ void ConfigValidation::finish(const Key& key, Outcome outcome) {
 
 std::string_view ConfigValidation::verdict_name(Verdict verdict) {
     switch (verdict) {
-    case Verdict::Accepted: return "ACCEPTED";
-    case Verdict::Rejected: return "REJECTED";
-    case Verdict::NoSubscriber: return "NO_SUBSCRIBER";
-    case Verdict::TimedOut: return "TIMED_OUT";
+    case Verdict::Accepted: return services::ipc_component::verdict::kAccepted;
+    case Verdict::Rejected: return services::ipc_component::verdict::kRejected;
+    case Verdict::NoSubscriber: return services::ipc_component::verdict::kNoSubscriber;
+    case Verdict::TimedOut: return services::ipc_component::verdict::kTimedOut;
     }
-    return "TIMED_OUT";
+    return services::ipc_component::verdict::kTimedOut;
 }
 
 } // namespace ggl::ipc

@@ -9,6 +9,7 @@
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/services/config.hpp"
+#include "ggl/services/ipc_component.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -16,6 +17,8 @@
 using namespace ggl;
 
 namespace {
+
+namespace contract = services::ipc_component;
 
 // --socket, else system/ipcSocketPath from the configuration, else $GGL_RUNTIME_DIR/gg-ipc.socket.
 std::string socket_path(const std::string& from_command_line) {
@@ -33,54 +36,43 @@ std::string socket_path(const std::string& from_command_line) {
     return env::runtime_dir() + "/gg-ipc.socket";
 }
 
-// The core-bus side (service ipc_component, docs/ipc.md): lets other daemons (the token
-// exchange service, for one) tell which component a token belongs to.
+// The core-bus side (ggl/services/ipc_component.hpp, docs/ipc.md): lets other daemons (the
+// token exchange service, for one) tell which component a token belongs to.
 void serve_token_checks(bus::Server& server, ipc::SvcuidRegistry& tokens) {
-    server.add_call({"verify_svcuid",
-                     {{"svcuid", bus::ParamType::String, true, "A token a component presented"}},
-                     "{component_name} of the component the token was issued to; NOENTRY for any other token."},
-                    [&tokens](const bus::Call& call) -> Result<Object> {
-                        auto component = tokens.component_of(call.param("svcuid")->as_buffer());
-                        if (!component) {
-                            return make_error(ErrorCode::Noentry, "not the SVCUID of any deployed component");
-                        }
-                        return Object(Map{{"component_name", *component}});
-                    });
+    server.add_call(contract::kVerifySvcuid.spec(), [&tokens](const bus::Call& call) -> Result<Object> {
+        auto component = tokens.component_of(call.param(contract::param::kSvcuid)->as_buffer());
+        if (!component) {
+            return make_error(ErrorCode::Noentry, "not the SVCUID of any deployed component");
+        }
+        return Object(Map{{contract::result::kComponentName, *component}});
+    });
 }
 
 // Deployments (ggdeploymentd) ask a component that subscribed to validation whether it
 // accepts its proposed configuration, and wait for the answer without blocking ggipcd.
 void serve_configuration_validation(bus::Server& server, ipc::ConfigValidation& validation) {
-    using bus::ParamType;
-    server.add_async_call(
-        {"validate_configuration",
-         {{"component_name", ParamType::String, true, "The component whose configuration changes"},
-          {"deployment_id", ParamType::String, true, "The deployment that changes it"},
-          {"configuration", ParamType::Map, true, "The component's whole configuration as proposed"},
-          {"timeout_ms", ParamType::Int, false, "How long to wait for the component's report (default 30000)"}},
-         "Sends the proposed configuration to the component's SubscribeToValidateConfigurationUpdates streams "
-         "and answers {status, message}: status ACCEPTED or REJECTED (the component's report), NO_SUBSCRIBER "
-         "(no stream of that component listens) or TIMED_OUT."},
-        [&validation](bus::Call call) {
-            std::string component(call.param("component_name")->as_buffer());
-            std::string deployment_id(call.param("deployment_id")->as_buffer());
-            int64_t timeout_ms = 30000;
-            if (const Object* timeout = call.param("timeout_ms"); timeout != nullptr && !timeout->is_null()) {
-                timeout_ms = timeout->as_i64();
-            }
-            if (component.empty() || deployment_id.empty() || timeout_ms < 1 || timeout_ms > 86400000) {
-                call.fail(ErrorCode::Invalid, "component_name and deployment_id must not be empty, and timeout_ms "
-                                              "must be 1 to 86400000");
-                return;
-            }
-            const Object configuration = *call.param("configuration");
-            validation.validate(
-                component, deployment_id, configuration, std::chrono::milliseconds(timeout_ms),
-                [call = std::make_shared<bus::Call>(std::move(call))](ipc::ConfigValidation::Outcome outcome) {
-                    call->reply(Map{{"status", ipc::ConfigValidation::verdict_name(outcome.verdict)},
-                                    {"message", outcome.message}});
-                });
-        });
+    server.add_async_call(contract::kValidateConfiguration.spec(), [&validation](bus::Call call) {
+        std::string component(call.param(contract::param::kComponentName)->as_buffer());
+        std::string deployment_id(call.param(contract::param::kDeploymentId)->as_buffer());
+        int64_t timeout_ms = contract::kDefaultValidationTimeoutMs;
+        if (const Object* timeout = call.param(contract::param::kTimeoutMs);
+            timeout != nullptr && !timeout->is_null()) {
+            timeout_ms = timeout->as_i64();
+        }
+        if (component.empty() || deployment_id.empty() || timeout_ms < 1 ||
+            timeout_ms > contract::kMaxValidationTimeoutMs) {
+            call.fail(ErrorCode::Invalid, "component_name and deployment_id must not be empty, and timeout_ms "
+                                          "must be 1 to 86400000");
+            return;
+        }
+        const Object configuration = *call.param(contract::param::kConfiguration);
+        validation.validate(
+            component, deployment_id, configuration, std::chrono::milliseconds(timeout_ms),
+            [call = std::make_shared<bus::Call>(std::move(call))](ipc::ConfigValidation::Outcome outcome) {
+                call->reply(Map{{contract::result::kStatus, ipc::ConfigValidation::verdict_name(outcome.verdict)},
+                                {contract::result::kMessage, outcome.message}});
+            });
+    });
 }
 
 } // namespace
@@ -115,11 +107,11 @@ int main(int argc, char** argv) {
     size_t tokens = services.tokens->reload();
 
     // The bus service first: once the IPC socket accepts, everything ggipcd serves is up.
-    bus::Server bus_server(loop, "ipc_component", GGL_VERSION);
+    bus::Server bus_server(loop, contract::kService, GGL_VERSION);
     serve_token_checks(bus_server, *services.tokens);
     serve_configuration_validation(bus_server, services.validation);
     if (auto listening = bus_server.listen(); !listening) {
-        GGL_LOGE("ipc_component: cannot listen: %s", listening.error().to_string().c_str());
+        GGL_LOGE("%s: cannot listen: %s", contract::kService, listening.error().to_string().c_str());
         return 1;
     }
     ipc::IpcServer server(loop, operations, services, options);

@@ -28,8 +28,8 @@ Exit status: that of the script; 1 the phase could not start (or --skipif: skip)
 int main(int argc, char** argv) {
     cli::ProgramOptions command_line("recipe-runner",
                                      "Runs one lifecycle phase (bootstrap, install, startup, run, shutdown, "
-                                     "recover) of a component as its systemd unit asks.");
-    command_line.footer(kFooter);
+                                     "recover) of a component as its systemd unit asks.",
+                                     kFooter);
     RunRequest request;
     std::string phase;
     command_line.text("--component", request.component, "The component", "NAME", true);

@@ -5,6 +5,7 @@
 #include "ggl/bus_client.hpp"
 #include "ggl/event_stream.hpp"
 #include "ggl/json.hpp"
+#include "ggl/services/ipc_component.hpp"
 #include "ggl/text.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -354,6 +356,23 @@ TEST_CASE("other daemons check a token on the bus service ipc_component") {
     auto unknown = client.call("verify_svcuid", Map{{"svcuid", "NotAnIssuedTokenAtAll0000"}});
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.error().code == ErrorCode::Noentry);
+
+    // The typed client every daemon uses finds the service in $GGL_RUNTIME_DIR.
+    const char* previous = std::getenv("GGL_RUNTIME_DIR");
+    std::string saved = previous ? previous : "";
+    ::setenv("GGL_RUNTIME_DIR", device.runtime.c_str(), 1);
+    services::IpcComponentClient typed;
+    auto component = typed.verify_svcuid(kTokenB);
+    auto refused = typed.verify_svcuid("NotAnIssuedTokenAtAll0000");
+    if (previous) {
+        ::setenv("GGL_RUNTIME_DIR", saved.c_str(), 1);
+    } else {
+        ::unsetenv("GGL_RUNTIME_DIR");
+    }
+    REQUIRE(component.ok());
+    CHECK(*component == "com.example.B");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::Noentry);
 }
 
 TEST_CASE("a deployment's proposal reaches a validation stream, silence ends TIMED_OUT and a report answers") {

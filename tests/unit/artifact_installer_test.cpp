@@ -6,6 +6,8 @@
 
 #include "store_test_support.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 using namespace ggl;
@@ -27,7 +29,7 @@ ArtifactInstallRequest sample_request(const fs::path& root, const fs::path& sour
     request.layout.root = root;
     request.component = ComponentArtifacts{"com.example.A", SemVer::parse("1.2.3-rc.1").value(), {hello}};
     request.source_dir = source;
-    request.options.zip_limits = ZipLimits{1000, 10, 7};
+    request.zip_limits = ZipLimits{1000, 10, 7};
     return request;
 }
 
@@ -43,7 +45,7 @@ fs::path fake_program(const fs::path& dir, const std::string& name, const std::s
 
 TEST_CASE("an artifact install request survives msgpack both ways") {
     ArtifactInstallRequest request = sample_request("/var/lib/greengrass", "/tmp/a/com.example.A/1.2.3-rc.1");
-    request.options.owner = FileOwner{1001, 1002};
+    request.run_with = "ggc_user:ggc_group";
     auto decoded = msgpack_decode(msgpack_encode(to_object(request)));
     REQUIRE(decoded.ok());
     auto back = artifact_install_request_from(*decoded);
@@ -61,19 +63,44 @@ TEST_CASE("an artifact install request survives msgpack both ways") {
     CHECK(artifact.unarchive == "NONE");
     CHECK(artifact.read_permission == "ALL");
     CHECK(artifact.execute_permission == "OWNER");
-    CHECK(back->options.zip_limits.max_total_bytes == 1000);
-    CHECK(back->options.zip_limits.max_entries == 10);
-    CHECK(back->options.zip_limits.max_ratio == 7);
-    REQUIRE(back->options.owner.has_value());
-    CHECK(back->options.owner->uid == 1001);
-    CHECK(back->options.owner->gid == 1002);
+    CHECK(back->zip_limits.max_total_bytes == 1000);
+    CHECK(back->zip_limits.max_entries == 10);
+    CHECK(back->zip_limits.max_ratio == 7);
+    CHECK(back->run_with == "ggc_user:ggc_group");
 
-    SECTION("no owner stays no owner") {
-        request.options.owner.reset();
-        auto again = artifact_install_request_from(to_object(request));
+    SECTION("no runWith stays none") {
+        request.run_with.clear();
+        Object map = to_object(request);
+        CHECK_FALSE(map.as_map().contains("run_with"));
+        auto again = artifact_install_request_from(map);
         REQUIRE(again.ok());
-        CHECK_FALSE(again->options.owner.has_value());
+        CHECK(again->run_with.empty());
     }
+}
+
+TEST_CASE("runWith names the files' owner: the user, and the named group or the user's own") {
+    struct passwd* nobody = ::getpwnam("nobody");
+    struct group* root_group = ::getgrnam("root");
+    REQUIRE(nobody != nullptr);
+    REQUIRE(root_group != nullptr);
+    auto user_only = file_owner_of("nobody");
+    REQUIRE(user_only.ok());
+    CHECK(user_only->uid == nobody->pw_uid);
+    CHECK(user_only->gid == nobody->pw_gid);
+    auto with_group = file_owner_of("nobody:root");
+    REQUIRE(with_group.ok());
+    CHECK(with_group->uid == nobody->pw_uid);
+    CHECK(with_group->gid == root_group->gr_gid);
+
+    auto no_user = file_owner_of("ggl-no-such-user-7f3a");
+    REQUIRE_FALSE(no_user.ok());
+    CHECK(no_user.error().code == ErrorCode::Config);
+    CHECK(no_user.error().message.find("posixUser 'ggl-no-such-user-7f3a' does not exist") != std::string::npos);
+    auto no_group = file_owner_of("nobody:ggl-no-such-group-7f3a");
+    REQUIRE_FALSE(no_group.ok());
+    CHECK(no_group.error().message.find("group 'ggl-no-such-group-7f3a' does not exist") != std::string::npos);
+    CHECK_FALSE(file_owner_of("").ok());
+    CHECK_FALSE(file_owner_of("nobody:").ok());
 }
 
 TEST_CASE("a malformed request is refused, naming the field") {
@@ -102,9 +129,7 @@ TEST_CASE("a malformed request is refused, naming the field") {
     CHECK(with("zip_limits", Map{{"max_total_bytes", -1}, {"max_entries", 1}, {"max_ratio", 1}})
               .error()
               .message.find("\"max_total_bytes\"") != std::string::npos);
-    CHECK(with("owner", Map{{"uid", 1}}).error().message.find("\"gid\"") != std::string::npos);
-    CHECK(with("owner", Map{{"uid", int64_t{1} << 40}, {"gid", 1}}).error().message.find("\"owner\"") !=
-          std::string::npos);
+    CHECK(with("run_with", int64_t{1000}).error().message.find("\"run_with\"") != std::string::npos);
     CHECK_FALSE(artifact_install_request_from(Object("a string")).ok());
 }
 

@@ -23,10 +23,9 @@ struct Options {
     size_t queue = 1000;
     size_t bytes = 4096;
     bool skipif = false;
-    cli::ProgramOptions command_line{"testd", "Serves tests."};
+    cli::ProgramOptions command_line{"testd", "Serves tests.", "Exit status: 0 served; 2 usage error."};
 
     Options() {
-        command_line.footer("Exit status: 0 served; 2 usage error.");
         command_line.text("--socket", socket, "Socket path", "PATH");
         command_line.text("--name", name, "The name", "NAME", true);
         command_line.text("--phase", phase, "run or stop", "PHASE", false, [](const std::string& value) -> std::string {

@@ -5,7 +5,7 @@
 #include "ggl/env.hpp"
 #include "ggl/log.hpp"
 #include "ggl/service_manager.hpp"
-#include "ggl/unix_group.hpp"
+#include "ggl/unix_accounts.hpp"
 
 #include "bus_server_core.hpp"
 
@@ -76,7 +76,7 @@ Result<void> ServerCore::listen_path(const std::string& path) {
     }
     ::chmod(staging.c_str(), 0660);
     // Not getgrnam: it would load NSS modules (libnss_systemd) into every daemon for good.
-    if (auto gid = unix_group::lookup_gid("ggcore")) {
+    if (auto gid = unix_accounts::lookup_gid("ggcore")) {
         if (::chown(staging.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
             GGL_LOGD("cannot give %s to group ggcore: %s", path.c_str(), std::strerror(errno));
         }

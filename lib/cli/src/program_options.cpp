@@ -13,12 +13,14 @@ struct ProgramOptions::Impl {
     Impl(const std::string& name, const std::string& description) : app(description, name) {}
 };
 
-ProgramOptions::ProgramOptions(const std::string& name, const std::string& description)
-    : impl_(std::make_unique<Impl>(name, description)) {}
+ProgramOptions::ProgramOptions(const std::string& name, const std::string& description, const std::string& footer)
+    : impl_(std::make_unique<Impl>(name, description)) {
+    if (!footer.empty()) {
+        set_footer(impl_->app, footer);
+    }
+}
 
 ProgramOptions::~ProgramOptions() = default;
-
-void ProgramOptions::footer(const std::string& text) { set_footer(impl_->app, text); }
 
 void ProgramOptions::text(const std::string& names, std::string& value, const std::string& help,
                           const std::string& value_name, bool required, Rule rule) {

@@ -44,6 +44,19 @@ inline void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
     sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
+inline void bind_value(sqlite3_stmt* stmt, int index, int64_t value) { sqlite3_bind_int64(stmt, index, value); }
+inline void bind_value(sqlite3_stmt* stmt, int index, std::string_view text) { bind_text(stmt, index, text); }
+
+// Binds values to ?1, ?2, ... in order, runs the statement once (one that returns no
+// rows) and resets it: whether it ran to the end (SQLITE_DONE).
+template <typename... Values>
+bool execute(sqlite3_stmt* stmt, const Values&... values) {
+    Reset reset{stmt};
+    int index = 0;
+    (bind_value(stmt, ++index, values), ...);
+    return sqlite3_step(stmt) == SQLITE_DONE;
+}
+
 inline std::string column_text(sqlite3_stmt* stmt, int column) {
     const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
     return std::string(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));

@@ -197,9 +197,7 @@ Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path, 
 }
 
 Result<void> ConfigStore::begin() {
-    sqlite3_stmt* stmt = statements_->begin.get();
-    Reset reset{stmt};
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
+    if (!execute(statements_->begin.get())) {
         return sqlite_error("starting a transaction");
     }
     in_explicit_transaction_ = true;
@@ -208,9 +206,7 @@ Result<void> ConfigStore::begin() {
 
 Result<void> ConfigStore::commit() {
     in_explicit_transaction_ = false;
-    sqlite3_stmt* stmt = statements_->commit.get();
-    Reset reset{stmt};
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
+    if (!execute(statements_->commit.get())) {
         Error error = sqlite_error("committing");
         rollback();
         return error;
@@ -234,9 +230,7 @@ Result<void> ConfigStore::begin_read() {
     if (in_transaction()) {
         return {};
     }
-    sqlite3_stmt* begin = statements_->begin_read.get();
-    Reset reset{begin};
-    if (sqlite3_step(begin) != SQLITE_DONE) {
+    if (!execute(statements_->begin_read.get())) {
         return sqlite_error("starting a read");
     }
     return {};

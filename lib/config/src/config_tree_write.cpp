@@ -11,21 +11,11 @@
 namespace ggl::config {
 
 Result<int64_t> ConfigStore::add_child(int64_t parent, std::string_view name) {
-    sqlite3_stmt* key = statements_->add_key.get();
-    {
-        Reset reset{key};
-        bind_text(key, 1, name);
-        if (sqlite3_step(key) != SQLITE_DONE) {
-            return sqlite_error("adding a key");
-        }
+    if (!execute(statements_->add_key.get(), name)) {
+        return sqlite_error("adding a key");
     }
     int64_t id = sqlite3_last_insert_rowid(db_);
-    sqlite3_stmt* relation = statements_->add_relation.get();
-    Reset reset{relation};
-    sqlite3_bind_int64(relation, 1, id);
-    sqlite3_bind_int64(relation, 2, parent);
-    bind_text(relation, 3, name);
-    if (sqlite3_step(relation) != SQLITE_DONE) {
+    if (!execute(statements_->add_relation.get(), id, parent, name)) {
         return sqlite_error("adding a key");
     }
     return id;
@@ -104,12 +94,7 @@ Result<void> ConfigStore::set_leaf(int64_t id, const KeyPath& spelling, const Ob
             return {};
         }
     }
-    sqlite3_stmt* set = statements_->set_value.get();
-    Reset reset{set};
-    sqlite3_bind_int64(set, 1, id);
-    bind_text(set, 2, json);
-    sqlite3_bind_int64(set, 3, timestamp);
-    if (sqlite3_step(set) != SQLITE_DONE) {
+    if (!execute(statements_->set_value.get(), id, json, timestamp)) {
         return sqlite_error("writing a value");
     }
     if (changed && changes) {
@@ -298,9 +283,7 @@ Result<bool> ConfigStore::remove_node(int64_t id, KeyPath& spelling, std::option
         return false;
     }
     for (Stmt* stmt : {&statements_->delete_value, &statements_->delete_relation, &statements_->delete_key}) {
-        Reset reset{stmt->get()};
-        sqlite3_bind_int64(stmt->get(), 1, id);
-        if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
+        if (!execute(stmt->get(), id)) {
             return sqlite_error("deleting a key");
         }
     }

@@ -1,6 +1,7 @@
 // The AWS event-stream codec: every length is checked against the CRC that covers it
 // before it is used.
 #include "ggl/event_stream.hpp"
+
 #include "ggl/read_buffer.hpp"
 
 #include <zlib.h>

@@ -1,10 +1,13 @@
 // Unit generation: one systemd service per lifecycle concern, text escaped so recipes cannot add directives.
 #include "ggl/unit_writer.hpp"
 
+#include "ggl/env.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ggl {
 namespace {
@@ -445,6 +448,22 @@ Result<std::vector<UnitFile>> generate_units(const Recipe& recipe, const Manifes
                                              const UnitOptions& options) {
     Generator generator(recipe, manifest, options);
     return generator.generate();
+}
+
+UnitOptions device_unit_options(const DeviceSettings& settings, std::initializer_list<const char*> pass_through) {
+    UnitOptions options;
+    options.runner_path = env::executable_dir() + "/recipe-runner";
+    options.root_path = settings.root_path;
+    options.runtime_dir = env::runtime_dir();
+    options.thing_name = settings.thing_name;
+    options.aws_region = settings.aws_region;
+    options.posix_user = settings.posix_user;
+    for (const char* name : pass_through) {
+        if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
+            options.runner_environment.emplace_back(name, value);
+        }
+    }
+    return options;
 }
 
 } // namespace ggl

@@ -1,6 +1,8 @@
 // The artifact-installer's request and answer as msgpack-ready maps, both directions.
 #include "ggl/artifact_install_request.hpp"
 
+#include "ggl/unix_accounts.hpp"
+
 #include <limits>
 
 namespace ggl::store {
@@ -52,6 +54,25 @@ Result<Artifact> artifact_from(const Object& object) {
 
 } // namespace
 
+Result<FileOwner> file_owner_of(const std::string& run_with) {
+    size_t colon = run_with.find(':');
+    std::string user = run_with.substr(0, colon);
+    auto account = unix_accounts::lookup_user(user);
+    if (!account) {
+        return make_error(ErrorCode::Config, "runWith posixUser '" + user + "' does not exist on this device");
+    }
+    FileOwner owner{account->uid, account->gid};
+    if (colon != std::string::npos) {
+        std::string group = run_with.substr(colon + 1);
+        auto gid = unix_accounts::lookup_gid(group);
+        if (!gid) {
+            return make_error(ErrorCode::Config, "runWith group '" + group + "' does not exist on this device");
+        }
+        owner.gid = *gid;
+    }
+    return owner;
+}
+
 Object to_object(const ArtifactInstallRequest& request) {
     List artifacts;
     for (const Artifact& artifact : request.component.artifacts) {
@@ -62,7 +83,7 @@ Object to_object(const ArtifactInstallRequest& request) {
                                    {"read", artifact.read_permission},
                                    {"execute", artifact.execute_permission}});
     }
-    const ZipLimits& limits = request.options.zip_limits;
+    const ZipLimits& limits = request.zip_limits;
     Map map{{"root", request.layout.root.string()},
             {"component", request.component.name},
             {"version", request.component.version.to_string()},
@@ -71,9 +92,8 @@ Object to_object(const ArtifactInstallRequest& request) {
             {"zip_limits", Map{{"max_total_bytes", as_wire_integer(limits.max_total_bytes)},
                                {"max_entries", as_wire_integer(limits.max_entries)},
                                {"max_ratio", as_wire_integer(limits.max_ratio)}}}};
-    if (request.options.owner) {
-        map.set("owner",
-                Map{{"uid", int64_t{request.options.owner->uid}}, {"gid", int64_t{request.options.owner->gid}}});
+    if (!request.run_with.empty()) {
+        map.set("run_with", request.run_with);
     }
     return map;
 }
@@ -113,7 +133,7 @@ Result<ArtifactInstallRequest> artifact_install_request_from(const Object& objec
     if (limits == nullptr || !limits->is_map()) {
         return field_error("zip_limits", "a map");
     }
-    ZipLimits& zip = request.options.zip_limits;
+    ZipLimits& zip = request.zip_limits;
     for (auto [field, target] : {std::pair{"max_total_bytes", &zip.max_total_bytes},
                                  std::pair{"max_entries", &zip.max_entries}, std::pair{"max_ratio", &zip.max_ratio}}) {
         auto value = count_in(limits->as_map(), field);
@@ -121,16 +141,10 @@ Result<ArtifactInstallRequest> artifact_install_request_from(const Object& objec
         *target = *value;
     }
 
-    if (const Object* owner = map->find("owner")) {
-        if (!owner->is_map()) return field_error("owner", "a map");
-        auto uid = count_in(owner->as_map(), "uid");
-        if (!uid) return std::move(uid).error();
-        auto gid = count_in(owner->as_map(), "gid");
-        if (!gid) return std::move(gid).error();
-        if (*uid > std::numeric_limits<uid_t>::max() || *gid > std::numeric_limits<gid_t>::max()) {
-            return field_error("owner", "a uid and gid in range");
-        }
-        request.options.owner = FileOwner{static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)};
+    if (map->contains("run_with")) {
+        auto run_with = string_in(*map, "run_with");
+        if (!run_with) return std::move(run_with).error();
+        request.run_with = std::move(*run_with);
     }
     return request;
 }

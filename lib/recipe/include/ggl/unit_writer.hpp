@@ -1,10 +1,12 @@
 // systemd units for a component (docs/recipes-and-units.md): ggl.<name>.service and its phase units.
 #pragma once
 
+#include "ggl/device_settings.hpp"
 #include "ggl/error.hpp"
 #include "ggl/interpolation.hpp"
 #include "ggl/recipe.hpp"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +36,13 @@ struct UnitOptions {
     // depends on aws.greengrass.TokenExchangeService.
     int tes_port = 2020;
 };
+
+// The options every caller starts from: the runner beside the calling program, the runtime
+// directory of this environment, the device's identity and runWith user from settings, and
+// of the variables named in pass_through those that are set (and not empty), so that the
+// runner reaches the same daemons and files as the caller. The caller adds the rest
+// (configuration, platform, recipe path).
+UnitOptions device_unit_options(const DeviceSettings& settings, std::initializer_list<const char*> pass_through);
 
 struct UnitFile {
     std::string name; // "ggl.com.example.Hello.service"

@@ -39,16 +39,25 @@ struct InstallOptions {
     std::optional<FileOwner> owner;
 };
 
-// One call of install_artifacts (artifact_install.hpp), as data.
+// What the artifact-installer is asked: one call of install_artifacts (artifact_install.hpp).
 struct ArtifactInstallRequest {
     StoreLayout layout;
     ComponentArtifacts component;
     std::filesystem::path source_dir;
-    InstallOptions options;
+    ZipLimits zip_limits;
+    // The components' runWith, "user" or "user:group"; empty when there is none (the user
+    // manager case). An installer running as root gives the files to that owner
+    // (file_owner_of).
+    std::string run_with;
 };
 
+// The owner runWith names: the user's uid, and the named group or else the user's primary
+// group. CONFIG naming the user or group this device does not have. Looked up without NSS
+// modules in the calling process (ggl/unix_accounts.hpp), so daemons may call it.
+Result<FileOwner> file_owner_of(const std::string& run_with);
+
 // The request as a map: {root, component, version, source_dir, artifacts: [{uri, digest,
-// algorithm, unarchive, read, execute}], owner: {uid, gid} (only when set), zip_limits:
+// algorithm, unarchive, read, execute}], run_with (only when set), zip_limits:
 // {max_total_bytes, max_entries, max_ratio}}.
 Object to_object(const ArtifactInstallRequest& request);
 

@@ -16,8 +16,6 @@
 
 namespace ggl::services::config {
 
-using bus::MethodKind;
-using bus::ParamType;
 using ggl::config::KeyPath;
 
 inline constexpr const char* kService = "gg_config";

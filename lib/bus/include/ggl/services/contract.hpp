@@ -10,6 +10,10 @@
 
 namespace ggl::services {
 
+// What every contract (ggl::services::<service>) spells its methods with.
+using bus::MethodKind;
+using bus::ParamType;
+
 struct Param {
     std::string_view name;
     bus::ParamType type = bus::ParamType::Any;

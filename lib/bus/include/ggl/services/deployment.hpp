@@ -16,9 +16,6 @@
 
 namespace ggl::services::deployment {
 
-using bus::MethodKind;
-using bus::ParamType;
-
 inline constexpr const char* kService = "gg_deployment";
 inline constexpr const char* kLocalGroup = "LOCAL_DEPLOYMENTS";
 

@@ -12,9 +12,6 @@
 
 namespace ggl::services::health {
 
-using bus::MethodKind;
-using bus::ParamType;
-
 inline constexpr const char* kService = "gg_health";
 
 namespace param {

@@ -12,9 +12,6 @@
 
 namespace ggl::services::pubsub {
 
-using bus::MethodKind;
-using bus::ParamType;
-
 inline constexpr const char* kService = "gg_pubsub";
 
 namespace param {

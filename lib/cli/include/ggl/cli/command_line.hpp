@@ -48,6 +48,9 @@ CLI::Validator choices(std::vector<std::string> values);
 CLI::Validator completer(Completer completer);
 CLI::Validator file_names();
 
+// Sets the text after the options in app's --help: examples, exit statuses.
+void set_footer(CLI::App& app, std::string footer);
+
 // One entry of a program's verb table: its name, one-line summary and --help footer,
 // the function that gives its command options, and the one that runs it (Run: a
 // function pointer taking what the program passes, e.g. int (*)(const Arguments&)).
@@ -93,13 +96,23 @@ int parse_and_run_verb(CLI::App& program, int argc, char** argv, const Verbs& ve
     return report_missing_verb(program);
 }
 
+// What a program with verbs says of itself: its name as typed ("ggl config", also the
+// label of its error lines), the one line its --help starts with, and its --help footer.
+struct ProgramText {
+    const char* name;
+    const char* description;
+    const char* footer;
+};
+
 // The whole of a program whose verbs are entries with name, summary, footer and
-// add_arguments(command, arguments): global options (add_global_options(app, global))
-// on the program and on every verb (so they work before or after the verb), each verb's
-// own options, then parse and return run(verb) for the chosen verb.
+// add_arguments(command, arguments): the program made from text, global options
+// (add_global_options(app, global)) on it and on every verb (so they work before or after
+// the verb), each verb's own options, then parse and return run(verb) for the chosen verb.
 template <typename Verbs, typename Global, typename Arguments, typename AddGlobalOptions, typename Run>
-int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Global& global, Arguments& arguments,
-                     AddGlobalOptions&& add_global_options, Run&& run) {
+int run_verb_program(const ProgramText& text, int argc, char** argv, const Verbs& verbs, Global& global,
+                     Arguments& arguments, AddGlobalOptions&& add_global_options, Run&& run) {
+    CLI::App program{text.description, text.name};
+    set_footer(program, text.footer);
     add_global_options(program, global);
     add_verbs(program, verbs, [&](const auto& verb, CLI::App& command) {
         add_global_options(command, global);
@@ -111,14 +124,11 @@ int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verb
 // The same for verbs that share one Arguments value, global options included, and run
 // as run(arguments).
 template <typename Verbs, typename Arguments, typename AddGlobalOptions>
-int run_verb_program(CLI::App& program, int argc, char** argv, const Verbs& verbs, Arguments& arguments,
+int run_verb_program(const ProgramText& text, int argc, char** argv, const Verbs& verbs, Arguments& arguments,
                      AddGlobalOptions&& add_global_options) {
-    return run_verb_program(program, argc, argv, verbs, arguments, arguments, add_global_options,
+    return run_verb_program(text, argc, argv, verbs, arguments, arguments, add_global_options,
                             [&](const auto& verb) { return verb.run(arguments); });
 }
-
-// Sets the text after the options in app's --help: examples, exit statuses.
-void set_footer(CLI::App& app, std::string footer);
 
 // Adds --json[=pretty|short] to app, setting format. Plain --json means pretty.
 // Add it to the program and to each verb so it is accepted before or after the verb.

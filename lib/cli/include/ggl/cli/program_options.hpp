@@ -19,13 +19,12 @@ public:
     // "must be ..., not 'VALUE'", which the usage error puts after the option's name.
     using Rule = std::function<std::string(const std::string& value)>;
 
-    ProgramOptions(const std::string& name, const std::string& description);
+    // footer: the text after the options in --help (details, environment, exit statuses).
+    ProgramOptions(const std::string& name, const std::string& description, const std::string& footer = {});
     ~ProgramOptions();
     ProgramOptions(const ProgramOptions&) = delete;
     ProgramOptions& operator=(const ProgramOptions&) = delete;
 
-    // The text after the options in --help: details, environment, exit statuses.
-    void footer(const std::string& text);
     // An option that takes a value (VALUE_NAME in --help); rule, if given, checks it.
     void text(const std::string& names, std::string& value, const std::string& help, const std::string& value_name,
               bool required = false, Rule rule = nullptr);
