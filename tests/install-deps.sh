@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libmsgpack-dev libcli11-dev nlohmann-json3-dev libsystemd-dev libsqlite3-dev
-  libcurl4-openssl-dev libssl-dev catch2 libyaml-dev zlib1g-dev libarchive-dev
+  libcurl4-openssl-dev libssl-dev catch2 libyaml-dev zlib1g-dev libarchive-dev libmosquitto-dev
   clang libclang-rt-14-dev            # the fuzzer
   clang-format                        # tests/check-format.sh: the style of .clang-format
   python3 python3-msgpack             # the interoperability test speaks msgpack without our code
@@ -15,6 +15,7 @@ packages=(
   scdoc groff-base                    # the man pages are built with scdoc; the test renders them with groff
   bash-completion zsh fish            # the completion test runs each shell's completion
   file dpkg-dev                       # cpack's .deb: ELF detection and dpkg-shlibdeps for Depends
+  mosquitto mosquitto-clients python3-paho-mqtt  # the cloud test stand: IoT Core on loopback (tests/cloud)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -52,6 +52,9 @@ bench/deploy.sh build/bin 1
 step "footprint (installed size, ggl.target ready time, daemons' PSS while serving a light load and idle; figures only)"
 bench/footprint.sh build/bin 5
 
+step "IoT Core benchmark (publishes/s through iotcored against libmosquitto direct, latency, reconnect, PSS)"
+build/bench/bench-iot --quick
+
 step "IPC benchmark (PublishToTopic -> subscriber messages/s, latency, ggipcd + ggpubsubd PSS)"
 build/bench/bench-ipc --quick
 bench/ipc_sdk.sh build/bin 2 64 || [ $? -eq 77 ]  # the same through the Node.js Device SDK (77: no SDK)

@@ -17,6 +17,7 @@
 #include "ggl/services/config.hpp"
 #include "ggl/services/deployment.hpp"
 #include "ggl/services/health.hpp"
+#include "ggl/services/iot_mqtt.hpp"
 #include "ggl/services/pubsub.hpp"
 #include "ggl/systemd.hpp"
 
@@ -56,12 +57,9 @@ struct Daemon {
     bool optional;
 };
 constexpr Daemon kDaemons[] = {
-    {"ggconfigd", services::config::kService, false},
-    {"gghealthd", services::health::kService, false},
-    {"ggdeploymentd", services::deployment::kService, false},
-    {"ggpubsubd", services::pubsub::kService, true},
-    {"iotcored", "aws_iot_mqtt", true},
-    {"tesd", "aws_iot_tes", true},
+    {"ggconfigd", services::config::kService, false},         {"gghealthd", services::health::kService, false},
+    {"ggdeploymentd", services::deployment::kService, false}, {"ggpubsubd", services::pubsub::kService, true},
+    {"iotcored", services::iot_mqtt::kService, true},         {"tesd", "aws_iot_tes", true},
 };
 constexpr Daemon kIpcDaemon{"ggipcd", nullptr, true};
 

@@ -15,6 +15,7 @@ constexpr Verb kVerbs[] = {
     {"deploy", "", "Deploy components locally, and follow deployments", run_deploy_command},
     {"component", "", "List, inspect, restart and stop components, and read their logs", run_component_command},
     {"check", "", "Diagnose the device: configuration, identity, clock, disk, daemons, components", run_check_command},
+    {"iot", "", "Publish, subscribe and check the connection to AWS IoT Core", run_iot_command},
 };
 
 } // namespace

@@ -40,6 +40,8 @@ std::vector<cli::Candidate> component_candidates(const cli::CompletionContext& c
 // ggl deploy (deploy_command.cpp) and ggl component (component_command.cpp).
 int run_deploy_command(int argc, char** argv);
 int run_component_command(int argc, char** argv);
+// ggl iot (iot_command.cpp): through iotcored.
+int run_iot_command(int argc, char** argv);
 // ggl check's command line (check_command_line.cpp), also the main of ggl-check.
 int run_check_command(int argc, char** argv);
 

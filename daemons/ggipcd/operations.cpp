@@ -3,14 +3,16 @@
 
 #include "ggl/env.hpp"
 #include "ggl/log.hpp"
+#include "ggl/services/iot_mqtt.hpp"
 
 namespace ggl::ipc {
 
 Services::Services(EventLoop& loop)
-    : config(loop, services::config::kService), health(loop, services::health::kService, std::chrono::seconds(120)),
+    : loop(loop), config(loop, services::config::kService),
+      health(loop, services::health::kService, std::chrono::seconds(120)),
       deployment(loop, services::deployment::kService), pubsub(loop, services::pubsub::kService),
-      iot_mqtt(loop, "aws_iot_mqtt"), tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")),
-      validation(loop) {}
+      iot_mqtt(loop, services::iot_mqtt::kService),
+      tokens(std::make_unique<SvcuidRegistry>(env::root_dir() + "/ipc/svcuid")), validation(loop) {}
 
 bool Request::authorize(std::string_view service_id, std::string_view resource) const {
     auto denied = services.access.check(component, std::string(service_id), operation, std::string(resource));

@@ -48,6 +48,7 @@ public:
 // What handlers reach: the bus services and the token registry.
 struct Services {
     explicit Services(EventLoop& loop);
+    EventLoop& loop; // for handlers' own timers
     BusLink config; // gg_config
     BusLink health; // gg_health
     BusLink deployment; // gg_deployment

@@ -38,7 +38,7 @@ echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 for needed in 'libc6 (>=' 'libstdc++6 (>=' 'libsystemd0 (>=' 'libsqlite3-0 (>=' 'libssl3 (>=' 'libyaml-0-2' 'libarchive13 (>=' \
-    'libmsgpackc2 (>=' 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
+    'libmsgpackc2 (>=' 'libmosquitto1 (>=' 'systemd (>= 247)' 'default-dbus-system-bus | dbus-system-bus'; do
     case ", $depends," in *", $needed"*) ;; *) fail "Depends lacks $needed" ;; esac
 done
 case $depends in *libggl*) fail "Depends names a libggl" ;; esac
@@ -63,6 +63,7 @@ unit_dir=$prefix/lib/systemd/system
 for path in $prefix/bin/ggl $prefix/bin/ggl-config $prefix/bin/ggl-bus $prefix/bin/ggl-recipe $prefix/bin/recipe-runner \
     $helper_dir/artifact-installer \
     $prefix/bin/ggconfigd $prefix/bin/gghealthd $prefix/bin/ggdeploymentd $prefix/bin/ggipcd $prefix/bin/ggpubsubd \
+    $prefix/bin/iotcored $unit_dir/iotcored.service $unit_dir/iotcored.socket \
     $unit_dir/ggl.target $unit_dir/ggconfigd.service $unit_dir/ggconfigd.socket \
     $unit_dir/gghealthd.service $unit_dir/gghealthd.socket $unit_dir/ggdeploymentd.service $unit_dir/ggdeploymentd.socket \
     $helper_dir/ggl-check $helper_dir/ggl-component-logs $helper_dir/ggl-config-db \
@@ -77,7 +78,7 @@ done
 # ggpubsubd and ggipcd map neither sqlite, nor libsystemd, nor libcrypto; ggdeploymentd
 # leaves digests and archives to the artifact-installer, the one program that maps
 # libcrypto and libarchive.
-for program in recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd; do
+for program in recipe-runner ggconfigd gghealthd ggdeploymentd ggipcd ggpubsubd iotcored; do
     [ -f "$root$prefix/bin/$program" ] && [ ! -L "$root$prefix/bin/$program" ] || fail "$prefix/bin/$program is not an executable of its own"
 done
 for program in ggipcd ggpubsubd; do
@@ -85,6 +86,14 @@ for program in ggipcd ggpubsubd; do
     for library in libsqlite3 libsystemd libcrypto libyaml libarchive; do
         case $closure in *"$library"*) fail "$program maps $library, which it does not use" ;; esac
     done
+done
+# iotcored speaks MQTT through libmosquitto on OpenSSL, and nothing else of weight.
+iotcored_closure=$(ldd "$root$prefix/bin/iotcored" 2>&1)
+for library in libmosquitto libssl; do
+    case $iotcored_closure in *"$library"*) ;; *) fail "iotcored does not map $library" ;; esac
+done
+for library in libsqlite3 libsystemd libyaml libarchive; do
+    case $iotcored_closure in *"$library"*) fail "iotcored maps $library, which it does not use" ;; esac
 done
 # ggl itself links (readelf -d) and maps (ldd) neither sqlite, nor libsystemd, nor
 # libcrypto; the helpers it hands those verbs to each link what their verb uses.

@@ -17,6 +17,9 @@ const USAGE = `usage: ipc_client.js COMMAND [ARGS]
   subscribe TOPIC [MODE] [COUNT]            SubscribeToTopic (MODE: RECEIVE_ALL_MESSAGES or
                                             RECEIVE_MESSAGES_FROM_OTHERS, "-" for none); prints
                                             each message until COUNT (default 1) arrived
+  iot-publish TOPIC TEXT [QOS]               PublishToIoTCore (QOS 0 or 1, default 1)
+  iot-subscribe FILTER [COUNT]              SubscribeToIoTCore (QoS 1); prints each message's topic and
+                                            payload (as text) until COUNT (default 1) arrived
   get-config [--component NAME] [KEY...]    GetConfiguration
   update-config [--timestamp MS] JSON [KEY...]
                                             UpdateConfiguration: merge JSON at KEY path, with the
@@ -142,6 +145,32 @@ const commands = {
         } else {
           emit('message', { unknown: message });
         }
+      });
+      await operation.activate();
+      emit('subscribed', { topic: args[0] });  // the driver publishes after this line
+      await done;
+      await operation.close();
+    };
+  },
+
+  'iot-publish': (args) => {
+    need(args, 2, 'TOPIC and TEXT');
+    const qos = args[2] === '0' ? ipc.model.QOS.AT_MOST_ONCE : ipc.model.QOS.AT_LEAST_ONCE;
+    return async (client) => {
+      await client.publishToIoTCore({ topicName: args[0], qos, payload: Buffer.from(args[1]) });
+      emit('published', { topic: args[0] });
+    };
+  },
+
+  'iot-subscribe': (args) => {
+    need(args, 1, 'FILTER');
+    const count = Number(args[1] || 1);
+    if (!(count >= 1)) throw new UsageError(`COUNT "${args[1]}" is not a positive number`);
+    return async (client) => {
+      const operation = client.subscribeToIoTCore({ topicName: args[0], qos: ipc.model.QOS.AT_LEAST_ONCE });
+      const done = collect(operation, count, (event) => {
+        const message = event.message || {};
+        emit('message', { topic: message.topicName, payload: Buffer.from(message.payload || []).toString() });
       });
       await operation.activate();
       emit('subscribed', { topic: args[0] });  // the driver publishes after this line

@@ -1,0 +1,94 @@
+// The device identity and endpoint from the configuration, every missing key named.
+#include "iot_settings.hpp"
+
+#include "ggl/text.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace ggl::iotcored {
+
+namespace {
+
+// The child of map named key, any case (Greengrass users' files differ in case).
+const Object* child(const Object* map, std::string_view key) {
+    if (map == nullptr || !map->is_map()) {
+        return nullptr;
+    }
+    for (const auto& [name, value] : map->as_map()) {
+        if (ascii_iequals(name, key)) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+std::string text_of(const Object* value) {
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+// A port given as a number or a numeric string; 0 when absent; -1 when not a port.
+int port_of(const Object* value) {
+    if (value == nullptr || value->is_null()) {
+        return 0;
+    }
+    int64_t port = -1;
+    if (value->is_i64()) {
+        port = value->as_i64();
+    } else if (value->is_string()) {
+        std::string_view text = value->as_string();
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+        if (error != std::errc() || end != text.data() + text.size()) port = -1;
+    }
+    return port >= 1 && port <= 65535 ? static_cast<int>(port) : -1;
+}
+
+} // namespace
+
+Result<IotSettings> iot_settings_from(const Object& tree) {
+    const Object* system = child(&tree, "system");
+    const Object* nucleus = child(child(child(&tree, "services"), kNucleus), "configuration");
+    const Object* mqtt = child(nucleus, "mqtt");
+    IotSettings settings;
+    std::string problems;
+    auto need = [&](std::string& into, const Object* value, const char* key) {
+        into = text_of(value);
+        if (into.empty()) problems += std::string(problems.empty() ? "" : "; ") + key + " is not set";
+    };
+    need(settings.thing_name, child(system, "thingName"), "system/thingName");
+    need(settings.certificate_path, child(system, "certificateFilePath"), "system/certificateFilePath");
+    need(settings.private_key, child(system, "privateKeyPath"), "system/privateKeyPath");
+    need(settings.root_ca_path, child(system, "rootCaPath"), "system/rootCaPath");
+    std::string endpoint;
+    need(endpoint, child(nucleus, "iotDataEndpoint"), "services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint");
+    int endpoint_port = 0;
+    if (size_t colon = endpoint.rfind(':'); colon != std::string::npos && endpoint.find(']') == std::string::npos) {
+        Object port_text(endpoint.substr(colon + 1));
+        endpoint_port = port_of(&port_text);
+        if (endpoint_port < 0) {
+            problems += std::string(problems.empty() ? "" : "; ") + "iotDataEndpoint '" + endpoint +
+                        "' has a port that is not a number from 1 to 65535";
+        }
+        endpoint.resize(colon);
+    }
+    settings.endpoint = endpoint;
+    int port = port_of(child(mqtt, "port"));
+    if (port < 0) {
+        problems += std::string(problems.empty() ? "" : "; ") +
+                    "services/aws.greengrass.NucleusLite/configuration/mqtt/port must be a port number (8883, or "
+                    "443 for ALPN x-amzn-mqtt-ca)";
+    }
+    settings.port = endpoint_port > 0 ? endpoint_port : port > 0 ? port : kDefaultPort;
+    settings.offer_alpn = port == kAlpnPort || settings.port == kAlpnPort;
+    if (const Object* keep_alive = child(mqtt, "keepAliveTimeoutMs"); keep_alive != nullptr && keep_alive->is_i64()) {
+        // IoT Core treats less than 30 s as 30 s and allows at most 1200 s.
+        int64_t seconds = keep_alive->as_i64() / 1000;
+        settings.keep_alive = std::chrono::seconds(std::clamp<int64_t>(seconds, 30, 1200));
+    }
+    if (!problems.empty()) {
+        return make_error(ErrorCode::Config, "not configured for AWS IoT Core: " + problems);
+    }
+    return settings;
+}
+
+} // namespace ggl::iotcored

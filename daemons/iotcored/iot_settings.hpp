@@ -1,0 +1,41 @@
+// Where and as whom iotcored connects: the device identity and the endpoint, from the
+// configuration keys Greengrass users already have (docs/iot-core.md).
+#pragma once
+
+#include "ggl/error.hpp"
+#include "ggl/object.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ggl::iotcored {
+
+inline constexpr const char* kNucleus = "aws.greengrass.NucleusLite";
+inline constexpr int kDefaultPort = 8883;
+inline constexpr int kAlpnPort = 443; // then ALPN x-amzn-mqtt-ca
+inline constexpr const char* kMqttAlpn = "x-amzn-mqtt-ca";
+
+struct IotSettings {
+    std::string thing_name; // system/thingName: the MQTT client id
+    std::string certificate_path; // system/certificateFilePath
+    std::string private_key; // system/privateKeyPath: a file, or a pkcs11: URI
+    std::string root_ca_path; // system/rootCaPath
+    std::string endpoint; // .../iotDataEndpoint, without a :port
+    // The endpoint's :port when it has one (it overrides), else .../mqtt/port, else 8883.
+    int port = kDefaultPort;
+    // ALPN x-amzn-mqtt-ca, as IoT Core requires on 443: when mqtt/port is 443 or the
+    // connection goes to port 443.
+    bool offer_alpn = false;
+    std::chrono::seconds keep_alive{60}; // .../mqtt/keepAliveTimeoutMs (IoT Core: 30 s to 1200 s)
+
+    bool alpn() const { return offer_alpn; }
+    bool operator==(const IotSettings&) const = default;
+};
+
+// The settings from the configuration tree ({system: {...}, services: {...}}, as
+// gg_config's read of the root gives it). CONFIG naming every key that is missing or
+// wrong, so that one look at `ggl iot status` tells what to set.
+Result<IotSettings> iot_settings_from(const Object& tree);
+
+} // namespace ggl::iotcored
