@@ -10,6 +10,7 @@
 #include "ggl/log.hpp"
 #include "ggl/services/iot_mqtt.hpp"
 
+#include <malloc.h>
 #include <mosquitto.h>
 
 using namespace ggl;
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
     backoff.base = std::chrono::milliseconds(base_ms);
     backoff.cap = std::chrono::milliseconds(std::max(cap_ms, base_ms));
 
+    // One malloc arena: what the network and configuration threads allocate lies in the
+    // main heap, which the idle heap trim (ggl/heap.hpp) hands back whole.
+    ::mallopt(M_ARENA_MAX, 1);
     EventLoop loop;
     if (!daemon::prepare(loop)) {
         return 1;
