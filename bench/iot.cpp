@@ -219,7 +219,8 @@ int main(int argc, char** argv) {
     std::string python = "/usr/bin/python3";
     std::string stand_py = std::string(GGL_SOURCE_DIR) + "/tests/cloud/stand.py";
     if (::access(python.c_str(), X_OK) != 0 || ::access("/usr/sbin/mosquitto", X_OK) != 0) {
-        std::printf("bench-iot: skipped: the test stand needs /usr/bin/python3 and mosquitto (tests/install-deps.sh)\n");
+        std::printf(
+            "bench-iot: skipped: the test stand needs /usr/bin/python3 and mosquitto (tests/install-deps.sh)\n");
         return 0;
     }
     Stand stand;

@@ -133,7 +133,8 @@ int run_status(const Arguments& arguments) {
     }
     std::string alpn = string_field(*status, "alpn");
     std::printf("endpoint:   %s:%lld%s\n", string_field(*status, "endpoint").c_str(),
-                static_cast<long long>(int_field(*status, "port")), alpn.empty() ? "" : (" (ALPN " + alpn + ")").c_str());
+                static_cast<long long>(int_field(*status, "port")),
+                alpn.empty() ? "" : (" (ALPN " + alpn + ")").c_str());
     std::printf("thing name: %s\n", string_field(*status, "thing_name").c_str());
     std::printf("connected:  %s\n", connected ? "yes" : "no");
     std::printf("subscriptions: %lld (local subscribers: %lld)\n",
@@ -144,12 +145,11 @@ int run_status(const Arguments& arguments) {
     if (const Object* connections = find_field(*status, "connections"); connections && connections->is_list()) {
         for (const Object& connection : connections->as_list()) {
             int64_t since = int_field(connection, "since");
-            table.add_row({string_field(connection, "client_id"),
-                           std::string(bool_field(connection.is_map() ? connection.as_map() : Map{}, "connected")
-                                           ? "yes"
-                                           : "no"),
-                           int_field(connection, "subscriptions"),
-                           since == 0 ? std::string("-") : cli::format_local_time(since)});
+            table.add_row(
+                {string_field(connection, "client_id"),
+                 std::string(bool_field(connection.is_map() ? connection.as_map() : Map{}, "connected") ? "yes" : "no"),
+                 int_field(connection, "subscriptions"),
+                 since == 0 ? std::string("-") : cli::format_local_time(since)});
         }
     }
     if (!table.empty()) {
@@ -222,7 +222,9 @@ void add_publish(CLI::App& verb, Arguments& arguments) {
 
 void add_subscribe(CLI::App& verb, Arguments& arguments) {
     verb.add_option("FILTER", arguments.filters, "Topic filters (+ one level, # the rest), up to 8")->required();
-    verb.add_option("--count", arguments.count, "Exit after N messages")->type_name("N")->check(cli::positive_integer());
+    verb.add_option("--count", arguments.count, "Exit after N messages")
+        ->type_name("N")
+        ->check(cli::positive_integer());
 }
 
 constexpr Verb kVerbs[] = {

@@ -29,8 +29,8 @@ Result<void> check_size(std::string_view what, std::string_view text) {
     size_t counted = static_cast<size_t>(std::count(counted_part(text).begin(), counted_part(text).end(), '/'));
     if (counted > kMaxTopicSlashes) {
         return make_error(ErrorCode::Invalid, std::string(what) + " has " + std::to_string(slashes) +
-                                                  " slashes; AWS IoT Core allows " +
-                                                  std::to_string(kMaxTopicSlashes) + " (7 levels below the first)");
+                                                  " slashes; AWS IoT Core allows " + std::to_string(kMaxTopicSlashes) +
+                                                  " (7 levels below the first)");
     }
     return {};
 }

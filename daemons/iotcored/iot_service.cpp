@@ -94,8 +94,8 @@ Result<void> IotService::configure(std::optional<IotSettings> settings, std::str
             return started;
         }
     }
-    GGL_LOGI("connecting to %s:%d as %s%s", settings_->endpoint.c_str(), settings_->port,
-             settings_->thing_name.c_str(), settings_->alpn() ? " (ALPN x-amzn-mqtt-ca)" : "");
+    GGL_LOGI("connecting to %s:%d as %s%s", settings_->endpoint.c_str(), settings_->port, settings_->thing_name.c_str(),
+             settings_->alpn() ? " (ALPN x-amzn-mqtt-ca)" : "");
     return {};
 }
 
@@ -121,8 +121,8 @@ void IotService::publish(bus::Call call) {
         }
     }
     if (connections_.empty() || !connections_[0]->connected()) {
-        call.fail(ErrorCode::Retry, "not connected to AWS IoT Core" +
-                                        (last_error_.empty() ? std::string() : ": " + last_error_));
+        call.fail(ErrorCode::Retry,
+                  "not connected to AWS IoT Core" + (last_error_.empty() ? std::string() : ": " + last_error_));
         return;
     }
     auto mid = connections_[0]->publish(topic, payload, static_cast<int>(qos),
@@ -153,8 +153,8 @@ size_t IotService::connection_with_room() {
         if (used[i] < kMaxSubscriptionsPerConnection) return i;
     }
     size_t index = connections_.size();
-    auto connection = std::make_unique<MqttConnection>(
-        loop_, settings_->thing_name + "#" + std::to_string(index + 1), backoff_, events_for(index));
+    auto connection = std::make_unique<MqttConnection>(loop_, settings_->thing_name + "#" + std::to_string(index + 1),
+                                                       backoff_, events_for(index));
     if (auto started = connection->start(*settings_); !started) {
         last_error_ = started.error().message;
     } else {
@@ -179,8 +179,8 @@ void IotService::subscribe(bus::Subscription subscription) {
         }
     }
     if (!settings_) {
-        subscription.reject(make_error(ErrorCode::Retry, last_error_.empty() ? "not configured for AWS IoT Core"
-                                                                             : last_error_));
+        subscription.reject(
+            make_error(ErrorCode::Retry, last_error_.empty() ? "not configured for AWS IoT Core" : last_error_));
         return;
     }
     std::map<size_t, std::vector<std::string>> to_send;
@@ -206,9 +206,9 @@ void IotService::subscribe(bus::Subscription subscription) {
 
 void IotService::send_subscribe(size_t index, const std::vector<std::string>& filters) {
     for (size_t first = 0; first < filters.size(); first += kMaxFiltersPerSubscribe) {
-        std::vector<std::string> batch(filters.begin() + static_cast<ptrdiff_t>(first),
-                                       filters.begin() +
-                                           static_cast<ptrdiff_t>(std::min(filters.size(), first + kMaxFiltersPerSubscribe)));
+        std::vector<std::string> batch(
+            filters.begin() + static_cast<ptrdiff_t>(first),
+            filters.begin() + static_cast<ptrdiff_t>(std::min(filters.size(), first + kMaxFiltersPerSubscribe)));
         auto mid = connections_[index]->subscribe(batch, kMaxQos);
         if (mid) {
             subacks_[{index, *mid}] = batch;
@@ -234,7 +234,8 @@ void IotService::on_subscribed(size_t index, int mid, const std::vector<int>& gr
         std::string why = "AWS IoT Core refused the subscription to '" + filters[i] + "' (reason code " +
                           std::to_string(code) + (code == 0x87 ? ": not authorized by the IoT policy" : "") + ")";
         GGL_LOGW("%s", why.c_str());
-        for (bus::Subscription& subscriber : entry->second.subscribers) subscriber.end(make_error(ErrorCode::Remote, why));
+        for (bus::Subscription& subscriber : entry->second.subscribers)
+            subscriber.end(make_error(ErrorCode::Remote, why));
         filters_.erase(entry);
     }
 }
@@ -244,9 +245,9 @@ void IotService::remove_subscriber(const std::string& filter) {
     if (entry == filters_.end()) return;
     // The subscription that went is no longer active, nor any other that ended.
     auto& subscribers = entry->second.subscribers;
-    subscribers.erase(std::remove_if(subscribers.begin(), subscribers.end(),
-                                     [](const bus::Subscription& s) { return !s.active(); }),
-                      subscribers.end());
+    subscribers.erase(
+        std::remove_if(subscribers.begin(), subscribers.end(), [](const bus::Subscription& s) { return !s.active(); }),
+        subscribers.end());
     if (!subscribers.empty()) return;
     size_t index = entry->second.connection;
     filters_.erase(entry);
@@ -335,12 +336,10 @@ Result<Object> IotService::status() const {
     }
     int64_t subscribers = 0;
     for (const auto& [filter, entry] : filters_) subscribers += static_cast<int64_t>(entry.subscribers.size());
-    Map status{{"configured", settings_.has_value()},
-               {"connected", !connections_.empty() && connections_[0]->connected()},
-               {"connections", std::move(connections)},
-               {"subscriptions", static_cast<int64_t>(filters_.size())},
-               {"local_subscribers", subscribers},
-               {"last_error", last_error_}};
+    Map status{
+        {"configured", settings_.has_value()},   {"connected", !connections_.empty() && connections_[0]->connected()},
+        {"connections", std::move(connections)}, {"subscriptions", static_cast<int64_t>(filters_.size())},
+        {"local_subscribers", subscribers},      {"last_error", last_error_}};
     if (settings_) {
         status.set("endpoint", settings_->endpoint);
         status.set("port", int64_t{settings_->port});

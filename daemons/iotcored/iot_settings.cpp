@@ -60,7 +60,8 @@ Result<IotSettings> iot_settings_from(const Object& tree) {
     need(settings.private_key, child(system, "privateKeyPath"), "system/privateKeyPath");
     need(settings.root_ca_path, child(system, "rootCaPath"), "system/rootCaPath");
     std::string endpoint;
-    need(endpoint, child(nucleus, "iotDataEndpoint"), "services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint");
+    need(endpoint, child(nucleus, "iotDataEndpoint"),
+         "services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint");
     int endpoint_port = 0;
     if (size_t colon = endpoint.rfind(':'); colon != std::string::npos && endpoint.find(']') == std::string::npos) {
         Object port_text(endpoint.substr(colon + 1));

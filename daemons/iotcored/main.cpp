@@ -59,14 +59,15 @@ int main(int argc, char** argv) {
     {
         bus::Server server(loop, services::iot_mqtt::kService, GGL_VERSION);
         iotcored::IotService service(loop, server, backoff);
-        iotcored::ConfigWatch config(loop, [&service](std::optional<iotcored::IotSettings> settings, std::string why_not) {
-            if (!settings) {
-                GGL_LOGW("%s", why_not.c_str());
-            }
-            if (auto configured = service.configure(std::move(settings), std::move(why_not)); !configured) {
-                GGL_LOGE("%s", configured.error().message.c_str());
-            }
-        });
+        iotcored::ConfigWatch config(
+            loop, [&service](std::optional<iotcored::IotSettings> settings, std::string why_not) {
+                if (!settings) {
+                    GGL_LOGW("%s", why_not.c_str());
+                }
+                if (auto configured = service.configure(std::move(settings), std::move(why_not)); !configured) {
+                    GGL_LOGE("%s", configured.error().message.c_str());
+                }
+            });
         if (auto listening = server.listen(); !listening) {
             GGL_LOGE("%s: cannot listen: %s", services::iot_mqtt::kService, listening.error().to_string().c_str());
             status = 1;

@@ -57,7 +57,7 @@ struct MqttCallbacks {
         if (connection.stopping_ || !was_connected) {
             return;
         }
-        std::string why = reason == MOSQ_ERR_KEEPALIVE  ? "AWS IoT Core stopped answering (no PINGRESP in time)"
+        std::string why = reason == MOSQ_ERR_KEEPALIVE   ? "AWS IoT Core stopped answering (no PINGRESP in time)"
                           : reason == MOSQ_ERR_CONN_LOST ? "the connection to " + connection.where_ + " was lost"
                           : reason > 0 && reason < 0x80
                               ? std::string("the connection ended: ") + mosquitto_strerror(reason)
@@ -174,8 +174,8 @@ void MqttConnection::run(IotSettings settings) {
         refused_ = false;
         clear_server_verify_error();
         errno = 0;
-        int rc = first ? mosquitto_connect_bind_v5(mosq_, settings.endpoint.c_str(), settings.port, keep_alive,
-                                                   nullptr, nullptr)
+        int rc = first ? mosquitto_connect_bind_v5(mosq_, settings.endpoint.c_str(), settings.port, keep_alive, nullptr,
+                                                   nullptr)
                        : mosquitto_reconnect(mosq_);
         first = false;
         if (rc != MOSQ_ERR_SUCCESS) {

@@ -105,8 +105,9 @@ Result<SslCtx> make_tls_context(const IotSettings& settings) {
     }
     X509* certificate = SSL_CTX_get0_certificate(ctx.get());
     if (X509_cmp_current_time(X509_get0_notAfter(certificate)) < 0) {
-        return config_error("system/certificateFilePath " + settings.certificate_path + ": the certificate expired on " +
-                            date_of(X509_get0_notAfter(certificate)) + "; AWS IoT Core will refuse it");
+        return config_error("system/certificateFilePath " + settings.certificate_path +
+                            ": the certificate expired on " + date_of(X509_get0_notAfter(certificate)) +
+                            "; AWS IoT Core will refuse it");
     }
     auto key = load_private_key(settings.private_key);
     if (!key) {
@@ -147,8 +148,10 @@ std::string describe_connect_failure(const std::string& logged, const std::strin
         return "the server at " + where + " refused ALPN " + kMqttAlpn + " (" + logged + ")";
     }
     if (contains(logged, "unexpected eof")) {
-        return "the server at " + where + " closed the connection in the TLS handshake: it may not accept the device "
-               "certificate " + settings.certificate_path + " (" + logged + ")";
+        return "the server at " + where +
+               " closed the connection in the TLS handshake: it may not accept the device "
+               "certificate " +
+               settings.certificate_path + " (" + logged + ")";
     }
     if (contains(logged, "The connection was lost")) {
         return "the server at " + where + " closed the connection before answering MQTT CONNECT" +

@@ -34,7 +34,12 @@ start_stand() {
     STAND_DIR=$(mktemp -d /tmp/ggl-stand.XXXXXX)
     "$stand_python" "$stand_py" up "$STAND_DIR" "$@" > "$STAND_DIR/stand.out" 2>&1 &
     stand_pid=$!
-    trap 'stop_stand; rm -rf "$STAND_DIR"' EXIT
+    # Under user_manager.sh, which owns the EXIT trap, through its um_on_exit.
+    if command -v um_on_exit > /dev/null; then
+        um_on_exit 'stop_stand; rm -rf "$STAND_DIR"'
+    else
+        trap 'stop_stand; rm -rf "$STAND_DIR"' EXIT
+    fi
     for _ in $(seq 150); do
         if [ -f "$STAND_DIR/stand.json" ]; then
             pki="$STAND_DIR/pki"

@@ -83,7 +83,8 @@ TEST_CASE("a subscribe request holds 1 to 8 distinct valid filters") {
 }
 
 TEST_CASE("the settings come from the Greengrass keys, every missing one named") {
-    auto settings = iot_settings_from(tree_with(full_system(), Map{{"iotDataEndpoint", "abc-ats.iot.eu-west-1.amazonaws.com"}}));
+    auto settings =
+        iot_settings_from(tree_with(full_system(), Map{{"iotDataEndpoint", "abc-ats.iot.eu-west-1.amazonaws.com"}}));
     REQUIRE(settings.ok());
     CHECK(settings->thing_name == "thing-1");
     CHECK(settings->endpoint == "abc-ats.iot.eu-west-1.amazonaws.com");
@@ -197,9 +198,9 @@ TEST_CASE("a connection failure is told in words a user can act on") {
     settings.port = 8883;
     settings.certificate_path = "/d.pem";
     settings.root_ca_path = "/ca.pem";
-    CHECK(describe_connect_failure("OpenSSL Error[0]: error:0A000418:SSL routines::tlsv1 alert unknown ca", "",
-                                   settings)
-              .find("refused the device certificate /d.pem") != std::string::npos);
+    CHECK(
+        describe_connect_failure("OpenSSL Error[0]: error:0A000418:SSL routines::tlsv1 alert unknown ca", "", settings)
+            .find("refused the device certificate /d.pem") != std::string::npos);
     CHECK(describe_connect_failure("error:0A000415:SSL routines::sslv3 alert certificate expired", "", settings)
               .find("it has expired") != std::string::npos);
     CHECK(describe_connect_failure("error:0A000086:SSL routines::certificate verify failed",

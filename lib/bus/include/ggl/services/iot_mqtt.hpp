@@ -49,8 +49,8 @@ inline constexpr Method kSubscribe{
     "Events {topic, payload} for each message IoT Core delivers on a matching topic. One MQTT subscription "
     "serves every local subscriber of a filter; IoT Core's refusal (SUBACK) ends the subscription with an error."};
 
-inline constexpr Method kConnectionStatus{"connection_status", MethodKind::Subscribe,
-                                          {}, "{connected: bool} at once and on every change."};
+inline constexpr Method kConnectionStatus{
+    "connection_status", MethodKind::Subscribe, {}, "{connected: bool} at once and on every change."};
 
 inline constexpr Method kStatus{"status",
                                 MethodKind::Call,

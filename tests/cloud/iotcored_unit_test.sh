@@ -1,0 +1,43 @@
+#!/bin/bash
+# iotcored as a device runs it (docs/iot-core.md): the daemons' units in a real systemd
+# user manager (tests/integration/user_manager.sh, ggl_daemons.sh), ggl.target started
+# without iotcored (a device without a cloud identity), then the identity written and
+# iotcored.socket and iotcored.service enabled into ggl.target and started: the
+# Type=notify service is ready, connects to the test stand (stand.sh), `ggl iot` reaches
+# it on the socket systemd passes, and a restart of ggl.target brings it back connected.
+# Needs root (77 otherwise, or without mosquitto).
+# Usage: iotcored_unit_test.sh BIN_DIR (holding ggl and the daemons; units beside it)
+set -u
+bin=$(realpath "$1")
+here=$(dirname "$(realpath "$0")")
+. "$here/../integration/user_manager.sh"
+. "$here/../integration/ggl_daemons.sh"
+. "$here/stand.sh"
+start_stand --thing unit-test-thing
+ggl() { "$bin/ggl" "$@"; }
+printf 'system:\n  thingName: unit-test-thing\n' > "$GGL_CONFIG_DIR/config.yaml"
+start_ggl_daemons "$bin" || exit 1
+ctl is-active --quiet iotcored.service && fail "ggl.target started iotcored before it was enabled"
+
+ggl config set system "{\"certificateFilePath\": \"$pki/device.pem\", \"privateKeyPath\": \"$pki/device.key\",
+    \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null || fail "cannot write the identity"
+ggl config set services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint "localhost:$front" > /dev/null
+ctl enable --now iotcored.socket iotcored.service || fail "cannot enable iotcored"
+ctl is-active --quiet iotcored.service || fail "iotcored.service is not active: $(ctl status iotcored.service --no-pager 2>&1)"
+connected() {
+    for _ in $(seq 100); do
+        ggl iot status > "$UM_TOP/status.txt" 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "$1: iotcored is not connected: $(cat "$UM_TOP/status.txt")"
+}
+connected "enabled"
+grep -q "^thing name: unit-test-thing" "$UM_TOP/status.txt" || fail "status: $(cat "$UM_TOP/status.txt")"
+ggl iot publish unit/hello hi --qos 1 || fail "publish through the unit"
+
+ctl restart ggl.target || fail "ggl.target did not restart"
+ctl is-active --quiet iotcored.service || fail "iotcored did not come back with ggl.target"
+connected "after ggl.target restarted"
+
+[ "$failures" -eq 0 ] && echo "iotcored_unit_test: all checks passed"
+exit $((failures > 0))
