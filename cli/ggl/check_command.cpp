@@ -432,6 +432,7 @@ int run_checks(const CheckArguments& arguments) {
         check_thing_name(context, *configuration);
         check_identity(context, *configuration);
         check_endpoints(context, *configuration);
+        check_cloud(context, *configuration);
     }
     std::string root = check_root_path(context, configuration);
     check_disks(context, root);

@@ -57,5 +57,8 @@ void check_thing_name(Context& context, const ConfigReader& read);
 // The device certificate, its private key and the root CA that the configuration names.
 void check_identity(Context& context, const ConfigReader& read);
 void check_endpoints(Context& context, const ConfigReader& read);
+// check_cloud.cpp: the data endpoint resolves, a TLS handshake with the identity, and
+// iotcored's connection (where it answers).
+void check_cloud(Context& context, const ConfigReader& read);
 
 } // namespace ggl::front

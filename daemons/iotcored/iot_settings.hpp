@@ -4,6 +4,7 @@
 
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
+#include "ggl/tls_client.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -30,6 +31,8 @@ struct IotSettings {
     std::chrono::seconds keep_alive{60}; // .../mqtt/keepAliveTimeoutMs (IoT Core: 30 s to 1200 s)
 
     bool alpn() const { return offer_alpn; }
+    tls::Identity identity() const { return {certificate_path, private_key, root_ca_path}; }
+    tls::Endpoint tls_endpoint() const { return {endpoint, port, offer_alpn ? kMqttAlpn : ""}; }
     bool operator==(const IotSettings&) const = default;
 };
 

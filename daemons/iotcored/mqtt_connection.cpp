@@ -116,7 +116,7 @@ void MqttConnection::post(std::function<void()> work) {
 
 Result<void> MqttConnection::start(const IotSettings& settings) {
     stop();
-    auto tls = make_tls_context(settings);
+    auto tls = tls::client_context(settings.identity(), settings.tls_endpoint());
     if (!tls) {
         return std::move(tls).error();
     }
@@ -172,7 +172,7 @@ void MqttConnection::run(IotSettings settings) {
     while (!stopping_) {
         logged_.clear();
         refused_ = false;
-        clear_server_verify_error();
+        tls::clear_server_verify_error();
         errno = 0;
         int rc = first ? mosquitto_connect_bind_v5(mosq_, settings.endpoint.c_str(), settings.port, keep_alive, nullptr,
                                                    nullptr)
@@ -183,7 +183,8 @@ void MqttConnection::run(IotSettings settings) {
             std::string logged = logged_;
             if (rc == MOSQ_ERR_ERRNO && logged.empty()) logged = std::strerror(errno);
             if (rc == MOSQ_ERR_EAI) logged = "Lookup error";
-            std::string why = describe_connect_failure(logged, last_server_verify_error(), settings);
+            std::string why = tls::describe_connect_failure(logged, tls::last_server_verify_error(),
+                                                            settings.identity(), settings.tls_endpoint());
             post([this, why] { events_.disconnected(why); });
             wait_before_retry(attempt++);
             continue;
@@ -201,7 +202,8 @@ void MqttConnection::run(IotSettings settings) {
         if (stopping_) break;
         if (!reached_connack && !refused_) {
             std::string logged = logged_.empty() ? std::string(mosquitto_strerror(rc)) : logged_;
-            std::string why = describe_connect_failure(logged, last_server_verify_error(), settings);
+            std::string why = tls::describe_connect_failure(logged, tls::last_server_verify_error(),
+                                                            settings.identity(), settings.tls_endpoint());
             post([this, why] { events_.disconnected(why); });
         } else if (connected_.exchange(false)) {
             // Lost without a DISCONNECT callback (a cut socket, a TLS error mid-stream).

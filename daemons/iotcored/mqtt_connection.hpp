@@ -4,10 +4,10 @@
 #pragma once
 
 #include "iot_settings.hpp"
-#include "tls_context.hpp"
 
 #include "ggl/error.hpp"
 #include "ggl/event_loop.hpp"
+#include "ggl/tls_client.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -76,7 +76,7 @@ private:
     Backoff backoff_;
     Events events_;
     mosquitto* mosq_ = nullptr;
-    SslCtx tls_;
+    tls::SslCtx tls_;
     std::thread thread_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};

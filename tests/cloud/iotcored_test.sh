@@ -6,7 +6,8 @@
 # two connections (<thing> and <thing>#2), every subscription restored after a broker
 # restart and after a cut connection, QoS 1 publishes acknowledged across a cut all
 # delivered, ALPN on the ALPN port, a new endpoint or certificate taken without a
-# restart, and each identity fault in its own words.
+# restart, and each identity fault in its own words, by iotcored and by `ggl check`'s
+# cloud checks (DNS, a TLS handshake with the identity, iotcored's connection).
 # Usage: iotcored_test.sh BIN_DIR (holding ggl, ggconfigd and iotcored)
 set -u
 bin=$(realpath "$1")
@@ -189,12 +190,28 @@ wait_status '"alpn":""' && wait_status '"last_error":"the server at localhost:'"
 # Identity faults, each in its own words; the good identity connects again.
 ggl config set "$nucleus/iotDataEndpoint" "localhost:$broker" > /dev/null
 wait_status '"connected":true'
+# check_finding CHECK STATUS PATTERN: `ggl check` has that finding, its detail matching.
+check_finding() {
+    ggl check --json=short > "$STAND_DIR/check.json" 2>&1
+    /usr/bin/python3 - "$STAND_DIR/check.json" "$@" <<'PY' || fail "ggl check: no '$1' $2 matching '$3': $(cat "$STAND_DIR/check.json")"
+import json, re, sys
+findings = json.load(open(sys.argv[1]))
+sys.exit(0 if any(f["check"] == sys.argv[2] and f["status"] == sys.argv[3] and re.search(sys.argv[4], f["detail"])
+                  for f in findings) else 1)
+PY
+}
+check_finding "AWS IoT endpoint" ok "localhost resolves to"
+check_finding "AWS IoT TLS" ok "the server proved itself, the device certificate was accepted"
+check_finding "AWS IoT MQTT" ok "iotcored is connected as $thing"
 ggl config set system/rootCaPath "$pki/other_ca.pem" > /dev/null
 wait_status 'did not prove itself with a certificate from system/rootCaPath'
+check_finding "AWS IoT TLS" error "did not prove itself with a certificate from system/rootCaPath"
+check_finding "AWS IoT MQTT" error "iotcored is not connected: the server"
 ggl config set system/rootCaPath "$pki/ca.pem" > /dev/null
 wait_status '"connected":true'
 ggl config set system "{\"certificateFilePath\": \"$pki/wrong_ca_device.pem\", \"privateKeyPath\": \"$pki/wrong_ca_device.key\"}" > /dev/null
 wait_status 'refused the device certificate [^"]*wrong_ca_device.pem: it is not registered'
+check_finding "AWS IoT TLS" error "refused the device certificate .*wrong_ca_device.pem"
 ggl config set system "{\"certificateFilePath\": \"$pki/expired_device.pem\", \"privateKeyPath\": \"$pki/expired_device.key\"}" > /dev/null
 wait_status 'expired_device.pem: the certificate expired on'
 ggl iot status > "$STAND_DIR/status.txt"
@@ -204,6 +221,9 @@ ggl config set system "{\"certificateFilePath\": \"$pki/device.pem\", \"privateK
 wait_status '"connected":true'
 ggl config set "$nucleus/iotDataEndpoint" "localhost:1" > /dev/null
 wait_status 'nothing accepts connections at localhost:1'
+check_finding "AWS IoT TLS" error "cannot connect to localhost:1"
+ggl config set "$nucleus/iotDataEndpoint" "nosuchhost.invalid" > /dev/null
+check_finding "AWS IoT endpoint" error "nosuchhost.invalid does not resolve"
 
 # Not configured: iotcored serves and says what is missing; killed, it comes back.
 ggl config delete system/thingName > /dev/null

@@ -90,12 +90,17 @@ has "✓ components: 0 components, none BROKEN or ERRORED"
 lacks "^×"
 grep -q "^[0-9]* checks: [0-9]* ok, [0-9]* warnings*, 0 errors" "$out/check.txt" || fail "summary: $(tail -n 1 "$out/check.txt")"
 
-# With the endpoints set, they are ✓ too.
-ggl config set services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint data.example.com > /dev/null || fail "set endpoint"
+# With the endpoints set, they are ✓ too; the data endpoint is then tried: it resolves,
+# and a TLS handshake there fails (nothing listens on port 1 here), ×, exit 1. (The
+# handshake that succeeds is tested against the cloud test stand, tests/cloud.)
+ggl config set services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint localhost:1 > /dev/null || fail "set endpoint"
 ggl config set services/aws.greengrass.NucleusLite/configuration/iotCredEndpoint cred.example.com > /dev/null || fail "set endpoint"
 check
-expect_status 0 "with endpoints"
-has "✓ AWS IoT endpoints: iotDataEndpoint data.example.com, iotCredEndpoint cred.example.com"
+expect_status 1 "with an endpoint nothing answers at"
+has "✓ AWS IoT endpoints: iotDataEndpoint localhost:1, iotCredEndpoint cred.example.com"
+has "✓ AWS IoT endpoint: localhost resolves to"
+has "× AWS IoT TLS: cannot connect to localhost:1"
+ggl config delete services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint > /dev/null || fail "delete endpoint"
 
 # --json: a list of {check, status, detail, remedy} with the same findings.
 check --json
@@ -112,7 +117,7 @@ for f in findings:
     else:
         assert isinstance(f["remedy"], str) and f["remedy"], f
 by_check = {f["check"]: f for f in findings}
-for name in ("thing name", "device certificate", "private key", "root CA", "AWS IoT endpoints", "root path",
+for name in ("thing name", "device certificate", "private key", "root CA", "root path",
              "disk space", "bus gg_config", "bus gg_health", "bus gg_deployment", "unit gghealthd.service", "components"):
     assert by_check[name]["status"] == "ok", by_check.get(name)
 assert by_check["private key"]["detail"] == sys.argv[2] + "/device.key matches the certificate", by_check["private key"]

@@ -1,20 +1,15 @@
 // Unit tests of iotcored's parts that need no broker (daemons/iotcored): IoT Core's
-// limits, the settings read from the configuration, full-jitter backoff, and the TLS
-// context's checks of the device identity (files made with the openssl CLI).
+// limits, the settings read from the configuration, full-jitter backoff.
 #include "iot_limits.hpp"
 #include "iot_settings.hpp"
 #include "mqtt_connection.hpp"
-#include "tls_context.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 
 using namespace ggl;
 using namespace ggl::iotcored;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -140,72 +135,4 @@ TEST_CASE("full-jitter backoff: uniform up to base doubling per attempt, never o
         CHECK(backoff.next(60, random) <= std::chrono::milliseconds(1000));
     }
     CHECK(backoff.next(60, 1000) == std::chrono::milliseconds(1000));
-}
-
-TEST_CASE("the TLS context refuses an expired certificate, a key that does not match, unreadable files") {
-    fs::path dir = fs::temp_directory_path() / ("ggl-iotcored-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    auto openssl = [&](const std::string& args) {
-        return std::system(("cd " + dir.string() + " && openssl " + args + " >/dev/null 2>&1").c_str());
-    };
-    REQUIRE(openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem "
-                    "-days 2 -subj /CN=ca") == 0);
-    REQUIRE(openssl("req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout d.key -out d.csr "
-                    "-subj /CN=thing") == 0);
-    REQUIRE(openssl("x509 -req -in d.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out d.pem") == 0);
-    REQUIRE(openssl("x509 -req -in d.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days -1 -out old.pem") == 0);
-    REQUIRE(openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key") == 0);
-    IotSettings settings;
-    settings.thing_name = "thing";
-    settings.endpoint = "localhost";
-    settings.root_ca_path = (dir / "ca.pem").string();
-    settings.certificate_path = (dir / "d.pem").string();
-    settings.private_key = (dir / "d.key").string();
-    CHECK(make_tls_context(settings).ok());
-    settings.offer_alpn = true;
-    CHECK(make_tls_context(settings).ok());
-
-    IotSettings expired = settings;
-    expired.certificate_path = (dir / "old.pem").string();
-    auto old = make_tls_context(expired);
-    REQUIRE_FALSE(old.ok());
-    CHECK(old.error().code == ErrorCode::Config);
-    CHECK(old.error().message.find("the certificate expired on") != std::string::npos);
-
-    IotSettings mismatched = settings;
-    mismatched.private_key = (dir / "other.key").string();
-    auto mismatch = make_tls_context(mismatched);
-    REQUIRE_FALSE(mismatch.ok());
-    CHECK(mismatch.error().message.find("does not match the certificate") != std::string::npos);
-
-    IotSettings no_ca = settings;
-    no_ca.root_ca_path = (dir / "missing.pem").string();
-    auto ca = make_tls_context(no_ca);
-    REQUIRE_FALSE(ca.ok());
-    CHECK(ca.error().message.find("system/rootCaPath") != std::string::npos);
-
-    IotSettings no_key = settings;
-    no_key.private_key = (dir / "missing.key").string();
-    auto key = make_tls_context(no_key);
-    REQUIRE_FALSE(key.ok());
-    CHECK(key.error().message.find("system/privateKeyPath") != std::string::npos);
-    fs::remove_all(dir);
-}
-
-TEST_CASE("a connection failure is told in words a user can act on") {
-    IotSettings settings;
-    settings.endpoint = "e.example";
-    settings.port = 8883;
-    settings.certificate_path = "/d.pem";
-    settings.root_ca_path = "/ca.pem";
-    CHECK(
-        describe_connect_failure("OpenSSL Error[0]: error:0A000418:SSL routines::tlsv1 alert unknown ca", "", settings)
-            .find("refused the device certificate /d.pem") != std::string::npos);
-    CHECK(describe_connect_failure("error:0A000415:SSL routines::sslv3 alert certificate expired", "", settings)
-              .find("it has expired") != std::string::npos);
-    CHECK(describe_connect_failure("error:0A000086:SSL routines::certificate verify failed",
-                                   "unable to get local issuer certificate", settings)
-              .find("did not prove itself with a certificate from system/rootCaPath /ca.pem") != std::string::npos);
-    CHECK(describe_connect_failure("Lookup error", "", settings).find("does not resolve") != std::string::npos);
-    CHECK(describe_connect_failure("Connection refused", "", settings).find("e.example:8883") != std::string::npos);
 }

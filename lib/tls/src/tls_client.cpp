@@ -1,6 +1,6 @@
-// OpenSSL context for IoT Core (TLS >= 1.2, CA, host name, device key through OSSL_STORE,
-// ALPN) and connection failures in words.
-#include "tls_context.hpp"
+// TLS client contexts for AWS endpoints (TLS >= 1.2, CA, host name, device key through
+// OSSL_STORE, ALPN) and connection failures in words.
+#include "ggl/tls_client.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <ctime>
 
-namespace ggl::iotcored {
+namespace ggl::tls {
 
 namespace {
 
@@ -79,92 +79,94 @@ bool contains(const std::string& text, const char* part) { return text.find(part
 std::string last_server_verify_error() { return verify_error; }
 void clear_server_verify_error() { verify_error.clear(); }
 
-Result<SslCtx> make_tls_context(const IotSettings& settings) {
+Result<SslCtx> client_context(const Identity& identity, const Endpoint& endpoint) {
     SslCtx ctx(SSL_CTX_new(TLS_client_method()));
     if (!ctx) {
         return make_error(ErrorCode::Failure, "cannot make a TLS context: " + openssl_error());
     }
     SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-    if (SSL_CTX_load_verify_locations(ctx.get(), settings.root_ca_path.c_str(), nullptr) != 1) {
-        return config_error("system/rootCaPath " + settings.root_ca_path + ": no CA certificate could be read (" +
+    if (SSL_CTX_load_verify_locations(ctx.get(), identity.root_ca_path.c_str(), nullptr) != 1) {
+        return config_error("system/rootCaPath " + identity.root_ca_path + ": no CA certificate could be read (" +
                             openssl_error() + ")");
     }
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, verify_callback);
     X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx.get());
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     // An address is checked against the certificate's IP addresses, a name against its DNS names.
-    bool checkable = X509_VERIFY_PARAM_set1_ip_asc(param, settings.endpoint.c_str()) == 1 ||
-                     X509_VERIFY_PARAM_set1_host(param, settings.endpoint.c_str(), 0) == 1;
+    bool checkable = X509_VERIFY_PARAM_set1_ip_asc(param, endpoint.host.c_str()) == 1 ||
+                     X509_VERIFY_PARAM_set1_host(param, endpoint.host.c_str(), 0) == 1;
     ERR_clear_error();
     if (!checkable) {
-        return config_error("iotDataEndpoint " + settings.endpoint + ": not a host name OpenSSL can check");
+        return config_error("the endpoint " + endpoint.host + " is not a host name OpenSSL can check");
     }
-    if (SSL_CTX_use_certificate_chain_file(ctx.get(), settings.certificate_path.c_str()) != 1) {
-        return config_error("system/certificateFilePath " + settings.certificate_path +
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), identity.certificate_path.c_str()) != 1) {
+        return config_error("system/certificateFilePath " + identity.certificate_path +
                             ": no certificate could be read (" + openssl_error() + ")");
     }
     X509* certificate = SSL_CTX_get0_certificate(ctx.get());
     if (X509_cmp_current_time(X509_get0_notAfter(certificate)) < 0) {
-        return config_error("system/certificateFilePath " + settings.certificate_path +
+        return config_error("system/certificateFilePath " + identity.certificate_path +
                             ": the certificate expired on " + date_of(X509_get0_notAfter(certificate)) +
                             "; AWS IoT Core will refuse it");
     }
-    auto key = load_private_key(settings.private_key);
+    auto key = load_private_key(identity.private_key);
     if (!key) {
         return std::move(key).error();
     }
     if (SSL_CTX_use_PrivateKey(ctx.get(), key->get()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1) {
         ERR_clear_error();
-        return config_error("system/privateKeyPath " + settings.private_key +
-                            ": the key does not match the certificate " + settings.certificate_path);
+        return config_error("system/privateKeyPath " + identity.private_key +
+                            ": the key does not match the certificate " + identity.certificate_path);
     }
-    if (settings.alpn()) {
-        std::string protocols = std::string(1, static_cast<char>(std::string_view(kMqttAlpn).size())) + kMqttAlpn;
-        if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(protocols.data()),
+    if (!endpoint.alpn.empty()) {
+        std::string protocols = std::string(1, static_cast<char>(endpoint.alpn.size())) + endpoint.alpn;
+        if (endpoint.alpn.size() > 255 ||
+            SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(protocols.data()),
                                     static_cast<unsigned>(protocols.size())) != 0) {
-            return make_error(ErrorCode::Failure, "cannot offer ALPN " + std::string(kMqttAlpn));
+            return make_error(ErrorCode::Failure, "cannot offer ALPN " + endpoint.alpn);
         }
     }
     return ctx;
 }
 
 std::string describe_connect_failure(const std::string& logged, const std::string& verify_failure,
-                                     const IotSettings& settings) {
-    std::string where = settings.endpoint + ":" + std::to_string(settings.port);
+                                     const Identity& identity, const Endpoint& endpoint) {
+    std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
     if (!verify_failure.empty() || contains(logged, "certificate verify failed")) {
         return "the server at " + where + " did not prove itself with a certificate from system/rootCaPath " +
-               settings.root_ca_path + (verify_failure.empty() ? "" : " (" + verify_failure + ")");
+               identity.root_ca_path + (verify_failure.empty() ? "" : " (" + verify_failure + ")");
     }
     if (contains(logged, "certificate expired")) {
-        return "AWS IoT Core refused the device certificate " + settings.certificate_path + ": it has expired";
+        return "AWS IoT Core refused the device certificate " + identity.certificate_path + ": it has expired";
     }
     if (contains(logged, "unknown ca") || contains(logged, "bad certificate") ||
         contains(logged, "certificate unknown") || contains(logged, "certificate required") ||
         contains(logged, "access denied")) {
-        return "AWS IoT Core refused the device certificate " + settings.certificate_path +
+        return "AWS IoT Core refused the device certificate " + identity.certificate_path +
                ": it is not registered and active in this account and region, or its CA is unknown (" + logged + ")";
     }
     if (contains(logged, "no application protocol") || contains(logged, "alpn")) {
-        return "the server at " + where + " refused ALPN " + kMqttAlpn + " (" + logged + ")";
+        return "the server at " + where + " refused ALPN " +
+               (endpoint.alpn.empty() ? "(none offered)" : endpoint.alpn) + " (" + logged + ")";
     }
     if (contains(logged, "unexpected eof")) {
         return "the server at " + where +
                " closed the connection in the TLS handshake: it may not accept the device "
                "certificate " +
-               settings.certificate_path + " (" + logged + ")";
+               identity.certificate_path + " (" + logged + ")";
     }
     if (contains(logged, "The connection was lost")) {
-        return "the server at " + where + " closed the connection before answering MQTT CONNECT" +
-               (settings.alpn() ? std::string()
-                                : std::string(" (if it is IoT Core on port 443, set mqtt/port to 443 so that "
-                                              "ALPN x-amzn-mqtt-ca is offered)"));
+        return "the server at " + where + " closed the connection before answering" +
+               (!endpoint.alpn.empty() ? std::string()
+                                       : std::string(" (if it is AWS IoT on port 443, it needs ALPN: set mqtt/port "
+                                                     "to 443)"));
     }
     if (contains(logged, "Connection refused")) {
         return "nothing accepts connections at " + where + " (connection refused)";
     }
     if (contains(logged, "Lookup error") || contains(logged, "Name or service not known") ||
         contains(logged, "Temporary failure in name resolution")) {
-        return "the endpoint " + settings.endpoint + " does not resolve (check iotDataEndpoint and DNS)";
+        return "the endpoint " + endpoint.host + " does not resolve (check iotDataEndpoint and DNS)";
     }
     if (logged.empty()) {
         return "the connection to " + where + " failed";
@@ -172,4 +174,4 @@ std::string describe_connect_failure(const std::string& logged, const std::strin
     return "the connection to " + where + " failed: " + logged;
 }
 
-} // namespace ggl::iotcored
+} // namespace ggl::tls

@@ -1,0 +1,219 @@
+// ggl check's cloud checks: the data endpoint resolves, a TLS handshake with the device's
+// identity succeeds (the server proven by the root CA and the host name, the device
+// certificate accepted), and iotcored's connection to AWS IoT Core.
+#include "check_context.hpp"
+
+#include "ggl/bus_client.hpp"
+#include "ggl/services/iot_mqtt.hpp"
+#include "ggl/tls_client.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace ggl::front {
+namespace {
+
+constexpr const char* kDns = "AWS IoT endpoint";
+constexpr const char* kTls = "AWS IoT TLS";
+constexpr const char* kMqtt = "AWS IoT MQTT";
+constexpr int kDefaultMqttPort = 8883;
+constexpr const char* kMqttAlpn = "x-amzn-mqtt-ca";
+
+struct AddrinfoFree {
+    void operator()(addrinfo* info) const { freeaddrinfo(info); }
+};
+using Addresses = std::unique_ptr<addrinfo, AddrinfoFree>;
+
+// The endpoint iotcored connects to: iotDataEndpoint's host, its :port or mqtt/port or
+// 8883, and ALPN on 443 (as iotcored decides, docs/iot-core.md).
+std::optional<tls::Endpoint> mqtt_endpoint(Context& context, const ConfigReader& read) {
+    auto endpoint = read_text(context, read, kDns, kNucleusConfiguration + "/iotDataEndpoint");
+    if (!endpoint) return std::nullopt;
+    tls::Endpoint result{*endpoint, kDefaultMqttPort, ""};
+    int configured_port = 0;
+    if (auto path = config::key_path_from_text(kNucleusConfiguration + "/mqtt/port")) {
+        if (auto value = read(*path); value && *value && (**value).is_i64()) {
+            configured_port = static_cast<int>((**value).as_i64());
+        } else if (value && *value && (**value).is_string()) {
+            std::string_view text = (**value).as_string();
+            std::from_chars(text.data(), text.data() + text.size(), configured_port);
+        }
+    }
+    int endpoint_port = 0;
+    if (size_t colon = endpoint->rfind(':'); colon != std::string::npos) {
+        std::string_view text = std::string_view(*endpoint).substr(colon + 1);
+        std::from_chars(text.data(), text.data() + text.size(), endpoint_port);
+        result.host = endpoint->substr(0, colon);
+    }
+    result.port = endpoint_port > 0 ? endpoint_port : configured_port > 0 ? configured_port : kDefaultMqttPort;
+    if (configured_port == 443 || result.port == 443) result.alpn = kMqttAlpn;
+    return result;
+}
+
+Addresses resolve(Context& context, const tls::Endpoint& endpoint) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    addrinfo* found = nullptr;
+    std::string port = std::to_string(endpoint.port);
+    int error = getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found);
+    if (error != 0) {
+        context.add(kDns, Status::Error, endpoint.host + " does not resolve: " + gai_strerror(error),
+                    "check iotDataEndpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS) and the DNS "
+                    "servers");
+        return nullptr;
+    }
+    char text[INET6_ADDRSTRLEN] = "?";
+    const void* address = found->ai_family == AF_INET
+                              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr)
+                              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr);
+    inet_ntop(found->ai_family, address, text, sizeof text);
+    context.add(kDns, Status::Ok, endpoint.host + " resolves to " + text);
+    return Addresses(found);
+}
+
+// A TCP connection to the first address that accepts within the timeout; -1 with why.
+int connect_to(const addrinfo* addresses, std::chrono::milliseconds timeout, std::string& why) {
+    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
+        int fd = ::socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) continue;
+        if (::connect(fd, address->ai_addr, address->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            pollfd wait{fd, POLLOUT, 0};
+            int error = 0;
+            socklen_t length = sizeof error;
+            if (::poll(&wait, 1, static_cast<int>(timeout.count())) == 1 &&
+                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
+                int flags = 0;
+                ::ioctl(fd, FIONBIO, &flags); // blocking again, bounded by the timeouts below
+                timeval limit{static_cast<time_t>(timeout.count() / 1000),
+                              static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+                ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+                ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+                return fd;
+            }
+            why = error != 0 ? std::strerror(error) : "no answer within the timeout";
+        } else {
+            why = std::strerror(errno);
+        }
+        ::close(fd);
+    }
+    return -1;
+}
+
+std::string openssl_text() {
+    unsigned long code = ERR_peek_last_error();
+    char text[256] = "";
+    if (code != 0) ERR_error_string_n(code, text, sizeof text);
+    ERR_clear_error();
+    return text;
+}
+
+// The handshake, then a short read: with TLS 1.3 the server refuses the device certificate
+// only after the handshake, with an alert on the first read. Nothing is sent, so no MQTT
+// session is opened (that would take the thing's client id from iotcored).
+void check_handshake(Context& context, const tls::Identity& identity, const tls::Endpoint& endpoint,
+                     const addrinfo* addresses) {
+    std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
+    auto ctx = tls::client_context(identity, endpoint);
+    if (!ctx) {
+        context.add(kTls, Status::Error, ctx.error().message, "fix the device identity (see the checks above)");
+        return;
+    }
+    std::string why;
+    int fd = connect_to(addresses, context.timeout, why);
+    if (fd < 0) {
+        context.add(kTls, Status::Error, "cannot connect to " + where + ": " + why,
+                    "check the endpoint and port (mqtt/port), and that a firewall lets TCP " +
+                        std::to_string(endpoint.port) + " out");
+        return;
+    }
+    SSL* ssl = SSL_new(ctx->get());
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());
+    tls::clear_server_verify_error();
+    ERR_clear_error();
+    std::string failure;
+    if (SSL_connect(ssl) != 1) {
+        failure = openssl_text();
+        if (failure.empty()) failure = "The connection was lost.";
+    } else {
+        pollfd wait{fd, POLLIN, 0};
+        if (::poll(&wait, 1, 500) == 1) {
+            char byte;
+            if (SSL_read(ssl, &byte, 1) <= 0 && SSL_get_error(ssl, 0) != SSL_ERROR_WANT_READ) {
+                failure = openssl_text();
+            }
+        }
+    }
+    std::string version = SSL_get_version(ssl);
+    SSL_free(ssl);
+    ::close(fd);
+    if (!failure.empty()) {
+        context.add(kTls, Status::Error,
+                    tls::describe_connect_failure(failure, tls::last_server_verify_error(), identity, endpoint),
+                    "the certificate must be registered and active in this account and region, with an IoT "
+                    "policy attached; the root CA must be Amazon's (system/rootCaPath)");
+        return;
+    }
+    context.add(kTls, Status::Ok,
+                version + " with " + where + (endpoint.alpn.empty() ? "" : " (ALPN " + endpoint.alpn + ")") +
+                    ": the server proved itself, the device certificate was accepted");
+}
+
+// iotcored's own view, where it answers.
+void check_mqtt(Context& context) {
+    if (!context.is_reachable(services::iot_mqtt::kService)) return;
+    services::IotMqttClient client(bus::ClientOptions{context.timeout, 0});
+    auto status = client.status();
+    if (!status || !status->is_map()) {
+        context.add(kMqtt, Status::Warning,
+                    "iotcored did not answer status: " + (status ? std::string("not a map") : status.error().message));
+        return;
+    }
+    const Map& map = status->as_map();
+    std::string unit = "iotcored.service";
+    if (bool_field(map, "connected")) {
+        context.add(kMqtt, Status::Ok,
+                    "iotcored is connected as " + string_field(*status, "thing_name") + " (" +
+                        std::to_string(int_field(*status, "subscriptions")) + " subscriptions)");
+        return;
+    }
+    context.add(kMqtt, Status::Error, "iotcored is not connected: " + string_field(*status, "last_error"),
+                "ggl iot status; " + context.journalctl() + " " + unit);
+}
+
+} // namespace
+
+void check_cloud(Context& context, const ConfigReader& read) {
+    size_t before = context.findings.size();
+    auto endpoint = mqtt_endpoint(context, read);
+    if (endpoint) {
+        Addresses addresses = resolve(context, *endpoint);
+        tls::Identity identity;
+        bool complete = true;
+        for (auto [key, into] : {std::pair{"system/certificateFilePath", &identity.certificate_path},
+                                 std::pair{"system/privateKeyPath", &identity.private_key},
+                                 std::pair{"system/rootCaPath", &identity.root_ca_path}}) {
+            auto value = read_text(context, read, kTls, key);
+            complete = complete && value.has_value();
+            if (value) *into = *value;
+        }
+        // An incomplete identity is reported by the identity checks.
+        if (addresses && complete && context.findings.size() == before + 1) {
+            check_handshake(context, identity, *endpoint, addresses.get());
+        }
+    }
+    check_mqtt(context);
+}
+
+} // namespace ggl::front
