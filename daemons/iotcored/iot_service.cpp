@@ -78,8 +78,9 @@ Result<void> IotService::configure(std::optional<IotSettings> settings, std::str
         broadcast_status();
         return {};
     }
-    // One connection for the thing, more (<thing>#2, #3 ...) as subscriptions need them.
-    size_t needed = std::max<size_t>(1, connections_.size());
+    // One connection for the thing, more (<thing>#2, #3 ...) as the subscriptions need them.
+    size_t needed = 1;
+    for (const auto& [filter, entry] : filters_) needed = std::max(needed, entry.connection + 1);
     connections_.clear();
     for (size_t i = 0; i < needed; ++i) {
         std::string client_id = settings_->thing_name + (i == 0 ? "" : "#" + std::to_string(i + 1));
@@ -87,9 +88,10 @@ Result<void> IotService::configure(std::optional<IotSettings> settings, std::str
     }
     last_error_.clear();
     for (auto& connection : connections_) {
+        // A connection that cannot start (the identity files) stays, stopped, with its
+        // subscriptions, until the configuration changes again.
         if (auto started = connection->start(*settings_); !started) {
             last_error_ = started.error().message;
-            connections_.clear();
             broadcast_status();
             return started;
         }

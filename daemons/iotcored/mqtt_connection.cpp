@@ -6,6 +6,12 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -13,6 +19,9 @@
 namespace ggl::iotcored {
 
 namespace {
+
+// How long a TCP connect to the endpoint may take before the attempt counts as failed.
+constexpr std::chrono::milliseconds kConnectTimeout{10000};
 
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -165,6 +174,55 @@ void MqttConnection::wait_before_retry(unsigned attempt) {
     wait_.wait_for(lock, delay, [this] { return stopping_.load(); });
 }
 
+// Whether the endpoint accepts a TCP connection within kConnectTimeout, waiting in short
+// slices so that stop() is never held: libmosquitto's own connect blocks for the kernel's
+// whole SYN timeout (about 2 minutes) on a path that drops packets. Empty when it does,
+// else why not (resolution failures in libmosquitto's words, for describe_connect_failure).
+std::string MqttConnection::probe(const IotSettings& settings) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(settings.endpoint.c_str(), std::to_string(settings.port).c_str(), &hints, &found) != 0) {
+        return "Lookup error";
+    }
+    std::string why = "no answer within " + std::to_string(kConnectTimeout.count() / 1000) + " s";
+    for (addrinfo* address = found; address != nullptr && !stopping_; address = address->ai_next) {
+        int fd = ::socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) continue;
+        if (::connect(fd, address->ai_addr, address->ai_addrlen) == 0) {
+            ::close(fd);
+            freeaddrinfo(found);
+            return {};
+        }
+        if (errno != EINPROGRESS) {
+            why = std::strerror(errno);
+            ::close(fd);
+            continue;
+        }
+        auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
+        while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+            pollfd wait{fd, POLLOUT, 0};
+            if (::poll(&wait, 1, 100) != 1) continue;
+            int error = 0;
+            socklen_t length = sizeof error;
+            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+            ::close(fd);
+            fd = -1;
+            if (error == 0) {
+                freeaddrinfo(found);
+                return {};
+            }
+            why = std::strerror(error);
+            break;
+        }
+        if (fd >= 0) ::close(fd);
+    }
+    freeaddrinfo(found);
+    return why;
+}
+
 void MqttConnection::run(IotSettings settings) {
     unsigned attempt = 0;
     bool first = true;
@@ -173,6 +231,14 @@ void MqttConnection::run(IotSettings settings) {
         logged_.clear();
         refused_ = false;
         tls::clear_server_verify_error();
+        if (std::string unreachable = probe(settings); !unreachable.empty()) {
+            if (stopping_) break;
+            std::string why =
+                tls::describe_connect_failure(unreachable, "", settings.identity(), settings.tls_endpoint());
+            post([this, why] { events_.disconnected(why); });
+            wait_before_retry(attempt++);
+            continue;
+        }
         errno = 0;
         int rc = first ? mosquitto_connect_bind_v5(mosq_, settings.endpoint.c_str(), settings.port, keep_alive, nullptr,
                                                    nullptr)

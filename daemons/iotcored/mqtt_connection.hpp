@@ -68,6 +68,7 @@ public:
 
 private:
     void run(IotSettings settings);
+    std::string probe(const IotSettings& settings);
     void wait_before_retry(unsigned attempt);
     void post(std::function<void()> work);
 

@@ -219,11 +219,43 @@ ggl iot status > "$STAND_DIR/status.txt"
 grep -q "^last error: .*the certificate expired on" "$STAND_DIR/status.txt" || fail "status: $(cat "$STAND_DIR/status.txt")"
 ggl config set system "{\"certificateFilePath\": \"$pki/device.pem\", \"privateKeyPath\": \"$pki/device.key\"}" > /dev/null
 wait_status '"connected":true'
+# Both connections are back after the identity could not be used, their subscriptions with them.
+wait_status "\"client_id\":\"$thing#2\",\"connected\":true,\"subscriptions\":6"
 ggl config set "$nucleus/iotDataEndpoint" "localhost:1" > /dev/null
 wait_status 'nothing accepts connections at localhost:1'
 check_finding "AWS IoT TLS" error "cannot connect to localhost:1"
 ggl config set "$nucleus/iotDataEndpoint" "nosuchhost.invalid" > /dev/null
 check_finding "AWS IoT endpoint" error "nosuchhost.invalid does not resolve"
+
+# An endpoint that drops connection attempts (a full accept queue: the kernel drops the
+# SYNs): each attempt gives up after 10 s with its reason, and a new endpoint is taken at
+# once, not after the kernel's 2-minute SYN timeout.
+/usr/bin/python3 - "$STAND_DIR/hole.port" <<'PY' &
+import socket, sys, time
+hole = socket.socket()
+hole.bind(("127.0.0.1", 0))
+hole.listen(0)
+held = []
+for _ in range(4):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(hole.getsockname())
+    held.append(c)
+    time.sleep(0.1)
+open(sys.argv[1], "w").write(str(hole.getsockname()[1]))
+time.sleep(120)
+PY
+pids+=($!)
+for _ in $(seq 50); do [ -s "$STAND_DIR/hole.port" ] && break; sleep 0.1; done
+ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+wait_status '"connected":true'
+ggl config set "$nucleus/iotDataEndpoint" "127.0.0.1:$(cat "$STAND_DIR/hole.port")" > /dev/null
+wait_status "\"port\":$(cat "$STAND_DIR/hole.port")"
+wait_status 'no answer within 10 s' 15
+ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+start_wait=$SECONDS
+wait_status '"connected":true' 5 && [ $((SECONDS - start_wait)) -le 3 ] ||
+    fail "a new endpoint took $((SECONDS - start_wait)) s while an attempt hung"
 
 # Not configured: iotcored serves and says what is missing; killed, it comes back.
 ggl config delete system/thingName > /dev/null
