@@ -37,8 +37,8 @@ says why).)";
 
 constexpr const char* kStatusFooter = R"(
 Prints whether iotcored is configured and connected, the endpoint and port (and ALPN on
-443), the thing name, each connection (client id, connected, subscriptions), and the
-last error in words ("AWS IoT Core refused the device certificate ...: it has expired").
+443), the thing name, each connection (client id, connected, subscriptions), the offline
+spool (messages waiting, bytes of its bound), and the last error in words ("AWS IoT Core refused the device certificate ...: it has expired").
 --json prints aws_iot_mqtt's status answer.
 
 Exit status: 0 connected; 1 not connected (configured or not: the output says why);
@@ -47,15 +47,19 @@ Exit status: 0 connected; 1 not connected (configured or not: the output says wh
 constexpr const char* kPublishFooter = R"(
 Publishes PAYLOAD (the text as given; "-": standard input, up to 128 KiB; none: empty)
 to TOPIC on AWS IoT Core. With --qos 1 it returns once IoT Core has acknowledged the
-message (PUBACK); with QoS 0 once iotcored has written it. IoT Core's limits are checked
+message (PUBACK); with QoS 0 once iotcored has written it. While iotcored is not
+connected, a QoS 1 message (and a QoS 0 one with mqtt/spooler/keepQos0WhenOffline) goes
+to its offline spool, which keeps it across restarts and sends it once connected: the
+command then says "spooled" on standard error and exits 0. IoT Core's limits are checked
 first: topics of at most 256 bytes and 7 slashes, no wildcards, 128 KiB payloads.
 
 Examples:
   ggl iot publish devices/telemetry '{"t": 21.5}' --qos 1
   ggl iot publish devices/state - < state.json
 
-Exit status: 0 published; 1 IoT Core refused the message; 2 usage error or a limit;
-3 cannot reach iotcored; 4 not connected (iotcored says why).)";
+Exit status: 0 published or spooled; 1 IoT Core refused the message; 2 usage error or a
+limit; 3 cannot reach iotcored; 4 not connected and not spooled (iotcored says why: a
+full spool, a QoS 0 message, no configuration).)";
 
 constexpr const char* kSubscribeFooter = R"(
 Subscribes to each FILTER (MQTT wildcards: + one level, # the rest; up to 8) on AWS IoT
@@ -116,6 +120,21 @@ int report(const Error& error, std::string_view doing) {
     return cli::report_error(error, doing);
 }
 
+// The offline spool's line of the status.
+void print_spool(const Object& status) {
+    const Object* spool = find_field(status, "spool");
+    if (spool == nullptr || !spool->is_map()) return;
+    std::string error = string_field(*spool, "error");
+    if (!error.empty()) {
+        std::printf("spool:      none: %s\n", error.c_str());
+        return;
+    }
+    std::printf(
+        "spool:      %lld messages, %lld of %lld bytes%s\n", static_cast<long long>(int_field(*spool, "messages")),
+        static_cast<long long>(int_field(*spool, "bytes")), static_cast<long long>(int_field(*spool, "max_bytes")),
+        bool_field(spool->as_map(), "keep_qos0") ? " (QoS 0 kept too)" : "");
+}
+
 int run_status(const Arguments& arguments) {
     services::IotMqttClient client = client_for(arguments);
     auto status = client.status();
@@ -129,6 +148,7 @@ int run_status(const Arguments& arguments) {
     if (!bool_field(status->as_map(), "configured")) {
         std::printf("configured: no\n");
         std::printf("last error: %s\n", error.empty() ? "-" : error.c_str());
+        print_spool(*status);
         return cli::kExitFailed;
     }
     std::string alpn = string_field(*status, "alpn");
@@ -141,6 +161,7 @@ int run_status(const Arguments& arguments) {
                 static_cast<long long>(int_field(*status, "subscriptions")),
                 static_cast<long long>(int_field(*status, "local_subscribers")));
     std::printf("last error: %s\n", error.empty() ? "-" : error.c_str());
+    print_spool(*status);
     cli::Table table({"client id", "connected", "subscriptions", "since"});
     if (const Object* connections = find_field(*status, "connections"); connections && connections->is_list()) {
         for (const Object& connection : connections->as_list()) {
@@ -172,6 +193,9 @@ int run_publish(const Arguments& arguments) {
     services::IotMqttClient client = client_for(arguments);
     auto published = client.publish(arguments.topic, Bytes{std::move(payload)}, arguments.qos, arguments.retain);
     if (!published) return report(published.error(), "publishing to " + arguments.topic);
+    if (published->is_map() && bool_field(published->as_map(), contract::result::kSpooled)) {
+        std::fprintf(stderr, "spooled: iotcored is not connected to AWS IoT Core; it sends the message once it is\n");
+    }
     return cli::kExitOk;
 }
 

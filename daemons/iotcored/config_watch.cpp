@@ -32,22 +32,22 @@ void ConfigWatch::read_and_post() {
     services::ConfigClient client(bus::ClientOptions{std::chrono::seconds(5), 0});
     auto system = client.read_optional(kSystem);
     auto nucleus = client.read_optional(kNucleusConfiguration);
-    std::optional<IotSettings> settings;
-    std::string why_not;
+    IotConfiguration configuration;
     if (!system || !nucleus) {
-        why_not = "cannot read the configuration from ggconfigd: " +
-                  (!system ? system.error().message : nucleus.error().message);
+        configuration.why_not = "cannot read the configuration from ggconfigd: " +
+                                (!system ? system.error().message : nucleus.error().message);
     } else {
-        Map tree{{"system", system->value_or(Map{})},
-                 {"services", Map{{kNucleus, Map{{"configuration", nucleus->value_or(Map{})}}}}}};
-        auto read = iot_settings_from(Object(std::move(tree)));
+        Object tree(Map{{"system", system->value_or(Map{})},
+                        {"services", Map{{kNucleus, Map{{"configuration", nucleus->value_or(Map{})}}}}}});
+        auto read = iot_settings_from(tree);
         if (read) {
-            settings = std::move(*read);
+            configuration.settings = std::move(*read);
         } else {
-            why_not = read.error().message;
+            configuration.why_not = read.error().message;
         }
+        configuration.spool = spool_settings_from(tree, configuration.spool_problem);
     }
-    loop_.post([this, settings = std::move(settings), why_not = std::move(why_not)] { changed_(settings, why_not); });
+    loop_.post([this, configuration = std::move(configuration)]() mutable { changed_(std::move(configuration)); });
 }
 
 void ConfigWatch::run() {

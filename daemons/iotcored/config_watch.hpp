@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <functional>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -17,9 +16,9 @@ namespace ggl::iotcored {
 
 class ConfigWatch {
 public:
-    // changed(settings or nullopt, why not) runs on the loop: once at start, then after
-    // each change of system/ or the nucleus's configuration (a burst is one call).
-    using Changed = std::function<void(std::optional<IotSettings>, std::string why_not)>;
+    // changed runs on the loop: once at start, then after each change of system/ or the
+    // nucleus's configuration (a burst is one call).
+    using Changed = std::function<void(IotConfiguration)>;
     ConfigWatch(EventLoop& loop, Changed changed);
     ~ConfigWatch();
     ConfigWatch(const ConfigWatch&) = delete;

@@ -36,14 +36,12 @@ Result<std::vector<std::string>> filters_of(const Object* value) {
     return filters;
 }
 
-int64_t qos_param(const bus::Call& call, int64_t fallback) {
-    const Object* qos = call.param(contract::param::kQos);
-    return qos != nullptr && qos->is_i64() ? qos->as_i64() : fallback;
-}
-
 } // namespace
 
-IotService::IotService(EventLoop& loop, bus::Server& server, Backoff backoff) : loop_(loop), backoff_(backoff) {
+IotService::IotService(EventLoop& loop, bus::Server& server, Backoff backoff, std::unique_ptr<Spool> spool,
+                       std::string spool_error, DrainRate drain_rate)
+    : loop_(loop), backoff_(backoff), spool_(std::move(spool)), spool_error_(std::move(spool_error)),
+      drain_rate_(drain_rate) {
     server.add_async_call(contract::kPublish.spec(), [this](bus::Call call) { publish(std::move(call)); });
     server.add_subscribe(contract::kSubscribe.spec(),
                          [this](bus::Subscription subscription) { subscribe(std::move(subscription)); });
@@ -54,6 +52,10 @@ IotService::IotService(EventLoop& loop, bus::Server& server, Backoff backoff) : 
 
 IotService::~IotService() {
     for (auto& connection : connections_) connection->stop();
+    if (drain_timer_) loop_.cancel_timer(*drain_timer_);
+    if (spool_) {
+        if (auto flushed = spool_->flush(); !flushed) GGL_LOGW("%s", flushed.error().message.c_str());
+    }
 }
 
 MqttConnection::Events IotService::events_for(size_t index) {
@@ -66,15 +68,30 @@ MqttConnection::Events IotService::events_for(size_t index) {
     };
 }
 
-Result<void> IotService::configure(std::optional<IotSettings> settings, std::string not_configured_reason) {
-    if (settings == settings_ && (settings || last_error_ == not_configured_reason)) {
+Result<void> IotService::configure(IotConfiguration configuration) {
+    if (!configuration.spool_problem.empty() && configuration.spool != spool_settings_) {
+        GGL_LOGW("%s", configuration.spool_problem.c_str());
+    }
+    spool_settings_ = configuration.spool;
+    auto& settings = configuration.settings;
+    if (settings == settings_ && (settings || last_error_ == configuration.why_not)) {
         return {};
     }
     for (auto& connection : connections_) connection->stop();
+    // What the old connections had in flight will not be acknowledged now: callers hear
+    // it, and spooled messages go again on the new connection.
+    for (auto it = publishes_.begin(); it != publishes_.end();) {
+        if (it->second.call) {
+            it->second.call->fail(ErrorCode::Retry, "the connection to AWS IoT Core was restarted with new settings "
+                                                    "before the message was acknowledged");
+        }
+        it = publishes_.erase(it);
+    }
+    forget_spooled_in_flight();
     settings_ = std::move(settings);
     for (auto& [filter, entry] : filters_) entry.active = false;
     if (!settings_) {
-        last_error_ = std::move(not_configured_reason);
+        last_error_ = std::move(configuration.why_not);
         broadcast_status();
         return {};
     }
@@ -99,53 +116,6 @@ Result<void> IotService::configure(std::optional<IotSettings> settings, std::str
     GGL_LOGI("connecting to %s:%d as %s%s", settings_->endpoint.c_str(), settings_->port, settings_->thing_name.c_str(),
              settings_->alpn() ? " (ALPN x-amzn-mqtt-ca)" : "");
     return {};
-}
-
-void IotService::publish(bus::Call call) {
-    std::string topic(call.param(contract::param::kTopic)->as_buffer());
-    std::string payload(call.param(contract::param::kPayload)->as_buffer());
-    int64_t qos = qos_param(call, 0);
-    const Object* retain = call.param(contract::param::kRetain);
-    std::vector<std::pair<std::string, std::string>> user_properties;
-    if (const Object* properties = call.param(contract::param::kUserProperties); properties && properties->is_map()) {
-        for (const auto& [name, value] : properties->as_map()) {
-            if (!value.is_string()) {
-                call.fail(ErrorCode::Invalid, "user_properties." + name + ": a string expected");
-                return;
-            }
-            user_properties.emplace_back(name, std::string(value.as_string()));
-        }
-    }
-    for (auto checked : {check_publish_topic(topic), check_payload(payload), check_qos(qos)}) {
-        if (!checked) {
-            call.fail(checked.error());
-            return;
-        }
-    }
-    if (connections_.empty() || !connections_[0]->connected()) {
-        call.fail(ErrorCode::Retry,
-                  "not connected to AWS IoT Core" + (last_error_.empty() ? std::string() : ": " + last_error_));
-        return;
-    }
-    auto mid = connections_[0]->publish(topic, payload, static_cast<int>(qos),
-                                        retain != nullptr && retain->is_bool() && retain->as_bool(), user_properties);
-    if (!mid) {
-        call.fail(mid.error().code == ErrorCode::Noconn ? ErrorCode::Retry : mid.error().code, mid.error().message);
-        return;
-    }
-    publishes_.insert_or_assign({0, *mid}, PendingPublish{std::move(call), static_cast<int>(qos)});
-}
-
-void IotService::on_published(size_t index, int mid, Result<void> outcome) {
-    auto it = publishes_.find({index, mid});
-    if (it == publishes_.end()) return;
-    PendingPublish pending = std::move(it->second);
-    publishes_.erase(it);
-    if (outcome) {
-        pending.call.reply(Map{});
-    } else {
-        pending.call.fail(outcome.error());
-    }
 }
 
 size_t IotService::connection_with_room() {
@@ -274,6 +244,7 @@ void IotService::on_connected(size_t index) {
     }
     send_subscribe(index, filters);
     broadcast_status();
+    if (index == 0) drain();
 }
 
 void IotService::on_disconnected(size_t index, const std::string& why) {
@@ -284,14 +255,25 @@ void IotService::on_disconnected(size_t index, const std::string& why) {
         }
         last_error_ = why;
     }
-    // QoS 0 messages not yet written are not sent again; QoS 1 ones are, after a reconnect.
+    // QoS 0 messages not yet written are not sent again (a spooled one goes again from
+    // the spool); libmosquitto sends QoS 1 ones again after the reconnect.
     for (auto it = publishes_.begin(); it != publishes_.end();) {
         if (it->first.first == index && it->second.qos == 0) {
-            it->second.call.fail(ErrorCode::Retry, "the connection to AWS IoT Core was lost before the message went");
+            if (it->second.call) {
+                it->second.call->fail(ErrorCode::Retry,
+                                      "the connection to AWS IoT Core was lost before the message went");
+            } else {
+                spool_in_flight_.erase(it->second.spool_id);
+                last_sent_id_ = std::min(last_sent_id_, it->second.spool_id - 1);
+            }
             it = publishes_.erase(it);
         } else {
             ++it;
         }
+    }
+    if (index == 0 && drain_timer_) {
+        loop_.cancel_timer(*drain_timer_);
+        drain_timer_.reset();
     }
     for (auto& [filter, entry] : filters_) {
         if (entry.connection == index) entry.active = false;
@@ -342,6 +324,15 @@ Result<Object> IotService::status() const {
         {"configured", settings_.has_value()},   {"connected", !connections_.empty() && connections_[0]->connected()},
         {"connections", std::move(connections)}, {"subscriptions", static_cast<int64_t>(filters_.size())},
         {"local_subscribers", subscribers},      {"last_error", last_error_}};
+    Map spool{{"max_bytes", static_cast<int64_t>(spool_settings_.max_bytes)}, {"keep_qos0", spool_settings_.keep_qos0}};
+    if (spool_) {
+        spool.set("path", spool_->path());
+        spool.set("messages", static_cast<int64_t>(spool_->depth()));
+        spool.set("bytes", static_cast<int64_t>(spool_->bytes()));
+    } else {
+        spool.set("error", spool_error_);
+    }
+    status.set("spool", std::move(spool));
     if (settings_) {
         status.set("endpoint", settings_->endpoint);
         status.set("port", int64_t{settings_->port});

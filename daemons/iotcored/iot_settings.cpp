@@ -92,4 +92,44 @@ Result<IotSettings> iot_settings_from(const Object& tree) {
     return settings;
 }
 
+SpoolSettings spool_settings_from(const Object& tree, std::string& problem) {
+    const Object* spooler =
+        child(child(child(child(child(&tree, "services"), kNucleus), "configuration"), "mqtt"), "spooler");
+    SpoolSettings spool;
+    const Object* max_bytes = child(spooler, "maxSizeBytes");
+    const char* max_key = "maxSizeBytes";
+    if (max_bytes == nullptr) {
+        max_bytes = child(spooler, "maxSizeInBytes");
+        max_key = "maxSizeInBytes";
+    }
+    if (max_bytes != nullptr && !max_bytes->is_null()) {
+        int64_t value = -1;
+        if (max_bytes->is_i64()) {
+            value = max_bytes->as_i64();
+        } else if (max_bytes->is_string()) {
+            std::string_view text = max_bytes->as_string();
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (error != std::errc() || end != text.data() + text.size()) value = -1;
+        }
+        if (value >= 0) {
+            spool.max_bytes = static_cast<uint64_t>(value);
+        } else {
+            problem = std::string("mqtt/spooler/") + max_key + " must be a number of bytes; using " +
+                      std::to_string(spool.max_bytes);
+        }
+    }
+    if (const Object* keep = child(spooler, "keepQos0WhenOffline"); keep != nullptr && !keep->is_null()) {
+        if (keep->is_bool()) {
+            spool.keep_qos0 = keep->as_bool();
+        } else if (keep->is_string() &&
+                   (ascii_iequals(keep->as_string(), "true") || ascii_iequals(keep->as_string(), "false"))) {
+            spool.keep_qos0 = ascii_iequals(keep->as_string(), "true");
+        } else {
+            problem += std::string(problem.empty() ? "" : "; ") +
+                       "mqtt/spooler/keepQos0WhenOffline must be true or false; using false";
+        }
+    }
+    return spool;
+}
+
 } // namespace ggl::iotcored

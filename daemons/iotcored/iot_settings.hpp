@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ggl::iotcored {
@@ -36,9 +37,28 @@ struct IotSettings {
     bool operator==(const IotSettings&) const = default;
 };
 
+// The offline spool, under .../mqtt/spooler with the Java nucleus's names and defaults.
+struct SpoolSettings {
+    uint64_t max_bytes = 2621440; // maxSizeBytes (or the Java nucleus's maxSizeInBytes): 2.5 MiB
+    bool keep_qos0 = false; // keepQos0WhenOffline: spool QoS 0 messages too
+    bool operator==(const SpoolSettings&) const = default;
+};
+
+// What iotcored reads from the configuration each time a key changes.
+struct IotConfiguration {
+    std::optional<IotSettings> settings; // none: not (yet) configured, why_not says why
+    std::string why_not;
+    SpoolSettings spool;
+    std::string spool_problem; // a spooler key that was not understood (its default kept)
+};
+
 // The settings from the configuration tree ({system: {...}, services: {...}}, as
 // gg_config's read of the root gives it). CONFIG naming every key that is missing or
 // wrong, so that one look at `ggl iot status` tells what to set.
 Result<IotSettings> iot_settings_from(const Object& tree);
+
+// The spool settings from the same tree; a value that is not understood keeps its
+// default and is named in problem.
+SpoolSettings spool_settings_from(const Object& tree, std::string& problem);
 
 } // namespace ggl::iotcored

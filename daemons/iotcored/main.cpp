@@ -6,6 +6,7 @@
 #include "ggl/bus_server.hpp"
 #include "ggl/cli/program_options.hpp"
 #include "ggl/daemon.hpp"
+#include "ggl/env.hpp"
 #include "ggl/event_loop.hpp"
 #include "ggl/log.hpp"
 #include "ggl/services/iot_mqtt.hpp"
@@ -19,11 +20,16 @@ namespace {
 
 constexpr const char* kFooter = R"(Reads system/thingName, system/certificateFilePath, system/privateKeyPath (a file or
 a pkcs11: URI), system/rootCaPath and services/aws.greengrass.NucleusLite/configuration/
-{iotDataEndpoint, mqtt/port, mqtt/keepAliveTimeoutMs} from ggconfigd, and again when they
-change. Port 443 offers ALPN x-amzn-mqtt-ca. Until they are all set it serves, connected
-false, and `ggl iot status` names what is missing.
+{iotDataEndpoint, mqtt/port, mqtt/keepAliveTimeoutMs, mqtt/spooler/maxSizeBytes,
+mqtt/spooler/keepQos0WhenOffline} from ggconfigd, and again when they change. Port 443
+offers ALPN x-amzn-mqtt-ca. Until they are all set it serves, connected false, and
+`ggl iot status` names what is missing.
 
-Environment: GGL_RUNTIME_DIR.)";
+While IoT Core cannot be reached, QoS 1 publishes (and QoS 0 ones with
+keepQos0WhenOffline) go to the offline spool, $GGL_ROOT/iotcored/spool.db, which keeps
+them across restarts and sends them in order once connected.
+
+Environment: GGL_RUNTIME_DIR, GGL_ROOT.)";
 
 } // namespace
 
@@ -41,6 +47,11 @@ int main(int argc, char** argv) {
                          "MS", 10, 600000);
     command_line.integer("--backoff-cap-ms", cap_ms, "Longest wait between reconnects (100 to 3600000; default 120000)",
                          "MS", 100, 3600000);
+    size_t drain_rate = iotcored::IotService::DrainRate{}.per_second;
+    command_line.integer("--spool-drain-rate", drain_rate,
+                         "Spooled messages sent per second once connected (AWS IoT Core accepts 100 a second per "
+                         "connection; 0: no limit, for a broker that has none; default 100)",
+                         "N", 0, 100000);
     if (auto status = command_line.parse(argc, argv)) {
         return *status;
     }
@@ -57,17 +68,27 @@ int main(int argc, char** argv) {
     mosquitto_lib_init();
     int status = 0;
     {
+        // Without a spool iotcored still serves: connected, nothing needs one.
+        std::string spool_error;
+        auto spool = iotcored::Spool::open(env::root_dir() + "/iotcored/spool.db");
+        if (!spool) {
+            spool_error = spool.error().message;
+            GGL_LOGE("%s", spool_error.c_str());
+        } else if ((*spool)->depth() > 0) {
+            GGL_LOGI("%zu spooled messages (%llu bytes) wait for AWS IoT Core", (*spool)->depth(),
+                     static_cast<unsigned long long>((*spool)->bytes()));
+        }
         bus::Server server(loop, services::iot_mqtt::kService, GGL_VERSION);
-        iotcored::IotService service(loop, server, backoff);
-        iotcored::ConfigWatch config(
-            loop, [&service](std::optional<iotcored::IotSettings> settings, std::string why_not) {
-                if (!settings) {
-                    GGL_LOGW("%s", why_not.c_str());
-                }
-                if (auto configured = service.configure(std::move(settings), std::move(why_not)); !configured) {
-                    GGL_LOGE("%s", configured.error().message.c_str());
-                }
-            });
+        iotcored::IotService service(loop, server, backoff, spool ? std::move(*spool) : nullptr, std::move(spool_error),
+                                     iotcored::IotService::DrainRate{static_cast<unsigned>(drain_rate)});
+        iotcored::ConfigWatch config(loop, [&service](iotcored::IotConfiguration configuration) {
+            if (!configuration.settings) {
+                GGL_LOGW("%s", configuration.why_not.c_str());
+            }
+            if (auto configured = service.configure(std::move(configuration)); !configured) {
+                GGL_LOGE("%s", configured.error().message.c_str());
+            }
+        });
         if (auto listening = server.listen(); !listening) {
             GGL_LOGE("%s: cannot listen: %s", services::iot_mqtt::kService, listening.error().to_string().c_str());
             status = 1;

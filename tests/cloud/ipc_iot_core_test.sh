@@ -16,35 +16,13 @@ if ! modules=$("$sdk/install.sh"); then
     exit 77
 fi
 start_stand --thing ipc-test-thing
-export GGL_RUNTIME_DIR="$STAND_DIR/run" GGL_ROOT="$STAND_DIR/root" GGL_CONFIG_DIR="$STAND_DIR/etc" \
-    GGL_CONFIG_DB="$STAND_DIR/config.db"
-mkdir -p "$GGL_RUNTIME_DIR" "$GGL_ROOT/ipc/svcuid" "$GGL_CONFIG_DIR"
+stand_env
+mkdir -p "$GGL_ROOT/ipc/svcuid"
 token=IpcIotCoreTestTokenForComponentA0123
 printf '%s' "$token" > "$GGL_ROOT/ipc/svcuid/com.example.A"
 cloud=(-h localhost -p "$broker" --cafile "$pki/ca.pem" --cert "$pki/device.pem" --key "$pki/device.key" -V 5 -q 1)
 ggl() { "$bin/ggl" "$@"; }
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-    stop_stand
-    wait 2>/dev/null
-    rm -rf "$STAND_DIR"
-}
-trap cleanup EXIT
-
-start() {  # EXE SOCKET_NAME [ARGS...]
-    local exe=$1 socket=$2
-    shift 2
-    "$bin/$exe" "$@" >> "$STAND_DIR/$exe.log" 2>&1 &
-    pids+=($!)
-    last_pid=$!
-    for _ in $(seq 200); do
-        [ -S "$GGL_RUNTIME_DIR/$socket" ] && return 0
-        sleep 0.025
-    done
-    echo "$exe did not serve $socket: $(cat "$STAND_DIR/$exe.log")" >&2
-    exit 1
-}
+start() { start_daemon "$bin" "$@"; }  # EXE SOCKET_NAME [ARGS...]
 wait_local_subscribers() {  # N: until iotcored counts N local subscribers
     for _ in $(seq 100); do
         ggl iot status --json=short 2>/dev/null | grep -q "\"connected\":true.*\"local_subscribers\":$1," && return 0

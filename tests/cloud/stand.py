@@ -16,7 +16,8 @@ What answers where (all on 127.0.0.1; the server certificate is for localhost):
   sends: QoS <= 1, topics <= 256 bytes with at most 7 slashes (after a `$aws/rules/NAME/`
   prefix) and no wildcards in PUBLISH, payloads <= 128 KiB, <= 8 filters a SUBSCRIBE,
   <= 50 subscriptions a connection. A violation is recorded (ctl violations) and the
-  connection closed, as IoT Core does. Packets go on to mosquitto's loopback listener.
+  connection closed, as IoT Core does. More than 100 PUBLISH packets a connection within
+  one second is recorded too (IoT Core throttles them), without closing. Packets go on to mosquitto's loopback listener.
 - alpn_port: the same as IoT Core on 443: the TLS handshake must offer ALPN
   x-amzn-mqtt-ca, otherwise the connection is closed before any MQTT byte.
 Certificates (DIR/pki): ca.pem; device.pem/device.key (CN = thing name); a device from
@@ -27,6 +28,7 @@ Uses only Debian packages: python3 (asyncio, ssl), openssl, mosquitto.
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import signal
@@ -42,6 +44,7 @@ MAX_TOPIC_BYTES = 256
 MAX_SLASHES = 7
 MAX_FILTERS_PER_SUBSCRIBE = 8
 MAX_SUBSCRIPTIONS = 50
+MAX_PUBLISHES_PER_SECOND = 100
 MAX_PACKET = 256 * 1024 + 1024  # a packet larger than any legal one is a violation too
 
 
@@ -204,6 +207,23 @@ class Session:
     def __init__(self):
         self.version = 4
         self.subscriptions = set()
+        self.publish_times = collections.deque()  # of the last second
+        self.throttled = False
+
+    def publish_rate_problem(self):
+        """Why IoT Core would throttle this PUBLISH (once per burst), or None."""
+        now = time.monotonic()
+        self.publish_times.append(now)
+        while self.publish_times[0] < now - 1.0:
+            self.publish_times.popleft()
+        if len(self.publish_times) <= MAX_PUBLISHES_PER_SECOND:
+            self.throttled = False
+            return None
+        if self.throttled:
+            return None
+        self.throttled = True
+        return (f"{len(self.publish_times)} PUBLISH packets within one second "
+                f"(IoT Core allows {MAX_PUBLISHES_PER_SECOND} a connection)")
 
     def check(self, packet_type, flags, body):
         """Why IoT Core would close the connection for this packet, or None."""
@@ -320,6 +340,8 @@ class Front:
                     if problem:
                         self.record(peer, problem)
                         return
+                    if data[0] >> 4 == 3 and (throttled := session.publish_rate_problem()):
+                        self.record(peer, throttled)
                     writer.write(data[:start + length])
                     data = data[start + length:]
                 await writer.drain()

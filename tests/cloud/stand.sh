@@ -3,7 +3,8 @@
 # After start_stand: $STAND_DIR, $pki (its certificates and keys), $broker, $front and
 # $alpn (the ports), and stand_get KEY prints any field of its stand.json. fail WHAT
 # counts a failure in $failures. Skips the test (exit 77) when mosquitto, its clients or
-# openssl are missing.
+# openssl are missing. For daemons run by hand: stand_env points GGL_* into $STAND_DIR,
+# start_daemon starts one, and every pid in $pids is killed when the test exits.
 # Needs /usr/bin/python3, openssl and mosquitto (tests/install-deps.sh).
 stand_py="$(dirname "$(realpath "${BASH_SOURCE[0]:-$0}")")/stand.py"
 stand_python=/usr/bin/python3
@@ -25,6 +26,40 @@ stop_stand() {
 failures=0
 fail() { echo "FAIL $*" >&2; failures=$((failures + 1)); }
 
+pids=()
+stand_cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+    stop_stand
+    wait 2>/dev/null
+    rm -rf "$STAND_DIR"
+}
+
+# stand_env: the daemons' paths (GGL_RUNTIME_DIR, GGL_ROOT, GGL_CONFIG_DIR,
+# GGL_CONFIG_DB) inside $STAND_DIR, made.
+stand_env() {
+    export GGL_RUNTIME_DIR="$STAND_DIR/run" GGL_ROOT="$STAND_DIR/root" GGL_CONFIG_DIR="$STAND_DIR/etc" \
+        GGL_CONFIG_DB="$STAND_DIR/config.db"
+    mkdir -p "$GGL_RUNTIME_DIR" "$GGL_ROOT" "$GGL_CONFIG_DIR"
+}
+
+# start_daemon BIN_DIR EXE SOCKET_NAME [ARGS...]: starts EXE (its output appended to
+# $STAND_DIR/EXE.log) and returns once it serves SOCKET_NAME, its pid in $last_pid;
+# exits the test (1) when it does not.
+start_daemon() {
+    local dir=$1 exe=$2 socket=$3
+    shift 3
+    "$dir/$exe" "$@" >> "$STAND_DIR/$exe.log" 2>&1 &
+    last_pid=$!
+    pids+=("$last_pid")
+    for _ in $(seq 200); do
+        [ -S "$GGL_RUNTIME_DIR/$socket" ] && return 0
+        kill -0 "$last_pid" 2>/dev/null || break
+        sleep 0.025
+    done
+    echo "$exe did not serve $socket: $(cat "$STAND_DIR/$exe.log")" >&2
+    exit 1
+}
+
 # start_stand [--thing NAME]: exits the test (77) when a part of the stand is missing,
 # and (1) when the stand does not start.
 start_stand() {
@@ -36,9 +71,9 @@ start_stand() {
     stand_pid=$!
     # Under user_manager.sh, which owns the EXIT trap, through its um_on_exit.
     if command -v um_on_exit > /dev/null; then
-        um_on_exit 'stop_stand; rm -rf "$STAND_DIR"'
+        um_on_exit stand_cleanup
     else
-        trap 'stop_stand; rm -rf "$STAND_DIR"' EXIT
+        trap stand_cleanup EXIT
     fi
     for _ in $(seq 150); do
         if [ -f "$STAND_DIR/stand.json" ]; then

@@ -1,6 +1,8 @@
 // Temporary directories and the generated ZIP fixtures shared by the store tests.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -16,22 +18,6 @@ namespace ggl::test {
 
 // The SHA-256 of "hello world", base64, as a recipe's Digest writes it.
 inline constexpr const char* kHelloWorldDigest = "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=";
-
-// A fresh directory under $TMPDIR, removed with everything in it (read-only files too).
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "ggl-store-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
 
 // The archives of tests/fixtures/zip/make_zips.py, written once per test binary.
 inline const std::filesystem::path& zip_fixtures() {

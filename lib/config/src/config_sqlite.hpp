@@ -1,8 +1,11 @@
-// What the configuration store's files share: sqlite statement handles and column helpers,
-// the store's prepared statements, the tree's root id, and making its directories.
+// What the configuration store's files share: the sqlite helpers (ggl/sqlite.hpp), the
+// store's prepared statements, and the tree's root id.
 #pragma once
 
 #include "ggl/config_store.hpp"
+
+#include "ggl/file.hpp"
+#include "ggl/sqlite.hpp"
 
 #include <sqlite3.h>
 
@@ -16,59 +19,15 @@ namespace ggl::config {
 // no key row of its own (so it can be neither a value nor deleted).
 inline constexpr int64_t kRootId = 0;
 
-// Keeps statement use exception-free and reset on every path.
-class Stmt {
-public:
-    Stmt() = default;
-    ~Stmt() { sqlite3_finalize(stmt_); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    int prepare(sqlite3* db, const char* sql) {
-        return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-    }
-    sqlite3_stmt* get() const { return stmt_; }
+using sqlite::bind_text;
+using sqlite::bind_value;
+using sqlite::column_text;
+using sqlite::column_view;
+using sqlite::execute;
+using sqlite::Reset;
+using sqlite::Stmt;
 
-private:
-    sqlite3_stmt* stmt_ = nullptr;
-};
-
-struct Reset {
-    sqlite3_stmt* stmt;
-    ~Reset() {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
-};
-
-inline void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
-    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-inline void bind_value(sqlite3_stmt* stmt, int index, int64_t value) { sqlite3_bind_int64(stmt, index, value); }
-inline void bind_value(sqlite3_stmt* stmt, int index, std::string_view text) { bind_text(stmt, index, text); }
-
-// Binds values to ?1, ?2, ... in order, runs the statement once (one that returns no
-// rows) and resets it: whether it ran to the end (SQLITE_DONE).
-template <typename... Values>
-bool execute(sqlite3_stmt* stmt, const Values&... values) {
-    Reset reset{stmt};
-    int index = 0;
-    (bind_value(stmt, ++index, values), ...);
-    return sqlite3_step(stmt) == SQLITE_DONE;
-}
-
-inline std::string column_text(sqlite3_stmt* stmt, int column) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-    return std::string(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
-}
-
-inline std::string_view column_view(sqlite3_stmt* stmt, int column) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-    return std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
-}
-
-// Makes dir and its missing parents (mode 0750).
-Result<void> make_directories(const std::string& dir);
+using file::make_directories;
 
 struct ConfigStore::Statements {
     Stmt find_child;

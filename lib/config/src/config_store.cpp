@@ -15,26 +15,6 @@
 
 namespace ggl::config {
 
-Result<void> make_directories(const std::string& dir) {
-    if (dir.empty()) {
-        return {};
-    }
-    struct stat info {};
-    if (::stat(dir.c_str(), &info) == 0) {
-        return S_ISDIR(info.st_mode) ? Result<void>{} : make_error(ErrorCode::Failure, dir + ": not a directory");
-    }
-    size_t slash = dir.find_last_of('/');
-    if (slash != std::string::npos && slash > 0) {
-        if (auto parent = make_directories(dir.substr(0, slash)); !parent) {
-            return parent;
-        }
-    }
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-        return make_error(ErrorCode::Failure, dir + ": cannot create directory: " + std::strerror(errno));
-    }
-    return {};
-}
-
 namespace {
 
 std::string directory_of(const std::string& path) {

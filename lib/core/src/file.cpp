@@ -63,6 +63,26 @@ Result<std::string> read_fd(int fd, const std::string& name, size_t max_bytes) {
     }
 }
 
+Result<void> make_directories(const std::string& dir, mode_t mode) {
+    if (dir.empty()) {
+        return {};
+    }
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) == 0) {
+        return S_ISDIR(info.st_mode) ? Result<void>{} : make_error(ErrorCode::Failure, dir + ": not a directory");
+    }
+    size_t slash = dir.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) {
+        if (auto parent = make_directories(dir.substr(0, slash), mode); !parent) {
+            return parent;
+        }
+    }
+    if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
+        return make_error(ErrorCode::Failure, dir + ": cannot create directory: " + std::strerror(errno));
+    }
+    return {};
+}
+
 Result<void> sync_directory(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {

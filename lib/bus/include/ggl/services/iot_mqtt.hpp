@@ -24,6 +24,12 @@ inline constexpr const char* kUserProperties = "user_properties"; // {name: valu
 inline constexpr const char* kTopicFilter = "topic_filter"; // string, or a list of them
 } // namespace param
 
+// publish's result: {} once acknowledged (QoS 1) or written (QoS 0); {spooled: true}
+// once durably in the offline spool.
+namespace result {
+inline constexpr const char* kSpooled = "spooled";
+} // namespace result
+
 // Events of subscribe: {topic, payload (bytes)}; of connection_status: {connected}.
 namespace event {
 inline constexpr const char* kTopic = "topic";
@@ -38,8 +44,9 @@ inline constexpr Param kPublishParams[] = {
     {param::kRetain, ParamType::Bool, false, "Ask IoT Core to retain the message"},
     {param::kUserProperties, ParamType::Map, false, "MQTT 5 user properties {name: value}"}};
 inline constexpr Method kPublish{"publish", MethodKind::Call, kPublishParams,
-                                 "Publishes to AWS IoT Core; answers {} once PUBACKed (QoS 1) or written (QoS 0). "
-                                 "RETRY while iotcored is not connected."};
+                                 "Publishes to AWS IoT Core; answers {} once PUBACKed (QoS 1) or written (QoS 0), "
+                                 "{spooled: true} once in the offline spool (QoS 1 while not connected; QoS 0 "
+                                 "too with mqtt/spooler/keepQos0WhenOffline). RETRY when the spool refuses."};
 
 inline constexpr Param kSubscribeParams[] = {
     {param::kTopicFilter, ParamType::Any, true, "MQTT filter, or a list of up to 8: + one level, # the rest"},
@@ -56,7 +63,8 @@ inline constexpr Method kStatus{"status",
                                 MethodKind::Call,
                                 {},
                                 "{configured, connected, endpoint, port, alpn, thing_name, connections: [{client_id, "
-                                "connected, subscriptions, since}], subscriptions, last_error}"};
+                                "connected, subscriptions, since}], subscriptions, last_error, spool: {path, "
+                                "messages, bytes, max_bytes, keep_qos0}}"};
 
 // publish's params; qos 0 and no retain are left out.
 Map publish_params(std::string topic, Object payload, int64_t qos = 0, bool retain = false);
