@@ -3,7 +3,9 @@
 // certificate accepted), and iotcored's connection to AWS IoT Core.
 #include "check_context.hpp"
 
+#include "ggl/aws_endpoint.hpp"
 #include "ggl/bus_client.hpp"
+#include "ggl/fd.hpp"
 #include "ggl/services/iot_mqtt.hpp"
 #include "ggl/tls_client.hpp"
 
@@ -13,11 +15,8 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 
 namespace ggl::front {
 namespace {
@@ -25,38 +24,31 @@ namespace {
 constexpr const char* kDns = "AWS IoT endpoint";
 constexpr const char* kTls = "AWS IoT TLS";
 constexpr const char* kMqtt = "AWS IoT MQTT";
-constexpr int kDefaultMqttPort = 8883;
-constexpr const char* kMqttAlpn = "x-amzn-mqtt-ca";
 
 struct AddrinfoFree {
     void operator()(addrinfo* info) const { freeaddrinfo(info); }
 };
 using Addresses = std::unique_ptr<addrinfo, AddrinfoFree>;
 
-// The endpoint iotcored connects to: iotDataEndpoint's host, its :port or mqtt/port or
-// 8883, and ALPN on 443 (as iotcored decides, docs/iot-core.md).
+// The endpoint iotcored connects to (tls::iot_mqtt_endpoint, as iotcored decides).
 std::optional<tls::Endpoint> mqtt_endpoint(Context& context, const ConfigReader& read) {
     auto endpoint = read_text(context, read, kDns, kNucleusConfiguration + "/iotDataEndpoint");
     if (!endpoint) return std::nullopt;
-    tls::Endpoint result{*endpoint, kDefaultMqttPort, ""};
-    int configured_port = 0;
+    int mqtt_port = 0;
     if (auto path = config::key_path_from_text(kNucleusConfiguration + "/mqtt/port")) {
         if (auto value = read(*path); value && *value && (**value).is_i64()) {
-            configured_port = static_cast<int>((**value).as_i64());
+            mqtt_port = static_cast<int>((**value).as_i64());
         } else if (value && *value && (**value).is_string()) {
             std::string_view text = (**value).as_string();
-            std::from_chars(text.data(), text.data() + text.size(), configured_port);
+            std::from_chars(text.data(), text.data() + text.size(), mqtt_port);
         }
     }
-    int endpoint_port = 0;
-    if (size_t colon = endpoint->rfind(':'); colon != std::string::npos) {
-        std::string_view text = std::string_view(*endpoint).substr(colon + 1);
-        std::from_chars(text.data(), text.data() + text.size(), endpoint_port);
-        result.host = endpoint->substr(0, colon);
+    auto where = tls::iot_mqtt_endpoint(*endpoint, mqtt_port);
+    if (!where) {
+        context.add(kDns, Status::Error, where.error().message, "set iotDataEndpoint to HOST or HOST:PORT");
+        return std::nullopt;
     }
-    result.port = endpoint_port > 0 ? endpoint_port : configured_port > 0 ? configured_port : kDefaultMqttPort;
-    if (configured_port == 443 || result.port == 443) result.alpn = kMqttAlpn;
-    return result;
+    return *where;
 }
 
 Addresses resolve(Context& context, const tls::Endpoint& endpoint) {
@@ -82,40 +74,19 @@ Addresses resolve(Context& context, const tls::Endpoint& endpoint) {
     return Addresses(found);
 }
 
-// A TCP connection to the first address that accepts within the timeout; -1 with why.
-int connect_to(const addrinfo* addresses, std::chrono::milliseconds timeout, std::string& why) {
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        int fd = ::socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) continue;
-        if (::connect(fd, address->ai_addr, address->ai_addrlen) == 0 || errno == EINPROGRESS) {
-            pollfd wait{fd, POLLOUT, 0};
-            int error = 0;
-            socklen_t length = sizeof error;
-            if (::poll(&wait, 1, static_cast<int>(timeout.count())) == 1 &&
-                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
-                int flags = 0;
-                ::ioctl(fd, FIONBIO, &flags); // blocking again, bounded by the timeouts below
-                timeval limit{static_cast<time_t>(timeout.count() / 1000),
-                              static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-                ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-                ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-                return fd;
-            }
-            why = error != 0 ? std::strerror(error) : "no answer within the timeout";
-        } else {
-            why = std::strerror(errno);
-        }
-        ::close(fd);
+// A blocking TCP connection to the first address that accepts within the timeout, its
+// reads and writes bounded by the timeout too; none with why.
+UniqueFd connect_to(const addrinfo* addresses, std::chrono::milliseconds timeout, std::string& why) {
+    UniqueFd fd = tls::connect_tcp(addresses, timeout, why);
+    if (fd) {
+        int flags = 0;
+        ::ioctl(fd.get(), FIONBIO, &flags);
+        timeval limit{static_cast<time_t>(timeout.count() / 1000),
+                      static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
     }
-    return -1;
-}
-
-std::string openssl_text() {
-    unsigned long code = ERR_peek_last_error();
-    char text[256] = "";
-    if (code != 0) ERR_error_string_n(code, text, sizeof text);
-    ERR_clear_error();
-    return text;
+    return fd;
 }
 
 // The handshake, then a short read: with TLS 1.3 the server refuses the device certificate
@@ -130,34 +101,33 @@ void check_handshake(Context& context, const tls::Identity& identity, const tls:
         return;
     }
     std::string why;
-    int fd = connect_to(addresses, context.timeout, why);
-    if (fd < 0) {
+    UniqueFd fd = connect_to(addresses, context.timeout, why);
+    if (!fd) {
         context.add(kTls, Status::Error, "cannot connect to " + where + ": " + why,
                     "check the endpoint and port (mqtt/port), and that a firewall lets TCP " +
                         std::to_string(endpoint.port) + " out");
         return;
     }
     SSL* ssl = SSL_new(ctx->get());
-    SSL_set_fd(ssl, fd);
+    SSL_set_fd(ssl, fd.get());
     SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());
     tls::clear_server_verify_error();
     ERR_clear_error();
     std::string failure;
     if (SSL_connect(ssl) != 1) {
-        failure = openssl_text();
+        failure = tls::take_openssl_error();
         if (failure.empty()) failure = "The connection was lost.";
     } else {
-        pollfd wait{fd, POLLIN, 0};
+        pollfd wait{fd.get(), POLLIN, 0};
         if (::poll(&wait, 1, 500) == 1) {
             char byte;
             if (SSL_read(ssl, &byte, 1) <= 0 && SSL_get_error(ssl, 0) != SSL_ERROR_WANT_READ) {
-                failure = openssl_text();
+                failure = tls::take_openssl_error();
             }
         }
     }
     std::string version = SSL_get_version(ssl);
     SSL_free(ssl);
-    ::close(fd);
     if (!failure.empty()) {
         context.add(kTls, Status::Error,
                     tls::describe_connect_failure(failure, tls::last_server_verify_error(), identity, endpoint),

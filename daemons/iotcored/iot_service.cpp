@@ -336,7 +336,7 @@ Result<Object> IotService::status() const {
     if (settings_) {
         status.set("endpoint", settings_->endpoint);
         status.set("port", int64_t{settings_->port});
-        status.set("alpn", settings_->alpn() ? std::string(kMqttAlpn) : std::string());
+        status.set("alpn", settings_->alpn() ? std::string(tls::kMqttAlpn) : std::string());
         status.set("thing_name", settings_->thing_name);
     }
     return Object(std::move(status));

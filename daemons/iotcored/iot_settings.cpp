@@ -1,6 +1,7 @@
 // The device identity and endpoint from the configuration, every missing key named.
 #include "iot_settings.hpp"
 
+#include "ggl/aws_endpoint.hpp"
 #include "ggl/text.hpp"
 
 #include <algorithm>
@@ -62,25 +63,19 @@ Result<IotSettings> iot_settings_from(const Object& tree) {
     std::string endpoint;
     need(endpoint, child(nucleus, "iotDataEndpoint"),
          "services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint");
-    int endpoint_port = 0;
-    if (size_t colon = endpoint.rfind(':'); colon != std::string::npos && endpoint.find(']') == std::string::npos) {
-        Object port_text(endpoint.substr(colon + 1));
-        endpoint_port = port_of(&port_text);
-        if (endpoint_port < 0) {
-            problems += std::string(problems.empty() ? "" : "; ") + "iotDataEndpoint '" + endpoint +
-                        "' has a port that is not a number from 1 to 65535";
-        }
-        endpoint.resize(colon);
-    }
-    settings.endpoint = endpoint;
     int port = port_of(child(mqtt, "port"));
     if (port < 0) {
         problems += std::string(problems.empty() ? "" : "; ") +
                     "services/aws.greengrass.NucleusLite/configuration/mqtt/port must be a port number (8883, or "
                     "443 for ALPN x-amzn-mqtt-ca)";
     }
-    settings.port = endpoint_port > 0 ? endpoint_port : port > 0 ? port : kDefaultPort;
-    settings.offer_alpn = port == kAlpnPort || settings.port == kAlpnPort;
+    if (auto where = tls::iot_mqtt_endpoint(endpoint, std::max(port, 0)); where) {
+        settings.endpoint = where->host;
+        settings.port = where->port;
+        settings.offer_alpn = !where->alpn.empty();
+    } else {
+        problems += std::string(problems.empty() ? "" : "; ") + where.error().message;
+    }
     if (const Object* keep_alive = child(mqtt, "keepAliveTimeoutMs"); keep_alive != nullptr && keep_alive->is_i64()) {
         // IoT Core treats less than 30 s as 30 s and allows at most 1200 s.
         int64_t seconds = keep_alive->as_i64() / 1000;

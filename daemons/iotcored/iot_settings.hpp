@@ -2,6 +2,7 @@
 // configuration keys Greengrass users already have (docs/iot-core.md).
 #pragma once
 
+#include "ggl/aws_endpoint.hpp"
 #include "ggl/error.hpp"
 #include "ggl/object.hpp"
 #include "ggl/tls_client.hpp"
@@ -14,9 +15,6 @@
 namespace ggl::iotcored {
 
 inline constexpr const char* kNucleus = "aws.greengrass.NucleusLite";
-inline constexpr int kDefaultPort = 8883;
-inline constexpr int kAlpnPort = 443; // then ALPN x-amzn-mqtt-ca
-inline constexpr const char* kMqttAlpn = "x-amzn-mqtt-ca";
 
 struct IotSettings {
     std::string thing_name; // system/thingName: the MQTT client id
@@ -24,16 +22,16 @@ struct IotSettings {
     std::string private_key; // system/privateKeyPath: a file, or a pkcs11: URI
     std::string root_ca_path; // system/rootCaPath
     std::string endpoint; // .../iotDataEndpoint, without a :port
-    // The endpoint's :port when it has one (it overrides), else .../mqtt/port, else 8883.
-    int port = kDefaultPort;
+    // The endpoint's :port when it has one (it overrides), else .../mqtt/port, else 8883;
     // ALPN x-amzn-mqtt-ca, as IoT Core requires on 443: when mqtt/port is 443 or the
-    // connection goes to port 443.
+    // connection goes to port 443 (tls::iot_mqtt_endpoint decides both).
+    int port = tls::kDefaultMqttPort;
     bool offer_alpn = false;
     std::chrono::seconds keep_alive{60}; // .../mqtt/keepAliveTimeoutMs (IoT Core: 30 s to 1200 s)
 
     bool alpn() const { return offer_alpn; }
     tls::Identity identity() const { return {certificate_path, private_key, root_ca_path}; }
-    tls::Endpoint tls_endpoint() const { return {endpoint, port, offer_alpn ? kMqttAlpn : ""}; }
+    tls::Endpoint tls_endpoint() const { return {endpoint, port, offer_alpn ? tls::kMqttAlpn : ""}; }
     bool operator==(const IotSettings&) const = default;
 };
 

@@ -1,16 +1,13 @@
 // One MQTT 5 connection on libmosquitto: network thread, backoff, callbacks to the loop.
 #include "mqtt_connection.hpp"
 
+#include "ggl/aws_endpoint.hpp"
 #include "ggl/log.hpp"
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -187,40 +184,10 @@ std::string MqttConnection::probe(const IotSettings& settings) {
     if (getaddrinfo(settings.endpoint.c_str(), std::to_string(settings.port).c_str(), &hints, &found) != 0) {
         return "Lookup error";
     }
-    std::string why = "no answer within " + std::to_string(kConnectTimeout.count() / 1000) + " s";
-    for (addrinfo* address = found; address != nullptr && !stopping_; address = address->ai_next) {
-        int fd = ::socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) continue;
-        if (::connect(fd, address->ai_addr, address->ai_addrlen) == 0) {
-            ::close(fd);
-            freeaddrinfo(found);
-            return {};
-        }
-        if (errno != EINPROGRESS) {
-            why = std::strerror(errno);
-            ::close(fd);
-            continue;
-        }
-        auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
-        while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
-            pollfd wait{fd, POLLOUT, 0};
-            if (::poll(&wait, 1, 100) != 1) continue;
-            int error = 0;
-            socklen_t length = sizeof error;
-            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-            ::close(fd);
-            fd = -1;
-            if (error == 0) {
-                freeaddrinfo(found);
-                return {};
-            }
-            why = std::strerror(error);
-            break;
-        }
-        if (fd >= 0) ::close(fd);
-    }
+    std::string why;
+    bool reached = tls::connect_tcp(found, kConnectTimeout, why, [this] { return stopping_.load(); }).valid();
     freeaddrinfo(found);
-    return why;
+    return reached ? std::string() : why;
 }
 
 void MqttConnection::run(IotSettings settings) {

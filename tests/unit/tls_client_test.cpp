@@ -1,11 +1,17 @@
 // Unit tests of lib/tls: the client context's checks of the device identity (files made
-// with the openssl CLI), and connection failures in words.
+// with the openssl CLI), connection failures in words, IoT Core's MQTT endpoint rule and
+// the bounded TCP connect.
+#include "ggl/aws_endpoint.hpp"
 #include "ggl/tls_client.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -80,4 +86,60 @@ TEST_CASE("a connection failure is told in words a user can act on") {
           std::string::npos);
     CHECK(describe_connect_failure("Connection refused", "", settings, endpoint).find("e.example:8883") !=
           std::string::npos);
+}
+
+TEST_CASE("IoT Core's MQTT endpoint: the endpoint's port, else mqtt/port, else 8883; ALPN on 443") {
+    auto plain = tls::iot_mqtt_endpoint("abc-ats.iot.eu-west-1.amazonaws.com", 0);
+    REQUIRE(plain.ok());
+    CHECK(plain->host == "abc-ats.iot.eu-west-1.amazonaws.com");
+    CHECK(plain->port == 8883);
+    CHECK(plain->alpn.empty());
+    auto by_key = tls::iot_mqtt_endpoint("h", 443);
+    REQUIRE(by_key.ok());
+    CHECK(by_key->port == 443);
+    CHECK(by_key->alpn == "x-amzn-mqtt-ca");
+    auto own_port = tls::iot_mqtt_endpoint("h:443", 8883);
+    REQUIRE(own_port.ok());
+    CHECK(own_port->host == "h");
+    CHECK(own_port->port == 443);
+    CHECK(own_port->alpn == "x-amzn-mqtt-ca");
+    auto front = tls::iot_mqtt_endpoint("localhost:4443", 443);
+    REQUIRE(front.ok());
+    CHECK(front->port == 4443);
+    CHECK(front->alpn == "x-amzn-mqtt-ca"); // mqtt/port 443 asks for ALPN wherever it goes
+    auto literal = tls::iot_mqtt_endpoint("[::1]", 0);
+    REQUIRE(literal.ok());
+    CHECK(literal->host == "[::1]");
+    CHECK(literal->port == 8883);
+    for (const char* bad : {"h:", "h:0", "h:65536", "h:88x3"}) {
+        auto refused = tls::iot_mqtt_endpoint(bad, 0);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().code == ErrorCode::Config);
+        CHECK(refused.error().message.find("has a port that is not a number from 1 to 65535") != std::string::npos);
+    }
+}
+
+TEST_CASE("a bounded TCP connect: connected, refused in words, or stopped at once") {
+    UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    addrinfo info{};
+    info.ai_family = AF_INET;
+    info.ai_socktype = SOCK_STREAM;
+    info.ai_addr = reinterpret_cast<sockaddr*>(&address);
+    info.ai_addrlen = sizeof address;
+    std::string why;
+    // Bound, not listening: refused.
+    CHECK_FALSE(tls::connect_tcp(&info, std::chrono::seconds(2), why).valid());
+    CHECK(why == "Connection refused");
+    REQUIRE(::listen(listener.get(), 4) == 0);
+    CHECK(tls::connect_tcp(&info, std::chrono::seconds(2), why).valid());
+    // A stop that is already asked for: nothing is tried.
+    auto started = std::chrono::steady_clock::now();
+    CHECK_FALSE(tls::connect_tcp(&info, std::chrono::seconds(10), why, [] { return true; }).valid());
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
 }

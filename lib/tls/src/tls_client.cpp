@@ -17,11 +17,8 @@ namespace {
 thread_local std::string verify_error;
 
 std::string openssl_error() {
-    unsigned long code = ERR_peek_last_error();
-    char text[256] = "unknown OpenSSL error";
-    if (code != 0) ERR_error_string_n(code, text, sizeof text);
-    ERR_clear_error();
-    return text;
+    std::string text = take_openssl_error();
+    return text.empty() ? "unknown OpenSSL error" : text;
 }
 
 Error config_error(const std::string& message) { return make_error(ErrorCode::Config, message); }
@@ -75,6 +72,14 @@ std::string date_of(const ASN1_TIME* time) {
 bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
 
 } // namespace
+
+std::string take_openssl_error() {
+    unsigned long code = ERR_peek_last_error();
+    char text[256] = "";
+    if (code != 0) ERR_error_string_n(code, text, sizeof text);
+    ERR_clear_error();
+    return text;
+}
 
 std::string last_server_verify_error() { return verify_error; }
 void clear_server_verify_error() { verify_error.clear(); }

@@ -39,6 +39,10 @@ using SslCtx = std::unique_ptr<SSL_CTX, SslCtxFree>;
 // a certificate, a key that does not match the certificate, an expired certificate.
 Result<SslCtx> client_context(const Identity& identity, const Endpoint& endpoint);
 
+// OpenSSL's most recent error in its own words ("error:0A000086:SSL routines::certificate
+// verify failed"), its error queue cleared; empty when it has none.
+std::string take_openssl_error();
+
 // Why the server's certificate was refused (OpenSSL's verify error in words), as the
 // contexts' verify callback last saw it on this thread; empty when it was not.
 std::string last_server_verify_error();
