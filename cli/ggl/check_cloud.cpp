@@ -6,6 +6,7 @@
 #include "ggl/aws_endpoint.hpp"
 #include "ggl/bus_client.hpp"
 #include "ggl/fd.hpp"
+#include "ggl/http_proxy.hpp"
 #include "ggl/services/iot_mqtt.hpp"
 #include "ggl/tls_client.hpp"
 
@@ -74,10 +75,15 @@ Addresses resolve(Context& context, const tls::Endpoint& endpoint) {
     return Addresses(found);
 }
 
-// A blocking TCP connection to the first address that accepts within the timeout, its
-// reads and writes bounded by the timeout too; none with why.
-UniqueFd connect_to(const addrinfo* addresses, std::chrono::milliseconds timeout, std::string& why) {
-    UniqueFd fd = tls::connect_tcp(addresses, timeout, why);
+// A blocking TCP connection to the endpoint (through the proxy when there is one, else
+// to the first address that accepts) within the timeout, its reads and writes bounded by
+// the timeout too; none with why.
+UniqueFd connect_to(const tls::Endpoint& endpoint, const addrinfo* addresses,
+                    const std::optional<tls::ProxySettings>& proxy, std::chrono::milliseconds timeout,
+                    std::string& why) {
+    std::string already_read; // a TLS server speaks second: nothing comes before the handshake
+    UniqueFd fd = proxy ? tls::connect_through_proxy(*proxy, endpoint.host, endpoint.port, timeout, why, already_read)
+                        : tls::connect_tcp(addresses, timeout, why);
     if (fd) {
         int flags = 0;
         ::ioctl(fd.get(), FIONBIO, &flags);
@@ -89,11 +95,26 @@ UniqueFd connect_to(const addrinfo* addresses, std::chrono::milliseconds timeout
     return fd;
 }
 
+// The proxy iotcored would take to the endpoint (tls::proxy_for, with ggl check's own
+// environment); an error finding when networkProxy or https_proxy cannot be used.
+Result<std::optional<tls::ProxySettings>> proxy_of(Context& context, const ConfigReader& read,
+                                                   const std::string& host) {
+    std::optional<Object> network_proxy;
+    if (auto path = config::key_path_from_text(kNucleusConfiguration + "/networkProxy")) {
+        if (auto value = read(*path); value && *value) network_proxy = std::move(**value);
+    }
+    auto proxy = tls::proxy_for(host, network_proxy ? &*network_proxy : nullptr, tls::ProxyEnvironment::of_process());
+    if (!proxy) {
+        context.add(kTls, Status::Error, proxy.error().message, "give an http:// proxy URL, or none");
+    }
+    return proxy;
+}
+
 // The handshake, then a short read: with TLS 1.3 the server refuses the device certificate
 // only after the handshake, with an alert on the first read. Nothing is sent, so no MQTT
 // session is opened (that would take the thing's client id from iotcored).
 void check_handshake(Context& context, const tls::Identity& identity, const tls::Endpoint& endpoint,
-                     const addrinfo* addresses) {
+                     const addrinfo* addresses, const std::optional<tls::ProxySettings>& proxy) {
     std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
     auto ctx = tls::client_context(identity, endpoint);
     if (!ctx) {
@@ -101,7 +122,12 @@ void check_handshake(Context& context, const tls::Identity& identity, const tls:
         return;
     }
     std::string why;
-    UniqueFd fd = connect_to(addresses, context.timeout, why);
+    UniqueFd fd = connect_to(endpoint, addresses, proxy, context.timeout, why);
+    if (!fd && proxy) {
+        context.add(kTls, Status::Error, why,
+                    "check networkProxy (or https_proxy) and that the proxy allows CONNECT to " + where);
+        return;
+    }
     if (!fd) {
         context.add(kTls, Status::Error, "cannot connect to " + where + ": " + why,
                     "check the endpoint and port (mqtt/port), and that a firewall lets TCP " +
@@ -137,6 +163,7 @@ void check_handshake(Context& context, const tls::Identity& identity, const tls:
     }
     context.add(kTls, Status::Ok,
                 version + " with " + where + (endpoint.alpn.empty() ? "" : " (ALPN " + endpoint.alpn + ")") +
+                    (proxy ? " through the proxy " + proxy->url : std::string()) +
                     ": the server proved itself, the device certificate was accepted");
 }
 
@@ -168,7 +195,18 @@ void check_cloud(Context& context, const ConfigReader& read) {
     size_t before = context.findings.size();
     auto endpoint = mqtt_endpoint(context, read);
     if (endpoint) {
-        Addresses addresses = resolve(context, *endpoint);
+        auto proxy = proxy_of(context, read, endpoint->host);
+        if (!proxy) {
+            check_mqtt(context);
+            return;
+        }
+        // Behind a proxy, the proxy resolves the endpoint (the device may not be able to).
+        Addresses addresses;
+        if (*proxy) {
+            context.add(kDns, Status::Ok, endpoint->host + " is reached through the proxy " + (*proxy)->url);
+        } else {
+            addresses = resolve(context, *endpoint);
+        }
         tls::Identity identity;
         bool complete = true;
         for (auto [key, into] : {std::pair{"system/certificateFilePath", &identity.certificate_path},
@@ -179,8 +217,8 @@ void check_cloud(Context& context, const ConfigReader& read) {
             if (value) *into = *value;
         }
         // An incomplete identity is reported by the identity checks.
-        if (addresses && complete && context.findings.size() == before + 1) {
-            check_handshake(context, identity, *endpoint, addresses.get());
+        if ((addresses || *proxy) && complete && context.findings.size() == before + 1) {
+            check_handshake(context, identity, *endpoint, addresses.get(), *proxy);
         }
     }
     check_mqtt(context);

@@ -39,7 +39,7 @@ void ConfigWatch::read_and_post() {
     } else {
         Object tree(Map{{"system", system->value_or(Map{})},
                         {"services", Map{{kNucleus, Map{{"configuration", nucleus->value_or(Map{})}}}}}});
-        auto read = iot_settings_from(tree);
+        auto read = iot_settings_from(tree, tls::ProxyEnvironment::of_process());
         if (read) {
             configuration.settings = std::move(*read);
         } else {

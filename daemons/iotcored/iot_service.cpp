@@ -195,6 +195,7 @@ void IotService::on_subscribed(size_t index, int mid, const std::vector<int>& gr
     if (it == subacks_.end()) return;
     std::vector<std::string> filters = std::move(it->second);
     subacks_.erase(it);
+    bool refused = false;
     for (size_t i = 0; i < filters.size(); ++i) {
         auto entry = filters_.find(filters[i]);
         if (entry == filters_.end()) continue;
@@ -209,7 +210,14 @@ void IotService::on_subscribed(size_t index, int mid, const std::vector<int>& gr
         for (bus::Subscription& subscriber : entry->second.subscribers)
             subscriber.end(make_error(ErrorCode::Remote, why));
         filters_.erase(entry);
+        refused = true;
     }
+    if (!refused) return;
+    // A subscription ended with the refusal leaves its other filters too; those nobody
+    // else wants are unsubscribed.
+    std::vector<std::string> all;
+    for (const auto& [filter, entry] : filters_) all.push_back(filter);
+    for (const std::string& filter : all) remove_subscriber(filter);
 }
 
 void IotService::remove_subscriber(const std::string& filter) {

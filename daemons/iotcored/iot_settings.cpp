@@ -46,7 +46,7 @@ int port_of(const Object* value) {
 
 } // namespace
 
-Result<IotSettings> iot_settings_from(const Object& tree) {
+Result<IotSettings> iot_settings_from(const Object& tree, const tls::ProxyEnvironment& environment) {
     const Object* system = child(&tree, "system");
     const Object* nucleus = child(child(child(&tree, "services"), kNucleus), "configuration");
     const Object* mqtt = child(nucleus, "mqtt");
@@ -80,6 +80,13 @@ Result<IotSettings> iot_settings_from(const Object& tree) {
         // IoT Core treats less than 30 s as 30 s and allows at most 1200 s.
         int64_t seconds = keep_alive->as_i64() / 1000;
         settings.keep_alive = std::chrono::seconds(std::clamp<int64_t>(seconds, 30, 1200));
+    }
+    if (!settings.endpoint.empty()) {
+        if (auto proxy = tls::proxy_for(settings.endpoint, child(nucleus, "networkProxy"), environment); proxy) {
+            settings.proxy = std::move(*proxy);
+        } else {
+            problems += std::string(problems.empty() ? "" : "; ") + proxy.error().message;
+        }
     }
     if (!problems.empty()) {
         return make_error(ErrorCode::Config, "not configured for AWS IoT Core: " + problems);

@@ -4,6 +4,7 @@
 
 #include "ggl/aws_endpoint.hpp"
 #include "ggl/error.hpp"
+#include "ggl/http_proxy.hpp"
 #include "ggl/object.hpp"
 #include "ggl/tls_client.hpp"
 
@@ -28,6 +29,7 @@ struct IotSettings {
     int port = tls::kDefaultMqttPort;
     bool offer_alpn = false;
     std::chrono::seconds keep_alive{60}; // .../mqtt/keepAliveTimeoutMs (IoT Core: 30 s to 1200 s)
+    std::optional<tls::ProxySettings> proxy; // .../networkProxy, or https_proxy
 
     bool alpn() const { return offer_alpn; }
     tls::Identity identity() const { return {certificate_path, private_key, root_ca_path}; }
@@ -53,7 +55,7 @@ struct IotConfiguration {
 // The settings from the configuration tree ({system: {...}, services: {...}}, as
 // gg_config's read of the root gives it). CONFIG naming every key that is missing or
 // wrong, so that one look at `ggl iot status` tells what to set.
-Result<IotSettings> iot_settings_from(const Object& tree);
+Result<IotSettings> iot_settings_from(const Object& tree, const tls::ProxyEnvironment& environment = {});
 
 // The spool settings from the same tree; a value that is not understood keeps its
 // default and is named in problem.

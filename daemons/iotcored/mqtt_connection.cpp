@@ -142,6 +142,16 @@ Result<void> MqttConnection::start(const IotSettings& settings) {
     mosquitto_subscribe_v5_callback_set(mosq_, MqttCallbacks::on_subscribe);
     mosquitto_message_v5_callback_set(mosq_, MqttCallbacks::on_message);
     mosquitto_log_callback_set(mosq_, MqttCallbacks::on_log);
+    if (settings.proxy) {
+        // libmosquitto speaks SOCKS5 to the bridge, which speaks HTTP CONNECT to the proxy.
+        proxy_ = std::make_unique<ProxyBridge>(*settings.proxy, settings.endpoint, settings.port);
+        auto port = proxy_->start();
+        if (!port) {
+            proxy_.reset();
+            return std::move(port).error();
+        }
+        mosquitto_socks5_set(mosq_, "127.0.0.1", *port, nullptr, nullptr);
+    }
     stopping_ = false;
     thread_ = std::thread([this, settings] { run(settings); });
     return {};
@@ -158,6 +168,8 @@ void MqttConnection::stop() {
     }
     mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
     thread_.join();
+    if (proxy_) proxy_->stop();
+    proxy_.reset();
     mosquitto_destroy(mosq_);
     mosq_ = nullptr;
     tls_.reset();
@@ -171,23 +183,38 @@ void MqttConnection::wait_before_retry(unsigned attempt) {
     wait_.wait_for(lock, delay, [this] { return stopping_.load(); });
 }
 
-// Whether the endpoint accepts a TCP connection within kConnectTimeout, waiting in short
-// slices so that stop() is never held: libmosquitto's own connect blocks for the kernel's
-// whole SYN timeout (about 2 minutes) on a path that drops packets. Empty when it does,
-// else why not (resolution failures in libmosquitto's words, for describe_connect_failure).
+// Whether the endpoint (or the proxy) accepts a TCP connection within kConnectTimeout,
+// waiting in short slices so that stop() is never held: libmosquitto's own connect blocks
+// for the kernel's whole SYN timeout (about 2 minutes) on a path that drops packets.
+// Empty when it does, else why not, in words.
 std::string MqttConnection::probe(const IotSettings& settings) {
+    const std::string& host = settings.proxy ? settings.proxy->host : settings.endpoint;
+    int port = settings.proxy ? settings.proxy->port : settings.port;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
     addrinfo* found = nullptr;
-    if (getaddrinfo(settings.endpoint.c_str(), std::to_string(settings.port).c_str(), &hints, &found) != 0) {
-        return "Lookup error";
-    }
     std::string why;
-    bool reached = tls::connect_tcp(found, kConnectTimeout, why, [this] { return stopping_.load(); }).valid();
-    freeaddrinfo(found);
-    return reached ? std::string() : why;
+    if (int error = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); error != 0) {
+        why = settings.proxy ? gai_strerror(error) : "Lookup error";
+    } else {
+        if (tls::connect_tcp(found, kConnectTimeout, why, [this] { return stopping_.load(); })) why.clear();
+        freeaddrinfo(found);
+    }
+    if (why.empty()) return why;
+    return settings.proxy ? "cannot reach the proxy " + settings.proxy->url + ": " + why
+                          : tls::describe_connect_failure(why, "", settings.identity(), settings.tls_endpoint());
+}
+
+// Why an attempt failed: the proxy's refusal when it had one, else what TLS and
+// libmosquitto said, in words.
+std::string MqttConnection::describe_failure(const std::string& logged, const IotSettings& settings) {
+    if (proxy_) {
+        if (std::string refused = proxy_->take_error(); !refused.empty()) return refused;
+    }
+    return tls::describe_connect_failure(logged, tls::last_server_verify_error(), settings.identity(),
+                                         settings.tls_endpoint());
 }
 
 void MqttConnection::run(IotSettings settings) {
@@ -198,10 +225,8 @@ void MqttConnection::run(IotSettings settings) {
         logged_.clear();
         refused_ = false;
         tls::clear_server_verify_error();
-        if (std::string unreachable = probe(settings); !unreachable.empty()) {
+        if (std::string why = probe(settings); !why.empty()) {
             if (stopping_) break;
-            std::string why =
-                tls::describe_connect_failure(unreachable, "", settings.identity(), settings.tls_endpoint());
             post([this, why] { events_.disconnected(why); });
             wait_before_retry(attempt++);
             continue;
@@ -216,8 +241,7 @@ void MqttConnection::run(IotSettings settings) {
             std::string logged = logged_;
             if (rc == MOSQ_ERR_ERRNO && logged.empty()) logged = std::strerror(errno);
             if (rc == MOSQ_ERR_EAI) logged = "Lookup error";
-            std::string why = tls::describe_connect_failure(logged, tls::last_server_verify_error(),
-                                                            settings.identity(), settings.tls_endpoint());
+            std::string why = describe_failure(logged, settings);
             post([this, why] { events_.disconnected(why); });
             wait_before_retry(attempt++);
             continue;
@@ -234,9 +258,8 @@ void MqttConnection::run(IotSettings settings) {
         }
         if (stopping_) break;
         if (!reached_connack && !refused_) {
-            std::string logged = logged_.empty() ? std::string(mosquitto_strerror(rc)) : logged_;
-            std::string why = tls::describe_connect_failure(logged, tls::last_server_verify_error(),
-                                                            settings.identity(), settings.tls_endpoint());
+            std::string why =
+                describe_failure(logged_.empty() ? std::string(mosquitto_strerror(rc)) : logged_, settings);
             post([this, why] { events_.disconnected(why); });
         } else if (connected_.exchange(false)) {
             // Lost without a DISCONNECT callback (a cut socket, a TLS error mid-stream).

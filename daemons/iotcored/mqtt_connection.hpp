@@ -4,6 +4,7 @@
 #pragma once
 
 #include "iot_settings.hpp"
+#include "proxy_bridge.hpp"
 
 #include "ggl/error.hpp"
 #include "ggl/event_loop.hpp"
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -69,6 +71,7 @@ public:
 private:
     void run(IotSettings settings);
     std::string probe(const IotSettings& settings);
+    std::string describe_failure(const std::string& logged, const IotSettings& settings);
     void wait_before_retry(unsigned attempt);
     void post(std::function<void()> work);
 
@@ -78,6 +81,7 @@ private:
     Events events_;
     mosquitto* mosq_ = nullptr;
     tls::SslCtx tls_;
+    std::unique_ptr<ProxyBridge> proxy_; // when the connection goes through an HTTP proxy
     std::thread thread_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> connected_{false};

@@ -182,16 +182,6 @@ wait_status '"alpn":""' && wait_status '"last_error":"the server at localhost:'"
 # Identity faults, each in its own words; the good identity connects again.
 ggl config set "$nucleus/iotDataEndpoint" "localhost:$broker" > /dev/null
 wait_status '"connected":true'
-# check_finding CHECK STATUS PATTERN: `ggl check` has that finding, its detail matching.
-check_finding() {
-    ggl check --json=short > "$STAND_DIR/check.json" 2>&1
-    /usr/bin/python3 - "$STAND_DIR/check.json" "$@" <<'PY' || fail "ggl check: no '$1' $2 matching '$3': $(cat "$STAND_DIR/check.json")"
-import json, re, sys
-findings = json.load(open(sys.argv[1]))
-sys.exit(0 if any(f["check"] == sys.argv[2] and f["status"] == sys.argv[3] and re.search(sys.argv[4], f["detail"])
-                  for f in findings) else 1)
-PY
-}
 check_finding "AWS IoT endpoint" ok "localhost resolves to"
 check_finding "AWS IoT TLS" ok "the server proved itself, the device certificate was accepted"
 check_finding "AWS IoT MQTT" ok "iotcored is connected as $thing"

@@ -60,6 +60,18 @@ start_daemon() {
     exit 1
 }
 
+# check_finding CHECK STATUS PATTERN: `ggl check` (the test's ggl function) has that
+# finding, its detail matching the regular expression.
+check_finding() {
+    ggl check --json=short > "$STAND_DIR/check.json" 2>&1
+    /usr/bin/python3 - "$STAND_DIR/check.json" "$@" <<'PY' || fail "ggl check: no '$1' $2 matching '$3': $(cat "$STAND_DIR/check.json")"
+import json, re, sys
+findings = json.load(open(sys.argv[1]))
+sys.exit(0 if any(f["check"] == sys.argv[2] and f["status"] == sys.argv[3] and re.search(sys.argv[4], f["detail"])
+                  for f in findings) else 1)
+PY
+}
+
 # start_stand [--thing NAME]: exits the test (77) when a part of the stand is missing,
 # and (1) when the stand does not start.
 start_stand() {

@@ -1,7 +1,8 @@
 // Unit tests of lib/tls: the client context's checks of the device identity (files made
-// with the openssl CLI), connection failures in words, IoT Core's MQTT endpoint rule and
-// the bounded TCP connect.
+// with the openssl CLI), connection failures in words, IoT Core's MQTT endpoint rule,
+// the bounded TCP connect, and which HTTP proxy a connection takes.
 #include "ggl/aws_endpoint.hpp"
+#include "ggl/http_proxy.hpp"
 #include "ggl/tls_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -142,4 +143,54 @@ TEST_CASE("a bounded TCP connect: connected, refused in words, or stopped at onc
     auto started = std::chrono::steady_clock::now();
     CHECK_FALSE(tls::connect_tcp(&info, std::chrono::seconds(10), why, [] { return true; }).valid());
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+}
+
+TEST_CASE("the proxy: networkProxy first, then https_proxy; credentials; no-proxy lists") {
+    tls::ProxyEnvironment none;
+    auto no_proxy = tls::proxy_for("h.iot.amazonaws.com", nullptr, none);
+    REQUIRE(no_proxy.ok());
+    CHECK_FALSE(no_proxy->has_value());
+
+    Object configured = Map{{"proxy", Map{{"url", "http://u%40x:p%21w@proxy.corp:3128/"}}}};
+    auto from_url = tls::proxy_for("h.iot.amazonaws.com", &configured, none);
+    REQUIRE(from_url.ok());
+    REQUIRE(from_url->has_value());
+    CHECK((*from_url)->host == "proxy.corp");
+    CHECK((*from_url)->port == 3128);
+    CHECK((*from_url)->username == "u@x");
+    CHECK((*from_url)->password == "p!w");
+    CHECK((*from_url)->url == "http://proxy.corp:3128");
+
+    Object keys = Map{{"proxy", Map{{"url", "proxy.corp"}, {"username", "k"}, {"password", "kp"}}}};
+    auto from_keys = tls::proxy_for("h", &keys, tls::ProxyEnvironment{"http://env:8080", ""});
+    REQUIRE(from_keys.ok());
+    REQUIRE(from_keys->has_value());
+    CHECK((*from_keys)->port == 80);
+    CHECK((*from_keys)->username == "k");
+    CHECK((*from_keys)->password == "kp");
+
+    auto from_environment = tls::proxy_for("h", nullptr, tls::ProxyEnvironment{"http://[::1]:8080", ""});
+    REQUIRE(from_environment.ok());
+    REQUIRE(from_environment->has_value());
+    CHECK((*from_environment)->host == "::1");
+    CHECK((*from_environment)->port == 8080);
+
+    for (const char* list : {"*", "h.iot.amazonaws.com", "amazonaws.com", ".amazonaws.com", "a.b, iot.amazonaws.com"}) {
+        auto bypassed = tls::proxy_for("h.iot.amazonaws.com", nullptr, tls::ProxyEnvironment{"http://p:1", list});
+        REQUIRE(bypassed.ok());
+        CHECK_FALSE(bypassed->has_value());
+    }
+    auto not_bypassed =
+        tls::proxy_for("h.iot.amazonaws.com", nullptr, tls::ProxyEnvironment{"http://p:1", "zonaws.com"});
+    REQUIRE(not_bypassed.ok());
+    CHECK(not_bypassed->has_value());
+
+    Object https = Map{{"proxy", Map{{"url", "https://p:443"}}}};
+    auto refused = tls::proxy_for("h", &https, none);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("networkProxy/proxy/url 'https://p:443': iotcored speaks to proxies in plain "
+                                       "HTTP") != std::string::npos);
+    auto bad_port = tls::proxy_for("h", nullptr, tls::ProxyEnvironment{"http://p:99999", ""});
+    REQUIRE_FALSE(bad_port.ok());
+    CHECK(bad_port.error().message.find("https_proxy 'http://p:99999': the port") != std::string::npos);
 }
