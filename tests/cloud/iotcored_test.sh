@@ -106,6 +106,17 @@ expect_refused "a payload over 128 KiB" "131073 bytes" iot publish device/big - 
 expect_refused "a wildcard topic" "wildcard" iot publish 'device/#' x
 expect_refused "9 filters" "9 topic filters" iot subscribe f1 f2 f3 f4 f5 f6 f7 f8 f9
 
+# A filter the IoT policy does not allow (the front refuses denied/ in the SUBACK): the
+# subscriber hears it (exit 1, in words), and the subscription's other filter is let go.
+subscriptions() { ggl iot status --json=short | sed -n 's/.*"subscriptions":\([0-9]*\),"local.*/\1/p'; }
+had=$(subscriptions)
+timeout 10 "$bin/ggl" iot subscribe denied/x allowed/x > "$STAND_DIR/denied.out" 2>&1
+code=$?
+[ "$code" -eq 1 ] || fail "a refused subscription: exit $code, expected 1: $(cat "$STAND_DIR/denied.out")"
+grep -q "AWS IoT Core refused the subscription to 'denied/x' (reason code 135: not authorized by the IoT policy)" \
+    "$STAND_DIR/denied.out" || fail "a refused subscription: $(cat "$STAND_DIR/denied.out")"
+wait_status "\"subscriptions\":$had,\"local"
+
 # 60 subscriptions: IoT Core allows 50 a connection, so a second one serves the rest.
 for group in 0 1 2 3 4 5 6 7; do
     filters=()

@@ -17,7 +17,9 @@ What answers where (all on 127.0.0.1; the server certificate is for localhost):
   prefix) and no wildcards in PUBLISH, payloads <= 128 KiB, <= 8 filters a SUBSCRIBE,
   <= 50 subscriptions a connection. A violation is recorded (ctl violations) and the
   connection closed, as IoT Core does. More than 100 PUBLISH packets a connection within
-  one second is recorded too (IoT Core throttles them), without closing. Packets go on to mosquitto's loopback listener.
+  one second is recorded too (IoT Core throttles them), without closing. A subscription
+  to a filter under `denied/` is refused in the SUBACK (reason code 0x87, not
+  authorized), as IoT Core refuses a filter the thing's IoT policy does not allow. Packets go on to mosquitto's loopback listener.
 - alpn_port: the same as IoT Core on 443: the TLS handshake must offer ALPN
   x-amzn-mqtt-ca, otherwise the connection is closed before any MQTT byte.
 Certificates (DIR/pki): ca.pem; device.pem/device.key (CN = thing name); a device from
@@ -45,6 +47,8 @@ MAX_SLASHES = 7
 MAX_FILTERS_PER_SUBSCRIBE = 8
 MAX_SUBSCRIPTIONS = 50
 MAX_PUBLISHES_PER_SECOND = 100
+DENIED_PREFIX = b"denied/"  # filters "the IoT policy" does not allow
+NOT_AUTHORIZED = 0x87
 MAX_PACKET = 256 * 1024 + 1024  # a packet larger than any legal one is a violation too
 
 
@@ -209,6 +213,23 @@ class Session:
         self.subscriptions = set()
         self.publish_times = collections.deque()  # of the last second
         self.throttled = False
+        self.pending_subscribes = {}  # packet id -> filters, until the SUBACK
+
+    def rewrite_suback(self, body):
+        """The SUBACK body with the codes of denied filters set to 0x87."""
+        packet_id = int.from_bytes(body[0:2], "big")
+        filters = self.pending_subscribes.pop(packet_id, None)
+        if filters is None:
+            return body
+        offset = 2
+        if self.version == 5:
+            length, offset = read_varint(body, offset)
+            offset += length
+        codes = bytearray(body[offset:])
+        for i, topic_filter in enumerate(filters[:len(codes)]):
+            if topic_filter.startswith(DENIED_PREFIX):
+                codes[i] = NOT_AUTHORIZED if self.version == 5 else 0x80
+        return body[:offset] + bytes(codes)
 
     def publish_rate_problem(self):
         """Why IoT Core would throttle this PUBLISH (once per burst), or None."""
@@ -261,7 +282,8 @@ class Session:
                 return None
             if len(filters) > MAX_FILTERS_PER_SUBSCRIBE:
                 return f"SUBSCRIBE with {len(filters)} filters (IoT Core allows {MAX_FILTERS_PER_SUBSCRIBE})"
-            self.subscriptions.update(filters)
+            self.pending_subscribes[int.from_bytes(body[0:2], "big")] = filters
+            self.subscriptions.update(f for f in filters if not f.startswith(DENIED_PREFIX))
             if len(self.subscriptions) > MAX_SUBSCRIPTIONS:
                 return (f"{len(self.subscriptions)} subscriptions on one connection "
                         f"(IoT Core allows {MAX_SUBSCRIPTIONS})")
@@ -311,15 +333,16 @@ class Front:
         pair = (client_writer, broker_writer)
         self.connections.add(pair)
         try:
-            await asyncio.gather(self.client_to_broker(client_reader, broker_writer, peer),
-                                 self.copy(broker_reader, client_writer), return_exceptions=True)
+            session = Session()
+            await asyncio.gather(self.client_to_broker(client_reader, broker_writer, peer, session),
+                                 self.broker_to_client(broker_reader, client_writer, session),
+                                 return_exceptions=True)
         finally:
             self.connections.discard(pair)
             for writer in pair:
                 writer.close()
 
-    async def client_to_broker(self, reader, writer, peer):
-        session = Session()
+    async def client_to_broker(self, reader, writer, peer, session):
         data = b""
         try:
             while True:
@@ -352,10 +375,26 @@ class Front:
         finally:
             writer.close()
 
-    async def copy(self, reader, writer):
+    async def broker_to_client(self, reader, writer, session):
+        """The broker's packets to the client, SUBACKs rewritten for denied filters."""
+        data = b""
         try:
             while chunk := await reader.read(65536):
-                writer.write(chunk)
+                data += chunk
+                out = b""
+                while data:
+                    header = read_varint(data, 1)
+                    if header is None:
+                        break
+                    length, start = header
+                    if len(data) < start + length:
+                        break
+                    packet = data[:start + length]
+                    if data[0] >> 4 == 9:  # SUBACK: same length after the rewrite
+                        packet = data[:start] + session.rewrite_suback(data[start:start + length])
+                    out += packet
+                    data = data[start + length:]
+                writer.write(out)
                 await writer.drain()
         except (ConnectionError, ssl.SSLError):
             pass
