@@ -1,7 +1,9 @@
 // bench-iot: publishing to "AWS IoT Core" (the test stand's mosquitto, tests/cloud) through
 // iotcored, against libmosquitto's own client publishing straight to the same broker in
 // the same run; publish-to-delivery latency; reconnect after a broker restart; iotcored's
-// memory connected and idle, and with 100 subscriptions.
+// memory connected and idle, and with 100 subscriptions; the offline spool: messages
+// spooled while the broker is down, then drained at IoT Core's rate and without a limit,
+// every one checked.
 //   bench-iot [--quick]
 #include "bench_root.hpp"
 
@@ -28,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -115,9 +118,11 @@ public:
         mosquitto_message_v5_callback_set(
             mosq_, [](mosquitto*, void* self, const mosquitto_message* message, const mosquitto_property*) {
                 auto* client = static_cast<DirectClient*>(self);
-                int64_t sent = std::strtoll(static_cast<const char*>(message->payload), nullptr, 10);
+                const char* text = static_cast<const char*>(message->payload);
+                int64_t sent = std::strtoll(text, nullptr, 10);
                 std::lock_guard lock(client->mutex_);
                 client->latencies_.push_back(now_ns() - sent);
+                client->payloads_.emplace_back(text, static_cast<size_t>(message->payloadlen));
                 client->changed_.notify_all();
             });
         if (mosquitto_connect(mosq_, stand.host.c_str(), stand.broker_port, 60) != MOSQ_ERR_SUCCESS) {
@@ -161,6 +166,12 @@ public:
         changed_.wait_for(lock, std::chrono::seconds(10), [&] { return latencies_.size() >= count; });
         return latencies_;
     }
+    // Waits for count messages (or the timeout); returns their payloads.
+    std::vector<std::string> payloads(size_t count, std::chrono::seconds timeout) {
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, timeout, [&] { return payloads_.size() >= count; });
+        return payloads_;
+    }
 
 private:
     mosquitto* mosq_ = nullptr;
@@ -168,10 +179,12 @@ private:
     std::condition_variable changed_;
     int done_ = 0;
     std::vector<int64_t> latencies_;
+    std::vector<std::string> payloads_;
 };
 
-// Publishes/s through iotcored: count publish calls with at most kInFlight unanswered.
-double iotcored_rate(int qos, int count) {
+// Publishes/s through iotcored: count publish calls with at most kInFlight unanswered;
+// numbered: the payloads are 0, 1, 2 ... (padded), each answer must say spooled.
+double iotcored_rate(int qos, int count, const std::string& topic = "bench/iotcored", bool numbered = false) {
     auto client = bus::Client::for_service(iot::kService);
     std::string payload(kPayloadBytes, 'p');
     int sent = 0;
@@ -179,7 +192,8 @@ double iotcored_rate(int qos, int count) {
     auto start = Clock::now();
     while (answered < count) {
         while (sent < count && sent - answered < kInFlight) {
-            if (!client.send(bus::Op::Call, iot::kPublish.name, iot::publish_params("bench/iotcored", payload, qos))) {
+            if (numbered) payload = std::to_string(sent) + std::string(kPayloadBytes - 8, ' ');
+            if (!client.send(bus::Op::Call, iot::kPublish.name, iot::publish_params(topic, payload, qos))) {
                 die("cannot send to iotcored");
             }
             ++sent;
@@ -187,6 +201,9 @@ double iotcored_rate(int qos, int count) {
         auto reply = client.receive(std::chrono::milliseconds(10000));
         if (!reply) die("iotcored: " + reply.error().message);
         if (reply->kind == bus::ReplyKind::Error) die("iotcored refused a publish: " + reply->error.message);
+        if (numbered && !(reply->value.is_map() && bool_field(reply->value.as_map(), iot::result::kSpooled))) {
+            die("a publish while the broker was down was not spooled");
+        }
         ++answered;
     }
     return count / std::chrono::duration<double>(Clock::now() - start).count();
@@ -205,6 +222,57 @@ bool wait_for(bool want, std::chrono::milliseconds limit) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;
+}
+
+struct SpoolFigures {
+    double spooled_per_s = 0; // publishes answered "spooled" while the broker was down
+    double drained_per_s = 0; // delivered to the cloud once iotcored could connect
+    size_t delivered = 0;
+    size_t distinct = 0; // of the count sent
+    bool in_order = true;
+};
+
+// count QoS 1 publishes through iotcored while the broker is down, then the broker back
+// with a cloud subscriber, then iotcored let connect (it is pointed at a closed port
+// meanwhile, so that nothing drains before the subscriber listens).
+SpoolFigures spool_round(const Stand& stand, const std::function<void(const char*)>& ctl,
+                         services::ConfigClient& config, int count, const std::string& topic) {
+    const services::config::KeyPath endpoint{"services", "aws.greengrass.NucleusLite", "configuration",
+                                             "iotDataEndpoint"};
+    SpoolFigures figures;
+    ctl("broker-stop");
+    if (!wait_for(false, std::chrono::seconds(10))) die("iotcored did not notice the broker stop");
+    figures.spooled_per_s = iotcored_rate(1, count, topic, true);
+    if (!config.write(endpoint, "localhost:1")) die("cannot move the endpoint");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ctl("broker-start");
+    DirectClient cloud(stand, "bench-spool-cloud");
+    cloud.subscribe(topic);
+    if (!config.write(endpoint, "localhost:" + std::to_string(stand.broker_port))) die("cannot restore the endpoint");
+    auto start = Clock::now();
+    auto payloads = cloud.payloads(static_cast<size_t>(count), std::chrono::seconds(30 + count / 50));
+    figures.drained_per_s = static_cast<double>(payloads.size()) /
+                            std::chrono::duration<double>(Clock::now() - start).count();
+    figures.delivered = payloads.size();
+    std::vector<bool> seen(static_cast<size_t>(count), false);
+    long previous = -1;
+    for (const std::string& payload : payloads) {
+        long number = std::strtol(payload.c_str(), nullptr, 10);
+        if (number < 0 || number >= count) continue;
+        if (!seen[static_cast<size_t>(number)]) ++figures.distinct;
+        seen[static_cast<size_t>(number)] = true;
+        figures.in_order = figures.in_order && number > previous;
+        previous = number;
+    }
+    return figures;
+}
+
+void print_spool(const char* what, int count, const SpoolFigures& figures) {
+    std::printf("spool, %s: %d QoS 1 messages spooled at %.0f/s while offline; drained at %.0f/s; %zu of %d "
+                "delivered%s%s\n",
+                what, count, figures.spooled_per_s, figures.drained_per_s, figures.distinct, count,
+                figures.delivered > figures.distinct ? " (some twice)" : "",
+                figures.in_order ? ", in order" : ", NOT in order");
 }
 
 } // namespace
@@ -318,6 +386,18 @@ int main(int argc, char** argv) {
     std::printf("reconnect after a broker restart (down ~0.2 s): %.0f ms after the broker was back (backoff: "
                 "first step up to 1000 ms, doubling, full jitter)\n",
                 std::chrono::duration<double, std::milli>(Clock::now() - up).count());
+
+    // The offline spool: drained at IoT Core's rate (a short round: 100 a second), then,
+    // restarted with --spool-drain-rate 0 as for a broker without that limit, count.
+    auto ctl = [&](const char* command) { run_quietly({python, stand_py, "ctl", stand.dir, command}, log); };
+    int limited = quick ? 200 : 500;
+    print_spool("IoT Core's rate (--spool-drain-rate 100)", limited,
+                spool_round(stand, ctl, config, limited, "bench/spool-limited"));
+    ::kill(iotcored, SIGTERM);
+    ::waitpid(iotcored, nullptr, 0);
+    iotcored = spawn({bin + "/iotcored", "--spool-drain-rate", "0"}, log);
+    if (!wait_for(true, std::chrono::seconds(10))) die("iotcored did not connect again (log: " + log + ")");
+    print_spool("no rate limit (--spool-drain-rate 0)", count, spool_round(stand, ctl, config, count, "bench/spool"));
 
     ::kill(iotcored, SIGTERM);
     ::kill(configd, SIGTERM);

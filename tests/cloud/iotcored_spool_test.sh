@@ -2,7 +2,7 @@
 # iotcored's offline spool against the test stand (stand.sh): with IoT Core unreachable,
 # QoS 1 publishes are accepted as spooled (QoS 0 ones refused unless
 # keepQos0WhenOffline), kept across kill -9 and a restart of iotcored, and delivered in
-# order and exactly once after the reconnect, no faster than IoT Core accepts (the front
+# order and exactly once after the reconnect (200 of them, 190 across the kill), no faster than IoT Core accepts (the front
 # records no throttling); a full spool (mqtt/spooler/maxSizeBytes) and a full disk are
 # refused in words and lose nothing already spooled. The full disk needs root (a private
 # tmpfs through unshare -m); without root that part says it is skipped.
@@ -94,27 +94,27 @@ wait_status '"spool":{[^}]*"messages":0' && wait_status "\"path\":\"$GGL_ROOT/io
 
 # Offline: QoS 1 spooled, QoS 0 refused with the key that would keep it.
 offline
-publish_spooled 1 30 order
+publish_spooled 1 190 order
 ggl iot publish order/qos0 dropped > "$STAND_DIR/qos0.out" 2>&1
 code=$?
 [ "$code" -eq 4 ] || fail "a QoS 0 publish while offline: exit $code, expected 4"
 grep -q "keepQos0WhenOffline" "$STAND_DIR/qos0.out" || fail "QoS 0 refusal: $(cat "$STAND_DIR/qos0.out")"
-wait_status '"messages":30,'
+wait_status '"messages":190,'
 ggl iot status > "$STAND_DIR/status.txt"
-grep -q "^spool: *30 messages" "$STAND_DIR/status.txt" || fail "status: $(cat "$STAND_DIR/status.txt")"
+grep -q "^spool: *190 messages" "$STAND_DIR/status.txt" || fail "status: $(cat "$STAND_DIR/status.txt")"
 
-# Killed with 30 spooled, started again: still 30; five more behind them.
+# Killed with 190 spooled, started again: still 190; ten more behind them.
 kill -9 "$iotcored"
 wait "$iotcored" 2>/dev/null
 rm -f "$GGL_RUNTIME_DIR/aws_iot_mqtt"
 start_iotcored
-wait_status '"messages":30,'
-publish_spooled 31 35 order
+wait_status '"messages":190,'
+publish_spooled 191 200 order
 come_back "$STAND_DIR/order.out" 'order/#'
 wait_status '"connected":true'
-expect_delivered "$STAND_DIR/order.out" order 1 35
+expect_delivered "$STAND_DIR/order.out" order 1 200 30
 wait_status '"messages":0,'
-grep -q "30 spooled messages" "$STAND_DIR/iotcored.log" || fail "iotcored did not log the spool it found at start"
+grep -q "190 spooled messages" "$STAND_DIR/iotcored.log" || fail "iotcored did not log the spool it found at start"
 # Online again: a publish is acknowledged, not spooled.
 ggl iot publish order/online now --qos 1 2> "$STAND_DIR/publish.err" || fail "publish once connected"
 grep -q spooled "$STAND_DIR/publish.err" && fail "a publish while connected was spooled"

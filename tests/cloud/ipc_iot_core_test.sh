@@ -2,7 +2,8 @@
 # PublishToIoTCore and SubscribeToIoTCore from a component on the unmodified AWS IoT
 # Device SDK v2 (tests/ipc_sdk/ipc_client.js), through ggipcd and iotcored, to the test
 # stand's broker (stand.sh) and back: a message each way, a publish the component's
-# accessControl (aws.greengrass.ipc.mqttproxy) does not allow, and a SubscribeToIoTCore
+# accessControl (aws.greengrass.ipc.mqttproxy) does not allow, a QoS 1 publish while IoT
+# Core is down (spooled, answered as a success, delivered later), and a SubscribeToIoTCore
 # stream that outlives iotcored stopped and started again, and iotcored killed with
 # SIGKILL: ggipcd subscribes again, and the component's stream gets every message.
 # Exit 77 (skip) when the SDK or mosquitto is missing.
@@ -68,6 +69,25 @@ grep -qx "device/hello from the component" "$STAND_DIR/cloud.out" || fail "the c
 component denied iot-publish elsewhere/x nope 1
 [ $? -eq 1 ] && grep -q UnauthorizedError "$STAND_DIR/denied.out" ||
     fail "a publish outside the policy was not refused: $(cat "$STAND_DIR/denied.out" "$STAND_DIR/denied.err")"
+
+# Offline: the component's QoS 1 publish is spooled (success), and delivered once IoT Core
+# is back (iotcored is kept away until the cloud's subscriber listens).
+endpoint=services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint
+stand_ctl broker-stop > /dev/null
+for _ in $(seq 100); do ggl iot status > /dev/null 2>&1 || break; sleep 0.1; done
+component offline iot-publish device/offline "while offline" 1 ||
+    fail "PublishToIoTCore while offline: $(cat "$STAND_DIR/offline.out" "$STAND_DIR/offline.err")"
+ggl config set "$endpoint" "localhost:1" > /dev/null
+for _ in $(seq 100); do ggl iot status --json=short | grep -q '"port":1,' && break; sleep 0.1; done
+stand_ctl broker-start > /dev/null
+timeout 30 mosquitto_sub "${cloud[@]}" -i cloud-sub -t 'device/#' -v -C 1 > "$STAND_DIR/cloud.out" 2>&1 &
+cloud_sub=$!
+pids+=("$cloud_sub")
+sleep 0.5
+ggl config set "$endpoint" "localhost:$front" > /dev/null
+wait "$cloud_sub"
+grep -qx "device/offline while offline" "$STAND_DIR/cloud.out" ||
+    fail "the spooled message: the cloud got: $(cat "$STAND_DIR/cloud.out")"
 
 # Cloud to device, across an iotcored restart and an iotcored killed.
 component subscriber iot-subscribe 'cloud/+' 3 &
