@@ -16,6 +16,7 @@ packages=(
   bash-completion zsh fish            # the completion test runs each shell's completion
   file dpkg-dev                       # cpack's .deb: ELF detection and dpkg-shlibdeps for Depends
   mosquitto mosquitto-clients python3-paho-mqtt  # the cloud test stand: IoT Core on loopback (tests/cloud)
+  softhsm2 libengine-pkcs11-openssl   # pkcs11: device keys: a SoftHSM token, OpenSSL's pkcs11 engine
 )
 missing=()
 for package in "${packages[@]}"; do

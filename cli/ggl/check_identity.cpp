@@ -2,6 +2,7 @@
 #include "check_context.hpp"
 
 #include "ggl/file.hpp"
+#include "ggl/tls_client.hpp"
 
 namespace ggl::front {
 
@@ -103,6 +104,11 @@ void check_private_key(Context& context, const std::optional<std::string>& path,
         if (!reported) {
             context.add("private key", Status::Warning, key + kCloudOnly, set_command(key, "/path/to/private.pem.key"));
         }
+        return;
+    }
+    if (tls::is_pkcs11_uri(*path)) {
+        context.add("private key", Status::Skipped,
+                    tls::redact_pin(*path) + " is on a PKCS#11 token: the AWS IoT TLS check opens it");
         return;
     }
     auto key_pem = read_identity_file(context, "private key", key, *path);

@@ -1,6 +1,8 @@
 // TLS client contexts for AWS endpoints (TLS >= 1.2, CA, host name, device key through
-// OSSL_STORE, ALPN) and connection failures in words.
+// OSSL_STORE or, for pkcs11: URIs, the pkcs11 engine, ALPN) and connection failures in words.
 #include "ggl/tls_client.hpp"
+
+#include "pkcs11_key.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -8,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace ggl::tls {
@@ -34,17 +37,15 @@ int verify_callback(int preverified, X509_STORE_CTX* store) {
     return preverified;
 }
 
-struct PkeyFree {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-
-// The private key at a path or URI (file, pkcs11: with a provider configured for OpenSSL).
-Result<std::unique_ptr<EVP_PKEY, PkeyFree>> load_private_key(const std::string& uri) {
+// The private key in the file (or at the URI) an OSSL_STORE loader opens; nullptr
+// when the store could not open it, with OpenSSL's reason in `why`.
+Result<detail::Pkey> load_store_key(const std::string& uri, std::string& why) {
     OSSL_STORE_CTX* store = OSSL_STORE_open(uri.c_str(), nullptr, nullptr, nullptr, nullptr);
     if (store == nullptr) {
-        return config_error("system/privateKeyPath " + uri + ": cannot open it (" + openssl_error() + ")");
+        why = openssl_error();
+        return detail::Pkey();
     }
-    std::unique_ptr<EVP_PKEY, PkeyFree> key;
+    detail::Pkey key;
     while (!key && !OSSL_STORE_eof(store)) {
         OSSL_STORE_INFO* info = OSSL_STORE_load(store);
         if (info == nullptr) break;
@@ -54,11 +55,27 @@ Result<std::unique_ptr<EVP_PKEY, PkeyFree>> load_private_key(const std::string& 
         OSSL_STORE_INFO_free(info);
     }
     OSSL_STORE_close(store);
-    if (!key) {
-        return config_error("system/privateKeyPath " + uri + ": no private key in it");
-    }
     ERR_clear_error();
+    if (!key) {
+        return config_error("system/privateKeyPath " + redact_pin(uri) +
+                            (is_pkcs11_uri(uri) ? ": the token has no such key" : ": no private key in it"));
+    }
     return key;
+}
+
+// The private key at a path or URI: the store first (files; pkcs11: where a PKCS#11
+// provider is configured for OpenSSL), then, for a pkcs11: URI the store has no loader
+// for, the pkcs11 engine with `pkcs11_module` (else $GGL_PKCS11_MODULE, else its default).
+Result<detail::Pkey> load_private_key(const std::string& uri, const std::string& pkcs11_module) {
+    std::string why;
+    auto key = load_store_key(uri, why);
+    if (!key || *key) return key;
+    if (!is_pkcs11_uri(uri)) {
+        return config_error("system/privateKeyPath " + uri + ": cannot open it (" + why + ")");
+    }
+    std::string module = pkcs11_module;
+    if (const char* named = std::getenv("GGL_PKCS11_MODULE"); module.empty() && named != nullptr) module = named;
+    return detail::load_engine_key(uri, module);
 }
 
 std::string date_of(const ASN1_TIME* time) {
@@ -114,13 +131,13 @@ Result<SslCtx> client_context(const Identity& identity, const Endpoint& endpoint
                             ": the certificate expired on " + date_of(X509_get0_notAfter(certificate)) +
                             "; AWS IoT Core will refuse it");
     }
-    auto key = load_private_key(identity.private_key);
+    auto key = load_private_key(identity.private_key, identity.pkcs11_module);
     if (!key) {
         return std::move(key).error();
     }
     if (SSL_CTX_use_PrivateKey(ctx.get(), key->get()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1) {
         ERR_clear_error();
-        return config_error("system/privateKeyPath " + identity.private_key +
+        return config_error("system/privateKeyPath " + redact_pin(identity.private_key) +
                             ": the key does not match the certificate " + identity.certificate_path);
     }
     if (!endpoint.alpn.empty()) {

@@ -1,6 +1,6 @@
 // TLS clients of AWS endpoints on OpenSSL: a context that verifies the server against the
 // device's root CA and the endpoint's host name, presents the device certificate and key
-// (a file, or a URI OpenSSL's store API opens, such as pkcs11:), offers ALPN when asked;
+// (a file, or a pkcs11: URI: OpenSSL's store API, else libp11's pkcs11 engine), offers ALPN when asked;
 // and connection failures in words a user can act on. The keys named in messages are the
 // Greengrass configuration's (system/certificateFilePath, ...).
 #pragma once
@@ -19,8 +19,11 @@ namespace ggl::tls {
 // system/rootCaPath name it.
 struct Identity {
     std::string certificate_path;
-    std::string private_key; // a path, or a URI for OSSL_STORE_open
+    std::string private_key; // a path, or a URI: OSSL_STORE_open's, else pkcs11: through the engine
     std::string root_ca_path;
+    // The PKCS#11 module (a .so) that opens a pkcs11: private_key through the pkcs11
+    // engine; empty: $GGL_PKCS11_MODULE when set, else the engine's default (p11-kit's proxy).
+    std::string pkcs11_module{};
 };
 
 // Where a connection goes.
@@ -36,8 +39,16 @@ struct SslCtxFree {
 using SslCtx = std::unique_ptr<SSL_CTX, SslCtxFree>;
 
 // TLS >= 1.2. CONFIG naming the file (or URI) and what is wrong with it: unreadable, not
-// a certificate, a key that does not match the certificate, an expired certificate.
+// a certificate, a key that does not match the certificate, an expired certificate; for a
+// pkcs11: key also no PKCS#11 support, no such key on the token, a PIN refused or missing.
+// Messages show a URI's pin-value as ***.
 Result<SslCtx> client_context(const Identity& identity, const Endpoint& endpoint);
+
+// Whether system/privateKeyPath is a pkcs11: URI (RFC 7512) rather than a file.
+bool is_pkcs11_uri(std::string_view private_key);
+
+// system/privateKeyPath as it may be shown or logged: a pkcs11: URI's pin-value as ***.
+std::string redact_pin(std::string_view private_key);
 
 // OpenSSL's most recent error in its own words ("error:0A000086:SSL routines::certificate
 // verify failed"), its error queue cleared; empty when it has none.
