@@ -251,8 +251,8 @@ SpoolFigures spool_round(const Stand& stand, const std::function<void(const char
     if (!config.write(endpoint, "localhost:" + std::to_string(stand.broker_port))) die("cannot restore the endpoint");
     auto start = Clock::now();
     auto payloads = cloud.payloads(static_cast<size_t>(count), std::chrono::seconds(30 + count / 50));
-    figures.drained_per_s = static_cast<double>(payloads.size()) /
-                            std::chrono::duration<double>(Clock::now() - start).count();
+    figures.drained_per_s =
+        static_cast<double>(payloads.size()) / std::chrono::duration<double>(Clock::now() - start).count();
     figures.delivered = payloads.size();
     std::vector<bool> seen(static_cast<size_t>(count), false);
     long previous = -1;

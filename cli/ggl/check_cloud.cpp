@@ -216,6 +216,13 @@ void check_cloud(Context& context, const ConfigReader& read) {
             complete = complete && value.has_value();
             if (value) *into = *value;
         }
+        // The module of a pkcs11: key, as the Greengrass PKCS#11 provider names it.
+        if (auto path =
+                config::key_path_from_text("services/aws.greengrass.crypto.Pkcs11Provider/configuration/library")) {
+            if (auto value = read(*path); value && *value && (**value).is_string()) {
+                identity.pkcs11_module = std::string((**value).as_string());
+            }
+        }
         // An incomplete identity is reported by the identity checks.
         if ((addresses || *proxy) && complete && context.findings.size() == before + 1) {
             check_handshake(context, identity, *endpoint, addresses.get(), *proxy);

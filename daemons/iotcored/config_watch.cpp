@@ -14,6 +14,7 @@ namespace config = services::config;
 
 const config::KeyPath kSystem{"system"};
 const config::KeyPath kNucleusConfiguration{"services", kNucleus, "configuration"};
+const config::KeyPath kPkcs11Configuration{"services", kPkcs11Provider, "configuration"};
 
 } // namespace
 
@@ -32,13 +33,17 @@ void ConfigWatch::read_and_post() {
     services::ConfigClient client(bus::ClientOptions{std::chrono::seconds(5), 0});
     auto system = client.read_optional(kSystem);
     auto nucleus = client.read_optional(kNucleusConfiguration);
+    auto pkcs11 = client.read_optional(kPkcs11Configuration);
     IotConfiguration configuration;
-    if (!system || !nucleus) {
-        configuration.why_not = "cannot read the configuration from ggconfigd: " +
-                                (!system ? system.error().message : nucleus.error().message);
+    if (!system || !nucleus || !pkcs11) {
+        configuration.why_not =
+            "cannot read the configuration from ggconfigd: " + (!system    ? system.error().message
+                                                                : !nucleus ? nucleus.error().message
+                                                                           : pkcs11.error().message);
     } else {
         Object tree(Map{{"system", system->value_or(Map{})},
-                        {"services", Map{{kNucleus, Map{{"configuration", nucleus->value_or(Map{})}}}}}});
+                        {"services", Map{{kNucleus, Map{{"configuration", nucleus->value_or(Map{})}}},
+                                         {kPkcs11Provider, Map{{"configuration", pkcs11->value_or(Map{})}}}}}});
         auto read = iot_settings_from(tree, tls::ProxyEnvironment::of_process());
         if (read) {
             configuration.settings = std::move(*read);
@@ -59,7 +64,10 @@ void ConfigWatch::run() {
         auto second = first ? bus.send(bus::Op::Subscribe, config::kSubscribe.name,
                                        config::key_path_params(kNucleusConfiguration))
                             : first;
-        bool subscribed = first && second && bus.flush();
+        auto third = second ? bus.send(bus::Op::Subscribe, config::kSubscribe.name,
+                                       config::key_path_params(kPkcs11Configuration))
+                            : second;
+        bool subscribed = first && second && third && bus.flush();
         read_and_post();
         while (subscribed && !stopping_) {
             auto ready = bus.wait_readable(std::chrono::milliseconds(500));

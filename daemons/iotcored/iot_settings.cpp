@@ -60,6 +60,8 @@ Result<IotSettings> iot_settings_from(const Object& tree, const tls::ProxyEnviro
     need(settings.certificate_path, child(system, "certificateFilePath"), "system/certificateFilePath");
     need(settings.private_key, child(system, "privateKeyPath"), "system/privateKeyPath");
     need(settings.root_ca_path, child(system, "rootCaPath"), "system/rootCaPath");
+    settings.pkcs11_module =
+        text_of(child(child(child(child(&tree, "services"), kPkcs11Provider), "configuration"), "library"));
     std::string endpoint;
     need(endpoint, child(nucleus, "iotDataEndpoint"),
          "services/aws.greengrass.NucleusLite/configuration/iotDataEndpoint");

@@ -16,11 +16,15 @@
 namespace ggl::iotcored {
 
 inline constexpr const char* kNucleus = "aws.greengrass.NucleusLite";
+// The Greengrass PKCS#11 provider component, whose configuration/library names the
+// PKCS#11 module of a pkcs11: key.
+inline constexpr const char* kPkcs11Provider = "aws.greengrass.crypto.Pkcs11Provider";
 
 struct IotSettings {
     std::string thing_name; // system/thingName: the MQTT client id
     std::string certificate_path; // system/certificateFilePath
     std::string private_key; // system/privateKeyPath: a file, or a pkcs11: URI
+    std::string pkcs11_module; // services/aws.greengrass.crypto.Pkcs11Provider/configuration/library
     std::string root_ca_path; // system/rootCaPath
     std::string endpoint; // .../iotDataEndpoint, without a :port
     // The endpoint's :port when it has one (it overrides), else .../mqtt/port, else 8883;
@@ -32,7 +36,7 @@ struct IotSettings {
     std::optional<tls::ProxySettings> proxy; // .../networkProxy, or https_proxy
 
     bool alpn() const { return offer_alpn; }
-    tls::Identity identity() const { return {certificate_path, private_key, root_ca_path}; }
+    tls::Identity identity() const { return {certificate_path, private_key, root_ca_path, pkcs11_module}; }
     tls::Endpoint tls_endpoint() const { return {endpoint, port, offer_alpn ? tls::kMqttAlpn : ""}; }
     bool operator==(const IotSettings&) const = default;
 };

@@ -1,7 +1,8 @@
 #!/bin/bash
 # iotcored with the device key on a PKCS#11 token, against the test stand (stand.sh): the
 # stand's device key imported into a SoftHSM token made now, system/privateKeyPath a
-# pkcs11: URI, the module named by GGL_PKCS11_MODULE; iotcored connects through the IoT
+# pkcs11: URI, the module named by services/aws.greengrass.crypto.Pkcs11Provider/
+# configuration/library (the Greengrass PKCS#11 provider's key); iotcored connects through the IoT
 # Core front and a QoS 1 publish reaches a cloud-side subscriber; `ggl check`'s TLS check
 # passes with the token's key. Restarted with a wrong PIN, iotcored says the token refused
 # it, and neither its log, its status nor ggl check shows a PIN.
@@ -33,7 +34,8 @@ wrong_pin=31415926
 mkdir -p "$STAND_DIR/tokens"
 printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$STAND_DIR/tokens" \
     > "$STAND_DIR/softhsm2.conf"
-export SOFTHSM2_CONF="$STAND_DIR/softhsm2.conf" GGL_PKCS11_MODULE="$module"
+export SOFTHSM2_CONF="$STAND_DIR/softhsm2.conf"
+unset GGL_PKCS11_MODULE
 {
     softhsm2-util --init-token --free --label ggl-cloud --pin "$pin" --so-pin 12345678 &&
         openssl pkcs8 -topk8 -nocrypt -in "$pki/device.key" -out "$STAND_DIR/device.p8" &&
@@ -47,6 +49,7 @@ ggl config set system "{\"thingName\": \"$thing\", \"certificateFilePath\": \"$p
     \"privateKeyPath\": \"$uri?pin-value=$pin\", \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null ||
     fail "cannot write the identity"
 ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+ggl config set services/aws.greengrass.crypto.Pkcs11Provider/configuration/library "$module" > /dev/null
 
 start_iotcored() {
     start_daemon "$bin" iotcored aws_iot_mqtt --backoff-base-ms 200 --backoff-cap-ms 1000
