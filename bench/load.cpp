@@ -9,14 +9,16 @@
 //                  GetConfiguration, in turn (as component com.bench.Load, whose SVCUID
 //                  file and accessControl it writes first and whose SVCUID it removes at
 //                  the end)
+//   aws_iot_mqtt   with --iot: QoS 1 publishes to AWS IoT Core through iotcored
 // Prints what it sent and received; exits 1 when any request failed.
-//   bench-load [--seconds S] [--rate R] [--component NAME]
+//   bench-load [--seconds S] [--rate R] [--component NAME] [--iot]
 //   (defaults: 8 s, 10 requests/s per service, com.example.HelloWorld)
 #include "ipc_client.hpp"
 
 #include "ggl/bus_client.hpp"
 #include "ggl/env.hpp"
 #include "ggl/file.hpp"
+#include "ggl/services/iot_mqtt.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     int seconds = 8;
     int rate = 10;
     std::string component = "com.example.HelloWorld";
+    bool iot = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--seconds" && i + 1 < argc) {
@@ -70,8 +73,11 @@ int main(int argc, char** argv) {
             rate = positive("--rate", argv[++i], 1000);
         } else if (arg == "--component" && i + 1 < argc) {
             component = argv[++i];
+        } else if (arg == "--iot") {
+            iot = true;
         } else {
-            die("usage: bench-load [--seconds S] [--rate R] [--component NAME] (not '" + std::string(arg) + "')");
+            die("usage: bench-load [--seconds S] [--rate R] [--component NAME] [--iot] (not '" + std::string(arg) +
+                "')");
         }
     }
     ::signal(SIGPIPE, SIG_IGN);
@@ -81,6 +87,7 @@ int main(int argc, char** argv) {
     auto deployment = bus::Client::for_service("gg_deployment", options);
     auto pubsub = bus::Client::for_service("gg_pubsub", options);
     auto subscriber = bus::Client::for_service("gg_pubsub", options);
+    auto iot_mqtt = bus::Client::for_service(services::iot_mqtt::kService, options);
 
     // The IPC client's identity: its SVCUID, and a policy that lets it publish.
     const std::string token = "BenchLoadToken0123456789abcdef0123";
@@ -109,7 +116,7 @@ int main(int argc, char** argv) {
     IpcClient ipc(env::runtime_dir() + "/gg-ipc.socket", kTimeoutMs);
     ipc.connect(token, kComponent);
 
-    Counts counts[5];
+    Counts counts[6];
     unsigned long writes = 0, delivered = 0, published = 0;
     std::string first_error;
     auto check = [&](Counts& count, bool ok, const std::string& error) {
@@ -201,6 +208,12 @@ int main(int argc, char** argv) {
                            "aws.greengrass#GetConfigurationResponse", error),
                   error);
         }
+        // aws_iot_mqtt
+        if (iot) {
+            bus_call(
+                counts[5], iot_mqtt, services::iot_mqtt::kService, services::iot_mqtt::kPublish.name.data(),
+                services::iot_mqtt::publish_params("bench/load/iot", "{\"tick\":" + std::to_string(tick) + "}", 1));
+        }
         drain();
     }
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -215,8 +228,9 @@ int main(int argc, char** argv) {
     for (const Counts& count : counts) failures += count.failures;
     std::printf("bench-load: %ld rounds in %.1f s (%.1f/s), each service:\n", tick, elapsed,
                 static_cast<double>(tick) / elapsed);
-    std::printf("  gg_config %lu (%lu writes), gg_health %lu, gg_deployment %lu, gg_pubsub %lu, ggipcd %lu;\n",
-                counts[0].calls, writes, counts[1].calls, counts[2].calls, counts[3].calls, counts[4].calls);
+    std::printf("  gg_config %lu (%lu writes), gg_health %lu, gg_deployment %lu, gg_pubsub %lu, ggipcd %lu%s;\n",
+                counts[0].calls, writes, counts[1].calls, counts[2].calls, counts[3].calls, counts[4].calls,
+                iot ? (", aws_iot_mqtt " + std::to_string(counts[5].calls)).c_str() : "");
     std::printf("  subscriber received %lu of %lu published; %lu failed%s%s\n", delivered, published, failures,
                 first_error.empty() ? "" : ", the first: ", first_error.c_str());
     return failures == 0 && tick == ticks ? 0 : 1;
