@@ -25,8 +25,6 @@ start_stand --thing "$thing"
 stand_env
 export GGL_LOG_LEVEL=info
 ggl() { "$bin/ggl" "$@"; }
-cloud=(-h localhost -p "$broker" --cafile "$pki/ca.pem" --cert "$pki/device.pem" --key "$pki/device.key" -V 5)
-nucleus=services/aws.greengrass.NucleusLite/configuration
 
 # The token, in the stand's directory, holding the stand's device key.
 pin=27182818
@@ -44,28 +42,9 @@ unset GGL_PKCS11_MODULE
 rm -f "$STAND_DIR/device.p8"
 uri="pkcs11:token=ggl-cloud;object=device;type=private"
 
-start_daemon "$bin" ggconfigd gg_config
-ggl config set system "{\"thingName\": \"$thing\", \"certificateFilePath\": \"$pki/device.pem\",
-    \"privateKeyPath\": \"$uri?pin-value=$pin\", \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null ||
-    fail "cannot write the identity"
-ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+stand_device "$uri?pin-value=$pin"
 ggl config set services/aws.greengrass.crypto.Pkcs11Provider/configuration/library "$module" > /dev/null
 
-start_iotcored() {
-    start_daemon "$bin" iotcored aws_iot_mqtt --backoff-base-ms 200 --backoff-cap-ms 1000
-    iotcored=$last_pid
-}
-# wait_status PATTERN [SECONDS]: until `ggl iot status --json` matches PATTERN.
-wait_status() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while [ "$SECONDS" -le "$deadline" ]; do
-        ggl iot status --json=short > "$STAND_DIR/status.json" 2>&1
-        grep -q -- "$1" "$STAND_DIR/status.json" && return 0
-        sleep 0.1
-    done
-    fail "status never matched '$1': $(cat "$STAND_DIR/status.json")"
-    return 1
-}
 
 start_iotcored
 wait_status '"connected":true' 15 || { cat "$STAND_DIR/iotcored.log" >&2; exit 1; }

@@ -13,13 +13,8 @@ thing=proxy-test-thing
 start_stand --thing "$thing"
 stand_env
 ggl() { "$bin/ggl" "$@"; }
-cloud=(-h localhost -p "$broker" --cafile "$pki/ca.pem" --cert "$pki/device.pem" --key "$pki/device.key" -V 5)
-nucleus=services/aws.greengrass.NucleusLite/configuration
-start_daemon "$bin" ggconfigd gg_config
-ggl config set system "{\"thingName\": \"$thing\", \"certificateFilePath\": \"$pki/device.pem\",
-    \"privateKeyPath\": \"$pki/device.key\", \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null ||
-    fail "cannot write the identity"
-ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+stand_device
+quick_iotcored() { start_iotcored --backoff-base-ms 100 --backoff-cap-ms 500; }
 
 mkdir -p "$STAND_DIR/proxy"
 /usr/bin/python3 "$here/connect_proxy.py" "$STAND_DIR/proxy" --user ggl --password 's3cret!' \
@@ -29,22 +24,6 @@ for _ in $(seq 100); do [ -s "$STAND_DIR/proxy/proxy.port" ] && break; sleep 0.0
 proxy=$(cat "$STAND_DIR/proxy/proxy.port") || { echo "the proxy did not start: $(cat "$STAND_DIR/proxy.out")" >&2; exit 1; }
 tunnels() { grep -c "\"status\": 200" "$STAND_DIR/proxy/proxy.log"; }
 
-start_iotcored() {
-    rm -f "$GGL_RUNTIME_DIR/aws_iot_mqtt"
-    start_daemon "$bin" iotcored aws_iot_mqtt --backoff-base-ms 100 --backoff-cap-ms 500
-    iotcored=$last_pid
-}
-# wait_status PATTERN [SECONDS]: until `ggl iot status --json` matches PATTERN.
-wait_status() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while [ "$SECONDS" -le "$deadline" ]; do
-        ggl iot status --json=short > "$STAND_DIR/status.json" 2>&1
-        grep -q -- "$1" "$STAND_DIR/status.json" && return 0
-        sleep 0.1
-    done
-    fail "status never matched '$1': $(cat "$STAND_DIR/status.json")"
-    return 1
-}
 # via_proxy WHAT: a tunnel more than before was made, iotcored is connected through it,
 # and a message published now reaches the cloud.
 via_proxy() {
@@ -60,7 +39,7 @@ via_proxy() {
     [ "$(cat "$STAND_DIR/sub.out")" = "$1" ] || fail "$1: the cloud got '$(cat "$STAND_DIR/sub.out")'"
 }
 
-start_iotcored
+quick_iotcored
 wait_status '"connected":true' || { cat "$STAND_DIR/iotcored.log" >&2; exit 1; }
 
 # Without credentials the proxy says 407, and iotcored says which keys to set.
@@ -111,12 +90,12 @@ wait_status '"connected":true'
 kill "$iotcored"
 wait "$iotcored" 2> /dev/null
 before=$(tunnels)
-https_proxy="http://ggl:s3cret%21@127.0.0.1:$proxy" start_iotcored
+https_proxy="http://ggl:s3cret%21@127.0.0.1:$proxy" quick_iotcored
 via_proxy "https_proxy"
 kill "$iotcored"
 wait "$iotcored" 2> /dev/null
 before=$(tunnels)
-https_proxy="http://ggl:s3cret%21@127.0.0.1:$proxy" no_proxy=".example.com, localhost" start_iotcored
+https_proxy="http://ggl:s3cret%21@127.0.0.1:$proxy" no_proxy=".example.com, localhost" quick_iotcored
 wait_status '"connected":true'
 [ "$(tunnels)" -eq "$before" ] || fail "no_proxy: a tunnel was made for localhost"
 

@@ -17,37 +17,9 @@ thing=spool-test-thing
 start_stand --thing "$thing"
 stand_env
 ggl() { "$bin/ggl" "$@"; }
-cloud=(-h localhost -p "$broker" --cafile "$pki/ca.pem" --cert "$pki/device.pem" --key "$pki/device.key" -V 5)
-nucleus=services/aws.greengrass.NucleusLite/configuration
-start_daemon "$bin" ggconfigd gg_config
-ggl config set system "{\"thingName\": \"$thing\", \"certificateFilePath\": \"$pki/device.pem\",
-    \"privateKeyPath\": \"$pki/device.key\", \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null ||
-    fail "cannot write the identity"
-ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+stand_device
+quick_iotcored() { start_iotcored --backoff-base-ms 100 --backoff-cap-ms 500; }
 
-start_iotcored() {
-    start_daemon "$bin" iotcored aws_iot_mqtt --backoff-base-ms 100 --backoff-cap-ms 500 "$@"
-    iotcored=$last_pid
-}
-# wait_status PATTERN [SECONDS]: until `ggl iot status --json` matches PATTERN.
-wait_status() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while [ "$SECONDS" -le "$deadline" ]; do
-        ggl iot status --json=short > "$STAND_DIR/status.json" 2>&1
-        grep -q -- "$1" "$STAND_DIR/status.json" && return 0
-        sleep 0.1
-    done
-    fail "status never matched '$1': $(cat "$STAND_DIR/status.json")"
-    return 1
-}
-# cloud_sub FILE ARGS...: a cloud-side subscriber in the background, ready when it returns.
-cloud_sub() {
-    local out=$1
-    shift
-    timeout 60 mosquitto_sub "${cloud[@]}" -i "cloud-$RANDOM" "$@" > "$out" 2>&1 &
-    pids+=($!)
-    sleep 0.5
-}
 # publish_all FIRST LAST PREFIX [ARGS...]: QoS 1 publishes PREFIX/N of payload mN, each
 # expected to be spooled.
 publish_spooled() {
@@ -87,7 +59,7 @@ come_back() {
     ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
 }
 
-start_iotcored
+quick_iotcored
 wait_status '"connected":true' || { cat "$STAND_DIR/iotcored.log" >&2; exit 1; }
 wait_status '"spool":{[^}]*"messages":0' && wait_status "\"path\":\"$GGL_ROOT/iotcored/spool.db\""
 [ "$(stat -c %a "$GGL_ROOT/iotcored/spool.db")" = 600 ] || fail "the spool is not mode 0600"
@@ -106,8 +78,7 @@ grep -q "^spool: *190 messages" "$STAND_DIR/status.txt" || fail "status: $(cat "
 # Killed with 190 spooled, started again: still 190; ten more behind them.
 kill -9 "$iotcored"
 wait "$iotcored" 2>/dev/null
-rm -f "$GGL_RUNTIME_DIR/aws_iot_mqtt"
-start_iotcored
+quick_iotcored
 wait_status '"messages":190,'
 publish_spooled 191 200 order
 come_back "$STAND_DIR/order.out" 'order/#'
@@ -154,11 +125,10 @@ ggl config delete "$nucleus/mqtt/spooler" > /dev/null
 if [ -n "${GGL_SPOOL_TEST_INNER:-}" ]; then
     kill "$iotcored"
     wait "$iotcored" 2>/dev/null
-    rm -f "$GGL_RUNTIME_DIR/aws_iot_mqtt"
     small="$STAND_DIR/small"
     mkdir -p "$small"
     mount -t tmpfs -o size=256k,mode=0755 ggl-spool-full "$small" || fail "cannot mount a tmpfs"
-    GGL_ROOT="$small" start_iotcored
+    GGL_ROOT="$small" quick_iotcored
     wait_status '"connected":true'
     offline
     publish_spooled 1 3 disk

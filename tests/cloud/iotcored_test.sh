@@ -17,38 +17,8 @@ start_stand --thing "$thing"
 stand_env
 export GGL_LOG_LEVEL=info
 ggl() { "$bin/ggl" "$@"; }
-cloud=(-h localhost -p "$broker" --cafile "$pki/ca.pem" --cert "$pki/device.pem" --key "$pki/device.key" -V 5)
-start_daemon "$bin" ggconfigd gg_config
-nucleus=services/aws.greengrass.NucleusLite/configuration
-ggl config set system "{\"thingName\": \"$thing\", \"certificateFilePath\": \"$pki/device.pem\",
-    \"privateKeyPath\": \"$pki/device.key\", \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null ||
-    fail "cannot write the identity"
-ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+stand_device
 
-start_iotcored() {
-    start_daemon "$bin" iotcored aws_iot_mqtt --backoff-base-ms 200 --backoff-cap-ms 1000
-    iotcored=$last_pid
-}
-# wait_status PATTERN [SECONDS]: until `ggl iot status --json` matches PATTERN.
-wait_status() {
-    local deadline=$((SECONDS + ${2:-10}))
-    while [ "$SECONDS" -le "$deadline" ]; do
-        ggl iot status --json=short > "$STAND_DIR/status.json" 2>&1
-        grep -q -- "$1" "$STAND_DIR/status.json" && return 0
-        sleep 0.1
-    done
-    fail "status never matched '$1': $(cat "$STAND_DIR/status.json")"
-    return 1
-}
-# cloud_sub FILE ARGS...: a cloud-side subscriber in the background, ready when it returns.
-cloud_sub() {
-    local out=$1
-    shift
-    timeout 30 mosquitto_sub "${cloud[@]}" -i "cloud-$RANDOM" "$@" > "$out" 2>&1 &
-    cloud_sub_pid=$!
-    pids+=("$cloud_sub_pid")
-    sleep 0.5
-}
 # device_sub FILE FILTER...: `ggl iot subscribe` in the background, ready when its
 # subscription is counted by iotcored.
 device_sub() {

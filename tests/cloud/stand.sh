@@ -72,6 +72,53 @@ sys.exit(0 if any(f["check"] == sys.argv[2] and f["status"] == sys.argv[3] and r
 PY
 }
 
+# The iotcored tests' own (each sets $bin and defines ggl, and has started the stand):
+# stand_device [KEY]: ggconfigd started, and the device's identity (the stand's device
+# certificate; KEY, a path or URI, instead of its key) and the front as
+# iotDataEndpoint configured. $nucleus is the NucleusLite's configuration path, $cloud
+# mosquitto_sub's and mosquitto_pub's options to reach the broker as the device.
+nucleus=services/aws.greengrass.NucleusLite/configuration
+stand_device() {
+    local key=${1:-$pki/device.key}
+    start_daemon "$bin" ggconfigd gg_config
+    ggl config set system "{\"thingName\": \"$(stand_get thing)\", \"certificateFilePath\": \"$pki/device.pem\",
+        \"privateKeyPath\": \"$key\", \"rootCaPath\": \"$pki/ca.pem\"}" > /dev/null ||
+        fail "cannot write the identity"
+    ggl config set "$nucleus/iotDataEndpoint" "localhost:$front" > /dev/null
+}
+
+# start_iotcored [ARGS...]: iotcored with ARGS (by default a reconnect backoff of 200 ms
+# to 1 s), its stale socket gone first; its pid in $iotcored.
+start_iotcored() {
+    [ $# -gt 0 ] || set -- --backoff-base-ms 200 --backoff-cap-ms 1000
+    rm -f "$GGL_RUNTIME_DIR/aws_iot_mqtt"
+    start_daemon "$bin" iotcored aws_iot_mqtt "$@"
+    iotcored=$last_pid
+}
+
+# wait_status PATTERN [SECONDS]: until `ggl iot status --json` matches PATTERN.
+wait_status() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ "$SECONDS" -le "$deadline" ]; do
+        ggl iot status --json=short > "$STAND_DIR/status.json" 2>&1
+        grep -q -- "$1" "$STAND_DIR/status.json" && return 0
+        sleep 0.1
+    done
+    fail "status never matched '$1': $(cat "$STAND_DIR/status.json")"
+    return 1
+}
+
+# cloud_sub FILE ARGS...: a cloud-side subscriber (at most 60 s) in the background, its
+# pid in $cloud_sub_pid, ready when it returns.
+cloud_sub() {
+    local out=$1
+    shift
+    timeout 60 mosquitto_sub "${cloud[@]}" -i "cloud-$RANDOM" "$@" > "$out" 2>&1 &
+    cloud_sub_pid=$!
+    pids+=("$cloud_sub_pid")
+    sleep 0.5
+}
+
 # start_stand [--thing NAME]: exits the test (77) when a part of the stand is missing,
 # and (1) when the stand does not start.
 start_stand() {
@@ -93,6 +140,7 @@ start_stand() {
             broker=$(stand_get broker_port)
             front=$(stand_get front_port)
             alpn=$(stand_get alpn_port)
+            cloud=(-h localhost -p "$broker" --cafile "$pki/ca.pem" --cert "$pki/device.pem" --key "$pki/device.key" -V 5)
             return 0
         fi
         kill -0 "$stand_pid" 2>/dev/null || break
