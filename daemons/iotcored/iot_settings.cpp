@@ -28,19 +28,26 @@ std::string text_of(const Object* value) {
     return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
-// A port given as a number or a numeric string; 0 when absent; -1 when not a port.
+// A whole number given as a number or a numeric string (configuration files differ); -1
+// when it is neither.
+int64_t integer_of(const Object& value) {
+    int64_t number = -1;
+    if (value.is_i64()) {
+        number = value.as_i64();
+    } else if (value.is_string()) {
+        std::string_view text = value.as_string();
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (error != std::errc() || end != text.data() + text.size()) number = -1;
+    }
+    return number;
+}
+
+// A port; 0 when absent; -1 when not a port.
 int port_of(const Object* value) {
     if (value == nullptr || value->is_null()) {
         return 0;
     }
-    int64_t port = -1;
-    if (value->is_i64()) {
-        port = value->as_i64();
-    } else if (value->is_string()) {
-        std::string_view text = value->as_string();
-        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-        if (error != std::errc() || end != text.data() + text.size()) port = -1;
-    }
+    int64_t port = integer_of(*value);
     return port >= 1 && port <= 65535 ? static_cast<int>(port) : -1;
 }
 
@@ -107,15 +114,7 @@ SpoolSettings spool_settings_from(const Object& tree, std::string& problem) {
         max_key = "maxSizeInBytes";
     }
     if (max_bytes != nullptr && !max_bytes->is_null()) {
-        int64_t value = -1;
-        if (max_bytes->is_i64()) {
-            value = max_bytes->as_i64();
-        } else if (max_bytes->is_string()) {
-            std::string_view text = max_bytes->as_string();
-            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-            if (error != std::errc() || end != text.data() + text.size()) value = -1;
-        }
-        if (value >= 0) {
+        if (int64_t value = integer_of(*max_bytes); value >= 0) {
             spool.max_bytes = static_cast<uint64_t>(value);
         } else {
             problem = std::string("mqtt/spooler/") + max_key + " must be a number of bytes; using " +
