@@ -21,6 +21,9 @@ namespace {
 constexpr const char* kSchema = "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=FULL;"
                                 "PRAGMA locking_mode=EXCLUSIVE;"
+                                // Appends at one end, reads in small batches at the other:
+                                // a small page cache does (the default may grow to 2 MiB).
+                                "PRAGMA cache_size=-128;"
                                 "CREATE TABLE IF NOT EXISTS message("
                                 " id INTEGER PRIMARY KEY AUTOINCREMENT,"
                                 " topic TEXT NOT NULL,"
