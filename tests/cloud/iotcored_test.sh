@@ -180,6 +180,10 @@ wait_status 'expired_device.pem: the certificate expired on'
 ggl iot status > "$STAND_DIR/status.txt"
 [ $? -eq 1 ] || fail "ggl iot status while not connected did not exit 1"
 grep -q "^last error: .*the certificate expired on" "$STAND_DIR/status.txt" || fail "status: $(cat "$STAND_DIR/status.txt")"
+# The wrong key: another device's key with this device's certificate.
+ggl config set system "{\"certificateFilePath\": \"$pki/device.pem\", \"privateKeyPath\": \"$pki/wrong_ca_device.key\"}" > /dev/null
+wait_status 'wrong_ca_device.key[^"]*does not match the certificate'
+check_finding "AWS IoT TLS" error "does not match the certificate"
 ggl config set system "{\"certificateFilePath\": \"$pki/device.pem\", \"privateKeyPath\": \"$pki/device.key\"}" > /dev/null
 wait_status '"connected":true'
 # Both connections are back after the identity could not be used, their subscriptions with them.
