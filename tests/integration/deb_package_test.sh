@@ -87,12 +87,13 @@ for program in ggipcd ggpubsubd; do
         case $closure in *"$library"*) fail "$program maps $library, which it does not use" ;; esac
     done
 done
-# iotcored speaks MQTT through libmosquitto on OpenSSL, and nothing else of weight.
+# iotcored speaks MQTT through libmosquitto on OpenSSL and keeps its offline spool in
+# sqlite, and nothing else of weight.
 iotcored_closure=$(ldd "$root$prefix/bin/iotcored" 2>&1)
-for library in libmosquitto libssl; do
+for library in libmosquitto libssl libsqlite3; do
     case $iotcored_closure in *"$library"*) ;; *) fail "iotcored does not map $library" ;; esac
 done
-for library in libsqlite3 libsystemd libyaml libarchive; do
+for library in libsystemd libyaml libarchive; do
     case $iotcored_closure in *"$library"*) fail "iotcored maps $library, which it does not use" ;; esac
 done
 # ggl itself links (readelf -d) and maps (ldd) neither sqlite, nor libsystemd, nor
@@ -134,8 +135,9 @@ grep -E '/libggl[^/]*\.so\.0$' "$top/files.txt" | grep -qv "^$prefix/lib/[^/]*/g
 grep -qE '/libggl\.so\.0$' "$top/files.txt" || fail "the package lacks libggl.so.0"
 grep -E '\.(a|h|hpp)$|/libggl[^/]*\.so$|/include/' "$top/files.txt" | sed 's/^/FAIL development file shipped: /' >&2
 grep -qE '\.(a|h|hpp)$|/libggl[^/]*\.so$|/include/' "$top/files.txt" && failures=$((failures + 1))
-# Every daemon the package ships is started by ggl.target, but those that serve the cloud,
-# which are enabled into it once the device has an identity ([Install] WantedBy=ggl.target).
+# Every daemon the package ships is started by ggl.target, but any unit installed to be
+# enabled into it later (ggl_install_daemon_units ENABLE_ON_PROVISIONING: [Install]
+# WantedBy=ggl.target; none today).
 wants=$(sed -n 's/^Wants=//p' "$root$unit_dir/ggl.target")
 for service in "$root$unit_dir"/*.service; do
     name=$(basename "$service")
