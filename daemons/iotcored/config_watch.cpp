@@ -4,7 +4,11 @@
 #include "ggl/log.hpp"
 #include "ggl/services/config.hpp"
 
+#include <algorithm>
 #include <chrono>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ggl::iotcored {
 
@@ -21,8 +25,33 @@ const config::KeyPath kPkcs11Configuration{"services", kPkcs11Provider, "configu
 ConfigWatch::ConfigWatch(EventLoop& loop, Changed changed) : loop_(loop), changed_(std::move(changed)) {}
 
 ConfigWatch::~ConfigWatch() {
-    stopping_ = true;
+    {
+        // A stop (SIGTERM) must not wait for the thread's bus timeouts: a slow stop keeps
+        // iotcored.socket and ggconfigd.socket (ordered after iotcored.service) up past
+        // `systemctl stop ggl.target`, and a start then cancels their stop jobs, so the
+        // services' start counts are never reset and a few quick restarts of ggl.target
+        // hit the start limit.
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        for (int fd : attached_) ::shutdown(fd, SHUT_RDWR);
+    }
+    wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+}
+
+ConfigWatch::Attached::Attached(ConfigWatch& watch, bus::Client& client) : watch_(watch) {
+    std::lock_guard lock(watch_.mutex_);
+    // Connecting to a Unix socket does not wait for the server to accept.
+    if (watch_.stopping_ || !client.connect()) return;
+    fd_ = ::dup(client.native_handle());
+    if (fd_ >= 0) watch_.attached_.push_back(fd_);
+}
+
+ConfigWatch::Attached::~Attached() {
+    if (fd_ < 0) return;
+    std::lock_guard lock(watch_.mutex_);
+    std::erase(watch_.attached_, fd_);
+    ::close(fd_);
 }
 
 void ConfigWatch::start() {
@@ -31,6 +60,8 @@ void ConfigWatch::start() {
 
 void ConfigWatch::read_and_post() {
     services::ConfigClient client(bus::ClientOptions{std::chrono::seconds(5), 0});
+    Attached attached(*this, client.bus());
+    if (stopping_) return;
     auto system = client.read_optional(kSystem);
     auto nucleus = client.read_optional(kNucleusConfiguration);
     auto pkcs11 = client.read_optional(kPkcs11Configuration);
@@ -60,6 +91,8 @@ void ConfigWatch::run() {
         // Subscribed first, then read: a change between the two is not missed.
         services::ConfigClient client(bus::ClientOptions{std::chrono::seconds(5), 0});
         bus::Client& bus = client.bus();
+        Attached attached(*this, bus);
+        if (stopping_) break;
         auto first = bus.send(bus::Op::Subscribe, config::kSubscribe.name, config::key_path_params(kSystem));
         auto second = first ? bus.send(bus::Op::Subscribe, config::kSubscribe.name,
                                        config::key_path_params(kNucleusConfiguration))
@@ -68,7 +101,7 @@ void ConfigWatch::run() {
                                        config::key_path_params(kPkcs11Configuration))
                             : second;
         bool subscribed = first && second && third && bus.flush();
-        read_and_post();
+        if (!stopping_) read_and_post();
         while (subscribed && !stopping_) {
             auto ready = bus.wait_readable(std::chrono::milliseconds(500));
             if (!ready) break;
@@ -92,7 +125,8 @@ void ConfigWatch::run() {
             read_and_post();
         }
         // ggconfigd went away (a restart): subscribe again after a pause.
-        for (int i = 0; i < 20 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_.load(); });
     }
 }
 

@@ -5,12 +5,16 @@
 
 #include "iot_settings.hpp"
 
+#include "ggl/bus_client.hpp"
 #include "ggl/event_loop.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ggl::iotcored {
 
@@ -28,12 +32,32 @@ public:
     void start();
 
 private:
+    // While one lives, the destructor can wake a wait on the client's connection: it
+    // shuts down a duplicate of the socket, so the thread sees the connection lost at
+    // once instead of after the wait's timeout.
+    class Attached {
+    public:
+        Attached(ConfigWatch& watch, bus::Client& client);
+        ~Attached();
+        Attached(const Attached&) = delete;
+        Attached& operator=(const Attached&) = delete;
+        // False when the watch is stopping or the client cannot connect.
+        explicit operator bool() const { return fd_ >= 0; }
+
+    private:
+        ConfigWatch& watch_;
+        int fd_ = -1;
+    };
+
     void run();
     void read_and_post();
 
     EventLoop& loop_;
     Changed changed_;
     std::atomic<bool> stopping_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::vector<int> attached_; // duplicates of the connections in use (under mutex_)
     std::thread thread_;
 };
 

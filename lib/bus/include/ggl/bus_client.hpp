@@ -34,6 +34,9 @@ public:
     Result<void> connect();
     void disconnect();
     bool connected() const { return fd_.valid(); }
+    // The connected socket (-1 when not connected), for a caller that must wake a wait in
+    // it from another thread: shutdown(2) on a dup() of it makes the wait return.
+    int native_handle() const { return fd_.get(); }
     const std::string& path() const { return path_; }
     const ClientOptions& options() const { return options_; }
 
