@@ -68,11 +68,8 @@ set(GGL_TMPFILES_DIR "lib/tmpfiles.d" CACHE STRING "where the tmpfiles.d entry i
 # use them from there, adapted for a user manager) and installed from there.
 set(GGL_UNITS_BUILD_DIR "${CMAKE_BINARY_DIR}/units")
 
-# ggl_install_daemon_units(NAME [ENABLE_ON_PROVISIONING]): configures and installs
-# NAME.service (and NAME.socket, when the daemon's folder has NAME.socket.in) and makes
-# ggl.target start them. With ENABLE_ON_PROVISIONING ggl.target does not: the daemon
-# serves the cloud, and is enabled (`systemctl enable --now NAME.socket NAME.service`;
-# its [Install] section says WantedBy=ggl.target) once the device has an identity.
+# ggl_install_daemon_units(NAME): configures and installs NAME.service (and NAME.socket,
+# when the daemon's folder has NAME.socket.in) and makes ggl.target start them.
 # A new daemon (ggipcd, ggpubsubd, ...) puts NAME.service.in / NAME.socket.in beside its
 # sources and calls this from its CMakeLists.txt; nothing else needs editing.
 # In the templates, @GGL_BINDIR@ is the installed bin directory.
@@ -86,10 +83,8 @@ function(ggl_install_daemon_units name)
     configure_file("${CMAKE_CURRENT_SOURCE_DIR}/${unit}.in" "${GGL_UNITS_BUILD_DIR}/${unit}" @ONLY)
     install(FILES "${GGL_UNITS_BUILD_DIR}/${unit}" DESTINATION "${GGL_SYSTEMD_UNIT_DIR}")
   endforeach()
-  if(NOT "ENABLE_ON_PROVISIONING" IN_LIST ARGN)
-    set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_UNITS ${units})
-    set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_SERVICES "${name}.service")
-  endif()
+  set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_UNITS ${units})
+  set_property(GLOBAL APPEND PROPERTY GGL_DAEMON_SERVICES "${name}.service")
 endfunction()
 
 # ggl_program_link(TARGET NAME): NAME, a symbolic link to the ggl executable beside it

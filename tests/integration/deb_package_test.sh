@@ -135,16 +135,10 @@ grep -E '/libggl[^/]*\.so\.0$' "$top/files.txt" | grep -qv "^$prefix/lib/[^/]*/g
 grep -qE '/libggl\.so\.0$' "$top/files.txt" || fail "the package lacks libggl.so.0"
 grep -E '\.(a|h|hpp)$|/libggl[^/]*\.so$|/include/' "$top/files.txt" | sed 's/^/FAIL development file shipped: /' >&2
 grep -qE '\.(a|h|hpp)$|/libggl[^/]*\.so$|/include/' "$top/files.txt" && failures=$((failures + 1))
-# Every daemon the package ships is started by ggl.target, but any unit installed to be
-# enabled into it later (ggl_install_daemon_units ENABLE_ON_PROVISIONING: [Install]
-# WantedBy=ggl.target; none today).
+# Every daemon the package ships is started by ggl.target.
 wants=$(sed -n 's/^Wants=//p' "$root$unit_dir/ggl.target")
 for service in "$root$unit_dir"/*.service; do
     name=$(basename "$service")
-    if grep -qx 'WantedBy=ggl.target' "$service"; then
-        case " $wants " in *" $name "*) fail "ggl.target wants $name, which is enabled on provisioning" ;; esac
-        continue
-    fi
     case " $wants " in *" $name "*) ;; *) fail "ggl.target does not want $name" ;; esac
 done
 
