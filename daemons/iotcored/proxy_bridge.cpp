@@ -2,6 +2,7 @@
 // libmosquitto on loopback, HTTP CONNECT (RFC 9110 §9.3.6) to the proxy, then a relay.
 #include "proxy_bridge.hpp"
 
+#include "ggl/aws_endpoint.hpp"
 #include "ggl/log.hpp"
 #include "ggl/text.hpp"
 
@@ -23,19 +24,6 @@ namespace {
 // How long the proxy may take to connect and to answer CONNECT, and libmosquitto to
 // send its SOCKS5 request.
 constexpr std::chrono::seconds kProxyTimeout{10};
-
-bool write_all(int fd, const char* data, size_t size) {
-    while (size > 0) {
-        ssize_t written = ::send(fd, data, size, MSG_NOSIGNAL);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) return false;
-        data += written;
-        size -= static_cast<size_t>(written);
-    }
-    return true;
-}
-
-bool write_all(int fd, const std::string& data) { return write_all(fd, data.data(), data.size()); }
 
 } // namespace
 
@@ -118,7 +106,7 @@ void ProxyBridge::tunnel(UniqueFd client) {
     if (!upstream) fail(why);
     // SOCKS5 reply: succeeded (0) or general failure (1), bound address 0.0.0.0:0.
     char reply[10] = {5, static_cast<char>(upstream ? 0 : 1), 0, 1, 0, 0, 0, 0, 0, 0};
-    if (!write_all(client.get(), reply, sizeof reply) || !upstream) return;
+    if (!tls::send_all(client.get(), std::string_view(reply, sizeof reply)) || !upstream) return;
     relay(client.get(), upstream.get(), already_read);
 }
 
@@ -140,7 +128,8 @@ bool ProxyBridge::socks_request(int client) {
     if (!need(2) || data[0] != 5 || !need(2 + static_cast<unsigned char>(data[1]))) return false;
     data.erase(0, 2 + static_cast<unsigned char>(data[1]));
     const char no_authentication[2] = {5, 0};
-    if (!write_all(client, no_authentication, 2) || !need(5) || data[0] != 5 || data[1] != 1) return false;
+    if (!tls::send_all(client, std::string_view(no_authentication, 2)) || !need(5) || data[0] != 5 || data[1] != 1)
+        return false;
     std::string host;
     size_t port_at = 0;
     if (data[3] == 3) { // a domain name, as libmosquitto sends
@@ -154,14 +143,14 @@ bool ProxyBridge::socks_request(int client) {
     int port = (static_cast<unsigned char>(data[port_at]) << 8) | static_cast<unsigned char>(data[port_at + 1]);
     if (!ascii_iequals(host, host_) || port != port_) {
         const char not_allowed[10] = {5, 2, 0, 1, 0, 0, 0, 0, 0, 0};
-        write_all(client, not_allowed, sizeof not_allowed);
+        tls::send_all(client, std::string_view(not_allowed, sizeof not_allowed));
         return false;
     }
     return true;
 }
 
 void ProxyBridge::relay(int client, int upstream, const std::string& already_read) {
-    if (!already_read.empty() && !write_all(client, already_read)) return;
+    if (!already_read.empty() && !tls::send_all(client, already_read)) return;
     char buffer[16384];
     while (!stopping_) {
         pollfd fds[3] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
@@ -173,7 +162,7 @@ void ProxyBridge::relay(int client, int upstream, const std::string& already_rea
         for (int i = 0; i < 2; ++i) {
             if (fds[i].revents == 0) continue;
             ssize_t got = ::recv(fds[i].fd, buffer, sizeof buffer, 0);
-            if (got <= 0 || !write_all(fds[1 - i].fd, buffer, static_cast<size_t>(got))) return;
+            if (got <= 0 || !tls::send_all(fds[1 - i].fd, std::string_view(buffer, static_cast<size_t>(got)))) return;
         }
     }
 }

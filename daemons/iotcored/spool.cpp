@@ -33,11 +33,6 @@ constexpr const char* kSchema = "PRAGMA journal_mode=WAL;"
                                 " user_properties BLOB,"
                                 " size INTEGER NOT NULL);";
 
-std::string directory_of(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 Error sqlite_error(sqlite3* db, const std::string& path, const std::string& what) {
     int code = sqlite3_errcode(db);
     if (code == SQLITE_FULL) {
@@ -96,7 +91,7 @@ uint64_t Spool::size_of(const OutgoingMessage& message) {
 }
 
 Result<std::unique_ptr<Spool>> Spool::open(const std::string& path) {
-    if (auto made = file::make_directories(directory_of(path), 0700); !made) {
+    if (auto made = file::make_directories(file::directory_of(path), 0700); !made) {
         return std::move(made).error();
     }
     for (int attempt = 0;; ++attempt) {

@@ -17,14 +17,6 @@ namespace ggl::config {
 
 namespace {
 
-std::string directory_of(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos) {
-        return ".";
-    }
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // The statements use UPSERT (3.24); the package's Depends come from the symbols the
 // library exports (dpkg-shlibdeps), which cannot tell.
 Result<void> check_sqlite_version(const std::string& path) {
@@ -43,7 +35,7 @@ Result<void> create_database_file(const std::string& path, const OpenOptions& op
         if (!options.create) {
             return make_error(ErrorCode::Noentry, path + ": no such configuration database");
         }
-        if (auto made = make_directories(directory_of(path)); !made) {
+        if (auto made = make_directories(file::directory_of(path)); !made) {
             return std::move(made).error();
         }
         // Created here, mode 0640 whatever the umask, so that the file (and the -wal and

@@ -63,6 +63,14 @@ Result<std::string> read_fd(int fd, const std::string& name, size_t max_bytes) {
     }
 }
 
+std::string directory_of(const std::string& path) {
+    size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) {
+        return ".";
+    }
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 Result<void> make_directories(const std::string& dir, mode_t mode) {
     if (dir.empty()) {
         return {};

@@ -61,4 +61,14 @@ UniqueFd connect_tcp(const addrinfo* addresses, std::chrono::milliseconds timeou
     return UniqueFd();
 }
 
+bool send_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t written = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return false;
+        data.remove_prefix(static_cast<size_t>(written));
+    }
+    return true;
+}
+
 } // namespace ggl::tls

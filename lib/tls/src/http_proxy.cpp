@@ -115,17 +115,6 @@ bool bypasses(std::string_view host, std::string_view list) {
 // The longest CONNECT answer read (status line and headers).
 constexpr size_t kMaxProxyAnswer = 16 * 1024;
 
-bool send_all(int fd, const std::string& data) {
-    size_t sent = 0;
-    while (sent < data.size()) {
-        ssize_t written = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) return false;
-        sent += static_cast<size_t>(written);
-    }
-    return true;
-}
-
 // Whether fd becomes readable before the deadline, looking every 100 ms at stopped.
 template <typename Stopped>
 bool readable_before(int fd, std::chrono::steady_clock::time_point deadline, const Stopped& stopped) {

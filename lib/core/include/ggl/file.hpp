@@ -23,6 +23,9 @@ Result<std::string> read_fd(int fd, const std::string& name, size_t max_bytes);
 // after a crash path holds either the old content or the new, never a mix.
 Result<void> write_atomically(const std::string& path, std::string_view content, mode_t mode = 0644);
 
+// The directory part of path: "." when it has none, "/" for a file in the root.
+std::string directory_of(const std::string& path);
+
 // Makes dir and its missing parents with this mode; FAILURE naming a part that is not a
 // directory or cannot be made.
 Result<void> make_directories(const std::string& dir, mode_t mode = 0750);

@@ -1,5 +1,6 @@
 // Reaching an AWS endpoint: AWS IoT Core's MQTT endpoint from the Greengrass keys, and a
-// TCP connect bounded in time that a caller can stop (docs/iot-core.md).
+// TCP connect bounded in time that a caller can stop, and a blocking send of every byte
+// (docs/iot-core.md).
 #pragma once
 
 #include "ggl/error.hpp"
@@ -30,5 +31,9 @@ Result<Endpoint> iot_mqtt_endpoint(std::string_view iot_data_endpoint, int mqtt_
 // 10 s").
 UniqueFd connect_tcp(const addrinfo* addresses, std::chrono::milliseconds timeout, std::string& why,
                      const std::function<bool()>& stop = {});
+
+// Writes all of data to the socket fd (blocking; no SIGPIPE): false when the connection
+// ends or a send fails first.
+bool send_all(int fd, std::string_view data);
 
 } // namespace ggl::tls
